@@ -1,0 +1,201 @@
+//! Diagnostics: every layer's errors as codespan-reporting diagnostics (file, line, column, a
+//! snippet, what to do), rendered to standard error or to a string for tests.
+
+use std::ops::Range;
+
+use codespan_reporting::diagnostic::{Diagnostic, Label};
+use codespan_reporting::files::SimpleFile;
+use codespan_reporting::term::{self, termcolor};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+    Note,
+}
+
+/// A labelled place in a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Located {
+    /// The file's name as the user gave it.
+    pub name: String,
+    /// The file's text, the same length as its bytes (see [`text_of`]).
+    pub text: String,
+    pub primary: (Range<usize>, String),
+    pub secondary: Vec<(Range<usize>, String)>,
+}
+
+/// One thing to tell the user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub severity: Severity,
+    pub message: String,
+    pub location: Option<Located>,
+    /// Further lines: `help: …`, `note: …`.
+    pub notes: Vec<String>,
+}
+
+impl Problem {
+    pub fn error(message: impl Into<String>) -> Problem {
+        Problem {
+            severity: Severity::Error,
+            message: message.into(),
+            location: None,
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn warning(message: impl Into<String>) -> Problem {
+        Problem {
+            severity: Severity::Warning,
+            ..Problem::error(message)
+        }
+    }
+
+    pub fn note(message: impl Into<String>) -> Problem {
+        Problem {
+            severity: Severity::Note,
+            ..Problem::error(message)
+        }
+    }
+
+    /// Point the problem at `span` of the file `name` whose bytes are `bytes`.
+    pub fn at(
+        mut self,
+        name: &str,
+        bytes: &[u8],
+        span: Range<usize>,
+        label: impl Into<String>,
+    ) -> Problem {
+        self.location = Some(Located {
+            name: name.to_string(),
+            text: text_of(bytes),
+            primary: (clamp(span, bytes.len()), label.into()),
+            secondary: Vec::new(),
+        });
+        self
+    }
+
+    /// Add a secondary label in the same file (ignored when the problem has no location).
+    pub fn also(mut self, span: Range<usize>, label: impl Into<String>) -> Problem {
+        if let Some(location) = &mut self.location {
+            let span = clamp(span, location.text.len());
+            location.secondary.push((span, label.into()));
+        }
+        self
+    }
+
+    pub fn help(mut self, text: impl AsRef<str>) -> Problem {
+        self.notes.push(format!("help: {}", text.as_ref()));
+        self
+    }
+
+    pub fn with_note(mut self, text: impl AsRef<str>) -> Problem {
+        self.notes.push(format!("note: {}", text.as_ref()));
+        self
+    }
+
+    fn diagnostic(&self) -> Diagnostic<()> {
+        let diagnostic = match self.severity {
+            Severity::Error => Diagnostic::error(),
+            Severity::Warning => Diagnostic::warning(),
+            Severity::Note => Diagnostic::note(),
+        };
+        let mut labels = Vec::new();
+        if let Some(location) = &self.location {
+            let (span, label) = &location.primary;
+            labels.push(Label::primary((), span.clone()).with_message(label));
+            for (span, label) in &location.secondary {
+                labels.push(Label::secondary((), span.clone()).with_message(label));
+            }
+        }
+        diagnostic
+            .with_message(&self.message)
+            .with_labels(labels)
+            .with_notes(self.notes.clone())
+    }
+
+    /// Render without colour, as the tests see it.
+    pub fn render_plain(&self) -> String {
+        let mut buffer = Vec::new();
+        let _ = self.emit(&mut termcolor::NoColor::new(&mut buffer));
+        String::from_utf8_lossy(&buffer).into_owned()
+    }
+
+    /// Render to `writer` (colour when it supports it).
+    pub fn emit(&self, writer: &mut dyn termcolor::WriteColor) -> std::io::Result<()> {
+        let config = term::Config::default();
+        let diagnostic = self.diagnostic();
+        let result = match &self.location {
+            Some(location) => {
+                let file = SimpleFile::new(location.name.as_str(), location.text.as_str());
+                term::emit_to_write_style(writer, &config, &file, &diagnostic)
+            }
+            None => {
+                let file = SimpleFile::new("", "");
+                term::emit_to_write_style(writer, &config, &file, &diagnostic)
+            }
+        };
+        result.map_err(std::io::Error::other)
+    }
+}
+
+fn clamp(span: Range<usize>, len: usize) -> Range<usize> {
+    let start = span.start.min(len);
+    start..span.end.clamp(start, len)
+}
+
+/// The bytes as text of the same length: valid UTF-8 is kept, each byte of an invalid sequence
+/// becomes `?`, so that byte offsets still point at the same places.
+pub fn text_of(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(chunk.valid());
+        for _ in chunk.invalid() {
+            text.push('?');
+        }
+    }
+    text
+}
+
+/// Print problems to standard error.
+pub fn print(problems: &[Problem]) {
+    let choice = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        termcolor::ColorChoice::Auto
+    } else {
+        termcolor::ColorChoice::Never
+    };
+    let stream = termcolor::StandardStream::stderr(choice);
+    let mut lock = stream.lock();
+    for problem in problems {
+        let _ = problem.emit(&mut lock);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_file_line_column_and_snippet() {
+        let problem = Problem::error("#endif without #if")
+            .at(
+                "core/x.c",
+                b"int a;\n#endif\n",
+                7..13,
+                "no #if is open here",
+            )
+            .help("remove it");
+        let text = problem.render_plain();
+        assert!(text.contains("error: #endif without #if"), "{text}");
+        assert!(text.contains("core/x.c:2:1"), "{text}");
+        assert!(text.contains("#endif"), "{text}");
+        assert!(text.contains("help: remove it"), "{text}");
+    }
+
+    #[test]
+    fn text_of_keeps_offsets() {
+        assert_eq!(text_of(b"a\xffb\xe2\x82\xacc"), "a?b\u{20ac}c");
+        assert_eq!(text_of(b"\xe2\x82").len(), 2);
+    }
+}

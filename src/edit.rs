@@ -1,0 +1,291 @@
+//! Edits: byte-range replacements on the original bytes, and the one planner that turns a
+//! conditional plus a verdict per branch into edits.
+//!
+//! Every action (drop, keep, resolve, replace-condition) is a choice of verdicts; the planner
+//! rewrites the group the way unifdef does: known-false branches go with their directive line,
+//! a known-true branch keeps its body and ends the group, unknown branches stay (an `#elif` that
+//! becomes first turns into `#if`, a known-true branch after an unknown one into `#else`).
+//! Removed text is always whole lines with their line endings; nothing else moves.
+
+use std::ops::Range;
+
+use crate::scan::{Directive, DirectiveKind, Scan};
+use crate::tree::Conditional;
+
+/// Replace `range` of the original bytes by `text`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edit {
+    pub range: Range<usize>,
+    pub text: Vec<u8>,
+    /// The rule that asked for it, and which of its matches (sites), for reports.
+    pub rule: usize,
+    pub site: usize,
+}
+
+impl Edit {
+    fn is_deletion(&self) -> bool {
+        self.text.is_empty()
+    }
+}
+
+/// What is decided about one branch's condition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The branch is never taken: it goes.
+    False,
+    /// The branch is always taken when reached: its body stays, later branches go.
+    True,
+    /// Still conditional; `Some(text)` is a new condition to write on the directive.
+    Unknown(Option<String>),
+}
+
+/// Who the edits are for.
+#[derive(Clone, Copy, Debug)]
+pub struct Owner {
+    pub rule: usize,
+    pub site: usize,
+}
+
+/// Plan the edits that rewrite `conditional` given one verdict per branch (an `#else` branch's
+/// verdict is normally [`Verdict::True`]).
+pub fn plan_conditional(
+    scan: &Scan,
+    conditional: &Conditional,
+    verdicts: &[Verdict],
+    owner: Owner,
+    out: &mut Vec<Edit>,
+) {
+    let directives = &scan.directives;
+    let edit = |range: Range<usize>, text: &[u8]| Edit {
+        range,
+        text: text.to_vec(),
+        rule: owner.rule,
+        site: owner.site,
+    };
+    // `open`: a directive that opens the group is still in the output; `decided`: a known-true
+    // branch was reached, everything after it goes.
+    let mut open = false;
+    let mut decided = false;
+    for (branch, verdict) in conditional.branches.iter().zip(verdicts) {
+        let directive = &directives[branch.directive];
+        let whole = directive.line.start..branch.body.end;
+        if decided {
+            out.push(edit(whole, b""));
+            continue;
+        }
+        match verdict {
+            Verdict::False => out.push(edit(whole, b"")),
+            Verdict::True => {
+                decided = true;
+                if !open {
+                    out.push(edit(directive.line.clone(), b""));
+                } else if directive.kind != DirectiveKind::Else {
+                    out.push(edit(condition_range(directive), b"else"));
+                }
+            }
+            Verdict::Unknown(new_condition) => {
+                let keyword = if open { "elif" } else { "if" };
+                match new_condition {
+                    Some(text) => {
+                        let line = format!("{keyword} {text}");
+                        out.push(edit(condition_range(directive), line.as_bytes()));
+                    }
+                    None if !open && directive.kind.continues() => {
+                        // `#elif X` becoming the first branch: `#if X`, the rest of the line kept.
+                        let new_keyword = match directive.kind {
+                            DirectiveKind::Elifdef => "ifdef",
+                            DirectiveKind::Elifndef => "ifndef",
+                            _ => "if",
+                        };
+                        out.push(edit(directive.keyword.clone(), new_keyword.as_bytes()));
+                    }
+                    None => {}
+                }
+                open = true;
+            }
+        }
+    }
+    // Branches the caller gave no verdict for are unchanged; only the end needs care.
+    if !open {
+        out.push(edit(directives[conditional.endif].line.clone(), b""));
+    }
+}
+
+/// From the keyword to the end of the directive's text (line ending excluded).
+fn condition_range(directive: &Directive) -> Range<usize> {
+    directive.keyword.start..directive.rest.end
+}
+
+/// Two edits that touch the same bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Overlap {
+    pub first: Edit,
+    pub second: Edit,
+}
+
+/// Order edits and check they do not overlap. An edit that lies inside a deletion made by the
+/// same rule is dropped (its text goes anyway); any other overlap is an error.
+pub fn settle(mut edits: Vec<Edit>) -> Result<Vec<Edit>, Box<Overlap>> {
+    edits.sort_by(|a, b| {
+        a.range
+            .start
+            .cmp(&b.range.start)
+            .then(b.range.end.cmp(&a.range.end))
+    });
+    let mut settled: Vec<Edit> = Vec::with_capacity(edits.len());
+    for edit in edits {
+        if let Some(last) = settled.last() {
+            let overlaps = edit.range.start < last.range.end
+                || (edit.range.start == last.range.start && edit.range.is_empty());
+            if overlaps {
+                let inside = edit.range.end <= last.range.end;
+                if inside && last.rule == edit.rule && last.is_deletion() {
+                    continue;
+                }
+                if edit == *last {
+                    continue;
+                }
+                return Err(Box::new(Overlap {
+                    first: last.clone(),
+                    second: edit,
+                }));
+            }
+        }
+        // Adjacent deletions of one site are one edit.
+        if let Some(last) = settled.last_mut()
+            && last.range.end == edit.range.start
+            && (last.rule, last.site) == (edit.rule, edit.site)
+            && last.is_deletion()
+            && edit.is_deletion()
+        {
+            last.range.end = edit.range.end;
+            continue;
+        }
+        settled.push(edit);
+    }
+    Ok(settled)
+}
+
+/// Apply settled (ordered, non-overlapping) edits to `source`.
+pub fn apply(source: &[u8], edits: &[Edit]) -> Vec<u8> {
+    let mut output = Vec::with_capacity(source.len());
+    let mut position = 0;
+    for edit in edits {
+        output.extend_from_slice(&source[position..edit.range.start]);
+        output.extend_from_slice(&edit.text);
+        position = edit.range.end;
+    }
+    output.extend_from_slice(&source[position..]);
+    output
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::scan;
+    use crate::tree::build;
+
+    fn rewrite(source: &str, verdicts: &[Verdict]) -> String {
+        let scan = scan(source.as_bytes()).unwrap();
+        let tree = build(&scan.directives).unwrap();
+        let mut edits = Vec::new();
+        let owner = Owner { rule: 0, site: 0 };
+        plan_conditional(&scan, &tree.roots[0], verdicts, owner, &mut edits);
+        let edits = settle(edits).unwrap();
+        String::from_utf8(apply(source.as_bytes(), &edits)).unwrap()
+    }
+
+    use Verdict::{False, True, Unknown};
+
+    #[test]
+    fn drop_a_lone_block_removes_whole_lines() {
+        let source = "a;\n#if A\n  b;\n#endif\nc;\n";
+        assert_eq!(rewrite(source, &[False]), "a;\nc;\n");
+    }
+
+    #[test]
+    fn drop_the_if_branch_keeps_the_else_body() {
+        let source = "#if A\nb;\n#else\nc;\n#endif\nd;\n";
+        assert_eq!(rewrite(source, &[False, True]), "c;\nd;\n");
+    }
+
+    #[test]
+    fn drop_the_if_branch_of_an_elif_chain() {
+        let source = "#if A\na;\n#elif B /* b */\nb;\n#else\nc;\n#endif\n";
+        assert_eq!(
+            rewrite(source, &[False, Unknown(None), True]),
+            "#if B /* b */\nb;\n#else\nc;\n#endif\n"
+        );
+    }
+
+    #[test]
+    fn drop_a_middle_elif_and_the_else() {
+        let source = "#if A\na;\n#elif B\nb;\n#else\nc;\n#endif\n";
+        assert_eq!(
+            rewrite(source, &[Unknown(None), False, True]),
+            "#if A\na;\n#else\nc;\n#endif\n"
+        );
+        assert_eq!(
+            rewrite(source, &[Unknown(None), Unknown(None), False]),
+            "#if A\na;\n#elif B\nb;\n#endif\n"
+        );
+    }
+
+    #[test]
+    fn keep_a_branch() {
+        let source = "#if A\na;\n#elif B\nb;\n#else\nc;\n#endif\n";
+        assert_eq!(rewrite(source, &[True, True, True]), "a;\n");
+        assert_eq!(rewrite(source, &[False, True, True]), "b;\n");
+    }
+
+    #[test]
+    fn true_after_unknown_becomes_else() {
+        let source = "#if A\na;\n#elif B\nb;\n#elif C\nc;\n#endif\n";
+        assert_eq!(
+            rewrite(source, &[Unknown(None), True, Unknown(None)]),
+            "#if A\na;\n#else\nb;\n#endif\n"
+        );
+    }
+
+    #[test]
+    fn new_conditions_keep_indentation_and_line_endings() {
+        let source = "  #  ifdef A\r\na;\r\n  #  endif\r\n";
+        assert_eq!(
+            rewrite(source, &[Unknown(Some("defined(B)".into()))]),
+            "  #  if defined(B)\r\na;\r\n  #  endif\r\n"
+        );
+    }
+
+    #[test]
+    fn missing_final_newline_is_kept() {
+        let source = "x;\n#ifdef A\na;\n#endif";
+        assert_eq!(rewrite(source, &[True]), "x;\na;\n");
+        assert_eq!(
+            rewrite("#ifdef A\na;\n#else\nb;\n#endif", &[False, True]),
+            "b;\n"
+        );
+    }
+
+    #[test]
+    fn overlaps_between_rules_are_errors() {
+        let a = Edit {
+            range: 0..10,
+            text: vec![],
+            rule: 0,
+            site: 0,
+        };
+        let inner = Edit {
+            range: 2..4,
+            text: b"x".to_vec(),
+            rule: 0,
+            site: 1,
+        };
+        assert_eq!(
+            settle(vec![inner.clone(), a.clone()]).unwrap(),
+            vec![a.clone()]
+        );
+        let other = Edit { rule: 1, ..inner };
+        let overlap = settle(vec![a, other]).unwrap_err();
+        assert_eq!((overlap.first.rule, overlap.second.rule), (0, 1));
+    }
+}

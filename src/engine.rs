@@ -1,0 +1,255 @@
+//! The pipeline for one file: scan → conditional tree → conditions → matching → edits → new bytes.
+//!
+//! Pure: takes bytes and rules, returns the new bytes and what each rule did. Reading and writing
+//! files is the caller's job, so a run can plan every file before it writes any.
+
+use std::ops::Range;
+
+use crate::cond;
+use crate::edit::{self, Owner, Verdict};
+use crate::matcher::{self, ConditionError, FileFacts, Site};
+use crate::rules::{Action, Rule};
+use crate::scan::{self, DirectiveKind, ScanError};
+use crate::tree::{self, TreeError};
+
+/// What one rule did in one file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RuleCount {
+    pub matches: u64,
+    pub edits: u64,
+}
+
+/// One match, kept for explanations and reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MatchRecord {
+    pub rule: usize,
+    /// The conditional's span (from `#if` line to `#endif` line).
+    pub span: Range<usize>,
+    /// The spans of the selected branches' directive lines.
+    pub branches: Vec<Range<usize>>,
+    pub evidence: Vec<(Range<usize>, String)>,
+    pub function: Option<String>,
+}
+
+/// The outcome for one file.
+#[derive(Clone, Debug, Default)]
+pub struct FileResult {
+    /// The rewritten bytes, or `None` if nothing changed.
+    pub output: Option<Vec<u8>>,
+    /// Per rule (indexed like the rules slice): counts; zero for rules that do not apply.
+    pub counts: Vec<RuleCount>,
+    /// Which rules apply to the file (their globs match).
+    pub applies: Vec<bool>,
+    pub matches: Vec<MatchRecord>,
+}
+
+/// Why a file could not be processed; each variant carries byte spans in the file.
+#[derive(Clone, Debug)]
+pub enum FileError {
+    Scan(ScanError),
+    Tree {
+        error: TreeError,
+        /// The spans of the directives the error names: the main one, then any earlier one.
+        at: Range<usize>,
+        related: Option<Range<usize>>,
+        message: String,
+    },
+    Condition {
+        error: cond::ParseError,
+        directive: Range<usize>,
+    },
+    Overlap {
+        first_rule: usize,
+        first: Range<usize>,
+        second_rule: usize,
+        second: Range<usize>,
+    },
+}
+
+/// Does a rule's glob list select the file at `relative` (a `/`-separated path)? A glob
+/// matches the path itself or any trailing part of it that starts at a directory boundary, so
+/// `core/utils.c` selects `uwsgi-2.0.17/core/utils.c` as well.
+pub fn rule_applies(rule: &Rule, relative: &str) -> bool {
+    let options = glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        require_literal_leading_dot: false,
+    };
+    let mut suffixes = vec![relative];
+    suffixes.extend(
+        relative
+            .match_indices('/')
+            .map(|(index, _)| &relative[index + 1..]),
+    );
+    rule.files.iter().any(|glob| {
+        suffixes
+            .iter()
+            .any(|suffix| glob.pattern.matches_with(suffix, options))
+    })
+}
+
+/// Process one file's bytes with the rules that apply to it.
+pub fn process(source: &[u8], relative: &str, rules: &[Rule]) -> Result<FileResult, FileError> {
+    let applies: Vec<bool> = rules
+        .iter()
+        .map(|rule| rule_applies(rule, relative))
+        .collect();
+    let mut result = FileResult {
+        output: None,
+        counts: vec![RuleCount::default(); rules.len()],
+        applies: applies.clone(),
+        matches: Vec::new(),
+    };
+    let scan = scan::scan(source).map_err(FileError::Scan)?;
+    let tree = tree::build(&scan.directives).map_err(|error| {
+        let line = |index: usize| {
+            let directive = &scan.directives[index];
+            directive.hash..directive.rest.end
+        };
+        FileError::Tree {
+            at: line(error.directive()),
+            related: match error {
+                TreeError::AfterElse { first_else, .. } => Some(line(first_else)),
+                _ => None,
+            },
+            message: error.message(&scan.directives),
+            error,
+        }
+    })?;
+    if !applies.contains(&true) {
+        return Ok(result);
+    }
+    let facts =
+        FileFacts::new(source, &scan, &tree).map_err(|ConditionError { directive, error }| {
+            let directive = &scan.directives[directive];
+            FileError::Condition {
+                error,
+                directive: directive.hash..directive.rest.end,
+            }
+        })?;
+
+    let mut sites: Vec<Site> = Vec::new();
+    for (index, rule) in rules.iter().enumerate() {
+        if applies[index] {
+            sites.extend(matcher::find(index, rule, &facts));
+        }
+    }
+    let mut edits = Vec::new();
+    for (site_index, site) in sites.iter().enumerate() {
+        let rule = &rules[site.rule];
+        let verdicts = verdicts(rule, site, &facts);
+        let owner = Owner {
+            rule: site.rule,
+            site: site_index,
+        };
+        edit::plan_conditional(&scan, site.conditional, &verdicts, owner, &mut edits);
+    }
+    let planned_sites: Vec<bool> = {
+        let mut planned = vec![false; sites.len()];
+        for edit in &edits {
+            planned[edit.site] = true;
+        }
+        planned
+    };
+    let edits = edit::settle(edits).map_err(|overlap| FileError::Overlap {
+        first_rule: overlap.first.rule,
+        first: overlap.first.range.clone(),
+        second_rule: overlap.second.rule,
+        second: overlap.second.range.clone(),
+    })?;
+
+    // A site whose every edit fell inside a deletion by the same rule was swallowed by it.
+    let mut kept_sites = vec![false; sites.len()];
+    for edit in &edits {
+        kept_sites[edit.site] = true;
+        result.counts[edit.rule].edits += 1;
+    }
+    for (index, site) in sites.iter().enumerate() {
+        if planned_sites[index] && !kept_sites[index] {
+            continue;
+        }
+        result.counts[site.rule].matches += site.branches.len() as u64;
+        result.matches.push(MatchRecord {
+            rule: site.rule,
+            span: site.conditional.span(&scan.directives),
+            branches: site
+                .branches
+                .iter()
+                .map(|&branch| {
+                    scan.directives[site.conditional.branches[branch].directive]
+                        .line
+                        .clone()
+                })
+                .collect(),
+            evidence: site.evidence.clone(),
+            function: site.function.clone(),
+        });
+    }
+    if !edits.is_empty() {
+        let output = edit::apply(source, &edits);
+        if output != source {
+            result.output = Some(output);
+        }
+    }
+    Ok(result)
+}
+
+/// The verdict on each branch of a site's conditional under the site's rule.
+fn verdicts(rule: &Rule, site: &Site, facts: &FileFacts) -> Vec<Verdict> {
+    let branches = &site.conditional.branches;
+    let selected = |index: usize| site.branches.contains(&index);
+    match &rule.action {
+        Action::Drop => (0..branches.len())
+            .map(|index| {
+                if selected(index) {
+                    Verdict::False
+                } else if is_else(facts, branches[index].directive) {
+                    Verdict::True
+                } else {
+                    Verdict::Unknown(None)
+                }
+            })
+            .collect(),
+        Action::Keep => {
+            let first = site.branches.first().copied().unwrap_or(0);
+            (0..branches.len())
+                .map(|index| {
+                    if index < first {
+                        Verdict::False
+                    } else {
+                        Verdict::True
+                    }
+                })
+                .collect()
+        }
+        Action::ReplaceCondition(replacement) => (0..branches.len())
+            .map(|index| {
+                if selected(index) {
+                    Verdict::Unknown(Some(replacement.clone()))
+                } else if is_else(facts, branches[index].directive) {
+                    Verdict::True
+                } else {
+                    Verdict::Unknown(None)
+                }
+            })
+            .collect(),
+        Action::Resolve(assumptions) => branches
+            .iter()
+            .map(|branch| match &facts.conditions[branch.directive] {
+                None => Verdict::True,
+                Some(condition) => match cond::simplify(condition, assumptions) {
+                    cond::Value::Known(0) => Verdict::False,
+                    cond::Value::Known(_) => Verdict::True,
+                    cond::Value::Unknown(rest) if rest == *condition => Verdict::Unknown(None),
+                    cond::Value::Unknown(rest) => {
+                        Verdict::Unknown(Some(cond::render(&rest, &facts.scan.clean)))
+                    }
+                },
+            })
+            .collect(),
+    }
+}
+
+fn is_else(facts: &FileFacts, directive: usize) -> bool {
+    facts.scan.directives[directive].kind == DirectiveKind::Else
+}

@@ -1,0 +1,18 @@
+//! cdefang: rewrite C sources by declarative rules about their preprocessor conditionals.
+//!
+//! Data flows one way: [`scan`] → [`tree`] → [`cond`] → [`facts`] → [`matcher`] (with
+//! [`rules`]) → [`edit`] → bytes; [`engine`] runs that pipeline for one file, [`run`] for a
+//! whole command line (with [`files`], [`output`] and [`diag`]). See ARCHITECTURE.md.
+
+pub mod cond;
+pub mod diag;
+pub mod edit;
+pub mod engine;
+pub mod facts;
+pub mod files;
+pub mod matcher;
+pub mod output;
+pub mod rules;
+pub mod run;
+pub mod scan;
+pub mod tree;

@@ -1,0 +1,89 @@
+//! The `cdefang` command line: parses arguments and hands them to [`cdefang::run`].
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use cdefang::run::{self, Mode, Options};
+use clap::Parser;
+
+const EXAMPLES: &str = "\
+Examples:
+  cdefang --rules rules/el5.toml uwsgi-2.0.17/           rewrite in place
+  cdefang --rules rules/el5.toml --diff uwsgi-2.0.17/    show what would change
+  cdefang --rules rules/el5.toml --check src/            exit 1 if anything would change
+  cdefang --rules rules/el5.toml --out fixed/ src/       write changed files under fixed/
+  cdefang --rules rules/el5.toml --report run.json src/  also write a JSON report
+
+Exit status: 0 nothing to do or done, 1 --check/--diff found changes,
+2 trouble (bad input, drift alarm, I/O); nothing is written when it is 2.";
+
+/// Rewrite C sources by declarative rules about their preprocessor conditionals.
+#[derive(Parser, Debug)]
+#[command(name = "cdefang", version, about, after_help = EXAMPLES)]
+struct Cli {
+    /// Rules file (TOML); give it more than once to combine files.
+    #[arg(long = "rules", value_name = "FILE", required = true)]
+    rules: Vec<PathBuf>,
+
+    /// Write nothing; exit 1 if anything would change, 0 if not.
+    #[arg(long, conflicts_with_all = ["diff", "out"])]
+    check: bool,
+
+    /// Print a unified diff (apply with `patch -p1`); write nothing; exit 1 if there are changes.
+    #[arg(long, conflicts_with = "out")]
+    diff: bool,
+
+    /// Write rewritten copies of the changed files under DIR, mirroring the tree.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+
+    /// Number of files to process in parallel (default: one per core).
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
+
+    /// Write a machine-readable JSON report to FILE.
+    #[arg(long, value_name = "FILE.json")]
+    report: Option<PathBuf>,
+
+    /// Report a rule's unexpected match count as a warning instead of failing.
+    #[arg(long)]
+    allow_drift: bool,
+
+    /// Do not print the per-rule summary.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+
+    /// Files, or directories searched for *.c and *.h.
+    #[arg(value_name = "PATH", required = true)]
+    paths: Vec<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let mode = if cli.check {
+        Mode::Check
+    } else if cli.diff {
+        Mode::Diff
+    } else if let Some(directory) = cli.out {
+        Mode::Out(directory)
+    } else {
+        Mode::InPlace
+    };
+    let options = Options {
+        rules: cli.rules,
+        paths: cli.paths,
+        mode,
+        jobs: cli.jobs.map(usize::from),
+        report: cli.report,
+        allow_drift: cli.allow_drift,
+        quiet: cli.quiet,
+    };
+    let status = run::run(&options);
+    ExitCode::from(u8::try_from(status).unwrap_or(2))
+}

@@ -1,0 +1,233 @@
+//! Matching: which conditionals of one file each rule selects, and why. Knows rules and trees,
+//! nothing about the command line or the disk.
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use crate::cond::{self, Expr, ExprKind, Norm, UnaryOp};
+use crate::facts::{self, Function};
+use crate::rules::{Action, Rule};
+use crate::scan::{DirectiveKind, Scan};
+use crate::tree::{CondTree, Conditional};
+
+/// What the matcher knows about one file. Derived views are computed on first use.
+pub struct FileFacts<'a> {
+    pub source: &'a [u8],
+    pub scan: &'a Scan,
+    pub tree: &'a CondTree,
+    /// The parsed condition of each directive (`None` for directives that have none).
+    pub conditions: Vec<Option<Expr>>,
+    code: OnceLock<Vec<u8>>,
+    functions: OnceLock<Vec<Function>>,
+}
+
+/// Why a directive's condition could not be read.
+#[derive(Clone, Debug)]
+pub struct ConditionError {
+    pub directive: usize,
+    pub error: cond::ParseError,
+}
+
+impl<'a> FileFacts<'a> {
+    pub fn new(
+        source: &'a [u8],
+        scan: &'a Scan,
+        tree: &'a CondTree,
+    ) -> Result<FileFacts<'a>, ConditionError> {
+        let mut conditions = Vec::with_capacity(scan.directives.len());
+        for (index, directive) in scan.directives.iter().enumerate() {
+            let rest = &scan.clean[directive.rest.clone()];
+            let base = directive.rest.start;
+            let condition = match directive.kind {
+                DirectiveKind::If | DirectiveKind::Elif => Some(cond::parse(rest, base)),
+                DirectiveKind::Ifdef | DirectiveKind::Elifdef => Some(defined(rest, base)),
+                DirectiveKind::Ifndef | DirectiveKind::Elifndef => {
+                    Some(defined(rest, base).map(|expr| Expr {
+                        span: expr.span.clone(),
+                        kind: ExprKind::Unary(UnaryOp::Not, Box::new(expr)),
+                    }))
+                }
+                _ => None,
+            };
+            conditions.push(condition.transpose().map_err(|error| ConditionError {
+                directive: index,
+                error,
+            })?);
+        }
+        Ok(FileFacts {
+            source,
+            scan,
+            tree,
+            conditions,
+            code: OnceLock::new(),
+            functions: OnceLock::new(),
+        })
+    }
+
+    fn code(&self) -> &[u8] {
+        self.code.get_or_init(|| self.scan.code_view())
+    }
+
+    fn functions(&self) -> &[Function] {
+        self.functions.get_or_init(|| {
+            let view = facts::default_view(self.scan, self.tree);
+            facts::functions(&view)
+        })
+    }
+
+    /// The function around byte `offset`, if any.
+    pub fn enclosing_function(&self, offset: usize) -> Option<&Function> {
+        facts::enclosing(self.functions(), offset)
+    }
+}
+
+/// `#ifdef NAME`: exactly one identifier.
+fn defined(rest: &[u8], base: usize) -> Result<Expr, cond::ParseError> {
+    let expr = cond::parse(rest, base)?;
+    match expr.kind {
+        ExprKind::Ident(name) => Ok(Expr {
+            kind: ExprKind::Defined(name),
+            span: expr.span,
+        }),
+        _ => Err(cond::ParseError {
+            message: "#ifdef and #ifndef take one macro name".to_string(),
+            span: base..base + rest.len(),
+        }),
+    }
+}
+
+/// One place a rule matched: a conditional and the branches it selected there.
+#[derive(Clone, Debug)]
+pub struct Site<'t> {
+    pub rule: usize,
+    pub conditional: &'t Conditional,
+    /// Indices of the selected branches (for `resolve`, the first branch that tests a symbol).
+    pub branches: Vec<usize>,
+    /// What satisfied the body predicates: (span, what) pairs, for explanations.
+    pub evidence: Vec<(Range<usize>, String)>,
+    /// The enclosing function's name, when the rule asked for one.
+    pub function: Option<String>,
+}
+
+/// Every site where `rule` (index `rule_index`) matches in the file.
+pub fn find<'t>(rule_index: usize, rule: &Rule, facts: &FileFacts<'t>) -> Vec<Site<'t>> {
+    let mut sites = Vec::new();
+    for conditional in facts.tree.all() {
+        let mut site: Option<Site<'t>> = None;
+        for (index, branch) in conditional.branches.iter().enumerate() {
+            let Some(condition) = &facts.conditions[branch.directive] else {
+                continue; // `#else`
+            };
+            let mut evidence = Vec::new();
+            if !condition_matches(rule, condition, facts.source, &mut evidence) {
+                continue;
+            }
+            let body = branch.body.clone();
+            if !body_matches(rule, facts, body, &mut evidence) {
+                continue;
+            }
+            let directive = &facts.scan.directives[branch.directive];
+            let function = match &rule.matcher.inside {
+                Some(wanted) => match facts.enclosing_function(directive.line.start) {
+                    Some(function) if function.name == *wanted => {
+                        evidence.push((function.name_span.clone(), format!("in `{wanted}`")));
+                        Some(function.name.clone())
+                    }
+                    _ => continue,
+                },
+                None => None,
+            };
+            match &mut site {
+                Some(site) => {
+                    site.branches.push(index);
+                    site.evidence.extend(evidence);
+                }
+                None => {
+                    site = Some(Site {
+                        rule: rule_index,
+                        conditional,
+                        branches: vec![index],
+                        evidence,
+                        function,
+                    })
+                }
+            }
+            if matches!(rule.action, Action::Resolve(_)) {
+                break; // resolve acts on the whole group once
+            }
+        }
+        sites.extend(site);
+    }
+    sites
+}
+
+fn condition_matches(
+    rule: &Rule,
+    condition: &Expr,
+    source: &[u8],
+    evidence: &mut Vec<(Range<usize>, String)>,
+) -> bool {
+    let norm = Norm::of(condition);
+    let span = condition.span.clone().unwrap_or(0..0);
+    if let Some(wanted) = &rule.matcher.condition {
+        if *wanted != norm {
+            return false;
+        }
+        evidence.push((span.clone(), format!("condition `{wanted}`")));
+    }
+    if !rule.matcher.uses.is_empty() {
+        if !facts::condition_uses(&norm, &rule.matcher.uses) {
+            return false;
+        }
+        evidence.push((span.clone(), "tests a listed symbol".to_string()));
+    }
+    if let Action::Resolve(assumptions) = &rule.action
+        && rule.matcher.condition.is_none()
+        && rule.matcher.uses.is_empty()
+    {
+        if !assumptions.touch(&norm) {
+            return false;
+        }
+        let text = cond::render(condition, source);
+        evidence.push((span, format!("`{text}` tests an assumed symbol")));
+    }
+    true
+}
+
+fn body_matches(
+    rule: &Rule,
+    facts: &FileFacts,
+    body: Range<usize>,
+    evidence: &mut Vec<(Range<usize>, String)>,
+) -> bool {
+    let matcher = &rule.matcher;
+    if !matcher.includes.is_empty() {
+        let found = facts::includes(facts.scan, body.clone(), &matcher.includes);
+        let Some(first) = found.first() else {
+            return false;
+        };
+        evidence.push((first.clone(), "includes a listed header".to_string()));
+    }
+    if matcher.calls.is_empty() && matcher.mentions.is_empty() {
+        return true;
+    }
+    let code = facts.code();
+    let tokens = facts::tokens(code, body);
+    if !matcher.calls.is_empty() {
+        let found = facts::calls(code, &tokens, &matcher.calls);
+        let Some(first) = found.first() else {
+            return false;
+        };
+        let name = String::from_utf8_lossy(&code[first.clone()]).into_owned();
+        evidence.push((first.clone(), format!("calls `{name}`")));
+    }
+    if !matcher.mentions.is_empty() {
+        let found = facts::mentions(code, &tokens, &matcher.mentions);
+        let Some(first) = found.first() else {
+            return false;
+        };
+        let name = String::from_utf8_lossy(&code[first.clone()]).into_owned();
+        evidence.push((first.clone(), format!("uses `{name}`")));
+    }
+    true
+}

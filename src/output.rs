@@ -1,0 +1,114 @@
+//! Output: unified diffs, the per-rule summary and the JSON report.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+use similar::TextDiff;
+
+/// Write a unified diff of one file, `a/PATH` and `b/PATH` over the path as given, so that
+/// `patch -p1` applies it from the directory cdefang ran in. Bytes are written as they are.
+pub fn write_diff(out: &mut dyn Write, display: &str, old: &[u8], new: &[u8]) -> io::Result<()> {
+    let diff = TextDiff::from_lines(old, new);
+    let mut unified = diff.unified_diff();
+    unified.context_radius(3);
+    let mut header_written = false;
+    for hunk in unified.iter_hunks() {
+        if !header_written {
+            writeln!(out, "--- a/{display}")?;
+            writeln!(out, "+++ b/{display}")?;
+            header_written = true;
+        }
+        hunk.to_writer(&mut *out)?;
+    }
+    Ok(())
+}
+
+/// What one rule did over the run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RuleSummary {
+    pub id: String,
+    /// Files the rule's globs selected.
+    pub files: u64,
+    /// Files where it matched at least once.
+    pub files_matched: u64,
+    pub matches: u64,
+    pub edits: u64,
+}
+
+/// A rule whose match count was not what its `expect` says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Drift {
+    pub rule: String,
+    pub expected: String,
+    pub found: u64,
+    /// The file, for a per-file expectation.
+    pub file: Option<String>,
+}
+
+/// The machine-readable report of a run (`--report FILE.json`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub files_scanned: u64,
+    pub files_changed: u64,
+    /// The files that changed (or would change), as given.
+    pub changed: Vec<String>,
+    pub rules: Vec<RuleSummary>,
+    pub drift: Vec<Drift>,
+    /// Files skipped (binary) or that failed, as given.
+    pub skipped: Vec<String>,
+    pub failed: Vec<String>,
+    pub exit_status: i32,
+}
+
+/// One line a rule, for standard error.
+pub fn summary_lines(rules: &[RuleSummary]) -> Vec<String> {
+    rules
+        .iter()
+        .map(|rule| {
+            format!(
+                "{}: {} {}, {} {}, {} {}",
+                rule.id,
+                rule.files_matched,
+                plural(rule.files_matched, "file", "files"),
+                rule.matches,
+                plural(rule.matches, "match", "matches"),
+                rule.edits,
+                plural(rule.edits, "edit", "edits"),
+            )
+        })
+        .collect()
+}
+
+fn plural(count: u64, one: &'static str, many: &'static str) -> &'static str {
+    if count == 1 { one } else { many }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_has_prefixes_and_keeps_bytes() {
+        let mut out = Vec::new();
+        write_diff(&mut out, "core/x.c", b"a\r\nb\xff\r\nc", b"a\r\nc").unwrap();
+        let text = String::from_utf8_lossy(&out);
+        assert!(text.starts_with("--- a/core/x.c\n+++ b/core/x.c\n@@ -1,3 +1,2 @@\n"));
+        assert!(out.windows(4).any(|w| w == b"-b\xff\r"));
+        assert!(text.contains("\\ No newline at end of file"));
+        let mut none = Vec::new();
+        write_diff(&mut none, "x", b"same", b"same").unwrap();
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn summary_is_one_line_a_rule() {
+        let lines = summary_lines(&[RuleSummary {
+            id: "r".into(),
+            files: 2,
+            files_matched: 1,
+            matches: 2,
+            edits: 4,
+        }]);
+        assert_eq!(lines, vec!["r: 1 file, 2 matches, 4 edits"]);
+    }
+}

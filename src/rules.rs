@@ -1,0 +1,534 @@
+//! Rules files: the TOML model, loading and validation. Knows nothing about C files on disk.
+//!
+//! ```toml
+//! [[rule]]
+//! id = "drop-unshare"
+//! message = "EL5's libc has no unshare()"
+//! files = ["core/utils.c"]
+//! action = "drop"                       # drop | keep | resolve | replace-condition
+//! expect = { min = 1, max = 2 }         # or a number; per = "run" (default) or "file"
+//! [rule.match]
+//! condition = "defined(__linux__) && !defined(OBSOLETE_LINUX_KERNEL)"
+//! calls = ["unshare"]
+//! inside = "uwsgi_as_root"
+//! ```
+//!
+//! Every error carries the byte span in the TOML text of what is wrong.
+
+use std::ops::Range;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::cond::{self, Assumptions, Norm};
+
+/// What a rule does to the blocks it matches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Remove the matched branch (its condition is taken as false).
+    Drop,
+    /// Keep the matched branch's body without directives (its condition is taken as true).
+    Keep,
+    /// Evaluate the matched conditional under assumptions, as unifdef does.
+    Resolve(Assumptions),
+    /// Write a new condition on the matched branch.
+    ReplaceCondition(String),
+}
+
+impl Action {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Drop => "drop",
+            Action::Keep => "keep",
+            Action::Resolve(_) => "resolve",
+            Action::ReplaceCondition(_) => "replace-condition",
+        }
+    }
+}
+
+/// Whether a rule's expected count is over the whole run or each file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Per {
+    #[default]
+    Run,
+    File,
+}
+
+/// How many matches a rule must find.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expect {
+    pub min: u64,
+    pub max: u64,
+    pub per: Per,
+    /// Where the expectation is written in the rules file.
+    pub span: Range<usize>,
+}
+
+impl Expect {
+    pub fn holds(&self, count: u64) -> bool {
+        self.min <= count && count <= self.max
+    }
+
+    pub fn describe(&self) -> String {
+        let count = if self.min == self.max {
+            self.min.to_string()
+        } else if self.max == u64::MAX {
+            format!("at least {}", self.min)
+        } else {
+            format!("{} to {}", self.min, self.max)
+        };
+        let per = match self.per {
+            Per::Run => "in the run",
+            Per::File => "in each file",
+        };
+        format!("{count} match(es) {per}")
+    }
+}
+
+/// What a rule looks for. Each list is "any of"; all given predicates must hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Match {
+    /// The branch condition, compared structurally.
+    pub condition: Option<Norm>,
+    /// The branch condition tests one of these symbols.
+    pub uses: Vec<String>,
+    /// The branch body calls one of these functions.
+    pub calls: Vec<String>,
+    /// The branch body `#include`s one of these headers.
+    pub includes: Vec<String>,
+    /// The branch body uses one of these identifiers.
+    pub mentions: Vec<String>,
+    /// The conditional is inside this function.
+    pub inside: Option<String>,
+}
+
+/// One validated rule.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub id: String,
+    pub message: String,
+    pub files: Vec<FileGlob>,
+    pub matcher: Match,
+    pub action: Action,
+    pub expect: Option<Expect>,
+    /// Which rules file the rule comes from, and where its `id` is written there.
+    pub origin: Origin,
+}
+
+/// One of a rule's file globs, and where it is written in the rules file.
+#[derive(Clone, Debug)]
+pub struct FileGlob {
+    pub pattern: glob::Pattern,
+    pub span: Range<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub file: usize,
+    pub span: Range<usize>,
+}
+
+/// A rules file that is not valid: what and where (a byte span in the TOML text).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RulesError {
+    pub message: String,
+    pub span: Range<usize>,
+    pub help: String,
+}
+
+impl RulesError {
+    fn new(message: impl Into<String>, span: Range<usize>, help: impl Into<String>) -> Self {
+        RulesError {
+            message: message.into(),
+            span,
+            help: help.into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesToml {
+    #[serde(default)]
+    rule: Vec<RuleToml>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleToml {
+    id: Spanned<String>,
+    message: String,
+    files: Spanned<Vec<Spanned<String>>>,
+    #[serde(rename = "match")]
+    matcher: Spanned<MatchToml>,
+    action: Spanned<ActionToml>,
+    #[serde(default)]
+    define: Vec<Spanned<String>>,
+    #[serde(default)]
+    undef: Vec<Spanned<String>>,
+    replacement: Option<Spanned<String>>,
+    expect: Option<Spanned<ExpectToml>>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+enum ActionToml {
+    Drop,
+    Keep,
+    Resolve,
+    ReplaceCondition,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct MatchToml {
+    condition: Option<Spanned<String>>,
+    #[serde(default)]
+    uses: Vec<String>,
+    #[serde(default)]
+    calls: Vec<String>,
+    #[serde(default)]
+    includes: Vec<String>,
+    #[serde(default)]
+    mentions: Vec<String>,
+    inside: Option<String>,
+}
+
+enum ExpectToml {
+    Exactly(u64),
+    Range(ExpectRangeToml),
+}
+
+impl<'de> Deserialize<'de> for ExpectToml {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ExpectVisitor;
+        impl<'de> serde::de::Visitor<'de> for ExpectVisitor {
+            type Value = ExpectToml;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number of matches, or a table { min = N, max = N, per = \"run\" | \"file\" }")
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<ExpectToml, E> {
+                u64::try_from(value)
+                    .map(ExpectToml::Exactly)
+                    .map_err(|_| E::custom("`expect` cannot be negative"))
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<ExpectToml, E> {
+                Ok(ExpectToml::Exactly(value))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<ExpectToml, A::Error> {
+                let range = ExpectRangeToml::deserialize(
+                    serde::de::value::MapAccessDeserializer::new(map),
+                )?;
+                Ok(ExpectToml::Range(range))
+            }
+        }
+        deserializer.deserialize_any(ExpectVisitor)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpectRangeToml {
+    min: Option<u64>,
+    max: Option<u64>,
+    #[serde(default)]
+    per: Per,
+}
+
+/// Parse and validate a rules file. `file` is its index among the rules files of the run.
+pub fn load(text: &str, file: usize) -> Result<Vec<Rule>, RulesError> {
+    let parsed: RulesToml = toml::from_str(text).map_err(|error| {
+        let span = error.span().unwrap_or(0..0);
+        RulesError::new(
+            error.message().trim().to_string(),
+            span,
+            "see README.md, section \"Rules\", for the format of a rules file",
+        )
+    })?;
+    let mut rules: Vec<Rule> = Vec::new();
+    for rule in parsed.rule {
+        let id_span = rule.id.span();
+        if rules.iter().any(|earlier| earlier.id == *rule.id.get_ref()) {
+            return Err(RulesError::new(
+                format!("duplicate rule id `{}`", rule.id.get_ref()),
+                id_span,
+                "give every rule its own id",
+            ));
+        }
+        if rule.id.get_ref().trim().is_empty() {
+            return Err(RulesError::new("empty rule id", id_span, "name the rule"));
+        }
+        rules.push(validate(rule, file)?);
+    }
+    Ok(rules)
+}
+
+fn validate(rule: RuleToml, file: usize) -> Result<Rule, RulesError> {
+    let files_span = rule.files.span();
+    if rule.files.get_ref().is_empty() {
+        return Err(RulesError::new(
+            "`files` is empty",
+            files_span,
+            "list the files the rule applies to, as globs such as \"core/*.c\"",
+        ));
+    }
+    let mut files = Vec::new();
+    for pattern in rule.files.into_inner() {
+        let compiled = glob::Pattern::new(pattern.get_ref()).map_err(|error| {
+            RulesError::new(
+                format!("invalid glob `{}`: {}", pattern.get_ref(), error.msg),
+                pattern.span(),
+                "globs use *, ?, [abc] and ** for any number of directories",
+            )
+        })?;
+        files.push(FileGlob {
+            pattern: compiled,
+            span: pattern.span(),
+        });
+    }
+
+    let match_span = rule.matcher.span();
+    let matcher = rule.matcher.into_inner();
+    let condition = match &matcher.condition {
+        Some(condition) => Some(parse_condition(condition)?),
+        None => None,
+    };
+    let matcher = Match {
+        condition,
+        uses: matcher.uses,
+        calls: matcher.calls,
+        includes: matcher.includes,
+        mentions: matcher.mentions,
+        inside: matcher.inside,
+    };
+
+    let action_span = rule.action.span();
+    let action = match rule.action.into_inner() {
+        ActionToml::Drop => Action::Drop,
+        ActionToml::Keep => Action::Keep,
+        ActionToml::Resolve => {
+            let mut assumptions = Assumptions::default();
+            for spec in &rule.define {
+                check_symbol(spec, true)?;
+                assumptions.define(spec.get_ref());
+            }
+            for spec in &rule.undef {
+                check_symbol(spec, false)?;
+                assumptions.undefine(spec.get_ref());
+            }
+            if assumptions.is_empty() {
+                return Err(RulesError::new(
+                    "a `resolve` rule needs assumptions",
+                    action_span,
+                    "add define = [\"NAME\"] or define = [\"NAME=VALUE\"], and/or undef = [\"NAME\"]",
+                ));
+            }
+            Action::Resolve(assumptions)
+        }
+        ActionToml::ReplaceCondition => {
+            let replacement = rule.replacement.as_ref().ok_or_else(|| {
+                RulesError::new(
+                    "a `replace-condition` rule needs `replacement`",
+                    action_span.clone(),
+                    "add replacement = \"NEW CONDITION\"",
+                )
+            })?;
+            parse_condition(replacement)?;
+            Action::ReplaceCondition(replacement.get_ref().trim().to_string())
+        }
+    };
+    if !matches!(action, Action::Resolve(_))
+        && let Some(first) = rule.define.first().or(rule.undef.first())
+    {
+        return Err(RulesError::new(
+            "`define` and `undef` belong to `resolve` rules",
+            first.span(),
+            "remove them, or use action = \"resolve\"",
+        ));
+    }
+    if let (Some(replacement), false) = (
+        &rule.replacement,
+        matches!(action, Action::ReplaceCondition(_)),
+    ) {
+        return Err(RulesError::new(
+            "`replacement` belongs to `replace-condition` rules",
+            replacement.span(),
+            "remove it, or use action = \"replace-condition\"",
+        ));
+    }
+    let selects_anything = matcher.condition.is_some()
+        || !matcher.uses.is_empty()
+        || matches!(action, Action::Resolve(_));
+    if !selects_anything {
+        return Err(RulesError::new(
+            "the match selects no conditional",
+            match_span,
+            "give `condition` or `uses` so the rule knows which #if blocks it is about",
+        ));
+    }
+
+    let expect = rule.expect.map(|expect| {
+        let span = expect.span();
+        match expect.into_inner() {
+            ExpectToml::Exactly(count) => Expect {
+                min: count,
+                max: count,
+                per: Per::Run,
+                span,
+            },
+            ExpectToml::Range(range) => Expect {
+                min: range.min.unwrap_or(0),
+                max: range.max.unwrap_or(u64::MAX),
+                per: range.per,
+                span,
+            },
+        }
+    });
+    if let Some(expect) = &expect
+        && expect.min > expect.max
+    {
+        return Err(RulesError::new(
+            "`expect` has min greater than max",
+            expect.span.clone(),
+            "swap them",
+        ));
+    }
+
+    Ok(Rule {
+        id: rule.id.get_ref().clone(),
+        message: rule.message,
+        files,
+        matcher,
+        action,
+        expect,
+        origin: Origin {
+            file,
+            span: rule.id.span(),
+        },
+    })
+}
+
+/// Parse a condition written in a TOML string. Spans in the error point at the string's
+/// contents when it is a plain one-line string, else at the whole string.
+fn parse_condition(condition: &Spanned<String>) -> Result<Norm, RulesError> {
+    let span = condition.span();
+    let text = condition.get_ref();
+    cond::parse(text.as_bytes(), 0)
+        .map(|expr| Norm::of(&expr))
+        .map_err(|error| {
+            // Inside a basic string the text starts one byte after the opening quote; escapes
+            // would shift offsets, so only point inside when the lengths agree.
+            let inner = span.start + 1..span.end.saturating_sub(1);
+            let at = if inner.len() == text.len() {
+                inner.start + error.span.start..inner.start + error.span.end.max(error.span.start)
+            } else {
+                span.clone()
+            };
+            RulesError::new(
+                format!("invalid condition: {}", error.message),
+                at,
+                "write a C preprocessor condition, such as defined(__linux__) && !defined(X)",
+            )
+        })
+}
+
+fn check_symbol(spec: &Spanned<String>, allow_value: bool) -> Result<(), RulesError> {
+    let text = spec.get_ref();
+    let name = if allow_value {
+        text.split_once('=').map_or(text.as_str(), |(name, _)| name)
+    } else {
+        text.as_str()
+    };
+    let valid = !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err(RulesError::new(
+            format!("`{text}` is not a macro name"),
+            spec.span(),
+            if allow_value {
+                "write NAME or NAME=VALUE"
+            } else {
+                "write NAME"
+            },
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[[rule]]
+id = "drop-unshare"
+message = "no unshare"
+files = ["core/utils.c"]
+action = "drop"
+expect = { min = 1, max = 2 }
+[rule.match]
+condition = "defined(__linux__) && !defined(OBSOLETE_LINUX_KERNEL)"
+calls = ["unshare"]
+inside = "uwsgi_as_root"
+
+[[rule]]
+id = "stub"
+message = "no inotify"
+files = ["core/event.c"]
+action = "resolve"
+define = ["OBSOLETE_LINUX_KERNEL"]
+expect = 1
+[rule.match]
+"#;
+
+    #[test]
+    fn loads_a_good_file() {
+        let rules = load(GOOD, 0).unwrap();
+        assert_eq!(rules.len(), 2);
+        assert_eq!(rules[0].action, Action::Drop);
+        assert_eq!(rules[0].expect.as_ref().unwrap().min, 1);
+        assert_eq!(rules[0].matcher.calls, vec!["unshare".to_string()]);
+        assert!(matches!(rules[1].action, Action::Resolve(_)));
+        assert_eq!(rules[1].expect.as_ref().unwrap().max, 1);
+    }
+
+    fn error_at(text: &str) -> (String, String) {
+        let error = load(text, 0).unwrap_err();
+        (error.message, text[error.span].to_string())
+    }
+
+    #[test]
+    fn errors_point_into_the_toml() {
+        let (message, at) = error_at(&GOOD.replace("action = \"drop\"", "action = \"dorp\""));
+        assert!(message.contains("unknown variant"), "{message}");
+        assert_eq!(at, "\"dorp\"");
+
+        let (message, at) = error_at(&GOOD.replace("calls =", "callz ="));
+        assert!(message.contains("unknown field"), "{message}");
+        assert_eq!(at, "callz");
+
+        let (message, at) = error_at(&GOOD.replace("&& !defined", "&& @defined"));
+        assert!(message.starts_with("invalid condition"), "{message}");
+        assert_eq!(at, "@");
+
+        let (message, _) = error_at(&GOOD.replace("expect = 1", "expect = \"one\""));
+        assert!(message.contains("expect"), "{message}");
+
+        let (message, at) = error_at(&GOOD.replace("define = [\"OBSOLETE_LINUX_KERNEL\"]", ""));
+        assert!(message.contains("needs assumptions"), "{message}");
+        assert_eq!(at, "\"resolve\"");
+
+        let (message, _) = error_at("[[rule]\n");
+        assert!(!message.is_empty());
+    }
+}

@@ -1,0 +1,511 @@
+//! A whole run: load rules, find files, plan every file in parallel, check expectations, then
+//! write (or diff, or check) — nothing is written unless every file was planned without error.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+
+use crate::diag::Problem;
+use crate::engine::{self, FileError, FileResult};
+use crate::files::{self, FilesError, SourceFile};
+use crate::output::{self, Drift, Report, RuleSummary};
+use crate::rules::{self, Per, Rule};
+use crate::scan::ScanError;
+
+/// What to do with the rewritten files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Replace the files (the default).
+    InPlace,
+    /// Write nothing; exit 1 if anything would change.
+    Check,
+    /// Print a unified diff; write nothing; exit 1 if anything would change.
+    Diff,
+    /// Write rewritten copies of changed files under this directory.
+    Out(PathBuf),
+}
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub rules: Vec<PathBuf>,
+    pub paths: Vec<PathBuf>,
+    pub mode: Mode,
+    pub jobs: Option<usize>,
+    pub report: Option<PathBuf>,
+    pub allow_drift: bool,
+    pub quiet: bool,
+}
+
+/// Exit statuses, as unifdef and diff.
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_CHANGES: i32 = 1;
+pub const EXIT_TROUBLE: i32 = 2;
+
+/// A rules file as read, for diagnostics that point into it.
+struct RulesSource {
+    name: String,
+    text: String,
+}
+
+/// One file's outcome.
+enum Planned {
+    Done(FileResult, Vec<u8>),
+    Skipped(Problem),
+    Failed(Problem),
+}
+
+/// Run cdefang; returns the exit status. Diagnostics go to standard error, diffs to standard
+/// output.
+pub fn run(options: &Options) -> i32 {
+    let mut problems = Vec::new();
+    let status = run_inner(options, &mut problems);
+    crate::diag::print(&problems);
+    status
+}
+
+fn run_inner(options: &Options, problems: &mut Vec<Problem>) -> i32 {
+    // Rules.
+    let mut sources = Vec::new();
+    let mut rules: Vec<Rule> = Vec::new();
+    for (index, path) in options.rules.iter().enumerate() {
+        let name = path.display().to_string();
+        let text = match fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(error) => {
+                problems.push(
+                    Problem::error(format!("cannot read rules file {name}: {error}"))
+                        .help("check the path given to --rules"),
+                );
+                return EXIT_TROUBLE;
+            }
+        };
+        match rules::load(&text, index) {
+            Ok(loaded) => rules.extend(loaded),
+            Err(error) => {
+                problems.push(
+                    Problem::error(format!("invalid rules file: {}", error.message))
+                        .at(&name, text.as_bytes(), error.span, "here")
+                        .help(&error.help),
+                );
+                return EXIT_TROUBLE;
+            }
+        }
+        sources.push(RulesSource { name, text });
+    }
+    if let Some((first, second)) = duplicate_id(&rules) {
+        let source = &sources[second.origin.file];
+        problems.push(
+            Problem::error(format!("rule id `{}` is used twice", second.id))
+                .at(
+                    &source.name,
+                    source.text.as_bytes(),
+                    second.origin.span.clone(),
+                    "again here",
+                )
+                .with_note(format!("first in {}", sources[first.origin.file].name))
+                .help("give every rule its own id"),
+        );
+        return EXIT_TROUBLE;
+    }
+
+    // Files.
+    let found = match files::discover(&options.paths) {
+        Ok(found) => found,
+        Err(error) => {
+            let help = match error {
+                FilesError::Missing(_) => "give an existing file or directory",
+                FilesError::Io { .. } => "check the path and its permissions",
+            };
+            problems.push(Problem::error(error.to_string()).help(help));
+            return EXIT_TROUBLE;
+        }
+    };
+    warn_unused_globs(&rules, &sources, &found, problems);
+
+    // Plan every file.
+    let plan = |file: &SourceFile| plan_file(file, &rules);
+    let planned: Vec<Planned> = match options.jobs {
+        Some(jobs) => match rayon::ThreadPoolBuilder::new().num_threads(jobs).build() {
+            Ok(pool) => pool.install(|| found.par_iter().map(plan).collect()),
+            Err(error) => {
+                problems.push(Problem::error(format!(
+                    "cannot start {jobs} threads: {error}"
+                )));
+                return EXIT_TROUBLE;
+            }
+        },
+        None => found.par_iter().map(plan).collect(),
+    };
+
+    let mut report = Report {
+        files_scanned: 0,
+        ..Report::default()
+    };
+    let mut failed = false;
+    let mut results: Vec<(&SourceFile, FileResult, Vec<u8>)> = Vec::new();
+    for (file, planned) in found.iter().zip(planned) {
+        match planned {
+            Planned::Done(result, source) => {
+                report.files_scanned += 1;
+                results.push((file, result, source));
+            }
+            Planned::Skipped(note) => {
+                report.skipped.push(file.display.clone());
+                problems.push(note);
+            }
+            Planned::Failed(problem) => {
+                report.failed.push(file.display.clone());
+                problems.push(problem);
+                failed = true;
+            }
+        }
+    }
+
+    // Per-rule totals and expectations.
+    report.rules = summarise(&rules, &results);
+    report.drift = check_expectations(&rules, &results);
+    for drift in &report.drift {
+        let Some(rule) = rules.iter().find(|rule| rule.id == drift.rule) else {
+            continue;
+        };
+        problems.push(drift_problem(rule, drift, &sources, options.allow_drift));
+    }
+    if !report.drift.is_empty() && !options.allow_drift {
+        failed = true;
+    }
+    let changed: Vec<&(&SourceFile, FileResult, Vec<u8>)> = results
+        .iter()
+        .filter(|(_, result, _)| result.output.is_some())
+        .collect();
+    report.files_changed = changed.len() as u64;
+    report.changed = changed
+        .iter()
+        .map(|(file, _, _)| file.display.clone())
+        .collect();
+
+    let status = if failed {
+        EXIT_TROUBLE
+    } else {
+        match emit(options, &changed) {
+            Ok(status) => status,
+            Err(problem) => {
+                problems.push(problem);
+                EXIT_TROUBLE
+            }
+        }
+    };
+    report.exit_status = status;
+
+    if !options.quiet {
+        let mut lines = output::summary_lines(&report.rules);
+        let verb = match (&options.mode, status) {
+            (_, EXIT_TROUBLE) => "nothing written",
+            (Mode::InPlace, _) => "changed",
+            (Mode::Out(_), _) => "written",
+            (Mode::Check | Mode::Diff, _) => "would change",
+        };
+        lines.push(format!(
+            "{} files scanned, {} {verb}",
+            report.files_scanned, report.files_changed
+        ));
+        let stderr = io::stderr();
+        let mut lock = stderr.lock();
+        for line in lines {
+            let _ = writeln!(lock, "cdefang: {line}");
+        }
+    }
+    if let Some(path) = &options.report {
+        let written = serde_json::to_vec_pretty(&report)
+            .map_err(io::Error::other)
+            .and_then(|json| fs::write(path, json));
+        if let Err(error) = written {
+            problems.push(Problem::error(format!(
+                "cannot write report {}: {error}",
+                path.display()
+            )));
+            return EXIT_TROUBLE;
+        }
+    }
+    status
+}
+
+fn duplicate_id(rules: &[Rule]) -> Option<(&Rule, &Rule)> {
+    let mut seen: BTreeMap<&str, &Rule> = BTreeMap::new();
+    for rule in rules {
+        if let Some(first) = seen.insert(&rule.id, rule) {
+            return Some((first, rule));
+        }
+    }
+    None
+}
+
+fn warn_unused_globs(
+    rules: &[Rule],
+    sources: &[RulesSource],
+    found: &[SourceFile],
+    problems: &mut Vec<Problem>,
+) {
+    for rule in rules {
+        for glob in &rule.files {
+            let single = Rule {
+                files: vec![glob.clone()],
+                ..rule.clone()
+            };
+            if found
+                .iter()
+                .any(|file| engine::rule_applies(&single, &file.relative))
+            {
+                continue;
+            }
+            let source = &sources[rule.origin.file];
+            problems.push(
+                Problem::warning(format!(
+                    "rule `{}`: glob `{}` matches no file",
+                    rule.id,
+                    glob.pattern.as_str()
+                ))
+                .at(&source.name, source.text.as_bytes(), glob.span.clone(), "matches nothing")
+                .help("globs match paths relative to the directory given, or any trailing part of them"),
+            );
+        }
+    }
+}
+
+fn plan_file(file: &SourceFile, rules: &[Rule]) -> Planned {
+    let source = match fs::read(&file.path) {
+        Ok(source) => source,
+        Err(error) => {
+            return Planned::Failed(
+                Problem::error(format!("cannot read {}: {error}", file.display))
+                    .help("check the file's permissions"),
+            );
+        }
+    };
+    if memchr::memchr(0, &source).is_some() {
+        return Planned::Skipped(Problem::note(format!(
+            "{}: binary file (it has a NUL byte), skipped",
+            file.display
+        )));
+    }
+    match engine::process(&source, &file.relative, rules) {
+        Ok(result) => Planned::Done(result, source),
+        Err(error) => Planned::Failed(file_problem(file, &source, &error, rules)),
+    }
+}
+
+/// Turn a file's error into a diagnostic.
+fn file_problem(file: &SourceFile, source: &[u8], error: &FileError, rules: &[Rule]) -> Problem {
+    let name = &file.display;
+    let nothing = "no file was changed; fix the input and run again";
+    match error {
+        FileError::Scan(error) => {
+            let label = match error {
+                ScanError::UnterminatedComment(_) => "this comment never ends",
+                ScanError::ContinuationAtEof(_) => "continues onto nothing",
+            };
+            Problem::error(error.message())
+                .at(name, source, error.span(), label)
+                .help(error.help())
+                .with_note(nothing)
+        }
+        FileError::Tree {
+            error,
+            at,
+            related,
+            message,
+        } => {
+            let mut problem = Problem::error(format!("unbalanced conditionals: {message}")).at(
+                name,
+                source,
+                at.clone(),
+                message.clone(),
+            );
+            if let Some(related) = related {
+                problem = problem.also(related.clone(), "the #else of this group");
+            }
+            problem.help(error.help()).with_note(nothing)
+        }
+        FileError::Condition { error, directive } => Problem::error(format!(
+            "cannot read condition: {}",
+            error.message
+        ))
+        .at(name, source, error.span.clone(), error.message.clone())
+        .also(directive.clone(), "in this directive")
+        .help("write a valid #if expression; cdefang reads conditions of the files a rule selects")
+        .with_note(nothing),
+        FileError::Overlap {
+            first_rule,
+            first,
+            second_rule,
+            second,
+        } => {
+            let (first_id, second_id) = (&rules[*first_rule].id, &rules[*second_rule].id);
+            Problem::error(format!(
+                "rules `{first_id}` and `{second_id}` edit the same lines"
+            ))
+            .at(name, source, second.clone(), format!("edited by `{second_id}`"))
+            .also(first.clone(), format!("edited by `{first_id}`"))
+            .help("narrow one of the rules (files, condition, body predicates) so they do not overlap")
+            .with_note(nothing)
+        }
+    }
+}
+
+fn summarise(rules: &[Rule], results: &[(&SourceFile, FileResult, Vec<u8>)]) -> Vec<RuleSummary> {
+    rules
+        .iter()
+        .enumerate()
+        .map(|(index, rule)| {
+            let mut summary = RuleSummary {
+                id: rule.id.clone(),
+                ..RuleSummary::default()
+            };
+            for (_, result, _) in results {
+                if !result.applies[index] {
+                    continue;
+                }
+                let count = &result.counts[index];
+                summary.files += 1;
+                summary.files_matched += u64::from(count.matches > 0);
+                summary.matches += count.matches;
+                summary.edits += count.edits;
+            }
+            summary
+        })
+        .collect()
+}
+
+/// The expectations that did not hold. A rule whose globs select no file is not checked (that is
+/// the glob warning's business).
+fn check_expectations(
+    rules: &[Rule],
+    results: &[(&SourceFile, FileResult, Vec<u8>)],
+) -> Vec<Drift> {
+    let mut drift = Vec::new();
+    for (index, rule) in rules.iter().enumerate() {
+        let Some(expect) = &rule.expect else {
+            continue;
+        };
+        let selected: Vec<(&SourceFile, u64)> = results
+            .iter()
+            .filter(|(_, result, _)| result.applies[index])
+            .map(|(file, result, _)| (*file, result.counts[index].matches))
+            .collect();
+        if selected.is_empty() {
+            continue;
+        }
+        match expect.per {
+            Per::Run => {
+                let found = selected.iter().map(|(_, count)| count).sum();
+                if !expect.holds(found) {
+                    drift.push(Drift {
+                        rule: rule.id.clone(),
+                        expected: expect.describe(),
+                        found,
+                        file: None,
+                    });
+                }
+            }
+            Per::File => {
+                for (file, found) in selected {
+                    if !expect.holds(found) {
+                        drift.push(Drift {
+                            rule: rule.id.clone(),
+                            expected: expect.describe(),
+                            found,
+                            file: Some(file.display.clone()),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    drift
+}
+
+fn drift_problem(rule: &Rule, drift: &Drift, sources: &[RulesSource], allowed: bool) -> Problem {
+    let place = match &drift.file {
+        Some(file) => format!(" in {file}"),
+        None => String::new(),
+    };
+    let message = format!(
+        "drift: rule `{}` found {} match(es){place}, expected {}",
+        rule.id, drift.found, drift.expected
+    );
+    let problem = if allowed {
+        Problem::warning(message)
+    } else {
+        Problem::error(message)
+    };
+    let source = &sources[rule.origin.file];
+    let span = rule
+        .expect
+        .as_ref()
+        .map_or(rule.origin.span.clone(), |expect| expect.span.clone());
+    let problem = problem
+        .at(&source.name, source.text.as_bytes(), span, "expected here")
+        .also(rule.origin.span.clone(), "this rule");
+    if allowed {
+        problem.with_note("--allow-drift: going on")
+    } else {
+        problem
+            .help("the code has moved away from what the rule was written for: check the rule against this version, then adjust the rule or its `expect` (or pass --allow-drift)")
+            .with_note("no file was changed")
+    }
+}
+
+/// Produce the run's output for the changed files; returns the exit status.
+fn emit(
+    options: &Options,
+    changed: &[&(&SourceFile, FileResult, Vec<u8>)],
+) -> Result<i32, Problem> {
+    let io_problem = |error: FilesError| {
+        Problem::error(error.to_string()).help(
+            "check permissions and free space; the files that were not yet replaced are unchanged",
+        )
+    };
+    match &options.mode {
+        Mode::Check => Ok(if changed.is_empty() {
+            EXIT_OK
+        } else {
+            EXIT_CHANGES
+        }),
+        Mode::Diff => {
+            let stdout = io::stdout();
+            let mut lock = stdout.lock();
+            for (file, result, source) in changed {
+                if let Some(new) = &result.output {
+                    output::write_diff(&mut lock, &file.display, source, new)
+                        .and_then(|()| lock.flush())
+                        .map_err(|error| {
+                            Problem::error(format!("cannot write the diff: {error}"))
+                        })?;
+                }
+            }
+            Ok(if changed.is_empty() {
+                EXIT_OK
+            } else {
+                EXIT_CHANGES
+            })
+        }
+        Mode::InPlace | Mode::Out(_) => {
+            // Stage every file first; only when all are staged does any replace its target.
+            let mut staged = Vec::with_capacity(changed.len());
+            for (file, result, _) in changed {
+                let Some(new) = &result.output else { continue };
+                let target = match &options.mode {
+                    Mode::Out(directory) => files::out_path(directory, file),
+                    _ => file.path.clone(),
+                };
+                staged.push(files::stage(&target, new).map_err(io_problem)?);
+            }
+            for staged in staged {
+                files::commit(staged).map_err(io_problem)?;
+            }
+            Ok(EXIT_OK)
+        }
+    }
+}
