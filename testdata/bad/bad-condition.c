@@ -1,0 +1,3 @@
+#if defined(__linux__) && 
+ int b;
+#endif

@@ -1,0 +1,2 @@
+int a;
+#define X 1 \

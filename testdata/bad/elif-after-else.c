@@ -1,0 +1,7 @@
+#ifdef UWSGI_SSL
+int a;
+#else
+int b;
+#elif defined(X)
+int c;
+#endif

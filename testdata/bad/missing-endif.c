@@ -1,0 +1,3 @@
+int a;
+#if defined(__linux__)
+int b;

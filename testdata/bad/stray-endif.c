@@ -1,0 +1,3 @@
+int a;
+#endif
+int b;

@@ -1,0 +1,240 @@
+//! Rewrites of the fixtures in testdata/, through the library: each case checks what it must
+//! exactly and keeps a snapshot (in snapshots/) of the diff it makes.
+
+use std::path::Path;
+
+use cdefang::engine::{self, FileResult};
+use cdefang::output::write_diff;
+use cdefang::rules;
+
+const LINUX: &str = "defined(__linux__) && !defined(OBSOLETE_LINUX_KERNEL)";
+
+fn rule(action: &str, extra: &str, matcher: &str) -> String {
+    format!(
+        "[[rule]]\nid = \"r\"\nmessage = \"m\"\nfiles = [\"*.c\"]\naction = \"{action}\"\n{extra}\n[rule.match]\n{matcher}\n"
+    )
+}
+
+fn drop_unshare() -> String {
+    rule(
+        "drop",
+        "",
+        &format!("condition = \"{LINUX}\"\ncalls = [\"unshare\"]"),
+    )
+}
+
+fn read(fixture: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(fixture);
+    std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+}
+
+/// Run the rules over a fixture; returns the result and the new bytes (the old ones if
+/// unchanged).
+fn run(fixture: &str, rules_toml: &str) -> (FileResult, Vec<u8>) {
+    let rules = rules::load(rules_toml, 0).expect("rules load");
+    let source = read(fixture);
+    let name = Path::new(fixture).file_name().unwrap().to_string_lossy();
+    let result = engine::process(&source, &name, &rules).expect("file processes");
+    let output = result.output.clone().unwrap_or(source);
+    (result, output)
+}
+
+/// The diff of a rewrite, with CR and non-UTF-8 bytes made visible for the snapshot.
+fn visible_diff(fixture: &str, old: &[u8], new: &[u8]) -> String {
+    let mut diff = Vec::new();
+    write_diff(&mut diff, fixture, old, new).unwrap();
+    let mut text = String::new();
+    for chunk in diff.utf8_chunks() {
+        text.push_str(&chunk.valid().replace('\r', "\\r"));
+        for byte in chunk.invalid() {
+            text.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    text
+}
+
+fn snapshot(name: &str, fixture: &str, new: &[u8]) {
+    let diff = visible_diff(fixture, &read(fixture), new);
+    insta::with_settings!({
+        snapshot_path => "../snapshots",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!(name, diff);
+    });
+}
+
+/// Running the rules again on the output changes nothing.
+fn assert_idempotent(new: &[u8], rules_toml: &str) {
+    let rules = rules::load(rules_toml, 0).unwrap();
+    let again = engine::process(new, "again.c", &rules).unwrap();
+    assert_eq!(again.output, None, "a second run changed the output");
+}
+
+#[test]
+fn elif_chain_first_branch_dropped_turns_elif_into_if() {
+    let rules = rule("drop", "", &format!("condition = \"{LINUX}\""));
+    let (result, new) = run("constructs/elif-chain.c", &rules);
+    let text = String::from_utf8(new.clone()).unwrap();
+    assert!(text.contains("int uwsgi_get_cores(void) {\n#if defined(__FreeBSD__) /* bsd */\n\treturn bsd_cores();\n#else"));
+    assert!(text.contains("\treturn threads();\n#else\n\treturn 0;\n#endif"));
+    assert!(!text.contains("unshare_"));
+    assert_eq!(result.counts[0].matches, 2);
+    assert_idempotent(&new, &rules);
+    snapshot("elif-chain", "constructs/elif-chain.c", &new);
+}
+
+#[test]
+fn if_else_with_if_dropped_keeps_else_body_alone() {
+    let (_, new) = run("constructs/if-else.c", &drop_unshare());
+    assert_eq!(
+        String::from_utf8(new.clone()).unwrap(),
+        "/* #if A ... #else B #endif with the #if branch dropped: B alone stays. */\n\
+         void uwsgi_jail(void) {\n\tuwsgi_log(\"no namespaces\\n\");\n\tuwsgi_log(\"done\\n\");\n}\n"
+    );
+    snapshot("if-else", "constructs/if-else.c", &new);
+}
+
+#[test]
+fn crlf_tabs_trailing_spaces_and_missing_final_newline_are_kept() {
+    let (_, new) = run("constructs/crlf.c", &drop_unshare());
+    let expected = b"/* CRLF line endings, tabs, trailing spaces and no final newline. */\r\n\
+void uwsgi_as_root(void) {\r\n\tint x = 1;   \r\n\tx++;  \t\r\n}";
+    assert_eq!(new, expected.to_vec());
+    snapshot("crlf", "constructs/crlf.c", &new);
+}
+
+#[test]
+fn non_utf8_bytes_are_kept() {
+    let (_, new) = run("constructs/non-utf8.c", &drop_unshare());
+    let expected = b"/* Latin-1 bytes: caf\xe9, na\xefve. */\nvoid uwsgi_as_root(void) {\n\tchar *s = \"\xff\xfe\";\n\tuwsgi_log(\"%s\\n\", s);\n}\n";
+    assert_eq!(new, expected.to_vec());
+    snapshot("non-utf8", "constructs/non-utf8.c", &new);
+}
+
+#[test]
+fn directive_spellings_and_continued_lines_match_structurally() {
+    let rules = drop_unshare();
+    let (result, new) = run("constructs/directive-forms.c", &rules);
+    assert_eq!(result.counts[0].matches, 3, "three spellings of one condition");
+    let text = String::from_utf8(new.clone()).unwrap();
+    assert!(text.contains("#if defined(__linux__) || !defined(OBSOLETE_LINUX_KERNEL)"));
+    assert!(!text.contains("unshare(uwsgi"));
+    assert!(!text.contains("\\\n"), "the continued directive went whole");
+    assert_idempotent(&new, &rules);
+    snapshot("directive-forms", "constructs/directive-forms.c", &new);
+}
+
+#[test]
+fn only_real_calls_count_as_calls() {
+    let (result, new) = run("constructs/not-calls.c", &drop_unshare());
+    let text = String::from_utf8(new.clone()).unwrap();
+    for kept in [
+        "uwsgi.unshare) uwsgi_log",
+        "uwsgi_log(\"unshare()\")",
+        "/* unshare( */",
+        "uwsgi_build_unshare(",
+        "\tint unshare(int);",
+        "= unshare;",
+    ] {
+        assert!(text.contains(kept), "{kept} must not count as a call");
+    }
+    for dropped in ["if (unshare(m))", "(void) unshare(m)", "unshare /* split */"] {
+        assert!(!text.contains(dropped), "{dropped} is a call");
+    }
+    assert_eq!(result.counts[0].matches, 3);
+    snapshot("not-calls", "constructs/not-calls.c", &new);
+}
+
+#[test]
+fn inside_finds_a_function_whose_header_is_split_by_conditionals() {
+    let rules = rule(
+        "drop",
+        "",
+        &format!("condition = \"{LINUX}\"\ncalls = [\"unshare\"]\ninside = \"uwsgi_as_root\""),
+    );
+    let (result, new) = run("constructs/split-function.c", &rules);
+    assert_eq!(result.counts[0].matches, 1);
+    assert_eq!(result.matches[0].function.as_deref(), Some("uwsgi_as_root"));
+    let text = String::from_utf8(new.clone()).unwrap();
+    assert!(text.contains("void uwsgi_not_root(void) {\n#if defined(__linux__)"));
+    snapshot("split-function", "constructs/split-function.c", &new);
+}
+
+#[test]
+fn keep_removes_directives_and_other_branches() {
+    let rules = rule("keep", "", "condition = \"defined(UWSGI_SSL)\"");
+    let (_, new) = run("constructs/keep-replace.c", &rules);
+    let text = String::from_utf8(new.clone()).unwrap();
+    assert!(text.contains("void uwsgi_setup(void) {\n\tuwsgi_ssl_init();\n\n#ifndef UWSGI_PCRE"));
+    assert!(!text.contains("no ssl"));
+    snapshot("keep", "constructs/keep-replace.c", &new);
+}
+
+#[test]
+fn replace_condition_writes_the_new_condition() {
+    let rules = rule(
+        "replace-condition",
+        "replacement = \"!defined(UWSGI_PCRE) && !defined(UWSGI_PCRE2)\"",
+        "condition = \"!defined(UWSGI_PCRE)\"",
+    );
+    let (_, new) = run("constructs/keep-replace.c", &rules);
+    let text = String::from_utf8(new.clone()).unwrap();
+    assert!(text.contains("#if !defined(UWSGI_PCRE) && !defined(UWSGI_PCRE2)\n\tuwsgi_log(\"no pcre\\n\");\n#endif"));
+    assert_idempotent(&new, &rules);
+    snapshot("replace-condition", "constructs/keep-replace.c", &new);
+}
+
+#[test]
+fn resolve_evaluates_like_unifdef() {
+    let rules = rule(
+        "resolve",
+        "define = [\"BAR=2\", \"OBSOLETE_LINUX_KERNEL\"]\nundef = [\"FOO\"]",
+        "",
+    );
+    let (_, new) = run("constructs/resolve.c", &rules);
+    let text = String::from_utf8(new.clone()).unwrap();
+    let expected = "/* resolve under FOO undefined, BAR=2 and OBSOLETE_LINUX_KERNEL defined. */\n\
+int foo = 0;\n\n\
+#if defined(__linux__)\nint bar_linux = 1;\n#endif\n\n\
+#if defined(Y)\nint y = 1;\n#else\nint other = 1;\n#endif\n\n\n\
+int always = 1;\n\n\
+#if defined(__linux__)\nint untouched = 1;\n#endif\n";
+    assert_eq!(text, expected);
+    assert_idempotent(&new, &rules);
+    snapshot("resolve", "constructs/resolve.c", &new);
+}
+
+#[test]
+fn el5_rules_on_the_uwsgi_shaped_tree() {
+    let rules_toml = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/el5.toml"),
+    )
+    .unwrap();
+    let rules = rules::load(&rules_toml, 0).unwrap();
+    for (file, changes) in [
+        ("core/utils.c", true),
+        ("core/event.c", true),
+        ("core/fsmon.c", true),
+        ("core/master.c", false),
+    ] {
+        let fixture = format!("uwsgi/{file}");
+        let source = read(&fixture);
+        let result = engine::process(&source, file, &rules).unwrap();
+        assert_eq!(result.output.is_some(), changes, "{file}");
+        if let Some(new) = &result.output {
+            let text = String::from_utf8_lossy(new);
+            assert!(!text.contains("unshare(uwsgi"), "{file}");
+            assert!(!text.contains("sys/inotify.h"), "{file}");
+            snapshot(&format!("el5-{}", file.replace('/', "-")), &fixture, new);
+        }
+    }
+    // utils.c: the block without a call, and the one outside uwsgi_as_root, stay.
+    let result = engine::process(&read("uwsgi/core/utils.c"), "core/utils.c", &rules).unwrap();
+    let text = String::from_utf8(result.output.unwrap()).unwrap();
+    assert!(text.contains("namespace mask %d"));
+    assert!(text.contains("if (unshare(flags))"));
+    assert_eq!(result.counts[0].matches, 2);
+}
