@@ -40,6 +40,9 @@ pub struct FileResult {
     pub counts: Vec<RuleCount>,
     /// Which rules apply to the file (their globs match).
     pub applies: Vec<bool>,
+    /// Per rule: no match here, but what its body predicates look for is still in its scope
+    /// (see [`matcher::residue`]).
+    pub residue: Vec<bool>,
     pub matches: Vec<MatchRecord>,
 }
 
@@ -98,6 +101,7 @@ pub fn process(source: &[u8], relative: &str, rules: &[Rule]) -> Result<FileResu
         output: None,
         counts: vec![RuleCount::default(); rules.len()],
         applies: applies.clone(),
+        residue: vec![false; rules.len()],
         matches: Vec::new(),
     };
     let scan = scan::scan(source).map_err(FileError::Scan)?;
@@ -184,6 +188,11 @@ pub fn process(source: &[u8], relative: &str, rules: &[Rule]) -> Result<FileResu
             evidence: site.evidence.clone(),
             function: site.function.clone(),
         });
+    }
+    for (index, rule) in rules.iter().enumerate() {
+        if applies[index] && result.counts[index].matches == 0 {
+            result.residue[index] = matcher::residue(rule, &facts);
+        }
     }
     if !edits.is_empty() {
         let output = edit::apply(source, &edits);

@@ -75,6 +75,13 @@ impl<'a> FileFacts<'a> {
         })
     }
 
+    /// The functions named `name` (a header split by conditionals is still one function).
+    pub fn functions_named(&self, name: &str) -> impl Iterator<Item = &Function> {
+        self.functions()
+            .iter()
+            .filter(move |function| function.name == name)
+    }
+
     /// The function around byte `offset`, if any.
     pub fn enclosing_function(&self, offset: usize) -> Option<&Function> {
         facts::enclosing(self.functions(), offset)
@@ -230,4 +237,31 @@ fn body_matches(
         evidence.push((first.clone(), format!("uses `{name}`")));
     }
     true
+}
+
+/// Does anything the rule's body predicates look for remain in its scope (the function named by
+/// `inside`, or the whole file)? A rule with no match and no residue has already been applied;
+/// a rule with no match but residue has lost track of the code: drift. A rule without body
+/// predicates leaves no residue to look for.
+pub fn residue(rule: &Rule, facts: &FileFacts) -> bool {
+    let matcher = &rule.matcher;
+    if matcher.calls.is_empty() && matcher.includes.is_empty() && matcher.mentions.is_empty() {
+        return false;
+    }
+    let scopes: Vec<Range<usize>> = match &matcher.inside {
+        Some(name) => facts
+            .functions_named(name)
+            .map(|function| function.body.clone())
+            .collect(),
+        None => vec![0..facts.source.len()],
+    };
+    let code = facts.code();
+    scopes.into_iter().any(|scope| {
+        if !facts::includes(facts.scan, scope.clone(), &matcher.includes).is_empty() {
+            return true;
+        }
+        let tokens = facts::tokens(code, scope);
+        !facts::calls(code, &tokens, &matcher.calls).is_empty()
+            || !facts::mentions(code, &tokens, &matcher.mentions).is_empty()
+    })
 }

@@ -118,7 +118,10 @@ fn non_utf8_bytes_are_kept() {
 fn directive_spellings_and_continued_lines_match_structurally() {
     let rules = drop_unshare();
     let (result, new) = run("constructs/directive-forms.c", &rules);
-    assert_eq!(result.counts[0].matches, 3, "three spellings of one condition");
+    assert_eq!(
+        result.counts[0].matches, 3,
+        "three spellings of one condition"
+    );
     let text = String::from_utf8(new.clone()).unwrap();
     assert!(text.contains("#if defined(__linux__) || !defined(OBSOLETE_LINUX_KERNEL)"));
     assert!(!text.contains("unshare(uwsgi"));
@@ -141,7 +144,11 @@ fn only_real_calls_count_as_calls() {
     ] {
         assert!(text.contains(kept), "{kept} must not count as a call");
     }
-    for dropped in ["if (unshare(m))", "(void) unshare(m)", "unshare /* split */"] {
+    for dropped in [
+        "if (unshare(m))",
+        "(void) unshare(m)",
+        "unshare /* split */",
+    ] {
         assert!(!text.contains(dropped), "{dropped} is a call");
     }
     assert_eq!(result.counts[0].matches, 3);
@@ -182,7 +189,9 @@ fn replace_condition_writes_the_new_condition() {
     );
     let (_, new) = run("constructs/keep-replace.c", &rules);
     let text = String::from_utf8(new.clone()).unwrap();
-    assert!(text.contains("#if !defined(UWSGI_PCRE) && !defined(UWSGI_PCRE2)\n\tuwsgi_log(\"no pcre\\n\");\n#endif"));
+    assert!(text.contains(
+        "#if !defined(UWSGI_PCRE) && !defined(UWSGI_PCRE2)\n\tuwsgi_log(\"no pcre\\n\");\n#endif"
+    ));
     assert_idempotent(&new, &rules);
     snapshot("replace-condition", "constructs/keep-replace.c", &new);
 }
@@ -209,10 +218,9 @@ int always = 1;\n\n\
 
 #[test]
 fn el5_rules_on_the_uwsgi_shaped_tree() {
-    let rules_toml = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/el5.toml"),
-    )
-    .unwrap();
+    let rules_toml =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/el5.toml"))
+            .unwrap();
     let rules = rules::load(&rules_toml, 0).unwrap();
     for (file, changes) in [
         ("core/utils.c", true),

@@ -1,0 +1,533 @@
+//! The command line: modes, exit statuses, reports and diagnostics, on copies of testdata/.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::cargo::cargo_bin_cmd;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn el5() -> PathBuf {
+    root().join("rules/el5.toml")
+}
+
+/// A scratch directory holding a copy of testdata/uwsgi as `tree/`.
+fn scratch() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("testdata/uwsgi"), &dir.path().join("tree"));
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Every file under `dir`, with its bytes, sorted.
+fn snapshot_tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            files.push((
+                entry.path().strip_prefix(dir).unwrap().to_path_buf(),
+                fs::read(entry.path()).unwrap(),
+            ));
+        }
+    }
+    files
+}
+
+fn cdefang(dir: &Path) -> assert_cmd::Command {
+    let mut command = cargo_bin_cmd!("cdefang");
+    command.current_dir(dir);
+    command
+}
+
+fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn in_place_rewrites_only_targeted_files_and_is_idempotent() {
+    let dir = scratch();
+    let before = snapshot_tree(dir.path());
+    let output = cdefang(dir.path())
+        .arg("--rules")
+        .arg(el5())
+        .arg("tree")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("cdefang: drop-unshare-blocks: 1 file, 2 matches, 2 edits"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("cdefang: stub-inotify: 2 files, 3 matches, 4 edits"),
+        "{stderr}"
+    );
+    let after = snapshot_tree(dir.path());
+    let changed: Vec<String> = before
+        .iter()
+        .zip(&after)
+        .filter(|(a, b)| a != b)
+        .map(|(a, _)| a.0.display().to_string())
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            "tree/core/event.c",
+            "tree/core/fsmon.c",
+            "tree/core/utils.c"
+        ]
+    );
+
+    // A second run changes nothing, and --check agrees.
+    let output = cdefang(dir.path())
+        .arg("--rules")
+        .arg(el5())
+        .arg("tree")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(snapshot_tree(dir.path()), after);
+    cdefang(dir.path())
+        .args(["--check", "--rules"])
+        .arg(el5())
+        .arg("tree")
+        .assert()
+        .code(0);
+}
+
+#[cfg(unix)]
+#[test]
+fn in_place_keeps_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch();
+    let utils = dir.path().join("tree/core/utils.c");
+    fs::set_permissions(&utils, fs::Permissions::from_mode(0o751)).unwrap();
+    cdefang(dir.path())
+        .arg("--rules")
+        .arg(el5())
+        .arg("tree")
+        .assert()
+        .code(0);
+    let mode = fs::metadata(&utils).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o751);
+    let leftovers: Vec<_> = fs::read_dir(dir.path().join("tree/core"))
+        .unwrap()
+        .filter(|entry| {
+            entry
+                .as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".cdefang")
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left behind");
+}
+
+#[test]
+fn check_writes_nothing_and_exits_1_on_changes() {
+    let dir = scratch();
+    let before = snapshot_tree(dir.path());
+    cdefang(dir.path())
+        .args(["--check", "--rules"])
+        .arg(el5())
+        .arg("tree")
+        .assert()
+        .code(1)
+        .stdout("");
+    assert_eq!(snapshot_tree(dir.path()), before);
+}
+
+#[test]
+fn diff_applies_with_patch_and_equals_in_place() {
+    let dir = scratch();
+    let output = cdefang(dir.path())
+        .args(["--diff", "--rules"])
+        .arg(el5())
+        .arg("tree")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    let diff = output.stdout;
+    assert!(diff.starts_with(b"--- a/tree/core/event.c\n+++ b/tree/core/event.c\n"));
+
+    // The in-place result, in a second copy.
+    let expected = scratch();
+    cdefang(expected.path())
+        .arg("--rules")
+        .arg(el5())
+        .arg("tree")
+        .assert()
+        .code(0);
+
+    let patch = Command::new("patch")
+        .args(["-p1", "--quiet", "--batch"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .spawn();
+    let Ok(mut patch) = patch else {
+        panic!("GNU patch is needed for this test (apt-get install patch)");
+    };
+    use std::io::Write;
+    patch.stdin.take().unwrap().write_all(&diff).unwrap();
+    assert!(patch.wait().unwrap().success());
+    assert_eq!(snapshot_tree(dir.path()), snapshot_tree(expected.path()));
+}
+
+#[test]
+fn out_mirrors_the_tree_and_leaves_the_input_alone() {
+    let dir = scratch();
+    let before = snapshot_tree(&dir.path().join("tree"));
+    cdefang(dir.path())
+        .args(["--out", "fixed", "--rules"])
+        .arg(el5())
+        .arg("tree")
+        .assert()
+        .code(0);
+    assert_eq!(snapshot_tree(&dir.path().join("tree")), before);
+    let written: Vec<String> = snapshot_tree(&dir.path().join("fixed"))
+        .into_iter()
+        .map(|(path, _)| path.display().to_string())
+        .collect();
+    assert_eq!(written, ["core/event.c", "core/fsmon.c", "core/utils.c"]);
+    let utils = fs::read_to_string(dir.path().join("fixed/core/utils.c")).unwrap();
+    assert!(!utils.contains("unshare(uwsgi.unshare)"));
+}
+
+#[test]
+fn report_has_the_named_keys() {
+    let dir = scratch();
+    cdefang(dir.path())
+        .args(["--check", "--report", "run.json", "--rules"])
+        .arg(el5())
+        .arg("tree")
+        .assert()
+        .code(1);
+    let report: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("run.json")).unwrap()).unwrap();
+    assert_eq!(report["files_scanned"], 5);
+    assert_eq!(report["files_changed"], 3);
+    assert_eq!(report["rules"][0]["id"], "drop-unshare-blocks");
+    assert_eq!(report["rules"][0]["matches"], 2);
+    assert_eq!(report["rules"][0]["edits"], 2);
+    assert_eq!(report["rules"][1]["id"], "stub-inotify");
+    assert_eq!(report["rules"][1]["matches"], 3);
+    assert_eq!(report["exit_status"], 1);
+}
+
+#[test]
+fn jobs_gives_the_same_result() {
+    let one = scratch();
+    let two = scratch();
+    cdefang(one.path())
+        .args(["-j", "1", "--rules"])
+        .arg(el5())
+        .arg("tree")
+        .assert()
+        .code(0);
+    cdefang(two.path())
+        .args(["--jobs", "2", "--rules"])
+        .arg(el5())
+        .arg("tree")
+        .assert()
+        .code(0);
+    assert_eq!(snapshot_tree(one.path()), snapshot_tree(two.path()));
+}
+
+fn write_rules(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("rules.toml");
+    fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn drift_alarm_exits_2_and_writes_nothing_unless_allowed() {
+    let dir = scratch();
+    let rules = fs::read_to_string(el5())
+        .unwrap()
+        .replace("expect = { min = 1, max = 2 }", "expect = 3");
+    let rules = write_rules(dir.path(), &rules);
+    let before = snapshot_tree(&dir.path().join("tree"));
+    let output = cdefang(dir.path())
+        .arg("--rules")
+        .arg(&rules)
+        .arg("tree")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("error: drift: rule `drop-unshare-blocks` found 2 match(es), expected 3 match(es) in the run"), "{stderr}");
+    assert!(stderr.contains("rules.toml:"), "{stderr}");
+    assert!(
+        stderr.contains("expect = 3"),
+        "the snippet shows the expectation: {stderr}"
+    );
+    assert_eq!(snapshot_tree(&dir.path().join("tree")), before);
+
+    let output = cdefang(dir.path())
+        .args(["--allow-drift", "--rules"])
+        .arg(&rules)
+        .arg("tree")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stderr_of(&output).contains("warning: drift"));
+    assert_ne!(snapshot_tree(&dir.path().join("tree")), before);
+}
+
+#[test]
+fn per_file_expectation_names_the_file() {
+    let dir = scratch();
+    let rules = fs::read_to_string(el5()).unwrap().replace(
+        "expect = { min = 1 }",
+        "expect = { min = 2, per = \"file\" }",
+    );
+    let rules = write_rules(dir.path(), &rules);
+    let output = cdefang(dir.path())
+        .args(["--check", "--rules"])
+        .arg(&rules)
+        .arg("tree")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("rule `stub-inotify` found 1 match(es) in tree/core/event.c, expected at least 2 match(es) in each file"), "{stderr}");
+}
+
+#[test]
+fn overlapping_rules_are_an_error_naming_both() {
+    let dir = scratch();
+    let mut rules = fs::read_to_string(el5()).unwrap();
+    rules.push_str(
+        "\n[[rule]]\nid = \"keep-linux\"\nmessage = \"m\"\nfiles = [\"core/utils.c\"]\naction = \"keep\"\n[rule.match]\ncondition = \"defined(__linux__) && !defined(OBSOLETE_LINUX_KERNEL)\"\n",
+    );
+    let rules = write_rules(dir.path(), &rules);
+    let before = snapshot_tree(&dir.path().join("tree"));
+    let output = cdefang(dir.path())
+        .arg("--rules")
+        .arg(&rules)
+        .arg("tree")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("rules `drop-unshare-blocks` and `keep-linux` edit the same lines"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("tree/core/utils.c:"), "{stderr}");
+    assert_eq!(snapshot_tree(&dir.path().join("tree")), before);
+}
+
+/// Run on one bad input; returns stderr after checking exit 2 and that nothing changed.
+fn fails_with(rules: &Path, inputs: &[&str]) -> String {
+    let dir = scratch();
+    let before = snapshot_tree(dir.path());
+    let output = cdefang(&root())
+        .arg("--rules")
+        .arg(rules)
+        .args(inputs)
+        .arg(dir.path().join("tree"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    assert_eq!(
+        snapshot_tree(dir.path()),
+        before,
+        "a failed run changed files"
+    );
+    stderr_of(&output)
+}
+
+fn broad_rules(dir: &Path) -> PathBuf {
+    write_rules(
+        dir,
+        "[[rule]]\nid = \"all\"\nmessage = \"m\"\nfiles = [\"*.c\"]\naction = \"drop\"\n[rule.match]\ncondition = \"defined(__linux__)\"\n",
+    )
+}
+
+#[test]
+fn unbalanced_conditionals_are_diagnosed_with_location_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = broad_rules(dir.path());
+    for (fixture, message, location) in [
+        ("stray-endif.c", "#endif without #if", "stray-endif.c:2:1"),
+        (
+            "else-after-else.c",
+            "#else after #else",
+            "else-after-else.c:5:1",
+        ),
+        (
+            "elif-after-else.c",
+            "#elif after #else",
+            "elif-after-else.c:5:1",
+        ),
+        (
+            "missing-endif.c",
+            "#if without #endif",
+            "missing-endif.c:2:1",
+        ),
+        (
+            "unterminated-comment.c",
+            "unterminated /* comment",
+            "unterminated-comment.c:2:1",
+        ),
+        (
+            "bad-condition.c",
+            "cannot read condition",
+            "bad-condition.c:1:",
+        ),
+        (
+            "continuation-at-eof.c",
+            "backslash-newline at end of file",
+            "continuation-at-eof.c:2:",
+        ),
+    ] {
+        let path = format!("testdata/bad/{fixture}");
+        let stderr = fails_with(&rules, &[&path]);
+        assert!(stderr.contains(message), "{fixture}: {stderr}");
+        assert!(stderr.contains(location), "{fixture}: {stderr}");
+        assert!(stderr.contains("help:"), "{fixture}: {stderr}");
+    }
+}
+
+#[test]
+fn malformed_rules_files_point_into_the_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = fs::read_to_string(el5()).unwrap();
+    for (broken, message, snippet) in [
+        (
+            good.replace("action = \"drop\"", "action = \"dorp\""),
+            "unknown variant",
+            "\"dorp\"",
+        ),
+        (good.replace("calls =", "callz ="), "unknown field", "callz"),
+        (
+            good.replace("&& !defined", "&& !!&defined"),
+            "invalid condition",
+            "&&",
+        ),
+        (
+            good.replace("[[rule]]\nid = \"drop", "[[rule]\nid = \"drop"),
+            "invalid rules file",
+            "[[rule]",
+        ),
+        (
+            good.replace("expect = { min = 1 }", "expect = \"one\""),
+            "expect",
+            "\"one\"",
+        ),
+    ] {
+        let rules = write_rules(dir.path(), &broken);
+        let stderr = fails_with(&rules, &[]);
+        assert!(stderr.contains(message), "{message}: {stderr}");
+        assert!(stderr.contains("rules.toml:"), "{message}: {stderr}");
+        assert!(stderr.contains(snippet), "{message}: {stderr}");
+    }
+}
+
+#[test]
+fn missing_path_and_missing_rules_file_are_errors() {
+    let stderr = fails_with(&el5(), &["no/such/dir"]);
+    assert!(
+        stderr.contains("no/such/dir: no such file or directory"),
+        "{stderr}"
+    );
+    let stderr = fails_with(Path::new("no-such-rules.toml"), &[]);
+    assert!(
+        stderr.contains("cannot read rules file no-such-rules.toml"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn binary_files_are_skipped_with_a_note_and_globs_matching_nothing_warn() {
+    let dir = scratch();
+    fs::write(dir.path().join("tree/core/blob.c"), b"\x00\x01#if\n").unwrap();
+    let output = cdefang(dir.path())
+        .args(["--check", "--rules"])
+        .arg(el5())
+        .arg("tree/core/blob.c")
+        .arg("tree/core/utils.c")
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("tree/core/blob.c: binary file"), "{stderr}");
+    assert!(
+        stderr.contains("warning: rule `stub-inotify`: glob `core/event.c` matches no file"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn help_has_examples_and_bad_flags_exit_2() {
+    let output = cargo_bin_cmd!("cdefang").arg("--help").output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains("Examples:"), "{help}");
+    assert!(help.contains("--allow-drift"), "{help}");
+    cargo_bin_cmd!("cdefang").arg("--bogus").assert().code(2);
+    cargo_bin_cmd!("cdefang")
+        .args(["--rules", "x.toml"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn no_match_is_drift_while_the_calls_remain_but_not_once_applied() {
+    // The code moved: the blocks are now under another condition, the calls are still there.
+    let dir = scratch();
+    let utils = dir.path().join("tree/core/utils.c");
+    let moved = fs::read_to_string(&utils).unwrap().replace(
+        "#if defined(__linux__) && !defined(OBSOLETE_LINUX_KERNEL)",
+        "#ifdef __linux__",
+    );
+    fs::write(&utils, moved).unwrap();
+    let output = cdefang(dir.path())
+        .args(["--check", "--rules"])
+        .arg(el5())
+        .arg("tree")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("drift: rule `drop-unshare-blocks` found 0 match(es)"),
+        "{stderr}"
+    );
+
+    // Already applied: no match, and no call to unshare left in uwsgi_as_root.
+    let dir = scratch();
+    cdefang(dir.path())
+        .arg("--rules")
+        .arg(el5())
+        .arg("tree")
+        .assert()
+        .code(0);
+    let output = cdefang(dir.path())
+        .args(["--check", "--rules"])
+        .arg(el5())
+        .arg("tree")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert!(!stderr_of(&output).contains("drift"));
+}
