@@ -214,7 +214,8 @@ pub fn functions(view: &[u8]) -> Vec<Function> {
     let mut functions = Vec::new();
     let mut depth = 0usize;
     let mut header_start = 0usize;
-    let mut open: Option<(usize, Option<(String, Range<usize>)>)> = None;
+    // The `{` of the open top-level item and, if it is a function, its name.
+    let mut open: Option<(usize, Option<FunctionName>)> = None;
     for (index, token) in tokens.iter().enumerate() {
         let text = &view[token.span.clone()];
         match text {
@@ -245,9 +246,12 @@ pub fn functions(view: &[u8]) -> Vec<Function> {
     functions
 }
 
+/// A function's name and where it is written.
+type FunctionName = (String, Range<usize>);
+
 /// The declarator name of a function header (`static int f(int a)`), or `None` when the tokens
 /// before a top-level `{` are not a function header (a struct, an initializer).
-fn function_name(view: &[u8], header: &[Token]) -> Option<(String, Range<usize>)> {
+fn function_name(view: &[u8], header: &[Token]) -> Option<FunctionName> {
     let last = header.last()?;
     if &view[last.span.clone()] != b")" {
         return None;

@@ -253,7 +253,7 @@ pub fn residue(rule: &Rule, facts: &FileFacts) -> bool {
             .functions_named(name)
             .map(|function| function.body.clone())
             .collect(),
-        None => vec![0..facts.source.len()],
+        None => std::iter::once(0..facts.source.len()).collect(),
     };
     let code = facts.code();
     scopes.into_iter().any(|scope| {

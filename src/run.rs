@@ -192,7 +192,7 @@ fn run_inner(options: &Options, problems: &mut Vec<Problem>) -> i32 {
         match emit(options, &changed) {
             Ok(status) => status,
             Err(problem) => {
-                problems.push(problem);
+                problems.push(*problem);
                 EXIT_TROUBLE
             }
         }
@@ -465,7 +465,7 @@ fn drift_problem(rule: &Rule, drift: &Drift, sources: &[RulesSource], allowed: b
 fn emit(
     options: &Options,
     changed: &[&(&SourceFile, FileResult, Vec<u8>)],
-) -> Result<i32, Problem> {
+) -> Result<i32, Box<Problem>> {
     let io_problem = |error: FilesError| {
         Problem::error(error.to_string()).help(
             "check permissions and free space; the files that were not yet replaced are unchanged",

@@ -264,12 +264,8 @@ pub fn scan(source: &[u8]) -> Result<Scan, ScanError> {
                 }
             }
             State::Literal { quote } => match byte {
-                b'\\' => {
-                    // An escape: skip the escaped byte unless it ends the line.
-                    if source.get(i + 1).is_some_and(|&next| next != b'\n') {
-                        i += 1;
-                    }
-                }
+                // An escape: skip the escaped byte unless it ends the line.
+                b'\\' if source.get(i + 1).is_some_and(|&next| next != b'\n') => i += 1,
                 b'\n' => {
                     // An unterminated literal ends at the end of its line, as in a skipped group
                     // (`#error don't`, English text under `#if 0`).

@@ -1,0 +1,184 @@
+//! rules/el5.toml on the real uWSGI 2.0.17 release (its sdist, fetched from PyPI at test time by
+//! scripts/fetch-uwsgi.sh into .cache/uwsgi/): the rewrite touches exactly core/utils.c,
+//! core/event.c and core/fsmon.c; core/utils.c equals `unifdef -DOBSOLETE_LINUX_KERNEL`; the
+//! three files compile under an EL5 emulation (a `sys/inotify.h` that is an `#error`) and the
+//! utils object needs no `unshare`; a second run changes nothing.
+//!
+//! Needs python3 with pip, network access to PyPI (or a warm cache), unifdef, gcc and nm; .ci/run
+//! installs them. Set CDEFANG_SKIP_UWSGI=1 to skip it on a machine without them.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::cargo::cargo_bin_cmd;
+
+const VERSION: &str = "2.0.17";
+const TARGETED: [&str; 3] = ["core/utils.c", "core/event.c", "core/fsmon.c"];
+
+fn skip() -> bool {
+    if std::env::var_os("CDEFANG_SKIP_UWSGI").is_some() {
+        eprintln!("SKIPPED: CDEFANG_SKIP_UWSGI is set; the uWSGI {VERSION} EL5 test did not run");
+        return true;
+    }
+    false
+}
+
+fn fetch(version: &str) -> PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/fetch-uwsgi.sh");
+    let output = Command::new("bash")
+        .arg(&script)
+        .arg(version)
+        .output()
+        .expect("run scripts/fetch-uwsgi.sh");
+    assert!(
+        output.status.success(),
+        "fetching uWSGI {version} failed (needs pip and PyPI, or a warm .cache/uwsgi):\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    PathBuf::from(String::from_utf8(output.stdout).unwrap().trim())
+}
+
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|entry| entry.file_type().is_file())
+        .map(|entry| {
+            let relative = entry.path().strip_prefix(dir).unwrap();
+            (
+                relative.display().to_string(),
+                fs::read(entry.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Compile `file` of `tree` the way EL5 would see it: `<sys/inotify.h>` is an `#error`.
+fn el5_compile(tree: &Path, shadow: &Path, file: &str, object: &Path) -> std::process::Output {
+    Command::new("gcc")
+        .arg("-c")
+        .arg(format!("-I{}", shadow.display()))
+        .args([
+            "-I.",
+            "-D_GNU_SOURCE",
+            "-DUWSGI_EVENT_USE_EPOLL",
+            "-DUWSGI_EVENT_FILEMONITOR_USE_INOTIFY",
+            "-w",
+            file,
+            "-o",
+        ])
+        .arg(object)
+        .current_dir(tree)
+        .output()
+        .expect("run gcc")
+}
+
+#[test]
+fn el5_rules_make_uwsgi_2_0_17_build_on_el5() {
+    if skip() {
+        return;
+    }
+    let release = fetch(VERSION);
+    let work = tempfile::tempdir().unwrap();
+    let tree = work.path().join("tree");
+    copy_tree(&release, &tree);
+    let shadow = work.path().join("shadow");
+    fs::create_dir_all(shadow.join("sys")).unwrap();
+    fs::write(shadow.join("sys/inotify.h"), "#error no inotify on EL5\n").unwrap();
+
+    // Before: the emulation bites.
+    let before = el5_compile(&tree, &shadow, "core/event.c", &work.path().join("event.o"));
+    assert!(
+        !before.status.success(),
+        "event.c must fail under EL5 before the rewrite"
+    );
+    assert!(String::from_utf8_lossy(&before.stderr).contains("no inotify on EL5"));
+
+    let original = files(&tree);
+    let output = cargo_bin_cmd!("cdefang")
+        .arg("--rules")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/el5.toml"))
+        .arg(&tree)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rewritten = files(&tree);
+    let changed: Vec<&str> = original
+        .iter()
+        .zip(&rewritten)
+        .filter(|(a, b)| a != b)
+        .map(|(a, _)| a.0.as_str())
+        .collect();
+    assert_eq!(original.len(), rewritten.len());
+    let mut expected = TARGETED.to_vec();
+    expected.sort();
+    assert_eq!(changed, expected, "exactly the targeted files change");
+
+    // The oracle: unifdef on the original core/utils.c.
+    let oracle = Command::new("unifdef")
+        .args(["-DOBSOLETE_LINUX_KERNEL", "core/utils.c"])
+        .current_dir(&release)
+        .output()
+        .expect("run unifdef (apt-get install unifdef)");
+    assert_eq!(oracle.status.code(), Some(1), "unifdef changed the file");
+    assert_eq!(
+        fs::read(tree.join("core/utils.c")).unwrap(),
+        oracle.stdout,
+        "core/utils.c equals unifdef -DOBSOLETE_LINUX_KERNEL"
+    );
+
+    // EL5 emulation: the three files compile, and utils.o needs no unshare.
+    for file in TARGETED {
+        let object = work.path().join(file.replace('/', "-") + ".o");
+        let compiled = el5_compile(&tree, &shadow, file, &object);
+        assert!(
+            compiled.status.success(),
+            "{file} does not compile under EL5:\n{}",
+            String::from_utf8_lossy(&compiled.stderr)
+        );
+    }
+    let nm = Command::new("nm")
+        .arg("-u")
+        .arg(work.path().join("core-utils.c.o"))
+        .output()
+        .expect("run nm");
+    assert!(nm.status.success());
+    let undefined = String::from_utf8_lossy(&nm.stdout);
+    assert!(!undefined.contains("unshare"), "{undefined}");
+    assert!(
+        undefined.contains("chroot"),
+        "nm lists the object's undefined symbols"
+    );
+
+    // A second run changes nothing.
+    let again = cargo_bin_cmd!("cdefang")
+        .args(["--check", "--rules"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/el5.toml"))
+        .arg(&tree)
+        .output()
+        .unwrap();
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(files(&tree), rewritten);
+}
