@@ -61,12 +61,20 @@ enum Planned {
 /// output.
 pub fn run(options: &Options) -> i32 {
     let mut problems = Vec::new();
-    let status = run_inner(options, &mut problems);
+    let mut summary = Vec::new();
+    let status = run_inner(options, &mut problems, &mut summary);
     crate::diag::print(&problems);
+    if !options.quiet {
+        let stderr = io::stderr();
+        let mut lock = stderr.lock();
+        for line in summary {
+            let _ = writeln!(lock, "cdefang: {line}");
+        }
+    }
     status
 }
 
-fn run_inner(options: &Options, problems: &mut Vec<Problem>) -> i32 {
+fn run_inner(options: &Options, problems: &mut Vec<Problem>, summary: &mut Vec<String>) -> i32 {
     // Rules.
     let mut sources = Vec::new();
     let mut rules: Vec<Rule> = Vec::new();
@@ -199,24 +207,14 @@ fn run_inner(options: &Options, problems: &mut Vec<Problem>) -> i32 {
     };
     report.exit_status = status;
 
-    if !options.quiet {
-        let mut lines = output::summary_lines(&report.rules);
-        let verb = match (&options.mode, status) {
-            (_, EXIT_TROUBLE) => "nothing written",
-            (Mode::InPlace, _) => "changed",
-            (Mode::Out(_), _) => "written",
-            (Mode::Check | Mode::Diff, _) => "would change",
-        };
-        lines.push(format!(
-            "{} files scanned, {} {verb}",
-            report.files_scanned, report.files_changed
-        ));
-        let stderr = io::stderr();
-        let mut lock = stderr.lock();
-        for line in lines {
-            let _ = writeln!(lock, "cdefang: {line}");
-        }
-    }
+    summary.extend(output::summary_lines(&report.rules));
+    let outcome = match (&options.mode, status) {
+        (_, EXIT_TROUBLE) => "nothing written".to_string(),
+        (Mode::InPlace, _) => format!("{} changed", report.files_changed),
+        (Mode::Out(_), _) => format!("{} written", report.files_changed),
+        (Mode::Check | Mode::Diff, _) => format!("{} would change", report.files_changed),
+    };
+    summary.push(format!("{} files scanned, {outcome}", report.files_scanned));
     if let Some(path) = &options.report {
         let written = serde_json::to_vec_pretty(&report)
             .map_err(io::Error::other)
