@@ -6,9 +6,11 @@
 use std::ops::Range;
 
 use crate::cond;
+use crate::cparse::{CParser, ParseFailure};
+use crate::cview::Macros;
 use crate::edit::{self, Owner, Verdict};
-use crate::matcher::{self, ConditionError, FileFacts, Site};
-use crate::rules::{Action, Rule};
+use crate::matcher::{self, ConditionError, FileFacts, ParseWarning, Site, Unparsable};
+use crate::rules::{Action, Rule, RulesFile};
 use crate::scan::{self, DirectiveKind, ScanError};
 use crate::tree::{self, TreeError};
 
@@ -43,6 +45,10 @@ pub struct FileResult {
     /// Per rule: no match here, but what its body predicates look for is still in its scope
     /// (see [`matcher::residue`]).
     pub residue: Vec<bool>,
+    /// Sites where lang-c failed and a rule fell back to tokens.
+    pub warnings: Vec<ParseWarning>,
+    /// lang-c coverage of the file's functions, when asked for (`--parse-stats`).
+    pub parse: Option<ParseStats>,
     pub matches: Vec<MatchRecord>,
 }
 
@@ -60,6 +66,12 @@ pub enum FileError {
     Condition {
         error: cond::ParseError,
         directive: Range<usize>,
+    },
+    /// lang-c could not parse the code a rule needed.
+    Unparsable {
+        rule: usize,
+        body: Range<usize>,
+        failure: ParseFailure,
     },
     Overlap {
         first_rule: usize,
@@ -91,8 +103,30 @@ pub fn rule_applies(rule: &Rule, relative: &str) -> bool {
     })
 }
 
+/// Everything processing a file needs besides its bytes.
+#[derive(Clone, Debug)]
+pub struct Setup {
+    pub rules: Vec<Rule>,
+    /// Macros the C view rewrites so that lang-c can parse it.
+    pub macros: Macros,
+    /// lang-c with the typedef names known for the whole run.
+    pub parser: CParser,
+}
+
+impl Setup {
+    /// The rules, macros and typedef names of one rules file.
+    pub fn from_rules_file(file: RulesFile) -> Setup {
+        Setup {
+            rules: file.rules,
+            macros: file.macros,
+            parser: CParser::new(file.typedefs.iter().map(String::as_str)),
+        }
+    }
+}
+
 /// Process one file's bytes with the rules that apply to it.
-pub fn process(source: &[u8], relative: &str, rules: &[Rule]) -> Result<FileResult, FileError> {
+pub fn process(source: &[u8], relative: &str, setup: &Setup) -> Result<FileResult, FileError> {
+    let rules = &setup.rules;
     let applies: Vec<bool> = rules
         .iter()
         .map(|rule| rule_applies(rule, relative))
@@ -102,6 +136,8 @@ pub fn process(source: &[u8], relative: &str, rules: &[Rule]) -> Result<FileResu
         counts: vec![RuleCount::default(); rules.len()],
         applies: applies.clone(),
         residue: vec![false; rules.len()],
+        warnings: Vec::new(),
+        parse: None,
         matches: Vec::new(),
     };
     let scan = scan::scan(source).map_err(FileError::Scan)?;
@@ -123,19 +159,31 @@ pub fn process(source: &[u8], relative: &str, rules: &[Rule]) -> Result<FileResu
     if !applies.contains(&true) {
         return Ok(result);
     }
-    let facts =
-        FileFacts::new(source, &scan, &tree).map_err(|ConditionError { directive, error }| {
+    let facts = FileFacts::new(source, &scan, &tree, &setup.macros, &setup.parser).map_err(
+        |ConditionError { directive, error }| {
             let directive = &scan.directives[directive];
             FileError::Condition {
                 error,
                 directive: directive.hash..directive.rest.end,
             }
-        })?;
+        },
+    )?;
 
     let mut sites: Vec<Site> = Vec::new();
     for (index, rule) in rules.iter().enumerate() {
         if applies[index] {
-            sites.extend(matcher::find(index, rule, &facts));
+            let found = matcher::find(index, rule, &facts, &mut result.warnings).map_err(
+                |Unparsable {
+                     rule,
+                     body,
+                     failure,
+                 }| FileError::Unparsable {
+                    rule,
+                    body,
+                    failure,
+                },
+            )?;
+            sites.extend(found);
         }
     }
     let mut edits = Vec::new();
@@ -261,4 +309,47 @@ fn verdicts(rule: &Rule, site: &Site, facts: &FileFacts) -> Vec<Verdict> {
 
 fn is_else(facts: &FileFacts, directive: usize) -> bool {
     facts.scan.directives[directive].kind == DirectiveKind::Else
+}
+
+/// How many of a file's function definitions lang-c parses.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ParseStats {
+    pub functions: u64,
+    pub parsed: u64,
+    /// The functions that failed: name and the first error.
+    pub failed: Vec<FailedFunction>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FailedFunction {
+    pub name: String,
+    pub failure: ParseFailure,
+}
+
+/// Parse every function definition of a file with lang-c, on the default view (see
+/// [`crate::cview`]). A file that does not scan has no functions to count.
+pub fn parse_stats(source: &[u8], setup: &Setup) -> ParseStats {
+    let mut stats = ParseStats::default();
+    let Ok(scan) = scan::scan(source) else {
+        return stats;
+    };
+    let Ok(tree) = tree::build(&scan.directives) else {
+        return stats;
+    };
+    let view = crate::cview::view(&scan, &tree, None, &setup.macros);
+    let code = scan.code_view();
+    let mut own = crate::cparse::typedef_names(&code);
+    own.extend(crate::cparse::guess_type_names(&code));
+    let parser = setup.parser.with_typedefs(own.iter().map(String::as_str));
+    for function in crate::facts::functions(&view) {
+        stats.functions += 1;
+        match parser.parse(&view, function.item.clone()) {
+            Ok(_) => stats.parsed += 1,
+            Err(failure) => stats.failed.push(FailedFunction {
+                name: function.name,
+                failure,
+            }),
+        }
+    }
+    stats
 }

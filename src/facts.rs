@@ -182,6 +182,8 @@ pub struct Function {
     pub name_span: Range<usize>,
     /// From the opening `{` of the body to just past its closing `}`.
     pub body: Range<usize>,
+    /// The whole definition: from the first token of its header to the end of its body.
+    pub item: Range<usize>,
 }
 
 /// The view used to find functions: the code view with, in every conditional, only one branch
@@ -214,26 +216,31 @@ pub fn functions(view: &[u8]) -> Vec<Function> {
     let mut functions = Vec::new();
     let mut depth = 0usize;
     let mut header_start = 0usize;
-    // The `{` of the open top-level item and, if it is a function, its name.
-    let mut open: Option<(usize, Option<FunctionName>)> = None;
+    // The first token and the `{` of the open top-level item and, if it is a function, its name.
+    let mut open: Option<(usize, usize, Option<FunctionName>)> = None;
     for (index, token) in tokens.iter().enumerate() {
         let text = &view[token.span.clone()];
         match text {
             b"{" => {
                 if depth == 0 {
-                    let name = function_name(view, &tokens[header_start..index]);
-                    open = Some((token.span.start, name));
+                    let header = &tokens[header_start..index];
+                    let name = function_name(view, header);
+                    let start = header
+                        .first()
+                        .map_or(token.span.start, |first| first.span.start);
+                    open = Some((start, token.span.start, name));
                 }
                 depth += 1;
             }
             b"}" => {
                 depth = depth.saturating_sub(1);
                 if depth == 0 {
-                    if let Some((start, Some((name, name_span)))) = open.take() {
+                    if let Some((start, brace, Some((name, name_span)))) = open.take() {
                         functions.push(Function {
                             name,
                             name_span,
-                            body: start..token.span.end,
+                            body: brace..token.span.end,
+                            item: start..token.span.end,
                         });
                     }
                     header_start = index + 1;

@@ -5,6 +5,8 @@
 //! whole command line (with [`files`], [`output`] and [`diag`]). See ARCHITECTURE.md.
 
 pub mod cond;
+pub mod cparse;
+pub mod cview;
 pub mod diag;
 pub mod edit;
 pub mod engine;

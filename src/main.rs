@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use cdefang::cview::Macros;
 use cdefang::run::{self, Mode, Options};
 use clap::Parser;
 
@@ -22,8 +23,29 @@ Exit status: 0 nothing to do or done, 1 --check/--diff found changes,
 #[command(name = "cdefang", version, about, after_help = EXAMPLES)]
 struct Cli {
     /// Rules file (TOML); give it more than once to combine files.
-    #[arg(long = "rules", value_name = "FILE", required = true)]
+    #[arg(
+        long = "rules",
+        value_name = "FILE",
+        required_unless_present = "parse_stats"
+    )]
     rules: Vec<PathBuf>,
+
+    /// Parse every function definition with lang-c and print the coverage (per file and in
+    /// total; also `parse` in --report). Without --rules, nothing else is done.
+    #[arg(long)]
+    parse_stats: bool,
+
+    /// A macro used as a statement head, `NAME(args) { … }` (for lang-c; repeatable).
+    #[arg(long, value_name = "NAME")]
+    statement_macro: Vec<String>,
+
+    /// A macro to ignore, with its argument list, when parsing with lang-c (repeatable).
+    #[arg(long, value_name = "NAME")]
+    blank_macro: Vec<String>,
+
+    /// A typedef name declared outside the files given (repeatable).
+    #[arg(long, value_name = "NAME")]
+    typedef: Vec<String>,
 
     /// Write nothing; exit 1 if anything would change, 0 if not.
     #[arg(long, conflicts_with_all = ["diff", "out"])]
@@ -72,6 +94,8 @@ fn main() -> ExitCode {
         Mode::Diff
     } else if let Some(directory) = cli.out {
         Mode::Out(directory)
+    } else if cli.rules.is_empty() {
+        Mode::Check
     } else {
         Mode::InPlace
     };
@@ -83,6 +107,12 @@ fn main() -> ExitCode {
         report: cli.report,
         allow_drift: cli.allow_drift,
         quiet: cli.quiet,
+        parse_stats: cli.parse_stats,
+        macros: Macros {
+            statements: cli.statement_macro,
+            blank: cli.blank_macro,
+        },
+        typedefs: cli.typedef,
     };
     let status = run::run(&options);
     ExitCode::from(u8::try_from(status).unwrap_or(2))

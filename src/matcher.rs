@@ -5,8 +5,10 @@ use std::ops::Range;
 use std::sync::OnceLock;
 
 use crate::cond::{self, Expr, ExprKind, Norm, UnaryOp};
+use crate::cparse::{CFacts, CParser, ParseFailure};
+use crate::cview::{self, Macros};
 use crate::facts::{self, Function};
-use crate::rules::{Action, Rule};
+use crate::rules::{Action, Fallback, Rule};
 use crate::scan::{DirectiveKind, Scan};
 use crate::tree::{CondTree, Conditional};
 
@@ -19,6 +21,17 @@ pub struct FileFacts<'a> {
     pub conditions: Vec<Option<Expr>>,
     code: OnceLock<Vec<u8>>,
     functions: OnceLock<Vec<Function>>,
+    macros: &'a Macros,
+    base_parser: &'a CParser,
+    /// The base parser plus this file's own typedef names.
+    parser: OnceLock<CParser>,
+}
+
+/// How a branch body's C facts were had.
+pub enum BodyFacts {
+    Parsed(CFacts),
+    /// lang-c failed on the item holding the body.
+    Unparsable(ParseFailure),
 }
 
 /// Why a directive's condition could not be read.
@@ -33,6 +46,8 @@ impl<'a> FileFacts<'a> {
         source: &'a [u8],
         scan: &'a Scan,
         tree: &'a CondTree,
+        macros: &'a Macros,
+        base_parser: &'a CParser,
     ) -> Result<FileFacts<'a>, ConditionError> {
         let mut conditions = Vec::with_capacity(scan.directives.len());
         for (index, directive) in scan.directives.iter().enumerate() {
@@ -61,7 +76,35 @@ impl<'a> FileFacts<'a> {
             conditions,
             code: OnceLock::new(),
             functions: OnceLock::new(),
+            macros,
+            base_parser,
+            parser: OnceLock::new(),
         })
+    }
+
+    fn parser(&self) -> &CParser {
+        self.parser.get_or_init(|| {
+            let mut own = crate::cparse::typedef_names(self.code());
+            own.extend(crate::cparse::guess_type_names(self.code()));
+            self.base_parser
+                .with_typedefs(own.iter().map(String::as_str))
+        })
+    }
+
+    /// The C facts of a branch body: the view with the body active is parsed with lang-c,
+    /// one item: the function holding the body, or, for a body at the top level, the body
+    /// itself (whole declarations and functions).
+    pub fn body_facts(&self, body: Range<usize>) -> BodyFacts {
+        let view = cview::view(self.scan, self.tree, Some(body.clone()), self.macros);
+        let functions = facts::functions(&view);
+        let item = match facts::enclosing(&functions, body.start) {
+            Some(function) => function.item.clone(),
+            None => body.clone(),
+        };
+        match self.parser().parse(&view, item) {
+            Ok(parsed) => BodyFacts::Parsed(parsed.within(&body)),
+            Err(failure) => BodyFacts::Unparsable(failure),
+        }
     }
 
     fn code(&self) -> &[u8] {
@@ -117,7 +160,12 @@ pub struct Site<'t> {
 }
 
 /// Every site where `rule` (index `rule_index`) matches in the file.
-pub fn find<'t>(rule_index: usize, rule: &Rule, facts: &FileFacts<'t>) -> Vec<Site<'t>> {
+pub fn find<'t>(
+    rule_index: usize,
+    rule: &Rule,
+    facts: &FileFacts<'t>,
+    warnings: &mut Vec<ParseWarning>,
+) -> Result<Vec<Site<'t>>, Unparsable> {
     let mut sites = Vec::new();
     for conditional in facts.tree.all() {
         let mut site: Option<Site<'t>> = None;
@@ -127,10 +175,6 @@ pub fn find<'t>(rule_index: usize, rule: &Rule, facts: &FileFacts<'t>) -> Vec<Si
             };
             let mut evidence = Vec::new();
             if !condition_matches(rule, condition, facts.source, &mut evidence) {
-                continue;
-            }
-            let body = branch.body.clone();
-            if !body_matches(rule, facts, body, &mut evidence) {
                 continue;
             }
             let directive = &facts.scan.directives[branch.directive];
@@ -144,6 +188,10 @@ pub fn find<'t>(rule_index: usize, rule: &Rule, facts: &FileFacts<'t>) -> Vec<Si
                 },
                 None => None,
             };
+            let body = branch.body.clone();
+            if !body_matches(rule, rule_index, facts, body, &mut evidence, warnings)? {
+                continue;
+            }
             match &mut site {
                 Some(site) => {
                     site.branches.push(index);
@@ -165,7 +213,24 @@ pub fn find<'t>(rule_index: usize, rule: &Rule, facts: &FileFacts<'t>) -> Vec<Si
         }
         sites.extend(site);
     }
-    sites
+    Ok(sites)
+}
+
+/// lang-c could not parse what a rule needed, and the rule has no fallback.
+#[derive(Clone, Debug)]
+pub struct Unparsable {
+    pub rule: usize,
+    /// The branch body whose facts were needed.
+    pub body: Range<usize>,
+    pub failure: ParseFailure,
+}
+
+/// lang-c could not parse what a rule needed; the rule fell back to tokens.
+#[derive(Clone, Debug)]
+pub struct ParseWarning {
+    pub rule: usize,
+    pub body: Range<usize>,
+    pub failure: ParseFailure,
 }
 
 fn condition_matches(
@@ -203,40 +268,105 @@ fn condition_matches(
 
 fn body_matches(
     rule: &Rule,
+    rule_index: usize,
     facts: &FileFacts,
     body: Range<usize>,
     evidence: &mut Vec<(Range<usize>, String)>,
-) -> bool {
+    warnings: &mut Vec<ParseWarning>,
+) -> Result<bool, Unparsable> {
     let matcher = &rule.matcher;
     if !matcher.includes.is_empty() {
         let found = facts::includes(facts.scan, body.clone(), &matcher.includes);
         let Some(first) = found.first() else {
-            return false;
+            return Ok(false);
         };
         evidence.push((first.clone(), "includes a listed header".to_string()));
     }
-    if matcher.calls.is_empty() && matcher.mentions.is_empty() {
-        return true;
+    if !matcher.needs_parse() {
+        return Ok(true);
     }
-    let code = facts.code();
-    let tokens = facts::tokens(code, body);
+    let parsed = match facts.body_facts(body.clone()) {
+        BodyFacts::Parsed(parsed) => parsed,
+        BodyFacts::Unparsable(failure) => {
+            if rule.fallback == Fallback::None {
+                return Err(Unparsable {
+                    rule: rule_index,
+                    body,
+                    failure,
+                });
+            }
+            warnings.push(ParseWarning {
+                rule: rule_index,
+                body: body.clone(),
+                failure,
+            });
+            token_facts(facts, body)
+        }
+    };
+    let wanted = |found: &[(String, Range<usize>)], names: &[String]| {
+        found.iter().find(|(name, _)| names.contains(name)).cloned()
+    };
     if !matcher.calls.is_empty() {
-        let found = facts::calls(code, &tokens, &matcher.calls);
-        let Some(first) = found.first() else {
-            return false;
+        let found = wanted(&parsed.calls, &matcher.calls).or_else(|| {
+            if matcher.references {
+                wanted(&parsed.identifiers, &matcher.calls)
+            } else {
+                None
+            }
+        });
+        let Some((name, span)) = found else {
+            return Ok(false);
         };
-        let name = String::from_utf8_lossy(&code[first.clone()]).into_owned();
-        evidence.push((first.clone(), format!("calls `{name}`")));
+        evidence.push((span, format!("calls `{name}`")));
     }
     if !matcher.mentions.is_empty() {
-        let found = facts::mentions(code, &tokens, &matcher.mentions);
-        let Some(first) = found.first() else {
-            return false;
+        let Some((name, span)) = wanted(&parsed.identifiers, &matcher.mentions) else {
+            return Ok(false);
         };
-        let name = String::from_utf8_lossy(&code[first.clone()]).into_owned();
-        evidence.push((first.clone(), format!("uses `{name}`")));
+        evidence.push((span, format!("uses `{name}`")));
     }
-    true
+    if !matcher.structs.is_empty() {
+        let Some((name, span)) = wanted(&parsed.structs, &matcher.structs) else {
+            return Ok(false);
+        };
+        evidence.push((span, format!("uses `struct {name}`")));
+    }
+    Ok(true)
+}
+
+/// The token-level answer to the same questions, for `fallback = "tokens"`.
+fn token_facts(facts: &FileFacts, body: Range<usize>) -> CFacts {
+    let code = facts.code();
+    let tokens = facts::tokens(code, body);
+    let named = |spans: Vec<Range<usize>>| {
+        spans
+            .into_iter()
+            .map(|span| {
+                (
+                    String::from_utf8_lossy(&code[span.clone()]).into_owned(),
+                    span,
+                )
+            })
+            .collect()
+    };
+    let identifiers: Vec<String> = tokens
+        .iter()
+        .filter(|token| token.kind == facts::TokenKind::Ident)
+        .map(|token| String::from_utf8_lossy(&code[token.span.clone()]).into_owned())
+        .collect();
+    let structs = tokens
+        .windows(2)
+        .filter(|pair| {
+            matches!(&code[pair[0].span.clone()], b"struct" | b"union")
+                && pair[1].kind == facts::TokenKind::Ident
+        })
+        .map(|pair| pair[1].span.clone())
+        .collect();
+    CFacts {
+        calls: named(facts::calls(code, &tokens, &identifiers)),
+        identifiers: named(facts::mentions(code, &tokens, &identifiers)),
+        structs: named(structs),
+    }
 }
 
 /// Does anything the rule's body predicates look for remain in its scope (the function named by
@@ -245,7 +375,7 @@ fn body_matches(
 /// predicates leaves no residue to look for.
 pub fn residue(rule: &Rule, facts: &FileFacts) -> bool {
     let matcher = &rule.matcher;
-    if matcher.calls.is_empty() && matcher.includes.is_empty() && matcher.mentions.is_empty() {
+    if !matcher.needs_parse() && matcher.includes.is_empty() {
         return false;
     }
     let scopes: Vec<Range<usize>> = match &matcher.inside {

@@ -57,7 +57,76 @@ pub struct Report {
     /// Files skipped (binary) or that failed, as given.
     pub skipped: Vec<String>,
     pub failed: Vec<String>,
+    /// lang-c coverage (`--parse-stats`).
+    pub parse: Option<ParseReport>,
     pub exit_status: i32,
+}
+
+/// lang-c coverage over the run: totals, then each file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ParseReport {
+    pub functions: u64,
+    pub parsed: u64,
+    pub failed: u64,
+    pub files: Vec<FileParse>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct FileParse {
+    pub path: String,
+    pub functions: u64,
+    pub parsed: u64,
+    pub failed: u64,
+    /// The first error of each function that failed.
+    pub errors: Vec<ParseError>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ParseError {
+    pub function: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// The coverage table printed by `--parse-stats`.
+pub fn parse_table(report: &ParseReport) -> String {
+    let mut text = String::new();
+    for file in &report.files {
+        text.push_str(&format!(
+            "{}: {} functions, {} parsed, {} failed\n",
+            file.path, file.functions, file.parsed, file.failed
+        ));
+        for error in &file.errors {
+            text.push_str(&format!(
+                "  {}:{}:{}: {}: {}\n",
+                file.path, error.line, error.column, error.function, error.message
+            ));
+        }
+    }
+    let percent = if report.functions == 0 {
+        100.0
+    } else {
+        100.0 * report.parsed as f64 / report.functions as f64
+    };
+    text.push_str(&format!(
+        "total: {} functions, {} parsed, {} failed ({percent:.2}% parsed)\n",
+        report.functions, report.parsed, report.failed
+    ));
+    text
+}
+
+/// 1-based line and column (in bytes) of `offset`.
+pub fn line_column(source: &[u8], offset: usize) -> (usize, usize) {
+    let before = &source[..offset.min(source.len())];
+    let line = memchr::memchr_iter(b'\n', before).count() + 1;
+    let column = before.len()
+        - before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1)
+        + 1;
+    (line, column)
 }
 
 /// One line a rule, for standard error.

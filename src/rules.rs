@@ -21,6 +21,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::cond::{self, Assumptions, Norm};
+use crate::cview::Macros;
 
 /// What a rule does to the blocks it matches.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,6 +87,17 @@ impl Expect {
     }
 }
 
+/// What to do when lang-c cannot parse the code a rule's body predicates need.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Fallback {
+    /// The site is not rewritten and the run fails (exit 2).
+    #[default]
+    None,
+    /// Warn, and answer the predicates at the token level.
+    Tokens,
+}
+
 /// What a rule looks for. Each list is "any of"; all given predicates must hold.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Match {
@@ -99,6 +111,10 @@ pub struct Match {
     pub includes: Vec<String>,
     /// The branch body uses one of these identifiers.
     pub mentions: Vec<String>,
+    /// The branch body uses one of these struct or union tags.
+    pub structs: Vec<String>,
+    /// `calls` also counts references that are not calls (`f = unshare;`).
+    pub references: bool,
     /// The conditional is inside this function.
     pub inside: Option<String>,
 }
@@ -112,6 +128,7 @@ pub struct Rule {
     pub matcher: Match,
     pub action: Action,
     pub expect: Option<Expect>,
+    pub fallback: Fallback,
     /// Which rules file the rule comes from, and where its `id` is written there.
     pub origin: Origin,
 }
@@ -152,6 +169,12 @@ impl RulesError {
 struct RulesToml {
     #[serde(default)]
     rule: Vec<RuleToml>,
+    #[serde(default)]
+    statement_macros: Vec<String>,
+    #[serde(default)]
+    blank_macros: Vec<String>,
+    #[serde(default)]
+    typedefs: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -169,6 +192,8 @@ struct RuleToml {
     undef: Vec<Spanned<String>>,
     replacement: Option<Spanned<String>>,
     expect: Option<Spanned<ExpectToml>>,
+    #[serde(default)]
+    fallback: Fallback,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -192,6 +217,10 @@ struct MatchToml {
     includes: Vec<String>,
     #[serde(default)]
     mentions: Vec<String>,
+    #[serde(default)]
+    structs: Vec<String>,
+    #[serde(default)]
+    references: bool,
     inside: Option<String>,
 }
 
@@ -244,7 +273,23 @@ struct ExpectRangeToml {
 }
 
 /// Parse and validate a rules file. `file` is its index among the rules files of the run.
-pub fn load(text: &str, file: usize) -> Result<Vec<Rule>, RulesError> {
+/// A loaded rules file: its rules and what it tells the C parser.
+#[derive(Clone, Debug, Default)]
+pub struct RulesFile {
+    pub rules: Vec<Rule>,
+    pub macros: Macros,
+    /// Typedef names declared outside the tree (`PyObject`).
+    pub typedefs: Vec<String>,
+}
+
+impl Match {
+    /// True if answering the match needs the C parse of the branch body.
+    pub fn needs_parse(&self) -> bool {
+        !self.calls.is_empty() || !self.mentions.is_empty() || !self.structs.is_empty()
+    }
+}
+
+pub fn load(text: &str, file: usize) -> Result<RulesFile, RulesError> {
     let parsed: RulesToml = toml::from_str(text).map_err(|error| {
         let span = error.span().unwrap_or(0..0);
         RulesError::new(
@@ -268,7 +313,14 @@ pub fn load(text: &str, file: usize) -> Result<Vec<Rule>, RulesError> {
         }
         rules.push(validate(rule, file)?);
     }
-    Ok(rules)
+    Ok(RulesFile {
+        rules,
+        macros: Macros {
+            statements: parsed.statement_macros,
+            blank: parsed.blank_macros,
+        },
+        typedefs: parsed.typedefs,
+    })
 }
 
 fn validate(rule: RuleToml, file: usize) -> Result<Rule, RulesError> {
@@ -307,6 +359,8 @@ fn validate(rule: RuleToml, file: usize) -> Result<Rule, RulesError> {
         calls: matcher.calls,
         includes: matcher.includes,
         mentions: matcher.mentions,
+        structs: matcher.structs,
+        references: matcher.references,
         inside: matcher.inside,
     };
 
@@ -409,6 +463,7 @@ fn validate(rule: RuleToml, file: usize) -> Result<Rule, RulesError> {
         matcher,
         action,
         expect,
+        fallback: rule.fallback,
         origin: Origin {
             file,
             span: rule.id.span(),
@@ -493,7 +548,7 @@ expect = 1
 
     #[test]
     fn loads_a_good_file() {
-        let rules = load(GOOD, 0).unwrap();
+        let rules = load(GOOD, 0).unwrap().rules;
         assert_eq!(rules.len(), 2);
         assert_eq!(rules[0].action, Action::Drop);
         assert_eq!(rules[0].expect.as_ref().unwrap().min, 1);

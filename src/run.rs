@@ -8,8 +8,10 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
+use crate::cparse::{self, CParser};
+use crate::cview::Macros;
 use crate::diag::Problem;
-use crate::engine::{self, FileError, FileResult};
+use crate::engine::{self, FileError, FileResult, Setup};
 use crate::files::{self, FilesError, SourceFile};
 use crate::output::{self, Drift, Report, RuleSummary};
 use crate::rules::{self, Per, Rule};
@@ -37,6 +39,11 @@ pub struct Options {
     pub report: Option<PathBuf>,
     pub allow_drift: bool,
     pub quiet: bool,
+    /// Parse every function with lang-c and report the coverage.
+    pub parse_stats: bool,
+    /// Extra macros and typedef names for the C view (added to the rules files' own).
+    pub macros: Macros,
+    pub typedefs: Vec<String>,
 }
 
 /// Exit statuses, as unifdef and diff.
@@ -78,6 +85,8 @@ fn run_inner(options: &Options, problems: &mut Vec<Problem>, summary: &mut Vec<S
     // Rules.
     let mut sources = Vec::new();
     let mut rules: Vec<Rule> = Vec::new();
+    let mut macros = options.macros.clone();
+    let mut typedefs = options.typedefs.clone();
     for (index, path) in options.rules.iter().enumerate() {
         let name = path.display().to_string();
         let text = match fs::read_to_string(path) {
@@ -91,7 +100,11 @@ fn run_inner(options: &Options, problems: &mut Vec<Problem>, summary: &mut Vec<S
             }
         };
         match rules::load(&text, index) {
-            Ok(loaded) => rules.extend(loaded),
+            Ok(loaded) => {
+                rules.extend(loaded.rules);
+                macros.extend(&loaded.macros);
+                typedefs.extend(loaded.typedefs);
+            }
             Err(error) => {
                 problems.push(
                     Problem::error(format!("invalid rules file: {}", error.message))
@@ -133,8 +146,19 @@ fn run_inner(options: &Options, problems: &mut Vec<Problem>, summary: &mut Vec<S
     };
     warn_unused_globs(&rules, &sources, &found, problems);
 
+    // What lang-c needs: typedef names from the tree's headers, when anything will be parsed.
+    if options.parse_stats || rules.iter().any(|rule| rule.matcher.needs_parse()) {
+        typedefs.extend(tree_typedefs(&found));
+    }
+    let setup = Setup {
+        rules,
+        macros,
+        parser: CParser::new(typedefs.iter().map(String::as_str)),
+    };
+    let rules = &setup.rules;
+
     // Plan every file.
-    let plan = |file: &SourceFile| plan_file(file, &rules);
+    let plan = |file: &SourceFile| plan_file(file, &setup, options.parse_stats);
     let planned: Vec<Planned> = match options.jobs {
         Some(jobs) => match rayon::ThreadPoolBuilder::new().num_threads(jobs).build() {
             Ok(pool) => pool.install(|| found.par_iter().map(plan).collect()),
@@ -170,6 +194,51 @@ fn run_inner(options: &Options, problems: &mut Vec<Problem>, summary: &mut Vec<S
                 failed = true;
             }
         }
+    }
+
+    for (file, result, source) in &results {
+        for warning in &result.warnings {
+            let rule = &rules[warning.rule];
+            let offset = warning.failure.offset;
+            problems.push(
+                Problem::warning(format!(
+                    "rule `{}`: lang-c cannot parse this; answered at the token level (fallback = \"tokens\")",
+                    rule.id
+                ))
+                .at(&file.display, source, offset..offset + 1, warning.failure.message.clone())
+                .also(warning.body.start..warning.body.start, "the block the rule asks about starts here"),
+            );
+        }
+    }
+    if options.parse_stats {
+        let mut parse = output::ParseReport::default();
+        for (file, result, source) in &results {
+            let Some(stats) = &result.parse else { continue };
+            parse.functions += stats.functions;
+            parse.parsed += stats.parsed;
+            parse.failed += stats.failed.len() as u64;
+            parse.files.push(output::FileParse {
+                path: file.display.clone(),
+                functions: stats.functions,
+                parsed: stats.parsed,
+                failed: stats.failed.len() as u64,
+                errors: stats
+                    .failed
+                    .iter()
+                    .map(|failed| {
+                        let (line, column) = output::line_column(source, failed.failure.offset);
+                        output::ParseError {
+                            function: failed.name.clone(),
+                            line,
+                            column,
+                            message: failed.failure.message.clone(),
+                        }
+                    })
+                    .collect(),
+            });
+        }
+        let _ = io::stdout().write_all(output::parse_table(&parse).as_bytes());
+        report.parse = Some(parse);
     }
 
     // Per-rule totals and expectations.
@@ -272,7 +341,31 @@ fn warn_unused_globs(
     }
 }
 
-fn plan_file(file: &SourceFile, rules: &[Rule]) -> Planned {
+/// The typedef names the tree's headers declare.
+fn tree_typedefs(found: &[SourceFile]) -> Vec<String> {
+    let mut names: Vec<String> = found
+        .par_iter()
+        .filter(|file| {
+            file.path
+                .extension()
+                .is_some_and(|extension| extension == "h")
+        })
+        .flat_map_iter(|file| {
+            let names = fs::read(&file.path)
+                .ok()
+                .and_then(|bytes| crate::scan::scan(&bytes).ok())
+                .map(|scan| cparse::typedef_names(&scan.code_view()))
+                .unwrap_or_default();
+            names.into_iter()
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+fn plan_file(file: &SourceFile, setup: &Setup, parse_stats: bool) -> Planned {
+    let rules = &setup.rules;
     let source = match fs::read(&file.path) {
         Ok(source) => source,
         Err(error) => {
@@ -288,8 +381,13 @@ fn plan_file(file: &SourceFile, rules: &[Rule]) -> Planned {
             file.display
         )));
     }
-    match engine::process(&source, &file.relative, rules) {
-        Ok(result) => Planned::Done(result, source),
+    match engine::process(&source, &file.display, setup) {
+        Ok(mut result) => {
+            if parse_stats {
+                result.parse = Some(engine::parse_stats(&source, setup));
+            }
+            Planned::Done(result, source)
+        }
         Err(error) => Planned::Failed(file_problem(file, &source, &error, rules)),
     }
 }
@@ -333,6 +431,18 @@ fn file_problem(file: &SourceFile, source: &[u8], error: &FileError, rules: &[Ru
         .at(name, source, error.span.clone(), error.message.clone())
         .also(directive.clone(), "in this directive")
         .help("write a valid #if expression; cdefang reads conditions of the files a rule selects")
+        .with_note(nothing),
+        FileError::Unparsable {
+            rule,
+            body,
+            failure,
+        } => Problem::error(format!(
+            "rule `{}` needs a C parse here, and lang-c cannot parse it",
+            rules[*rule].id
+        ))
+        .at(name, source, failure.offset..failure.offset + 1, failure.message.clone())
+        .also(body.start..body.start, "the block the rule asks about starts here")
+        .help("declare the macros or typedef names that hide C syntax (statement_macros, blank_macros, typedefs in the rules file, or --statement-macro/--blank-macro/--typedef), or set fallback = \"tokens\" on the rule")
         .with_note(nothing),
         FileError::Overlap {
             first_rule,

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use cdefang::engine::{self, FileResult};
+use cdefang::engine::{self, FileResult, Setup};
 use cdefang::output::write_diff;
 use cdefang::rules;
 
@@ -33,7 +33,7 @@ fn read(fixture: &str) -> Vec<u8> {
 /// Run the rules over a fixture; returns the result and the new bytes (the old ones if
 /// unchanged).
 fn run(fixture: &str, rules_toml: &str) -> (FileResult, Vec<u8>) {
-    let rules = rules::load(rules_toml, 0).expect("rules load");
+    let rules = Setup::from_rules_file(rules::load(rules_toml, 0).expect("rules load"));
     let source = read(fixture);
     let name = Path::new(fixture).file_name().unwrap().to_string_lossy();
     let result = engine::process(&source, &name, &rules).expect("file processes");
@@ -68,7 +68,7 @@ fn snapshot(name: &str, fixture: &str, new: &[u8]) {
 
 /// Running the rules again on the output changes nothing.
 fn assert_idempotent(new: &[u8], rules_toml: &str) {
-    let rules = rules::load(rules_toml, 0).unwrap();
+    let rules = Setup::from_rules_file(rules::load(rules_toml, 0).unwrap());
     let again = engine::process(new, "again.c", &rules).unwrap();
     assert_eq!(again.output, None, "a second run changed the output");
 }
@@ -221,7 +221,7 @@ fn el5_rules_on_the_uwsgi_shaped_tree() {
     let rules_toml =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/el5.toml"))
             .unwrap();
-    let rules = rules::load(&rules_toml, 0).unwrap();
+    let rules = Setup::from_rules_file(rules::load(&rules_toml, 0).unwrap());
     for (file, changes) in [
         ("core/utils.c", true),
         ("core/event.c", true),

@@ -1,0 +1,220 @@
+//! The C view: an offset-preserving text of a file for lang-c.
+//!
+//! The view has the same length as the file's bytes. Comments and directive lines are spaces
+//! (newlines kept), so are the inactive branches of every conditional, and every byte outside
+//! ASCII is `_`, so that the view is valid UTF-8 and every lang-c span is a byte offset in the
+//! original file.
+//!
+//! Which branch of a conditional is active: the branch under examination (and every branch that
+//! holds it) is; elsewhere the first branch whose condition is not literally false (`#if 0`) is,
+//! and the others are not. A conditional with no such branch is wholly inactive.
+//!
+//! Macros lang-c cannot read are rewritten in place, same length: a statement macro
+//! (`uwsgi_foreach(x, list) {`) becomes `if` padded with spaces (`if (x, list) {` is C), a blank
+//! macro and its argument list become spaces, and an identifier glued to a string literal
+//! (`"%" PRIu64`) becomes a string literal of the same length.
+
+use std::ops::Range;
+
+use crate::cond;
+use crate::facts::{self, TokenKind};
+use crate::scan::{DirectiveKind, Scan, blank};
+use crate::tree::CondTree;
+
+/// Macros to rewrite so that lang-c can parse the view.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Macros {
+    /// Used as statement heads: `name(args) { … }` or `name(args) stmt;`.
+    pub statements: Vec<String>,
+    /// Expanding to nothing that matters for parsing (attributes, `UWSGI_UNUSED`): the name and
+    /// its argument list, if any, are blanked.
+    pub blank: Vec<String>,
+}
+
+impl Macros {
+    pub fn extend(&mut self, other: &Macros) {
+        for name in &other.statements {
+            if !self.statements.contains(name) {
+                self.statements.push(name.clone());
+            }
+        }
+        for name in &other.blank {
+            if !self.blank.contains(name) {
+                self.blank.push(name.clone());
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.statements.is_empty() && self.blank.is_empty()
+    }
+}
+
+/// Build the view of the whole file with `focus` (a byte range, such as a branch body) active.
+pub fn view(scan: &Scan, tree: &CondTree, focus: Option<Range<usize>>, macros: &Macros) -> Vec<u8> {
+    let mut view = scan.code_view();
+    let no_assumptions = cond::Assumptions::default();
+    for conditional in tree.all() {
+        let holding = focus.as_ref().and_then(|focus| {
+            conditional
+                .branches
+                .iter()
+                .position(|branch| branch.body.start <= focus.start && focus.end <= branch.body.end)
+        });
+        let active = holding.or_else(|| {
+            conditional.branches.iter().position(|branch| {
+                let directive = &scan.directives[branch.directive];
+                let literally_false = directive.kind == DirectiveKind::If
+                    && cond::parse(scan.rest_text(directive), 0).is_ok_and(|expr| {
+                        cond::simplify(&expr, &no_assumptions) == cond::Value::Known(0)
+                    });
+                !literally_false
+            })
+        });
+        for (index, branch) in conditional.branches.iter().enumerate() {
+            if Some(index) != active {
+                blank(&mut view[branch.body.clone()]);
+            }
+        }
+    }
+    for byte in view.iter_mut() {
+        if !byte.is_ascii() {
+            *byte = b'_';
+        }
+    }
+    rewrite_macros(&mut view, macros);
+    view
+}
+
+/// The same-length macro rewrites described in the module documentation.
+fn rewrite_macros(view: &mut [u8], macros: &Macros) {
+    let tokens = facts::tokens(view, 0..view.len());
+    let text = |view: &[u8], index: usize| view[tokens[index].span.clone()].to_vec();
+    let is = |view: &[u8], index: usize, wanted: &[u8]| {
+        tokens
+            .get(index)
+            .is_some_and(|token| &view[token.span.clone()] == wanted)
+    };
+    let mut index = 0;
+    while index < tokens.len() {
+        let token = &tokens[index];
+        if token.kind != TokenKind::Ident {
+            index += 1;
+            continue;
+        }
+        let name = text(view, index);
+        let named = |list: &[String]| list.iter().any(|entry| entry.as_bytes() == name);
+        if named(&macros.statements) && is(view, index + 1, b"(") && name.len() >= 2 {
+            let span = token.span.clone();
+            view[span.start] = b'i';
+            view[span.start + 1] = b'f';
+            blank(&mut view[span.start + 2..span.end]);
+        } else if named(&macros.blank) {
+            let mut end = token.span.end;
+            if is(view, index + 1, b"(") {
+                let mut depth = 0usize;
+                let mut close = index + 1;
+                while close < tokens.len() {
+                    match &view[tokens[close].span.clone()] {
+                        b"(" => depth += 1,
+                        b")" => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    close += 1;
+                }
+                if let Some(last) = tokens.get(close) {
+                    end = last.span.end;
+                    index = close;
+                }
+            }
+            blank(&mut view[token.span.start..end]);
+        } else if name.len() >= 2
+            && !KEYWORDS.contains(&name.as_slice())
+            && !is(view, index + 1, b"(")
+            && (literal_at(view, &tokens, index.wrapping_sub(1))
+                || literal_at(view, &tokens, index + 1))
+        {
+            // A macro standing for a string (`PRIu64`, `UWSGI_VERSION`) next to a literal.
+            let span = token.span.clone();
+            view[span.start] = b'"';
+            view[span.end - 1] = b'"';
+            blank(&mut view[span.start + 1..span.end - 1]);
+        }
+        index += 1;
+    }
+}
+
+/// C keywords that may stand next to a string literal (`return "x";`).
+const KEYWORDS: [&[u8]; 8] = [
+    b"return",
+    b"case",
+    b"sizeof",
+    b"else",
+    b"do",
+    b"asm",
+    b"__asm__",
+    b"_Static_assert",
+];
+
+fn literal_at(view: &[u8], tokens: &[facts::Token], index: usize) -> bool {
+    tokens.get(index).is_some_and(|token| {
+        token.kind == TokenKind::Literal && view[token.span.clone()].ends_with(b"\"")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::scan;
+    use crate::tree::build;
+
+    fn show(source: &str, focus: Option<Range<usize>>, macros: &Macros) -> String {
+        let scan = scan(source.as_bytes()).unwrap();
+        let tree = build(&scan.directives).unwrap();
+        let view = view(&scan, &tree, focus, macros);
+        assert_eq!(view.len(), source.len());
+        String::from_utf8(view).unwrap()
+    }
+
+    #[test]
+    fn blanks_comments_directives_and_inactive_branches() {
+        let source =
+            "int a; /* c */\n#if 0\nx\n#else\ny;\n#endif\n#ifdef A\nb;\n#else\nc;\n#endif\n";
+        assert_eq!(
+            show(source, None, &Macros::default()),
+            "int a;        \n     \n \n     \ny;\n      \n        \nb;\n     \n  \n      \n"
+        );
+        let focus = source.find("c;").unwrap();
+        let focused = show(source, Some(focus..focus + 3), &Macros::default());
+        assert!(focused.contains("\n  \n     \nc;\n"), "{focused:?}");
+    }
+
+    #[test]
+    fn non_ascii_bytes_become_underscores() {
+        let source = "char *s = \"caf\u{e9}\";\n";
+        assert_eq!(
+            show(source, None, &Macros::default()),
+            "char *s = \"caf__\";\n"
+        );
+    }
+
+    #[test]
+    fn macros_are_rewritten_in_place() {
+        let macros = Macros {
+            statements: vec!["uwsgi_foreach".into()],
+            blank: vec!["UWSGI_UNUSED".into()],
+        };
+        let source =
+            "void f(int x UWSGI_UNUSED(1)) { uwsgi_foreach(a, b) { g(\"%\" PRIu64 \"\\n\", a); } }";
+        let view = show(source, None, &macros);
+        assert_eq!(
+            view,
+            "void f(int x                ) { if           (a, b) { g(\"%\" \"    \" \"\\n\", a); } }"
+        );
+    }
+}
