@@ -599,6 +599,8 @@ pub struct Assumptions {
     pub defined: BTreeMap<String, String>,
     /// Symbols known to be undefined.
     pub undefined: Vec<String>,
+    /// Every other symbol is taken as defined to 1 (instead of unknown).
+    pub others_defined: bool,
 }
 
 impl Assumptions {
@@ -631,6 +633,8 @@ impl Assumptions {
             Some(true)
         } else if self.undefined.iter().any(|undefined| undefined == name) {
             Some(false)
+        } else if self.others_defined {
+            Some(true)
         } else {
             None
         }
@@ -646,6 +650,7 @@ impl Assumptions {
                     .map(|value| -value)
             }),
             None if self.undefined.iter().any(|undefined| undefined == name) => Some(0),
+            None if self.others_defined => Some(1),
             None => None,
         }
     }

@@ -379,7 +379,20 @@ pub fn guess_type_names(code: &[u8]) -> Vec<String> {
                 b"(" => depth == 0,
                 _ => false,
             };
-        let cast = stars && text(next) == b")" && text(before.wrapping_sub(1)) == b"(";
+        let opens_cast = text(before.wrapping_sub(1)) == b"("
+            && !before.checked_sub(2).is_some_and(|callee| {
+                tokens[callee].kind == TokenKind::Ident || matches!(text(callee), b")" | b"]")
+            });
+        // `(T *) x`, and `(T) x` where `x` starts an operand.
+        let cast = opens_cast
+            && text(next) == b")"
+            && (stars
+                || tokens.get(next + 1).is_some_and(|operand| {
+                    matches!(
+                        operand.kind,
+                        TokenKind::Ident | TokenKind::Number | TokenKind::Literal
+                    ) && !KEYWORDS.contains(&text(next + 1))
+                }));
         if declares || cast {
             names.insert(String::from_utf8_lossy(text(index)).into_owned());
         }
@@ -486,10 +499,10 @@ mod tests {
         assert!(facts_of(source, &["PyObject"]).is_ok());
         let header = b"typedef struct _object { int a; } PyObject;\ntypedef int (*handler_t)(int);\ntypedef unsigned long long u64;\nstruct s { int typedef_like; };\n";
         assert_eq!(typedef_names(header), vec!["PyObject", "handler_t", "u64"]);
-        let user = b"static PyObject *f(PyObject *self, VALUE v) { cap_t caps = x; ushort *a; y = (SV *) z; g(c, d); k = m * n; return (PyObject *) e; }";
+        let user = b"static PyObject *f(PyObject *self, VALUE v) { cap_t caps = x; ushort *a; y = (SV *) z; g(c, d); k = m * n; if (ready) go(); w = (uLong) len; q = f(r) s; return (PyObject *) e; }";
         assert_eq!(
             guess_type_names(user),
-            vec!["PyObject", "SV", "VALUE", "cap_t", "ushort"]
+            vec!["PyObject", "SV", "VALUE", "cap_t", "uLong", "ushort"]
         );
     }
 

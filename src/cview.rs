@@ -6,13 +6,18 @@
 //! original file.
 //!
 //! Which branch of a conditional is active: the branch under examination (and every branch that
-//! holds it) is; elsewhere the first branch whose condition is not literally false (`#if 0`) is,
-//! and the others are not. A conditional with no such branch is wholly inactive.
+//! holds it) is. Elsewhere every macro is taken as defined to 1, consistently across the file, so
+//! that `#ifdef X` and `#ifndef X` never both hold (a label under one and a declaration under the
+//! other stay apart), and as much code as possible is seen; the first branch whose condition is
+//! true under that assumption is active (`#if 0` never is). An include guard (`#ifndef X`
+//! followed by `#define X`) is taken as true. A condition that cannot be evaluated
+//! (`#if KERNEL_VERSION(2,6,0) > X`) makes its first branch active.
 //!
 //! Macros lang-c cannot read are rewritten in place, same length: a statement macro
 //! (`uwsgi_foreach(x, list) {`) becomes `if` padded with spaces (`if (x, list) {` is C), a blank
-//! macro and its argument list become spaces, and an identifier glued to a string literal
-//! (`"%" PRIu64`) becomes a string literal of the same length.
+//! macro and its argument list become spaces, so does an upper-case name alone on its line
+//! (`UWSGI_RELEASE_GIL`, a statement macro without `;`), and an identifier glued to a string
+//! literal (`"%" PRIu64`) becomes a string literal of the same length.
 
 use std::ops::Range;
 
@@ -53,7 +58,10 @@ impl Macros {
 /// Build the view of the whole file with `focus` (a byte range, such as a branch body) active.
 pub fn view(scan: &Scan, tree: &CondTree, focus: Option<Range<usize>>, macros: &Macros) -> Vec<u8> {
     let mut view = scan.code_view();
-    let no_assumptions = cond::Assumptions::default();
+    let everything_defined = cond::Assumptions {
+        others_defined: true,
+        ..cond::Assumptions::default()
+    };
     for conditional in tree.all() {
         let holding = focus.as_ref().and_then(|focus| {
             conditional
@@ -62,14 +70,16 @@ pub fn view(scan: &Scan, tree: &CondTree, focus: Option<Range<usize>>, macros: &
                 .position(|branch| branch.body.start <= focus.start && focus.end <= branch.body.end)
         });
         let active = holding.or_else(|| {
-            conditional.branches.iter().position(|branch| {
-                let directive = &scan.directives[branch.directive];
-                let literally_false = directive.kind == DirectiveKind::If
-                    && cond::parse(scan.rest_text(directive), 0).is_ok_and(|expr| {
-                        cond::simplify(&expr, &no_assumptions) == cond::Value::Known(0)
-                    });
-                !literally_false
-            })
+            conditional
+                .branches
+                .iter()
+                .enumerate()
+                .position(|(index, branch)| {
+                    match branch_value(scan, branch.directive, &everything_defined) {
+                        Some(value) => value,
+                        None => index == 0,
+                    }
+                })
         });
         for (index, branch) in conditional.branches.iter().enumerate() {
             if Some(index) != active {
@@ -84,6 +94,39 @@ pub fn view(scan: &Scan, tree: &CondTree, focus: Option<Range<usize>>, macros: &
     }
     rewrite_macros(&mut view, macros);
     view
+}
+
+/// The value of a branch's condition under `assumptions`: `None` when it cannot be evaluated.
+fn branch_value(scan: &Scan, directive: usize, assumptions: &cond::Assumptions) -> Option<bool> {
+    let line = &scan.directives[directive];
+    let text = scan.rest_text(line);
+    let name = || String::from_utf8_lossy(text).into_owned();
+    match line.kind {
+        DirectiveKind::Else => Some(true),
+        DirectiveKind::Ifndef | DirectiveKind::Elifndef => {
+            let guard = scan.directives.get(directive + 1).is_some_and(|next| {
+                next.kind == DirectiveKind::Other
+                    && &scan.clean[next.keyword.clone()] == b"define"
+                    && scan.rest_text(next).split(u8::is_ascii_whitespace).next() == Some(text)
+            });
+            Some(guard || !assumptions_define(assumptions, &name()))
+        }
+        DirectiveKind::Ifdef | DirectiveKind::Elifdef => {
+            Some(assumptions_define(assumptions, &name()))
+        }
+        _ => match cond::simplify(&cond::parse(text, 0).ok()?, assumptions) {
+            cond::Value::Known(value) => Some(value != 0),
+            cond::Value::Unknown(_) => None,
+        },
+    }
+}
+
+fn assumptions_define(assumptions: &cond::Assumptions, name: &str) -> bool {
+    let defined = cond::Expr {
+        kind: cond::ExprKind::Defined(name.to_string()),
+        span: None,
+    };
+    cond::simplify(&defined, assumptions) == cond::Value::Known(1)
 }
 
 /// The same-length macro rewrites described in the module documentation.
@@ -133,6 +176,12 @@ fn rewrite_macros(view: &mut [u8], macros: &Macros) {
                 }
             }
             blank(&mut view[token.span.start..end]);
+        } else if alone_on_its_line(view, &token.span)
+            && (is_macro_name(&name) || between_statements(view, &tokens, index))
+        {
+            // `UWSGI_RELEASE_GIL` or `kill_on_error` on a line of its own: a statement macro
+            // without `;`.
+            blank(&mut view[token.span.clone()]);
         } else if name.len() >= 2
             && !KEYWORDS.contains(&name.as_slice())
             && !is(view, index + 1, b"(")
@@ -147,6 +196,42 @@ fn rewrite_macros(view: &mut [u8], macros: &Macros) {
         }
         index += 1;
     }
+}
+
+/// An upper-case name, as macros are written (`UWSGI_GET_GIL`).
+fn is_macro_name(name: &[u8]) -> bool {
+    name.len() >= 2
+        && name.iter().any(u8::is_ascii_uppercase)
+        && name
+            .iter()
+            .all(|&byte| byte.is_ascii_uppercase() || byte.is_ascii_digit() || byte == b'_')
+}
+
+/// The token at `index` stands where a statement ends and the next one begins.
+fn between_statements(view: &[u8], tokens: &[facts::Token], index: usize) -> bool {
+    let text = |index: usize| tokens.get(index).map(|token| &view[token.span.clone()]);
+    let after_statement = index
+        .checked_sub(1)
+        .and_then(text)
+        .is_some_and(|previous| matches!(previous, b";" | b"{" | b"}" | b":"));
+    let before_statement = tokens
+        .get(index + 1)
+        .is_some_and(|next| next.kind == TokenKind::Ident || &view[next.span.clone()] == b"}");
+    after_statement && before_statement
+}
+
+/// Only blanks stand between the span and the line's ends.
+fn alone_on_its_line(view: &[u8], span: &Range<usize>) -> bool {
+    let before = view[..span.start]
+        .iter()
+        .rev()
+        .take_while(|&&byte| byte != b'\n')
+        .all(u8::is_ascii_whitespace);
+    let after = view[span.end..]
+        .iter()
+        .take_while(|&&byte| byte != b'\n')
+        .all(u8::is_ascii_whitespace);
+    before && after
 }
 
 /// C keywords that may stand next to a string literal (`return "x";`).
@@ -192,6 +277,15 @@ mod tests {
         let focus = source.find("c;").unwrap();
         let focused = show(source, Some(focus..focus + 3), &Macros::default());
         assert!(focused.contains("\n  \n     \nc;\n"), "{focused:?}");
+    }
+
+    #[test]
+    fn one_value_per_symbol_and_include_guards() {
+        let source = "#ifndef H\n#define H\n#ifndef DEBUG\nunsafe:\n#endif\n#ifdef DEBUG\nint d;\n#endif\n#if !defined(X)\na;\n#else\nb;\n#endif\n#endif\n";
+        let view = show(source, None, &Macros::default());
+        assert!(!view.contains("unsafe:"), "{view:?}");
+        assert!(view.contains("int d;"), "{view:?}");
+        assert!(!view.contains("a;") && view.contains("b;"), "{view:?}");
     }
 
     #[test]

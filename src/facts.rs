@@ -8,9 +8,8 @@
 
 use std::ops::Range;
 
-use crate::cond::{self, Norm};
-use crate::scan::{DirectiveKind, Scan, blank};
-use crate::tree::CondTree;
+use crate::cond::Norm;
+use crate::scan::{DirectiveKind, Scan};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TokenKind {
@@ -186,31 +185,8 @@ pub struct Function {
     pub item: Range<usize>,
 }
 
-/// The view used to find functions: the code view with, in every conditional, only one branch
-/// active (the first one whose condition is not literally false, such as `#if 0`), so that a
-/// function header written twice under `#if/#else` is read once and braces balance.
-pub fn default_view(scan: &Scan, tree: &CondTree) -> Vec<u8> {
-    let mut view = scan.code_view();
-    let no_assumptions = cond::Assumptions::default();
-    for conditional in tree.all() {
-        let mut active_found = false;
-        for branch in &conditional.branches {
-            let directive = &scan.directives[branch.directive];
-            let literally_false = directive.kind == DirectiveKind::If
-                && cond::parse(scan.rest_text(directive), 0).is_ok_and(|expr| {
-                    cond::simplify(&expr, &no_assumptions) == cond::Value::Known(0)
-                });
-            if active_found || literally_false {
-                blank(&mut view[branch.body.clone()]);
-            } else {
-                active_found = true;
-            }
-        }
-    }
-    view
-}
-
-/// The function definitions of a file, read from its [`default_view`].
+/// The function definitions of a file, read from a view with one branch of each conditional
+/// active (see [`crate::cview`]).
 pub fn functions(view: &[u8]) -> Vec<Function> {
     let tokens = tokens(view, 0..view.len());
     let mut functions = Vec::new();
@@ -328,7 +304,7 @@ mod tests {
         let source = b"struct s { int a; };\nint t[] = { 1 };\n#ifdef A\nint f(int a) {\n#else\nint f(long a) {\n#endif\n  { x(); }\n}\n#if 0\nvoid g() {\n#else\nvoid h(void)\n{\n#endif\n}\n";
         let scan = scan(source).unwrap();
         let tree = build(&scan.directives).unwrap();
-        let view = default_view(&scan, &tree);
+        let view = crate::cview::view(&scan, &tree, None, &crate::cview::Macros::default());
         let functions = functions(&view);
         let found: Vec<&str> = functions.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(found, vec!["f", "h"]);

@@ -113,7 +113,7 @@ impl<'a> FileFacts<'a> {
 
     fn functions(&self) -> &[Function] {
         self.functions.get_or_init(|| {
-            let view = facts::default_view(self.scan, self.tree);
+            let view = cview::view(self.scan, self.tree, None, self.macros);
             facts::functions(&view)
         })
     }
