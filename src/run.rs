@@ -242,8 +242,8 @@ fn run_inner(options: &Options, problems: &mut Vec<Problem>, summary: &mut Vec<S
     }
 
     // Per-rule totals and expectations.
-    report.rules = summarise(&rules, &results);
-    report.drift = check_expectations(&rules, &results);
+    report.rules = summarise(rules, &results);
+    report.drift = check_expectations(rules, &results);
     for drift in &report.drift {
         let Some(rule) = rules.iter().find(|rule| rule.id == drift.rule) else {
             continue;
