@@ -141,21 +141,7 @@ pub fn process(source: &[u8], relative: &str, setup: &Setup) -> Result<FileResul
         matches: Vec::new(),
     };
     let scan = scan::scan(source).map_err(FileError::Scan)?;
-    let tree = tree::build(&scan.directives).map_err(|error| {
-        let line = |index: usize| {
-            let directive = &scan.directives[index];
-            directive.hash..directive.rest.end
-        };
-        FileError::Tree {
-            at: line(error.directive()),
-            related: match error {
-                TreeError::AfterElse { first_else, .. } => Some(line(first_else)),
-                _ => None,
-            },
-            message: error.message(&scan.directives),
-            error,
-        }
-    })?;
+    let tree = tree::build(&scan.directives).map_err(|error| tree_error(&scan, error))?;
     if !applies.contains(&true) {
         return Ok(result);
     }
@@ -251,6 +237,23 @@ pub fn process(source: &[u8], relative: &str, setup: &Setup) -> Result<FileResul
     Ok(result)
 }
 
+/// A tree error with the spans of the directives it names.
+fn tree_error(scan: &scan::Scan, error: TreeError) -> FileError {
+    let line = |index: usize| {
+        let directive = &scan.directives[index];
+        directive.hash..directive.rest.end
+    };
+    FileError::Tree {
+        at: line(error.directive()),
+        related: match error {
+            TreeError::AfterElse { first_else, .. } => Some(line(first_else)),
+            _ => None,
+        },
+        message: error.message(&scan.directives),
+        error,
+    }
+}
+
 /// The verdict on each branch of a site's conditional under the site's rule.
 fn verdicts(rule: &Rule, site: &Site, facts: &FileFacts) -> Vec<Verdict> {
     let branches = &site.conditional.branches;
@@ -311,6 +314,43 @@ fn is_else(facts: &FileFacts, directive: usize) -> bool {
     facts.scan.directives[directive].kind == DirectiveKind::Else
 }
 
+/// One branch of a conditional and what lang-c made of its body, with the branch active.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BranchFacts {
+    /// The branch's directive line.
+    pub directive: Range<usize>,
+    pub function: Option<String>,
+    pub facts: Result<crate::cparse::CFacts, ParseFailure>,
+}
+
+/// The facts of every branch body of a file, as rules see them.
+pub fn branch_facts(source: &[u8], setup: &Setup) -> Result<Vec<BranchFacts>, FileError> {
+    let scan = scan::scan(source).map_err(FileError::Scan)?;
+    let tree = tree::build(&scan.directives).map_err(|error| tree_error(&scan, error))?;
+    let facts = FileFacts::new(source, &scan, &tree, &setup.macros, &setup.parser).map_err(
+        |ConditionError { directive, error }| FileError::Condition {
+            error,
+            directive: scan.directives[directive].line.clone(),
+        },
+    )?;
+    let mut all = Vec::new();
+    for conditional in tree.all() {
+        for branch in &conditional.branches {
+            all.push(BranchFacts {
+                directive: scan.directives[branch.directive].line.clone(),
+                function: facts
+                    .enclosing_function(branch.body.clone())
+                    .map(|function| function.name),
+                facts: match facts.body_facts(branch.body.clone()) {
+                    matcher::BodyFacts::Parsed(parsed) => Ok(parsed),
+                    matcher::BodyFacts::Unparsable(failure) => Err(failure),
+                },
+            });
+        }
+    }
+    Ok(all)
+}
+
 /// How many of a file's function definitions lang-c parses.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ParseStats {
@@ -326,24 +366,41 @@ pub struct FailedFunction {
     pub failure: ParseFailure,
 }
 
+/// One function definition and what lang-c made of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionFacts {
+    pub name: String,
+    pub item: Range<usize>,
+    pub facts: Result<crate::cparse::CFacts, ParseFailure>,
+}
+
 /// Parse every function definition of a file with lang-c, on the default view (see
-/// [`crate::cview`]). A file that does not scan has no functions to count.
-pub fn parse_stats(source: &[u8], setup: &Setup) -> ParseStats {
-    let mut stats = ParseStats::default();
-    let Ok(scan) = scan::scan(source) else {
-        return stats;
-    };
-    let Ok(tree) = tree::build(&scan.directives) else {
-        return stats;
-    };
+/// [`crate::cview`]).
+pub fn function_facts(source: &[u8], setup: &Setup) -> Result<Vec<FunctionFacts>, FileError> {
+    let scan = scan::scan(source).map_err(FileError::Scan)?;
+    let tree = tree::build(&scan.directives).map_err(|error| tree_error(&scan, error))?;
     let view = crate::cview::view(&scan, &tree, None, &setup.macros);
     let code = scan.code_view();
     let mut own = crate::cparse::typedef_names(&code);
     own.extend(crate::cparse::guess_type_names(&code));
     let parser = setup.parser.with_typedefs(own.iter().map(String::as_str));
-    for function in crate::facts::functions(&view) {
+    Ok(crate::facts::functions(&view)
+        .into_iter()
+        .map(|function| FunctionFacts {
+            facts: parser.parse(&view, function.item.clone()),
+            name: function.name,
+            item: function.item,
+        })
+        .collect())
+}
+
+/// How many of a file's function definitions lang-c parses. A file that does not scan has no
+/// functions to count.
+pub fn parse_stats(source: &[u8], setup: &Setup) -> ParseStats {
+    let mut stats = ParseStats::default();
+    for function in function_facts(source, setup).unwrap_or_default() {
         stats.functions += 1;
-        match parser.parse(&view, function.item.clone()) {
+        match function.facts {
             Ok(_) => stats.parsed += 1,
             Err(failure) => stats.failed.push(FailedFunction {
                 name: function.name,

@@ -1,7 +1,9 @@
 //! Matching: which conditionals of one file each rule selects, and why. Knows rules and trees,
 //! nothing about the command line or the disk.
 
+use std::cell::RefCell;
 use std::ops::Range;
+use std::rc::Rc;
 use std::sync::OnceLock;
 
 use crate::cond::{self, Expr, ExprKind, Norm, UnaryOp};
@@ -25,6 +27,7 @@ pub struct FileFacts<'a> {
     base_parser: &'a CParser,
     /// The base parser plus this file's own typedef names.
     parser: OnceLock<CParser>,
+    focused: RefCell<Option<(Range<usize>, Rc<(Vec<u8>, Vec<Function>)>)>>,
 }
 
 /// How a branch body's C facts were had.
@@ -79,6 +82,7 @@ impl<'a> FileFacts<'a> {
             macros,
             base_parser,
             parser: OnceLock::new(),
+            focused: RefCell::new(None),
         })
     }
 
@@ -95,13 +99,13 @@ impl<'a> FileFacts<'a> {
     /// one item: the function holding the body, or, for a body at the top level, the body
     /// itself (whole declarations and functions).
     pub fn body_facts(&self, body: Range<usize>) -> BodyFacts {
-        let view = cview::view(self.scan, self.tree, Some(body.clone()), self.macros);
-        let functions = facts::functions(&view);
-        let item = match facts::enclosing(&functions, body.start) {
+        let focused = self.focused(body.clone());
+        let (view, functions) = (&focused.0, &focused.1);
+        let item = match facts::enclosing(functions, body.start) {
             Some(function) => function.item.clone(),
             None => body.clone(),
         };
-        match self.parser().parse(&view, item) {
+        match self.parser().parse(view, item) {
             Ok(parsed) => BodyFacts::Parsed(parsed.within(&body)),
             Err(failure) => BodyFacts::Unparsable(failure),
         }
@@ -125,9 +129,27 @@ impl<'a> FileFacts<'a> {
             .filter(move |function| function.name == name)
     }
 
-    /// The function around byte `offset`, if any.
-    pub fn enclosing_function(&self, offset: usize) -> Option<&Function> {
-        facts::enclosing(self.functions(), offset)
+    /// The view with `focus` active and the functions read from it; the last one is cached,
+    /// since a site asks for its enclosing function and then for its body's facts.
+    fn focused(&self, focus: Range<usize>) -> Rc<(Vec<u8>, Vec<Function>)> {
+        let mut cache = self.focused.borrow_mut();
+        if let Some((cached, focused)) = cache.as_ref()
+            && *cached == focus
+        {
+            return Rc::clone(focused);
+        }
+        let view = cview::view(self.scan, self.tree, Some(focus.clone()), self.macros);
+        let functions = facts::functions(&view);
+        let focused = Rc::new((view, functions));
+        *cache = Some((focus, Rc::clone(&focused)));
+        focused
+    }
+
+    /// The function around a branch body, read from the view in which that body is active (so
+    /// a function under `#ifndef X` is found for a block inside it, whatever the default view).
+    pub fn enclosing_function(&self, body: Range<usize>) -> Option<Function> {
+        let focused = self.focused(body.clone());
+        facts::enclosing(&focused.1, body.start).cloned()
     }
 }
 
@@ -177,9 +199,8 @@ pub fn find<'t>(
             if !condition_matches(rule, condition, facts.source, &mut evidence) {
                 continue;
             }
-            let directive = &facts.scan.directives[branch.directive];
             let function = match &rule.matcher.inside {
-                Some(wanted) => match facts.enclosing_function(directive.line.start) {
+                Some(wanted) => match facts.enclosing_function(branch.body.clone()) {
                     Some(function) if function.name == *wanted => {
                         evidence.push((function.name_span.clone(), format!("in `{wanted}`")));
                         Some(function.name.clone())

@@ -1,0 +1,162 @@
+//! What lang-c makes of each fixture: per function, the calls, identifiers and struct tags it
+//! uses, kept as snapshots in snapshots/.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use cdefang::cparse::CParser;
+use cdefang::cview::Macros;
+use cdefang::engine::{self, Setup};
+
+fn setup() -> Setup {
+    Setup {
+        rules: Vec::new(),
+        macros: Macros::default(),
+        parser: CParser::new([]),
+    }
+}
+
+fn read(fixture: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(fixture);
+    std::fs::read(&path).unwrap()
+}
+
+/// The facts of every function of a fixture under the default view, then of every branch with
+/// that branch active; one block each.
+fn facts_of(fixture: &str, setup: &Setup) -> String {
+    let source = read(fixture);
+    let mut text = String::new();
+    let functions = engine::function_facts(&source, setup).unwrap();
+    let branches = engine::branch_facts(&source, setup).unwrap();
+    let blocks = functions
+        .iter()
+        .map(|function| {
+            let (line, _) = cdefang::output::line_column(&source, function.item.start);
+            (
+                format!("function {} (line {line})", function.name),
+                &function.facts,
+            )
+        })
+        .chain(branches.iter().map(|branch| {
+            let (line, _) = cdefang::output::line_column(&source, branch.directive.start);
+            let directive = String::from_utf8_lossy(&source[branch.directive.clone()]);
+            let inside = branch
+                .function
+                .as_ref()
+                .map_or(String::new(), |name| format!(" in {name}"));
+            (
+                format!("branch `{}` (line {line}){inside}", directive.trim_end()),
+                &branch.facts,
+            )
+        }));
+    for (title, facts) in blocks {
+        writeln!(text, "{title}").unwrap();
+        match facts {
+            Ok(facts) => {
+                let list = |items: &[(String, std::ops::Range<usize>)]| {
+                    items
+                        .iter()
+                        .map(|(name, span)| {
+                            assert_eq!(
+                                &source[span.clone()],
+                                name.as_bytes(),
+                                "span is a file offset"
+                            );
+                            let (line, column) = cdefang::output::line_column(&source, span.start);
+                            format!("{name}@{line}:{column}")
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                writeln!(text, "  calls: {}", list(&facts.calls)).unwrap();
+                writeln!(text, "  identifiers: {}", list(&facts.identifiers)).unwrap();
+                writeln!(text, "  structs: {}", list(&facts.structs)).unwrap();
+            }
+            Err(failure) => {
+                let (line, column) = cdefang::output::line_column(&source, failure.offset);
+                writeln!(text, "  unparsable at {line}:{column}: {}", failure.message).unwrap();
+            }
+        }
+    }
+    text
+}
+
+#[test]
+fn facts_of_every_fixture() {
+    let setup = setup();
+    for fixture in [
+        "constructs/not-calls.c",
+        "constructs/split-function.c",
+        "constructs/directive-forms.c",
+        "constructs/non-utf8.c",
+        "constructs/unparsable.c",
+        "uwsgi/core/utils.c",
+        "uwsgi/core/event.c",
+        "uwsgi/core/fsmon.c",
+    ] {
+        let facts = facts_of(fixture, &setup);
+        let name = format!("facts-{}", fixture.replace('/', "-"));
+        insta::with_settings!({
+            snapshot_path => "../snapshots",
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!(name, facts);
+        });
+    }
+}
+
+#[test]
+fn the_branch_under_examination_is_parsed_not_only_the_default_one() {
+    // event.c's inotify functions sit in the #else of `#ifdef OBSOLETE_LINUX_KERNEL`: under the
+    // default view (every macro defined) they are inactive, with their branch active they are
+    // parsed, and `struct inotify_event` is found there.
+    let source = read("uwsgi/core/event.c");
+    let functions = engine::function_facts(&source, &setup()).unwrap();
+    assert!(functions.iter().all(|function| {
+        function
+            .facts
+            .as_ref()
+            .unwrap()
+            .calls
+            .iter()
+            .all(|(name, _)| name != "inotify_init")
+    }));
+    let branches = engine::branch_facts(&source, &setup()).unwrap();
+    let inotify = branches
+        .iter()
+        .find(|branch| source[branch.directive.clone()].starts_with(b"#else"))
+        .unwrap();
+    let facts = inotify.facts.as_ref().unwrap();
+    assert!(facts.calls.iter().any(|(name, _)| name == "inotify_init"));
+    assert!(
+        facts
+            .structs
+            .iter()
+            .any(|(name, _)| name == "inotify_event")
+    );
+}
+
+#[test]
+fn a_declared_statement_macro_makes_the_function_parse() {
+    let mut setup = setup();
+    let source = read("constructs/unparsable.c");
+    let branch = |setup: &Setup| {
+        engine::branch_facts(&source, setup)
+            .unwrap()
+            .remove(0)
+            .facts
+    };
+    let failure = branch(&setup).unwrap_err();
+    assert_eq!(cdefang::output::line_column(&source, failure.offset).0, 3);
+    setup.macros.statements.push("uwsgi_each".into());
+    let calls: Vec<String> = branch(&setup)
+        .unwrap()
+        .calls
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(calls, ["unshare", "exit"]);
+}
