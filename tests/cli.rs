@@ -531,3 +531,133 @@ fn no_match_is_drift_while_the_calls_remain_but_not_once_applied() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     assert!(!stderr_of(&output).contains("drift"));
 }
+
+fn unshare_rule(extra: &str, matcher_extra: &str) -> String {
+    format!(
+        "{extra}\n[[rule]]\nid = \"drop-unshare\"\nmessage = \"m\"\nfiles = [\"*.c\"]\naction = \"drop\"\n[rule.match]\ncondition = \"defined(__linux__) && !defined(OBSOLETE_LINUX_KERNEL)\"\ncalls = [\"unshare\"]\n{matcher_extra}\n"
+    )
+}
+
+#[test]
+fn unparsable_code_a_rule_needs_fails_unless_the_rule_falls_back_or_the_macro_is_declared() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::copy(
+        root().join("testdata/constructs/unparsable.c"),
+        dir.path().join("u.c"),
+    )
+    .unwrap();
+    let before = fs::read(dir.path().join("u.c")).unwrap();
+
+    let rules = write_rules(dir.path(), &unshare_rule("", ""));
+    let output = cdefang(dir.path())
+        .arg("--rules")
+        .arg(&rules)
+        .arg("u.c")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("rule `drop-unshare` needs a C parse here, and lang-c cannot parse it"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("u.c:3:30"),
+        "the lang-c error in the original file: {stderr}"
+    );
+    assert_eq!(fs::read(dir.path().join("u.c")).unwrap(), before);
+
+    // fallback = "tokens": a warning, and the token-level answer.
+    let rules = fs::read_to_string(&rules)
+        .unwrap()
+        .replace("[rule.match]", "fallback = \"tokens\"\n[rule.match]");
+    let rules = write_rules(dir.path(), &rules);
+    let output = cdefang(dir.path())
+        .args(["--check", "--rules"])
+        .arg(&rules)
+        .arg("u.c")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    assert!(stderr_of(&output).contains("warning: rule `drop-unshare`: lang-c cannot parse this"));
+
+    // Declaring the macro, in the rules file or on the command line, makes it parse.
+    let rules = write_rules(
+        dir.path(),
+        &unshare_rule("statement_macros = [\"uwsgi_each\"]", ""),
+    );
+    let output = cdefang(dir.path())
+        .args(["--check", "--rules"])
+        .arg(&rules)
+        .arg("u.c")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    assert!(!stderr_of(&output).contains("warning"));
+    let rules = write_rules(dir.path(), &unshare_rule("", ""));
+    cdefang(dir.path())
+        .args(["--check", "--statement-macro", "uwsgi_each", "--rules"])
+        .arg(&rules)
+        .arg("u.c")
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn references_count_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("r.c"),
+        "void f(void) {\n#if defined(__linux__) && !defined(OBSOLETE_LINUX_KERNEL)\n\tint (*g)(int) = unshare;\n#endif\n}\n",
+    )
+    .unwrap();
+    let rules = write_rules(dir.path(), &unshare_rule("", ""));
+    cdefang(dir.path())
+        .args(["--check", "--rules"])
+        .arg(&rules)
+        .arg("r.c")
+        .assert()
+        .code(0);
+    let rules = write_rules(dir.path(), &unshare_rule("", "references = true"));
+    cdefang(dir.path())
+        .args(["--check", "--rules"])
+        .arg(&rules)
+        .arg("r.c")
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn parse_stats_reports_per_file_and_in_total() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = cdefang(&root())
+        .args(["--parse-stats", "--report"])
+        .arg(dir.path().join("r.json"))
+        .arg("testdata/constructs/unparsable.c")
+        .arg("testdata/uwsgi/core/utils.c")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("testdata/constructs/unparsable.c: 1 functions, 0 parsed, 1 failed"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("testdata/constructs/unparsable.c:3:30: uwsgi_as_root: lang-c:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("testdata/uwsgi/core/utils.c: 3 functions, 3 parsed, 0 failed"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("total: 4 functions, 3 parsed, 1 failed (75.00% parsed)"),
+        "{stdout}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("r.json")).unwrap()).unwrap();
+    assert_eq!(report["parse"]["functions"], 4);
+    assert_eq!(report["parse"]["parsed"], 3);
+    assert_eq!(report["parse"]["failed"], 1);
+}

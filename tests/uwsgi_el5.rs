@@ -182,3 +182,44 @@ fn el5_rules_make_uwsgi_2_0_17_build_on_el5() {
     );
     assert_eq!(files(&tree), rewritten);
 }
+
+/// lang-c coverage of uWSGI 2.0.17 with rules/uwsgi-parse.toml: a floor, so that a change to
+/// the C view that loses coverage fails (figures in README.md).
+#[test]
+fn lang_c_parses_uwsgi_2_0_17() {
+    if skip() {
+        return;
+    }
+    let release = fetch(VERSION);
+    let work = tempfile::tempdir().unwrap();
+    let coverage = |parts: &[&str]| {
+        let report = work.path().join("parse.json");
+        let output = cargo_bin_cmd!("cdefang")
+            .args(["--parse-stats", "-q", "--rules"])
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/uwsgi-parse.toml"))
+            .arg("--report")
+            .arg(&report)
+            .args(parts.iter().map(|part| release.join(part)))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0));
+        let report: serde_json::Value =
+            serde_json::from_slice(&fs::read(&report).unwrap()).unwrap();
+        let functions = report["parse"]["functions"].as_f64().unwrap();
+        let parsed = report["parse"]["parsed"].as_f64().unwrap();
+        (functions, parsed / functions)
+    };
+    let (functions, core) = coverage(&["core"]);
+    assert!(functions > 1500.0, "{functions} functions found in core/");
+    assert!(core >= 0.995, "core/: {:.2}% parsed", core * 100.0);
+    let (functions, all) = coverage(&["core", "plugins"]);
+    assert!(
+        functions > 3000.0,
+        "{functions} functions found in core/ and plugins/"
+    );
+    assert!(
+        all >= 0.965,
+        "core/ and plugins/: {:.2}% parsed",
+        all * 100.0
+    );
+}
