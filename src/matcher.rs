@@ -27,7 +27,14 @@ pub struct FileFacts<'a> {
     base_parser: &'a CParser,
     /// The base parser plus this file's own typedef names.
     parser: OnceLock<CParser>,
-    focused: RefCell<Option<(Range<usize>, Rc<(Vec<u8>, Vec<Function>)>)>>,
+    /// The last focused view, with the focus it was made for.
+    focused: RefCell<Option<(Range<usize>, Rc<Focused>)>>,
+}
+
+/// A C view with one branch body active, and the functions read from it.
+struct Focused {
+    view: Vec<u8>,
+    functions: Vec<Function>,
 }
 
 /// How a branch body's C facts were had.
@@ -100,7 +107,7 @@ impl<'a> FileFacts<'a> {
     /// itself (whole declarations and functions).
     pub fn body_facts(&self, body: Range<usize>) -> BodyFacts {
         let focused = self.focused(body.clone());
-        let (view, functions) = (&focused.0, &focused.1);
+        let (view, functions) = (&focused.view, &focused.functions);
         let item = match facts::enclosing(functions, body.start) {
             Some(function) => function.item.clone(),
             None => body.clone(),
@@ -131,7 +138,7 @@ impl<'a> FileFacts<'a> {
 
     /// The view with `focus` active and the functions read from it; the last one is cached,
     /// since a site asks for its enclosing function and then for its body's facts.
-    fn focused(&self, focus: Range<usize>) -> Rc<(Vec<u8>, Vec<Function>)> {
+    fn focused(&self, focus: Range<usize>) -> Rc<Focused> {
         let mut cache = self.focused.borrow_mut();
         if let Some((cached, focused)) = cache.as_ref()
             && *cached == focus
@@ -140,7 +147,7 @@ impl<'a> FileFacts<'a> {
         }
         let view = cview::view(self.scan, self.tree, Some(focus.clone()), self.macros);
         let functions = facts::functions(&view);
-        let focused = Rc::new((view, functions));
+        let focused = Rc::new(Focused { view, functions });
         *cache = Some((focus, Rc::clone(&focused)));
         focused
     }
@@ -149,7 +156,7 @@ impl<'a> FileFacts<'a> {
     /// a function under `#ifndef X` is found for a block inside it, whatever the default view).
     pub fn enclosing_function(&self, body: Range<usize>) -> Option<Function> {
         let focused = self.focused(body.clone());
-        facts::enclosing(&focused.1, body.start).cloned()
+        facts::enclosing(&focused.functions, body.start).cloned()
     }
 }
 
