@@ -14,7 +14,8 @@
 //! (`#if KERNEL_VERSION(2,6,0) > X`) makes its first branch active.
 //!
 //! Macros lang-c cannot read are rewritten in place, same length: a statement macro
-//! (`uwsgi_foreach(x, list) {`) becomes `if` padded with spaces (`if (x, list) {` is C), a blank
+//! (`uwsgi_foreach(x, list) {`) becomes `if` padded with spaces (`if (x, list) {` is C), a
+//! function-defining macro (`XS(name) {`) becomes a type name (`_ (name) {`), a blank
 //! macro and its argument list become spaces, so does an upper-case name alone on its line
 //! (`UWSGI_RELEASE_GIL`, a statement macro without `;`), and an identifier glued to a string
 //! literal (`"%" PRIu64`) becomes a string literal of the same length.
@@ -34,7 +35,13 @@ pub struct Macros {
     /// Expanding to nothing that matters for parsing (attributes, `UWSGI_UNUSED`): the name and
     /// its argument list, if any, are blanked.
     pub blank: Vec<String>,
+    /// Defining a function: `XS(name) { … }` becomes `_  (name) { … }`, where `_` is declared
+    /// as a type name (see [`FUNCTION_TYPE`]).
+    pub functions: Vec<String>,
 }
+
+/// The type name a function-defining macro is rewritten to.
+pub const FUNCTION_TYPE: &str = "_";
 
 impl Macros {
     pub fn extend(&mut self, other: &Macros) {
@@ -48,10 +55,20 @@ impl Macros {
                 self.blank.push(name.clone());
             }
         }
+        for name in &other.functions {
+            if !self.functions.contains(name) {
+                self.functions.push(name.clone());
+            }
+        }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.statements.is_empty() && self.blank.is_empty()
+    /// Type names the rewritten view needs declared.
+    pub fn typedefs(&self) -> Vec<&'static str> {
+        if self.functions.is_empty() {
+            Vec::new()
+        } else {
+            vec![FUNCTION_TYPE]
+        }
     }
 }
 
@@ -147,7 +164,11 @@ fn rewrite_macros(view: &mut [u8], macros: &Macros) {
         }
         let name = text(view, index);
         let named = |list: &[String]| list.iter().any(|entry| entry.as_bytes() == name);
-        if named(&macros.statements) && is(view, index + 1, b"(") && name.len() >= 2 {
+        if named(&macros.functions) && is(view, index + 1, b"(") {
+            let span = token.span.clone();
+            view[span.start] = FUNCTION_TYPE.as_bytes()[0];
+            blank(&mut view[span.start + 1..span.end]);
+        } else if named(&macros.statements) && is(view, index + 1, b"(") && name.len() >= 2 {
             let span = token.span.clone();
             view[span.start] = b'i';
             view[span.start + 1] = b'f';
@@ -302,7 +323,9 @@ mod tests {
         let macros = Macros {
             statements: vec!["uwsgi_foreach".into()],
             blank: vec!["UWSGI_UNUSED".into()],
+            functions: vec!["XS".into()],
         };
+        assert_eq!(show("XS(XS_x) {\n}\n", None, &macros), "_ (XS_x) {\n}\n");
         let source =
             "void f(int x UWSGI_UNUSED(1)) { uwsgi_foreach(a, b) { g(\"%\" PRIu64 \"\\n\", a); } }";
         let view = show(source, None, &macros);

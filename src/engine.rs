@@ -116,10 +116,11 @@ pub struct Setup {
 impl Setup {
     /// The rules, macros and typedef names of one rules file.
     pub fn from_rules_file(file: RulesFile) -> Setup {
+        let typedefs = file.typedefs.iter().map(String::as_str);
         Setup {
+            parser: CParser::new(typedefs.chain(file.macros.typedefs())),
             rules: file.rules,
             macros: file.macros,
-            parser: CParser::new(file.typedefs.iter().map(String::as_str)),
         }
     }
 }

@@ -242,17 +242,24 @@ fn function_name(view: &[u8], header: &[Token]) -> Option<FunctionName> {
     if header.iter().any(|token| &view[token.span.clone()] == b"=") {
         return None;
     }
-    header.windows(2).find_map(|pair| {
+    let position = header.windows(2).position(|pair| {
         let (name, paren) = (&pair[0], &pair[1]);
-        let is_call_shape = name.kind == TokenKind::Ident && &view[paren.span.clone()] == b"(";
-        let text = &view[name.span.clone()];
-        (is_call_shape && text != b"__attribute__").then(|| {
-            (
-                String::from_utf8_lossy(text).into_owned(),
-                name.span.clone(),
-            )
-        })
-    })
+        name.kind == TokenKind::Ident
+            && &view[paren.span.clone()] == b"("
+            && &view[name.span.clone()] != b"__attribute__"
+    })?;
+    let mut name = &header[position];
+    // A rewritten function-defining macro, `_ (name)`: the name is inside the parentheses.
+    if &view[name.span.clone()] == crate::cview::FUNCTION_TYPE.as_bytes()
+        && let Some(inner) = header.get(position + 2)
+        && inner.kind == TokenKind::Ident
+    {
+        name = inner;
+    }
+    Some((
+        String::from_utf8_lossy(&view[name.span.clone()]).into_owned(),
+        name.span.clone(),
+    ))
 }
 
 /// The function whose body holds `offset`.

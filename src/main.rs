@@ -43,6 +43,10 @@ struct Cli {
     #[arg(long, value_name = "NAME")]
     blank_macro: Vec<String>,
 
+    /// A macro that defines a function, `NAME(fn) { … }` (for lang-c; repeatable).
+    #[arg(long, value_name = "NAME")]
+    function_macro: Vec<String>,
+
     /// A typedef name declared outside the files given (repeatable).
     #[arg(long, value_name = "NAME")]
     typedef: Vec<String>,
@@ -111,6 +115,7 @@ fn main() -> ExitCode {
         macros: Macros {
             statements: cli.statement_macro,
             blank: cli.blank_macro,
+            functions: cli.function_macro,
         },
         typedefs: cli.typedef,
     };

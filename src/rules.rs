@@ -174,6 +174,8 @@ struct RulesToml {
     #[serde(default)]
     blank_macros: Vec<String>,
     #[serde(default)]
+    function_macros: Vec<String>,
+    #[serde(default)]
     typedefs: Vec<String>,
 }
 
@@ -318,6 +320,7 @@ pub fn load(text: &str, file: usize) -> Result<RulesFile, RulesError> {
         macros: Macros {
             statements: parsed.statement_macros,
             blank: parsed.blank_macros,
+            functions: parsed.function_macros,
         },
         typedefs: parsed.typedefs,
     })

@@ -150,10 +150,11 @@ fn run_inner(options: &Options, problems: &mut Vec<Problem>, summary: &mut Vec<S
     if options.parse_stats || rules.iter().any(|rule| rule.matcher.needs_parse()) {
         typedefs.extend(tree_typedefs(&found));
     }
+    let parser = CParser::new(typedefs.iter().map(String::as_str).chain(macros.typedefs()));
     let setup = Setup {
         rules,
         macros,
-        parser: CParser::new(typedefs.iter().map(String::as_str)),
+        parser,
     };
     let rules = &setup.rules;
 
