@@ -622,6 +622,16 @@ impl Assumptions {
         self.defined.is_empty() && self.undefined.is_empty()
     }
 
+    /// Add `other`'s assumptions; where both speak of a symbol, `other` wins.
+    pub fn merge(&mut self, other: &Assumptions) {
+        for (name, value) in &other.defined {
+            self.define(&format!("{name}={value}"));
+        }
+        for name in &other.undefined {
+            self.undefine(name);
+        }
+    }
+
     /// True if any assumed symbol is tested by the condition.
     pub fn touch(&self, condition: &Norm) -> bool {
         self.defined.keys().any(|name| condition.uses(name))

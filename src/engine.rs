@@ -411,3 +411,25 @@ pub fn parse_stats(source: &[u8], setup: &Setup) -> ParseStats {
     }
     stats
 }
+
+/// Every symbol the file's conditions test, once per test.
+pub fn condition_symbols(source: &[u8]) -> Result<Vec<String>, FileError> {
+    let scan = scan::scan(source).map_err(FileError::Scan)?;
+    let tree = tree::build(&scan.directives).map_err(|error| tree_error(&scan, error))?;
+    let no_macros = Macros::default();
+    let no_parser = CParser::new([]);
+    let facts = FileFacts::new(source, &scan, &tree, &no_macros, &no_parser).map_err(
+        |ConditionError { directive, error }| FileError::Condition {
+            error,
+            directive: scan.directives[directive].line.clone(),
+        },
+    )?;
+    let mut symbols = Vec::new();
+    for condition in facts.conditions.iter().flatten() {
+        let norm = cond::Norm::of(condition);
+        let mut names = Vec::new();
+        norm.symbols(&mut names);
+        symbols.extend(names.into_iter().map(str::to_string));
+    }
+    Ok(symbols)
+}

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use cdefang::cond::Assumptions;
 use cdefang::cview::Macros;
 use cdefang::run::{self, Mode, Options};
 use clap::Parser;
@@ -14,6 +15,8 @@ Examples:
   cdefang --rules rules/el5.toml --check src/            exit 1 if anything would change
   cdefang --rules rules/el5.toml --out fixed/ src/       write changed files under fixed/
   cdefang --rules rules/el5.toml --report run.json src/  also write a JSON report
+  cdefang -DOBSOLETE_LINUX_KERNEL --stdout core/utils.c  resolve as unifdef does
+  cdefang --parse-stats --rules rules/uwsgi-parse.toml core/  lang-c coverage
 
 Exit status: 0 nothing to do or done, 1 --check/--diff found changes,
 2 trouble (bad input, drift alarm, I/O); nothing is written when it is 2.";
@@ -26,9 +29,28 @@ struct Cli {
     #[arg(
         long = "rules",
         value_name = "FILE",
-        required_unless_present = "parse_stats"
+        required_unless_present_any = ["parse_stats", "define", "undef", "symbols"]
     )]
     rules: Vec<PathBuf>,
+
+    /// Assume NAME defined (to VALUE, default 1), as unifdef -D. Without --rules, every
+    /// conditional that tests an assumed symbol is resolved; with --rules, added to every
+    /// `resolve` rule's assumptions.
+    #[arg(short = 'D', long = "define", value_name = "NAME[=VALUE]")]
+    define: Vec<String>,
+
+    /// Assume NAME undefined, as unifdef -U.
+    #[arg(short = 'U', long = "undef", value_name = "NAME")]
+    undef: Vec<String>,
+
+    /// Print the result for the one file given to standard output (as unifdef); write nothing;
+    /// exit 1 if it changed.
+    #[arg(long, conflicts_with_all = ["check", "diff", "out"])]
+    stdout: bool,
+
+    /// List the symbols the files' conditionals test, with counts (as unifdef -s).
+    #[arg(long)]
+    symbols: bool,
 
     /// Parse every function definition with lang-c and print the coverage (per file and in
     /// total; also `parse` in --report). Without --rules, nothing else is done.
@@ -92,13 +114,22 @@ fn main() -> ExitCode {
             return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
         }
     };
-    let mode = if cli.check {
+    let mut assumptions = Assumptions::default();
+    for spec in &cli.define {
+        assumptions.define(spec);
+    }
+    for name in &cli.undef {
+        assumptions.undefine(name);
+    }
+    let mode = if cli.stdout {
+        Mode::Stdout
+    } else if cli.check {
         Mode::Check
     } else if cli.diff {
         Mode::Diff
     } else if let Some(directory) = cli.out {
         Mode::Out(directory)
-    } else if cli.rules.is_empty() {
+    } else if cli.rules.is_empty() && cli.define.is_empty() && cli.undef.is_empty() {
         Mode::Check
     } else {
         Mode::InPlace
@@ -118,6 +149,8 @@ fn main() -> ExitCode {
             functions: cli.function_macro,
         },
         typedefs: cli.typedef,
+        assumptions,
+        symbols: cli.symbols,
     };
     let status = run::run(&options);
     ExitCode::from(u8::try_from(status).unwrap_or(2))

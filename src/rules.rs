@@ -275,6 +275,30 @@ struct ExpectRangeToml {
 }
 
 /// Parse and validate a rules file. `file` is its index among the rules files of the run.
+impl Rule {
+    /// The rule behind `-D`/`-U` without a rules file: resolve, in every file, each conditional
+    /// that tests an assumed symbol.
+    pub fn resolve_everywhere(assumptions: Assumptions) -> Rule {
+        let pattern = glob::Pattern::new("*").unwrap_or_default();
+        Rule {
+            id: "resolve".to_string(),
+            message: "-D/-U on the command line".to_string(),
+            files: vec![FileGlob {
+                pattern,
+                span: 0..0,
+            }],
+            matcher: Match::default(),
+            action: Action::Resolve(assumptions),
+            expect: None,
+            fallback: Fallback::None,
+            origin: Origin {
+                file: usize::MAX,
+                span: 0..0,
+            },
+        }
+    }
+}
+
 /// A loaded rules file: its rules and what it tells the C parser.
 #[derive(Clone, Debug, Default)]
 pub struct RulesFile {

@@ -8,13 +8,14 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
+use crate::cond::Assumptions;
 use crate::cparse::{self, CParser};
 use crate::cview::Macros;
 use crate::diag::Problem;
 use crate::engine::{self, FileError, FileResult, Setup};
 use crate::files::{self, FilesError, SourceFile};
 use crate::output::{self, Drift, Report, RuleSummary};
-use crate::rules::{self, Per, Rule};
+use crate::rules::{self, Action, Per, Rule};
 use crate::scan::ScanError;
 
 /// What to do with the rewritten files.
@@ -28,6 +29,9 @@ pub enum Mode {
     Diff,
     /// Write rewritten copies of changed files under this directory.
     Out(PathBuf),
+    /// Print the one file's result to standard output, as unifdef does; write nothing; exit 1
+    /// if it changed.
+    Stdout,
 }
 
 #[derive(Clone, Debug)]
@@ -44,6 +48,11 @@ pub struct Options {
     /// Extra macros and typedef names for the C view (added to the rules files' own).
     pub macros: Macros,
     pub typedefs: Vec<String>,
+    /// `-D`/`-U`: with rules, added to every `resolve` rule's assumptions; without rules, every
+    /// conditional that tests one of these symbols is resolved, as unifdef does.
+    pub assumptions: Assumptions,
+    /// List the symbols the conditionals test, with counts, and do nothing else.
+    pub symbols: bool,
 }
 
 /// Exit statuses, as unifdef and diff.
@@ -132,6 +141,17 @@ fn run_inner(options: &Options, problems: &mut Vec<Problem>, summary: &mut Vec<S
         return EXIT_TROUBLE;
     }
 
+    if !options.assumptions.is_empty() {
+        if rules.is_empty() {
+            rules.push(Rule::resolve_everywhere(options.assumptions.clone()));
+        }
+        for rule in &mut rules {
+            if let Action::Resolve(assumptions) = &mut rule.action {
+                assumptions.merge(&options.assumptions);
+            }
+        }
+    }
+
     // Files.
     let found = match files::discover(&options.paths) {
         Ok(found) => found,
@@ -144,6 +164,19 @@ fn run_inner(options: &Options, problems: &mut Vec<Problem>, summary: &mut Vec<S
             return EXIT_TROUBLE;
         }
     };
+    if options.symbols {
+        return list_symbols(&found, problems);
+    }
+    if options.mode == Mode::Stdout && found.len() != 1 {
+        problems.push(
+            Problem::error(format!(
+                "--stdout takes one file, {} were given",
+                found.len()
+            ))
+            .help("name a single file, or use --diff or --out for several"),
+        );
+        return EXIT_TROUBLE;
+    }
     warn_unused_globs(&rules, &sources, &found, problems);
 
     // What lang-c needs: typedef names from the tree's headers, when anything will be parsed.
@@ -267,7 +300,7 @@ fn run_inner(options: &Options, problems: &mut Vec<Problem>, summary: &mut Vec<S
     let status = if failed {
         EXIT_TROUBLE
     } else {
-        match emit(options, &changed) {
+        match emit(options, &results, &changed) {
             Ok(status) => status,
             Err(problem) => {
                 problems.push(*problem);
@@ -282,7 +315,9 @@ fn run_inner(options: &Options, problems: &mut Vec<Problem>, summary: &mut Vec<S
         (_, EXIT_TROUBLE) => "nothing written".to_string(),
         (Mode::InPlace, _) => format!("{} changed", report.files_changed),
         (Mode::Out(_), _) => format!("{} written", report.files_changed),
-        (Mode::Check | Mode::Diff, _) => format!("{} would change", report.files_changed),
+        (Mode::Check | Mode::Diff | Mode::Stdout, _) => {
+            format!("{} would change", report.files_changed)
+        }
     };
     summary.push(format!("{} files scanned, {outcome}", report.files_scanned));
     if let Some(path) = &options.report {
@@ -328,7 +363,9 @@ fn warn_unused_globs(
             {
                 continue;
             }
-            let source = &sources[rule.origin.file];
+            let Some(source) = sources.get(rule.origin.file) else {
+                continue; // a rule made from -D/-U
+            };
             problems.push(
                 Problem::warning(format!(
                     "rule `{}`: glob `{}` matches no file",
@@ -553,7 +590,9 @@ fn drift_problem(rule: &Rule, drift: &Drift, sources: &[RulesSource], allowed: b
     } else {
         Problem::error(message)
     };
-    let source = &sources[rule.origin.file];
+    let Some(source) = sources.get(rule.origin.file) else {
+        return problem;
+    };
     let span = rule
         .expect
         .as_ref()
@@ -573,6 +612,7 @@ fn drift_problem(rule: &Rule, drift: &Drift, sources: &[RulesSource], allowed: b
 /// Produce the run's output for the changed files; returns the exit status.
 fn emit(
     options: &Options,
+    all: &[(&SourceFile, FileResult, Vec<u8>)],
     changed: &[&(&SourceFile, FileResult, Vec<u8>)],
 ) -> Result<i32, Box<Problem>> {
     let io_problem = |error: FilesError| {
@@ -586,6 +626,22 @@ fn emit(
         } else {
             EXIT_CHANGES
         }),
+        Mode::Stdout => {
+            let Some((_, result, source)) = all.first() else {
+                return Ok(EXIT_OK);
+            };
+            let bytes = result.output.as_deref().unwrap_or(source);
+            let mut stdout = io::stdout().lock();
+            stdout
+                .write_all(bytes)
+                .and_then(|()| stdout.flush())
+                .map_err(|error| Box::new(Problem::error(format!("cannot write: {error}"))))?;
+            Ok(if result.output.is_some() {
+                EXIT_CHANGES
+            } else {
+                EXIT_OK
+            })
+        }
         Mode::Diff => {
             let stdout = io::stdout();
             let mut lock = stdout.lock();
@@ -621,4 +677,40 @@ fn emit(
             Ok(EXIT_OK)
         }
     }
+}
+
+/// `--symbols`: the symbols the conditionals of the files test, with how often, like
+/// `unifdef -s`; one `NAME COUNT` line each, by name.
+fn list_symbols(found: &[SourceFile], problems: &mut Vec<Problem>) -> i32 {
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    let mut status = EXIT_OK;
+    for file in found {
+        let source = match fs::read(&file.path) {
+            Ok(source) => source,
+            Err(error) => {
+                problems.push(Problem::error(format!(
+                    "cannot read {}: {error}",
+                    file.display
+                )));
+                status = EXIT_TROUBLE;
+                continue;
+            }
+        };
+        match engine::condition_symbols(&source) {
+            Ok(symbols) => {
+                for symbol in symbols {
+                    *counts.entry(symbol).or_default() += 1;
+                }
+            }
+            Err(error) => {
+                problems.push(file_problem(file, &source, &error, &[]));
+                status = EXIT_TROUBLE;
+            }
+        }
+    }
+    let mut stdout = io::stdout().lock();
+    for (symbol, count) in counts {
+        let _ = writeln!(stdout, "{symbol} {count}");
+    }
+    status
 }

@@ -661,3 +661,57 @@ fn parse_stats_reports_per_file_and_in_total() {
     assert_eq!(report["parse"]["parsed"], 3);
     assert_eq!(report["parse"]["failed"], 1);
 }
+
+#[test]
+fn define_and_undef_without_rules_resolve_like_unifdef() {
+    let output = cdefang(&root())
+        .args([
+            "-q",
+            "-DBAR=2",
+            "-DOBSOLETE_LINUX_KERNEL",
+            "-UFOO",
+            "--stdout",
+            "testdata/constructs/resolve.c",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.starts_with("/* resolve under FOO undefined, BAR=2 and OBSOLETE_LINUX_KERNEL defined. */\nint foo = 0;\n"), "{text}");
+    assert!(!text.contains("inotify"));
+
+    // Unchanged: the bytes as they are, exit 0.
+    let output = cdefang(&root())
+        .args([
+            "-q",
+            "-DNOT_TESTED",
+            "--stdout",
+            "testdata/constructs/crlf.c",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        output.stdout,
+        fs::read(root().join("testdata/constructs/crlf.c")).unwrap()
+    );
+
+    // --stdout takes one file.
+    cdefang(&root())
+        .args(["-DX", "--stdout", "testdata/uwsgi"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn symbols_lists_what_the_conditionals_test() {
+    let output = cdefang(&root())
+        .args(["--symbols", "testdata/constructs/resolve.c"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "BAR 3\nFOO 2\nNESTED 1\nOBSOLETE_LINUX_KERNEL 1\nX 1\nY 1\nZ 1\n__linux__ 2\n"
+    );
+}

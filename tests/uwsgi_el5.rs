@@ -223,3 +223,37 @@ fn lang_c_parses_uwsgi_2_0_17() {
         all * 100.0
     );
 }
+
+/// `cdefang -DOBSOLETE_LINUX_KERNEL --stdout FILE` equals `unifdef -DOBSOLETE_LINUX_KERNEL FILE`
+/// on the files of 2.0.17 whose conditionals test the symbol, exit status included.
+#[test]
+fn define_mode_equals_unifdef_on_uwsgi_2_0_17() {
+    if skip() {
+        return;
+    }
+    let release = fetch(VERSION);
+    for file in [
+        "core/utils.c",
+        "core/event.c",
+        "core/fsmon.c",
+        "core/lock.c",
+        "core/emperor.c",
+        "core/daemons.c",
+    ] {
+        let ours = cargo_bin_cmd!("cdefang")
+            .args(["-q", "-DOBSOLETE_LINUX_KERNEL", "--stdout", file])
+            .current_dir(&release)
+            .output()
+            .unwrap();
+        let theirs = Command::new("unifdef")
+            .args(["-DOBSOLETE_LINUX_KERNEL", file])
+            .current_dir(&release)
+            .output()
+            .expect("run unifdef");
+        assert_eq!(ours.status.code(), theirs.status.code(), "{file}");
+        assert!(
+            ours.stdout == theirs.stdout,
+            "{file} differs from unifdef's output"
+        );
+    }
+}
