@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# The drift check: rules/el5.toml over real uWSGI releases, against an oracle and an EL5 build
+# emulation, side by side with the fixed-line diff of 2.0.17.
+#
+#   scripts/drift.sh [--quick] [--table] [VERSION...]
+#
+# Default: every release in scripts/uwsgi-versions.txt (1.4.9 to the newest 2.0.x on PyPI);
+# --quick: a dozen spread over 1.4.x, 1.9.x and 2.0.x (what CI runs); --table: end with the
+# markdown table of README.md. Releases come from PyPI through scripts/fetch-uwsgi.sh (cached in
+# .cache/uwsgi/). Exit status 1 if cdefang is wrong on any release.
+#
+# For each release, cdefang passes when:
+#   - `cdefang --rules rules/el5.toml TREE` exits 0;
+#   - core/utils.c equals `unifdef -DOBSOLETE_LINUX_KERNEL core/utils.c` of the release (oracle);
+#   - core/utils.c, core/event.c and core/fsmon.c (where present) compile with a sys/inotify.h
+#     that is an #error (EL5 has none), and `nm -u` of utils.o lists no unshare;
+#   - no file outside those three changed, and a second run (--check) changes nothing.
+# The fixed-line diff (2.0.17's core/utils.c against its unifdef output) is applied to the same
+# release with GNU patch and classed: clean, offset/fuzz, failed, or applied-but-wrong (not the
+# oracle).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+QUICK="1.4.9 1.4.10 1.9 1.9.5 1.9.10 1.9.17 1.9.21.1 2.0 2.0.9 2.0.17 2.0.24 2.0.31"
+# The issue's EL5 build flags, plus UWSGI_THREADING: 1.4.x's uwsgi.h needs it (its uwsgiconfig.py
+# always sets it) and later releases do not test it. None of them hides inotify or unshare.
+FLAGS=(-D_GNU_SOURCE -DUWSGI_EVENT_USE_EPOLL -DUWSGI_EVENT_FILEMONITOR_USE_INOTIFY -DUWSGI_THREADING -w)
+
+# One release: prints "VERSION|cdefang RESULT|fixed-line diff CLASS|details".
+check_one() {
+  local version=$1 work=$2 bin=$3
+  local release dir failures=() class detail=""
+  release=$(scripts/fetch-uwsgi.sh "$version") || { echo "$version|FAIL|-|cannot fetch"; return; }
+  dir="$work/$version"
+  mkdir -p "$dir"
+  cp -a "$release" "$dir/tree"
+
+  local rc=0
+  "$bin" -q --rules rules/el5.toml "$dir/tree" 2>"$dir/stderr" || rc=$?
+  if [ "$rc" != 0 ]; then
+    failures+=("exit $rc: $(grep -m1 '^error' "$dir/stderr" || true)")
+  fi
+  unifdef -DOBSOLETE_LINUX_KERNEL "$release/core/utils.c" >"$dir/oracle.c"
+  [ $? -le 1 ] || failures+=("unifdef failed on core/utils.c")
+  cmp -s "$dir/oracle.c" "$dir/tree/core/utils.c" || failures+=("utils.c is not the oracle")
+
+  local changed
+  changed=$(diff -rq "$release" "$dir/tree" | sed -E "s#^Files $release/([^ ]+) and .*#\1#" \
+    | grep -vxE 'core/(utils|event|fsmon)\.c' || true)
+  [ -z "$changed" ] || failures+=("other files changed: $changed")
+
+  local file
+  for file in core/utils.c core/event.c core/fsmon.c; do
+    [ -f "$dir/tree/$file" ] || continue
+    if ! (cd "$dir/tree" && gcc -c -I"$work/shadow" -I. "${FLAGS[@]}" "$file" \
+          -o "$dir/$(basename "$file" .c).o" 2>"$dir/gcc-$(basename "$file" .c).log"); then
+      failures+=("$file does not compile under EL5: $(grep -m1 'error' "$dir/gcc-$(basename "$file" .c).log")")
+    fi
+  done
+  if [ -f "$dir/utils.o" ] && nm -u "$dir/utils.o" | grep -q unshare; then
+    failures+=("utils.o needs unshare")
+  fi
+
+  rc=0
+  "$bin" -q --check --rules rules/el5.toml "$dir/tree" 2>>"$dir/stderr" || rc=$?
+  [ "$rc" = 0 ] || failures+=("second run: exit $rc")
+
+  # The fixed-line diff.
+  cp -a "$release" "$dir/patched"
+  if ! (cd "$dir/patched" && patch -p1 --forward --dry-run --batch <"$work/fixed.patch" >"$dir/patch.log" 2>&1); then
+    class=failed
+  else
+    (cd "$dir/patched" && patch -p1 --forward --batch <"$work/fixed.patch" >"$dir/patch.log" 2>&1)
+    if ! cmp -s "$dir/oracle.c" "$dir/patched/core/utils.c"; then
+      class=wrong
+    elif grep -qiE 'offset|fuzz' "$dir/patch.log"; then
+      class=fuzz
+    else
+      class=clean
+    fi
+  fi
+
+  if [ ${#failures[@]} = 0 ]; then
+    echo "$version|PASS|$class|"
+  else
+    detail=$(printf '%s; ' "${failures[@]}")
+    echo "$version|FAIL|$class|$detail"
+  fi
+  rm -rf "$dir"
+}
+
+if [ "${1:-}" = "--one" ]; then
+  # Every check records its own failure; none may end the release's line early.
+  set +e +o pipefail
+  check_one "$2" "$3" "$4"
+  exit 0
+fi
+
+quick=0 table=0 versions=()
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=1 ;;
+    --table) table=1 ;;
+    -*) echo "usage: scripts/drift.sh [--quick] [--table] [VERSION...]" >&2; exit 2 ;;
+    *) versions+=("$arg") ;;
+  esac
+done
+if [ ${#versions[@]} = 0 ]; then
+  if [ $quick = 1 ]; then
+    read -r -a versions <<<"$QUICK"
+  else
+    mapfile -t versions < <(grep -v '^#' scripts/uwsgi-versions.txt)
+  fi
+fi
+
+for tool in unifdef patch gcc nm python3; do
+  command -v "$tool" >/dev/null || { echo "drift.sh: $tool is needed (see .ci/run)" >&2; exit 2; }
+done
+cargo build --release --quiet
+bin="$top/target/release/cdefang"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/shadow/sys"
+echo '#error no inotify on EL5' >"$work/shadow/sys/inotify.h"
+
+# The fixed-line diff people use today: 2.0.17's core/utils.c against its unifdef output.
+base=$(scripts/fetch-uwsgi.sh 2.0.17)
+unifdef -DOBSOLETE_LINUX_KERNEL "$base/core/utils.c" >"$work/utils-fixed.c" || [ $? = 1 ]
+diff -u --label a/core/utils.c --label b/core/utils.c "$base/core/utils.c" "$work/utils-fixed.c" \
+  >"$work/fixed.patch" || [ $? = 1 ]
+
+# Fetch first (sequentially, so pip's output stays sane), then check two at a time.
+scripts/fetch-uwsgi.sh "${versions[@]}" >/dev/null
+results=$(printf '%s\n' "${versions[@]}" \
+  | xargs -P2 -I{} "$0" --one {} "$work" "$bin" | sort -t'|' -k1,1V)
+
+failed=0
+while IFS='|' read -r version verdict class detail; do
+  printf '%-10s cdefang: %-4s  fixed-line diff: %-7s %s\n' "$version" "$verdict" "$class" "$detail"
+  [ "$verdict" = PASS ] || failed=1
+done <<<"$results"
+
+if [ $table = 1 ]; then
+  echo
+  echo "| release line | releases | cdefang: correct and EL5-clean | fixed-line diff: clean | offset/fuzz | failed | applied but wrong |"
+  echo "| --- | --- | --- | --- | --- | --- | --- |"
+  for line in 1.4 1.9 2.0; do
+    awk -F'|' -v line="$line" '
+      index($1, line) == 1 && (length($1) == length(line) || substr($1, length(line) + 1, 1) == ".") {
+        n++; if ($2 == "PASS") ok++
+        c[$3]++
+      }
+      END { if (n) printf "| %s.x | %d | %d (%d%%) | %d | %d | %d | %d |\n", line, n, ok, 100 * ok / n, c["clean"], c["fuzz"], c["failed"], c["wrong"] }
+    ' <<<"$results"
+  done
+fi
+exit $failed
