@@ -601,6 +601,9 @@ pub struct Assumptions {
     pub undefined: Vec<String>,
     /// Every other symbol is taken as defined to 1 (instead of unknown).
     pub others_defined: bool,
+    /// Resolve conditions that test no symbol at all (`#if 0`, `#if 1`), as `unifdef -k`. Off by
+    /// default, as unifdef: such blocks are usually comments or switches left on purpose.
+    pub constants: bool,
 }
 
 impl Assumptions {
@@ -618,8 +621,9 @@ impl Assumptions {
         }
     }
 
+    /// Nothing assumed: resolving would change nothing.
     pub fn is_empty(&self) -> bool {
-        self.defined.is_empty() && self.undefined.is_empty()
+        self.defined.is_empty() && self.undefined.is_empty() && !self.constants
     }
 
     /// Add `other`'s assumptions; where both speak of a symbol, `other` wins.
@@ -630,12 +634,7 @@ impl Assumptions {
         for name in &other.undefined {
             self.undefine(name);
         }
-    }
-
-    /// True if any assumed symbol is tested by the condition.
-    pub fn touch(&self, condition: &Norm) -> bool {
-        self.defined.keys().any(|name| condition.uses(name))
-            || self.undefined.iter().any(|name| condition.uses(name))
+        self.constants |= other.constants;
     }
 
     fn is_defined(&self, name: &str) -> Option<bool> {
@@ -672,6 +671,29 @@ pub enum Value {
     Known(i64),
     /// Still unknown; the expression is what remains of it after simplification.
     Unknown(Expr),
+}
+
+/// What resolving does with one condition, by unifdef's rule: a condition that tests no symbol
+/// (`#if 0`, `#if 1 || 0`) stays as it is unless [`Assumptions::constants`]; any other is
+/// evaluated and simplified, whether or not it tests an assumed symbol (`#if A && 0` is false).
+pub fn resolve(expr: &Expr, assumptions: &Assumptions) -> Value {
+    if !assumptions.constants && !tests_symbol(expr) {
+        return Value::Unknown(expr.clone());
+    }
+    simplify(expr, assumptions)
+}
+
+/// True if the expression names any symbol (`defined(X)`, `X`, `X(...)`).
+fn tests_symbol(expr: &Expr) -> bool {
+    match &expr.kind {
+        ExprKind::Int(_) => false,
+        ExprKind::Ident(_) | ExprKind::Defined(_) | ExprKind::Call(..) => true,
+        ExprKind::Paren(inner) | ExprKind::Unary(_, inner) => tests_symbol(inner),
+        ExprKind::Binary(_, left, right) => tests_symbol(left) || tests_symbol(right),
+        ExprKind::Ternary(condition, then, otherwise) => {
+            tests_symbol(condition) || tests_symbol(then) || tests_symbol(otherwise)
+        }
+    }
 }
 
 /// Evaluate `expr` under `assumptions`, simplifying what stays unknown.

@@ -4,7 +4,8 @@
 //! Every action (drop, keep, resolve, replace-condition) is a choice of verdicts; the planner
 //! rewrites the group the way unifdef does: known-false branches go with their directive line,
 //! a known-true branch keeps its body and ends the group, unknown branches stay (an `#elif` that
-//! becomes first turns into `#if`, a known-true branch after an unknown one into `#else`).
+//! becomes first turns into `#if  `, a known-true branch after an unknown one into `#else`, and
+//! the directive after it into `#endif`, the rest of the group going with the old `#endif`).
 //! Removed text is always whole lines with their line endings; nothing else moves.
 
 use std::ops::Range;
@@ -70,6 +71,14 @@ pub fn plan_conditional(
         let directive = &directives[branch.directive];
         let whole = directive.line.start..branch.body.end;
         if decided {
+            if open {
+                // The group stays a conditional: this directive becomes its `#endif` and the
+                // rest, to the old `#endif` included, goes (as unifdef).
+                out.push(edit(condition_range(directive), b"endif"));
+                let endif = &directives[conditional.endif];
+                out.push(edit(directive.line.end..endif.line.end, b""));
+                return;
+            }
             out.push(edit(whole, b""));
             continue;
         }
@@ -91,13 +100,14 @@ pub fn plan_conditional(
                         out.push(edit(condition_range(directive), line.as_bytes()));
                     }
                     None if !open && directive.kind.continues() => {
-                        // `#elif X` becoming the first branch: `#if X`, the rest of the line kept.
-                        let new_keyword = match directive.kind {
-                            DirectiveKind::Elifdef => "ifdef",
-                            DirectiveKind::Elifndef => "ifndef",
-                            _ => "if",
+                        // `#elif X` becoming the first branch: `#if X`, the rest of the line
+                        // kept; `elif` turns into `if` and two spaces, as unifdef writes it.
+                        let new_keyword: &[u8] = match directive.kind {
+                            DirectiveKind::Elifdef => b"ifdef",
+                            DirectiveKind::Elifndef => b"ifndef",
+                            _ => b"if  ",
                         };
-                        out.push(edit(directive.keyword.clone(), new_keyword.as_bytes()));
+                        out.push(edit(directive.keyword.clone(), new_keyword));
                     }
                     None => {}
                 }
@@ -214,7 +224,16 @@ mod tests {
         let source = "#if A\na;\n#elif B /* b */\nb;\n#else\nc;\n#endif\n";
         assert_eq!(
             rewrite(source, &[False, Unknown(None), True]),
-            "#if B /* b */\nb;\n#else\nc;\n#endif\n"
+            "#if   B /* b */\nb;\n#else\nc;\n#endif\n"
+        );
+    }
+
+    #[test]
+    fn the_directive_after_a_decided_branch_becomes_the_endif() {
+        let source = "#if A\na;\n#elif B /* b */\nb;\n#else /* e */\nc;\n#endif /* A */";
+        assert_eq!(
+            rewrite(source, &[Unknown(None), True, True]),
+            "#if A\na;\n#else\nb;\n#endif\n"
         );
     }
 

@@ -298,7 +298,7 @@ fn verdicts(rule: &Rule, site: &Site, facts: &FileFacts) -> Vec<Verdict> {
             .iter()
             .map(|branch| match &facts.conditions[branch.directive] {
                 None => Verdict::True,
-                Some(condition) => match cond::simplify(condition, assumptions) {
+                Some(condition) => match cond::resolve(condition, assumptions) {
                     cond::Value::Known(0) => Verdict::False,
                     cond::Value::Known(_) => Verdict::True,
                     cond::Value::Unknown(rest) if rest == *condition => Verdict::Unknown(None),

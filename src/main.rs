@@ -29,7 +29,7 @@ struct Cli {
     #[arg(
         long = "rules",
         value_name = "FILE",
-        required_unless_present_any = ["parse_stats", "define", "undef", "symbols"]
+        required_unless_present_any = ["parse_stats", "define", "undef", "constants", "stdout", "symbols"]
     )]
     rules: Vec<PathBuf>,
 
@@ -42,6 +42,11 @@ struct Cli {
     /// Assume NAME undefined, as unifdef -U.
     #[arg(short = 'U', long = "undef", value_name = "NAME")]
     undef: Vec<String>,
+
+    /// Also resolve conditions that test no symbol (`#if 0`, `#if 1`), as unifdef -k. By
+    /// default they are left alone, as unifdef does: such blocks are usually kept on purpose.
+    #[arg(short = 'k', long = "constants")]
+    constants: bool,
 
     /// Print the result for the one file given to standard output (as unifdef); write nothing;
     /// exit 1 if it changed.
@@ -121,6 +126,7 @@ fn main() -> ExitCode {
     for name in &cli.undef {
         assumptions.undefine(name);
     }
+    assumptions.constants = cli.constants;
     let mode = if cli.stdout {
         Mode::Stdout
     } else if cli.check {
@@ -129,7 +135,7 @@ fn main() -> ExitCode {
         Mode::Diff
     } else if let Some(directory) = cli.out {
         Mode::Out(directory)
-    } else if cli.rules.is_empty() && cli.define.is_empty() && cli.undef.is_empty() {
+    } else if cli.rules.is_empty() && assumptions.is_empty() {
         Mode::Check
     } else {
         Mode::InPlace

@@ -285,11 +285,18 @@ fn condition_matches(
         && rule.matcher.condition.is_none()
         && rule.matcher.uses.is_empty()
     {
-        if !assumptions.touch(&norm) {
-            return false;
-        }
         let text = cond::render(condition, source);
-        evidence.push((span, format!("`{text}` tests an assumed symbol")));
+        match cond::resolve(condition, assumptions) {
+            cond::Value::Unknown(rest) if rest == *condition => return false,
+            cond::Value::Unknown(rest) => {
+                let rest = cond::render(&rest, source);
+                evidence.push((span, format!("`{text}` simplifies to `{rest}`")));
+            }
+            cond::Value::Known(value) => {
+                let value = if value == 0 { "false" } else { "true" };
+                evidence.push((span, format!("`{text}` is {value}")));
+            }
+        }
     }
     true
 }

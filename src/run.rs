@@ -141,10 +141,12 @@ fn run_inner(options: &Options, problems: &mut Vec<Problem>, summary: &mut Vec<S
         return EXIT_TROUBLE;
     }
 
-    if !options.assumptions.is_empty() {
-        if rules.is_empty() {
-            rules.push(Rule::resolve_everywhere(options.assumptions.clone()));
-        }
+    // Without rules files, -D/-U/-k (or --stdout alone, as bare unifdef) resolve everywhere.
+    let resolve_mode = options.rules.is_empty()
+        && (!options.assumptions.is_empty() || matches!(options.mode, Mode::Stdout));
+    if resolve_mode {
+        rules.push(Rule::resolve_everywhere(options.assumptions.clone()));
+    } else if !options.assumptions.is_empty() {
         for rule in &mut rules {
             if let Action::Resolve(assumptions) = &mut rule.action {
                 assumptions.merge(&options.assumptions);

@@ -696,6 +696,31 @@ fn define_and_undef_without_rules_resolve_like_unifdef() {
         fs::read(root().join("testdata/constructs/crlf.c")).unwrap()
     );
 
+    // `#if 0` blocks stay unless -k, as unifdef.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("zero.c");
+    fs::write(
+        &file,
+        "#if 0\nold();\n#endif\n#if A && 0\nnever();\n#endif\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let output = cdefang(dir.path())
+            .args(args)
+            .args(["--stdout", "zero.c"])
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8(output.stdout).unwrap(),
+        )
+    };
+    assert_eq!(
+        run(&["-UX"]),
+        (Some(1), "#if 0\nold();\n#endif\n".to_string())
+    );
+    assert_eq!(run(&["-k"]), (Some(1), String::new()));
+
     // --stdout takes one file.
     cdefang(&root())
         .args(["-DX", "--stdout", "testdata/uwsgi"])

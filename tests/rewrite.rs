@@ -78,7 +78,7 @@ fn elif_chain_first_branch_dropped_turns_elif_into_if() {
     let rules = rule("drop", "", &format!("condition = \"{LINUX}\""));
     let (result, new) = run("constructs/elif-chain.c", &rules);
     let text = String::from_utf8(new.clone()).unwrap();
-    assert!(text.contains("int uwsgi_get_cores(void) {\n#if defined(__FreeBSD__) /* bsd */\n\treturn bsd_cores();\n#else"));
+    assert!(text.contains("int uwsgi_get_cores(void) {\n#if   defined(__FreeBSD__) /* bsd */\n\treturn bsd_cores();\n#else"));
     assert!(text.contains("\treturn threads();\n#else\n\treturn 0;\n#endif"));
     assert!(!text.contains("unshare_"));
     assert_eq!(result.counts[0].matches, 2);
@@ -208,7 +208,7 @@ fn resolve_evaluates_like_unifdef() {
     let expected = "/* resolve under FOO undefined, BAR=2 and OBSOLETE_LINUX_KERNEL defined. */\n\
 int foo = 0;\n\n\
 #if defined(__linux__)\nint bar_linux = 1;\n#endif\n\n\
-#if defined(Y)\nint y = 1;\n#else\nint other = 1;\n#endif\n\n\n\
+#if   defined(Y)\nint y = 1;\n#else\nint other = 1;\n#endif\n\n\n\
 int always = 1;\n\n\
 #if defined(__linux__)\nint untouched = 1;\n#endif\n";
     assert_eq!(text, expected);

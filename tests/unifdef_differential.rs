@@ -1,0 +1,436 @@
+//! Differential test against the `unifdef` binary (Debian's package) on generated files.
+//!
+//! Each seed gives a file of nested `#if`/`#ifdef`/`#ifndef`/`#elif`/`#else`/`#endif` groups over
+//! five symbols, with the operators unifdef 2.10 evaluates (`defined`, `!`, `&&`, `||`, `==`,
+//! `!=`, `<`, `>`, `<=`, `>=`, parentheses), comments after directives, `#  if` spacing, CRLF
+//! and no final newline, and a random set of `-D`/`-U`/`-k` options. `cdefang OPTIONS --stdout`
+//! must give unifdef's bytes and exit status, with one difference by design: a condition that
+//! stays unknown but loses known operands is simplified by cdefang (`#if A && B` under `-DA`
+//! becomes `#if B`) and kept whole by unifdef. On such lines the two conditions must be
+//! equivalent under the options, checked by a truth table over every value of the remaining
+//! symbols, evaluated here independently of cdefang's simplifier.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use cdefang::cond::{self, BinaryOp, Expr, ExprKind, UnaryOp};
+
+const SYMBOLS: [&str; 5] = ["A", "B", "C", "D", "E"];
+const FILES: u64 = 1200;
+
+/// What a file is run with: per symbol, `None` unknown, `Some(None)` undefined, `Some(Some(v))`
+/// defined to `v`.
+struct Options {
+    symbols: BTreeMap<&'static str, Option<i64>>,
+    constants: bool,
+}
+
+impl Options {
+    fn args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        for (name, value) in &self.symbols {
+            match value {
+                None => args.push(format!("-U{name}")),
+                Some(1) => args.push(format!("-D{name}")),
+                Some(value) => args.push(format!("-D{name}={value}")),
+            }
+        }
+        if self.constants {
+            args.push("-k".to_string());
+        }
+        args
+    }
+}
+
+struct Generator {
+    rng: fastrand::Rng,
+    next_line: usize,
+    eol: &'static str,
+    out: String,
+    /// Continue some directives onto a second line with `\`.
+    continuations: bool,
+}
+
+impl Generator {
+    fn symbol(&mut self) -> &'static str {
+        SYMBOLS[self.rng.usize(..SYMBOLS.len())]
+    }
+
+    fn atom(&mut self) -> String {
+        let symbol = self.symbol();
+        let number = self.rng.i64(0..3);
+        let relation = ["==", "!=", "<", ">", "<=", ">="][self.rng.usize(..6)];
+        match self.rng.u8(..9) {
+            0 => format!("defined({symbol})"),
+            1 => format!("defined {symbol}"),
+            2 => format!("!defined({symbol})"),
+            3 => symbol.to_string(),
+            4 => format!("!{symbol}"),
+            5 | 6 => format!("{symbol} {relation} {number}"),
+            7 => number.to_string(),
+            _ => format!("defined({symbol})"),
+        }
+    }
+
+    fn expression(&mut self, depth: u32) -> String {
+        if depth == 0 || self.rng.u8(..3) == 0 {
+            return self.atom();
+        }
+        match self.rng.u8(..5) {
+            0 | 1 => format!(
+                "{} && {}",
+                self.expression(depth - 1),
+                self.expression(depth - 1)
+            ),
+            2 | 3 => format!(
+                "{} || {}",
+                self.expression(depth - 1),
+                self.expression(depth - 1)
+            ),
+            _ if self.rng.bool() => format!("({})", self.expression(depth - 1)),
+            _ => format!("!({})", self.expression(depth - 1)),
+        }
+    }
+
+    fn comment(&mut self) -> &'static str {
+        match self.rng.u8(..8) {
+            0 => " /* note */",
+            1 => " // note",
+            _ => "",
+        }
+    }
+
+    fn hash(&mut self) -> &'static str {
+        match self.rng.u8(..10) {
+            0 => "#  ",
+            1 => "  #",
+            _ => "#",
+        }
+    }
+
+    fn line(&mut self, text: &str) {
+        self.out.push_str(text);
+        self.out.push_str(self.eol);
+    }
+
+    fn code(&mut self) {
+        self.next_line += 1;
+        let text = format!("int line_{};", self.next_line);
+        self.line(&text);
+    }
+
+    fn condition(&mut self, keyword: &str) -> String {
+        let hash = self.hash();
+        let comment = self.comment();
+        let constant = self.rng.u8(..12) == 0;
+        let expression = if constant {
+            ["0", "1", "(0)", "1 || 0"][self.rng.usize(..4)].to_string()
+        } else {
+            self.expression(2)
+        };
+        let mut line = format!("{hash}{keyword} {expression}{comment}");
+        if self.continuations && self.rng.bool() {
+            for operator in [" && ", " || "] {
+                if let Some(at) = line.find(operator) {
+                    let continued = format!("{} \\{}    ", &operator[..3], self.eol);
+                    line.replace_range(at..at + 4, &continued);
+                    break;
+                }
+            }
+        }
+        line
+    }
+
+    fn group(&mut self, depth: u32) {
+        let opener = match self.rng.u8(..4) {
+            0 => {
+                let (hash, symbol, comment) = (self.hash(), self.symbol(), self.comment());
+                format!("{hash}ifdef {symbol}{comment}")
+            }
+            1 => {
+                let (hash, symbol, comment) = (self.hash(), self.symbol(), self.comment());
+                format!("{hash}ifndef {symbol}{comment}")
+            }
+            _ => self.condition("if"),
+        };
+        self.line(&opener);
+        self.body(depth);
+        for _ in 0..self.rng.usize(..3) {
+            let elif = self.condition("elif");
+            self.line(&elif);
+            self.body(depth);
+        }
+        if self.rng.bool() {
+            let text = format!("{}else{}", self.hash(), self.comment());
+            self.line(&text);
+            self.body(depth);
+        }
+        let text = format!("{}endif{}", self.hash(), self.comment());
+        self.line(&text);
+    }
+
+    fn body(&mut self, depth: u32) {
+        for _ in 0..self.rng.usize(..3) {
+            if depth > 0 && self.rng.u8(..3) == 0 {
+                self.group(depth - 1);
+            } else {
+                self.code();
+            }
+        }
+    }
+
+    fn file(seed: u64, continuations: bool) -> (String, Options) {
+        let mut generator = Generator {
+            rng: fastrand::Rng::with_seed(seed),
+            next_line: 0,
+            eol: "\n",
+            out: String::new(),
+            continuations,
+        };
+        if generator.rng.u8(..8) == 0 {
+            generator.eol = "\r\n";
+        }
+        generator.code();
+        for _ in 0..generator.rng.usize(1..5) {
+            generator.group(2);
+            generator.code();
+        }
+        if generator.rng.u8(..10) == 0 {
+            let trimmed = generator.out.trim_end_matches(['\r', '\n']).len();
+            generator.out.truncate(trimmed);
+        }
+        let mut symbols = BTreeMap::new();
+        for symbol in SYMBOLS {
+            match generator.rng.u8(..6) {
+                0 | 1 => {}
+                2 => {
+                    symbols.insert(symbol, None);
+                }
+                3 | 4 => {
+                    symbols.insert(symbol, Some(1));
+                }
+                _ => {
+                    symbols.insert(symbol, Some(generator.rng.i64(0..3)));
+                }
+            }
+        }
+        let constants = generator.rng.u8(..5) == 0;
+        (generator.out, Options { symbols, constants })
+    }
+}
+
+/// Evaluate a condition with every symbol known (`None` undefined), as the C preprocessor does.
+fn evaluate(expr: &Expr, values: &BTreeMap<&str, Option<i64>>) -> i64 {
+    let value_of = |name: &str| values.get(name).copied().flatten();
+    match &expr.kind {
+        ExprKind::Int(value) => *value,
+        ExprKind::Ident(name) => value_of(name).unwrap_or(0),
+        ExprKind::Defined(name) => i64::from(value_of(name).is_some()),
+        ExprKind::Call(..) => panic!("no calls are generated"),
+        ExprKind::Paren(inner) => evaluate(inner, values),
+        ExprKind::Unary(op, operand) => {
+            let value = evaluate(operand, values);
+            match op {
+                UnaryOp::Not => i64::from(value == 0),
+                UnaryOp::Neg => -value,
+                UnaryOp::Plus => value,
+                UnaryOp::BitNot => !value,
+            }
+        }
+        ExprKind::Binary(op, left, right) => {
+            let (a, b) = (evaluate(left, values), evaluate(right, values));
+            i64::from(match op {
+                BinaryOp::And => a != 0 && b != 0,
+                BinaryOp::Or => a != 0 || b != 0,
+                BinaryOp::Eq => a == b,
+                BinaryOp::Ne => a != b,
+                BinaryOp::Lt => a < b,
+                BinaryOp::Gt => a > b,
+                BinaryOp::Le => a <= b,
+                BinaryOp::Ge => a >= b,
+                other => panic!("{other:?} is not generated"),
+            })
+        }
+        ExprKind::Ternary(..) => panic!("no ternaries are generated"),
+    }
+}
+
+/// A directive line split into its keyword and its condition without comments.
+fn directive(line: &str) -> Option<(&str, Expr)> {
+    let text = line.trim_start().strip_prefix('#')?.trim_start();
+    let keyword_end = text.find(|c: char| !c.is_ascii_alphabetic())?;
+    let (keyword, rest) = text.split_at(keyword_end);
+    if keyword != "if" && keyword != "elif" {
+        return None;
+    }
+    let rest = rest.split("/*").next()?.split("//").next()?;
+    Some((keyword, cond::parse(rest.as_bytes(), 0).ok()?))
+}
+
+/// Every assignment of the symbols the options leave unknown: undefined or defined to 0..=2.
+fn assignments(options: &Options) -> Vec<BTreeMap<&'static str, Option<i64>>> {
+    let mut all = vec![BTreeMap::new()];
+    for symbol in SYMBOLS {
+        let choices: Vec<Option<i64>> = match options.symbols.get(symbol) {
+            Some(known) => vec![*known],
+            None => vec![None, Some(0), Some(1), Some(2)],
+        };
+        all = all
+            .into_iter()
+            .flat_map(|values| {
+                choices.iter().map(move |choice| {
+                    let mut values = values.clone();
+                    values.insert(symbol, *choice);
+                    values
+                })
+            })
+            .collect();
+    }
+    all
+}
+
+/// Why cdefang's line is not an acceptable stand-in for unifdef's, if it is not.
+fn compare_lines(unifdef: &str, cdefang: &str, options: &Options) -> Result<(), String> {
+    let (Some((u_keyword, u_expr)), Some((c_keyword, c_expr))) =
+        (directive(unifdef), directive(cdefang))
+    else {
+        return Err("only #if/#elif conditions may differ".to_string());
+    };
+    if u_keyword != c_keyword {
+        return Err(format!("keyword `{u_keyword}` became `{c_keyword}`"));
+    }
+    for values in assignments(options) {
+        if (evaluate(&u_expr, &values) != 0) != (evaluate(&c_expr, &values) != 0) {
+            return Err(format!("conditions differ for {values:?}"));
+        }
+    }
+    Ok(())
+}
+
+fn run(program: &str, args: &[String], file: &Path) -> (Vec<u8>, i32) {
+    let output = Command::new(program)
+        .args(args)
+        .arg(file)
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run {program} ({error}); apt-get install unifdef"));
+    (output.stdout, output.status.code().unwrap_or(-1))
+}
+
+/// Splice `\`-continued lines, as the preprocessor's second translation phase does.
+fn join_continuations(text: &str) -> String {
+    text.replace("\\\r\n", "").replace("\\\n", "")
+}
+
+#[test]
+fn cdefang_agrees_with_unifdef_on_generated_conditionals() {
+    differential(false);
+}
+
+/// unifdef leaves a `\`-continued directive as it is, known value or not; cdefang resolves it
+/// like any other. So on files with continued directives, cdefang's output is checked against
+/// unifdef's on the same file with its continuations spliced (and cdefang's output spliced too,
+/// as conditions it keeps stay continued).
+#[test]
+fn cdefang_resolves_continued_directives_as_unifdef_does_spliced_ones() {
+    differential(true);
+}
+
+fn differential(continuations: bool) {
+    let directory = tempfile::tempdir().unwrap();
+    let cdefang = env!("CARGO_BIN_EXE_cdefang");
+    let (mut identical, mut simplified_files, mut simplified_lines, mut changed) = (0, 0, 0, 0);
+    let mut failures = Vec::new();
+    let mut continued = 0;
+    for seed in 0..FILES {
+        let (source, options) = Generator::file(seed, continuations);
+        continued += usize::from(source.contains("\\\n") || source.contains("\\\r\n"));
+        let path = directory.path().join(format!("gen-{seed}.c"));
+        std::fs::write(&path, &source).unwrap();
+        let spliced = directory.path().join(format!("gen-{seed}-spliced.c"));
+        std::fs::write(&spliced, join_continuations(&source)).unwrap();
+        let args = options.args();
+        let (expected, expected_status) = run("unifdef", &args, &spliced);
+        assert_ne!(
+            expected_status, 2,
+            "unifdef failed on seed {seed}:\n{source}"
+        );
+        let mut cdefang_args = args.clone();
+        cdefang_args.push("--stdout".to_string());
+        let (actual, status) = run(cdefang, &cdefang_args, &path);
+        let actual = match continuations {
+            true => join_continuations(&String::from_utf8(actual).unwrap()).into_bytes(),
+            false => actual,
+        };
+        if expected_status == 1 {
+            changed += 1;
+        }
+        if actual == expected && status == expected_status {
+            identical += 1;
+            continue;
+        }
+        let (expected, actual) = (
+            String::from_utf8(expected).unwrap(),
+            String::from_utf8(actual).unwrap(),
+        );
+        let (expected_lines, actual_lines): (Vec<_>, Vec<_>) = (
+            expected.split_inclusive('\n').collect(),
+            actual.split_inclusive('\n').collect(),
+        );
+        let mut verdict = Ok(0);
+        if status != 1 {
+            verdict = Err(format!("exit status {status}, unifdef's {expected_status}"));
+        } else if expected_lines.len() != actual_lines.len() {
+            verdict = Err("different line counts".to_string());
+        } else {
+            for (number, (u, c)) in expected_lines.iter().zip(&actual_lines).enumerate() {
+                if u == c {
+                    continue;
+                }
+                match compare_lines(u, c, &options) {
+                    Ok(()) => verdict = verdict.map(|count| count + 1),
+                    Err(why) => {
+                        verdict = Err(format!(
+                            "line {}: {why}\n  unifdef: {u}  cdefang: {c}",
+                            number + 1
+                        ));
+                        break;
+                    }
+                }
+            }
+        }
+        match verdict {
+            Ok(lines) => {
+                simplified_files += 1;
+                simplified_lines += lines;
+            }
+            Err(why) => failures.push(format!(
+                "seed {seed}, options {}: {why}\n--- input\n{source}\n--- unifdef\n{expected}\n--- cdefang\n{actual}",
+                args.join(" ")
+            )),
+        }
+    }
+    eprintln!(
+        "{FILES} files: {identical} byte-identical, {simplified_files} equal but for \
+         {simplified_lines} simplified conditions, {} disagree; unifdef changed {changed}; \
+         {continued} with continued directives",
+        failures.len()
+    );
+    for failure in &failures {
+        eprintln!("{}", failure.lines().next().unwrap_or_default());
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {FILES} files disagree; the first:\n{}",
+        failures.len(),
+        failures[0]
+    );
+    // The generator must exercise something: most files change, some are only simplified.
+    assert!(changed > FILES / 2, "only {changed} files changed");
+    assert!(simplified_files > 0 && identical > FILES / 2);
+    assert_eq!(
+        continuations,
+        continued > 0,
+        "{continued} files have continued directives"
+    );
+}
