@@ -929,5 +929,39 @@ mod tests {
             "defined(X) && Y"
         );
         assert_eq!(simplified("KERNEL(2, 6)", &assumptions), "KERNEL(2, 6)");
+        assert_eq!(
+            simplified("BAR * 2 + 1 > 4 && BAR << 1 == 4", &assumptions),
+            "= 1"
+        );
+        assert_eq!(simplified("FOO ? BAR : X", &assumptions), "= 2");
+    }
+
+    #[test]
+    fn symbolic_values_stay_unknown_but_are_defined() {
+        let mut assumptions = Assumptions::default();
+        assumptions.define("ARCH=X86");
+        assumptions.define("NEG=-3");
+        assert_eq!(simplified("defined(ARCH)", &assumptions), "= 1");
+        assert_eq!(simplified("ARCH == 2", &assumptions), "ARCH == 2");
+        assert_eq!(simplified("NEG < 0", &assumptions), "= 1");
+    }
+
+    #[test]
+    fn resolve_leaves_symbol_free_conditions_unless_asked() {
+        let resolved = |text: &str, constants: bool| {
+            let assumptions = Assumptions {
+                constants,
+                ..Assumptions::default()
+            };
+            match resolve(&parse(text.as_bytes(), 0).unwrap(), &assumptions) {
+                Value::Known(value) => format!("= {value}"),
+                Value::Unknown(expr) => render(&expr, text.as_bytes()),
+            }
+        };
+        assert_eq!(resolved("0", false), "0");
+        assert_eq!(resolved("1 || 0", false), "1 || 0");
+        assert_eq!(resolved("0", true), "= 0");
+        assert_eq!(resolved("X && 0", false), "= 0");
+        assert_eq!(resolved("X || (1)", false), "= 1");
     }
 }
