@@ -4,7 +4,10 @@
 //! and a link loop cannot hang the walk), in a stable order, taking `*.c` and `*.h` files and
 //! skipping hidden directories below the given root. A file named on the command line is taken
 //! whatever its name. Writes go to a temporary file in the target's directory, are synced, and
-//! replace the target by rename; every file of a run is staged before the first rename.
+//! replace the target by rename; every file of a run is staged (and backed up, with `--backup`)
+//! before the first rename. A rewritten file keeps its permissions and gets the time of the
+//! rewrite as its mtime (so build tools see it changed); a read-only file is refused; a file
+//! named through a symbolic link is written where the link points, and the link stays.
 
 use std::fs;
 use std::io::{self, Write};
@@ -28,13 +31,21 @@ pub struct SourceFile {
 #[derive(Debug)]
 pub enum FilesError {
     Missing(PathBuf),
-    Io { path: PathBuf, error: io::Error },
+    /// The file to rewrite has no write permission.
+    ReadOnly(PathBuf),
+    Io {
+        path: PathBuf,
+        error: io::Error,
+    },
 }
 
 impl std::fmt::Display for FilesError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             FilesError::Missing(path) => write!(f, "{}: no such file or directory", path.display()),
+            FilesError::ReadOnly(path) => {
+                write!(f, "{}: read-only file, not rewritten", path.display())
+            }
             FilesError::Io { path, error } => write!(f, "{}: {error}", path.display()),
         }
     }
@@ -126,8 +137,22 @@ pub struct Staged {
 }
 
 /// Write `bytes` to a temporary file in `target`'s directory, with `target`'s permissions when
-/// it exists, and sync it. Nothing visible changes until [`commit`].
+/// it exists, and sync it. Nothing visible changes until [`commit`]. A symbolic link is followed
+/// (the file it points to is the target); a read-only target is an error.
 pub fn stage(target: &Path, bytes: &[u8]) -> Result<Staged, FilesError> {
+    let is_link = fs::symlink_metadata(target).is_ok_and(|metadata| metadata.is_symlink());
+    let target = if is_link {
+        fs::canonicalize(target).map_err(io_error(target))?
+    } else {
+        target.to_path_buf()
+    };
+    let existing = fs::metadata(&target).ok();
+    if existing
+        .as_ref()
+        .is_some_and(|metadata| metadata.permissions().readonly())
+    {
+        return Err(FilesError::ReadOnly(target));
+    }
     let directory = match target.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
@@ -137,15 +162,30 @@ pub fn stage(target: &Path, bytes: &[u8]) -> Result<Staged, FilesError> {
         .prefix(".cdefang-")
         .tempfile_in(&directory)
         .map_err(io_error(&directory))?;
-    temp.write_all(bytes).map_err(io_error(target))?;
-    if let Ok(metadata) = fs::metadata(target) {
-        fs::set_permissions(temp.path(), metadata.permissions()).map_err(io_error(target))?;
+    temp.write_all(bytes).map_err(io_error(&target))?;
+    if let Some(metadata) = existing {
+        fs::set_permissions(temp.path(), metadata.permissions()).map_err(io_error(&target))?;
     }
-    temp.as_file().sync_all().map_err(io_error(target))?;
-    Ok(Staged {
-        temp,
-        target: target.to_path_buf(),
-    })
+    temp.as_file().sync_all().map_err(io_error(&target))?;
+    Ok(Staged { temp, target })
+}
+
+/// Keep the current version of a staged file's target as `TARGET` + `suffix` (replacing an
+/// older backup), as `patch -b` does; the target itself is not touched.
+pub fn back_up(staged: &Staged, suffix: &str) -> Result<(), FilesError> {
+    let mut name = staged.target.clone().into_os_string();
+    name.push(suffix);
+    let backup = PathBuf::from(name);
+    match fs::remove_file(&backup) {
+        Ok(()) => {}
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+        Err(error) => return Err(io_error(&backup)(error)),
+    }
+    // A hard link costs nothing and keeps the original's times; copy where links do not work.
+    if fs::hard_link(&staged.target, &backup).is_err() {
+        fs::copy(&staged.target, &backup).map_err(io_error(&backup))?;
+    }
+    Ok(())
 }
 
 /// Put a staged file in place by rename.
@@ -189,6 +229,34 @@ mod tests {
             discover(&[root.join("missing")]),
             Err(FilesError::Missing(_))
         ));
+    }
+
+    #[test]
+    fn read_only_files_are_refused_links_are_followed_backups_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("x.c");
+        fs::write(&target, "old").unwrap();
+        let mut permissions = fs::metadata(&target).unwrap().permissions();
+        permissions.set_readonly(true);
+        fs::set_permissions(&target, permissions).unwrap();
+        assert!(matches!(
+            stage(&target, b"new"),
+            Err(FilesError::ReadOnly(_))
+        ));
+
+        let real = dir.path().join("real.c");
+        fs::write(&real, "old").unwrap();
+        #[cfg(unix)]
+        {
+            let link = dir.path().join("link.c");
+            std::os::unix::fs::symlink(&real, &link).unwrap();
+            let staged = stage(&link, b"new").unwrap();
+            back_up(&staged, ".orig").unwrap();
+            commit(staged).unwrap();
+            assert!(fs::symlink_metadata(&link).unwrap().is_symlink());
+            assert_eq!(fs::read(&real).unwrap(), b"new");
+            assert_eq!(fs::read(dir.path().join("real.c.orig")).unwrap(), b"old");
+        }
     }
 
     #[test]

@@ -48,6 +48,11 @@ struct Cli {
     #[arg(short = 'k', long = "constants")]
     constants: bool,
 
+    /// In place, keep each rewritten file's original as FILE + SUFFIX (as patch -b with
+    /// -z SUFFIX), replacing an older backup.
+    #[arg(long, value_name = "SUFFIX", conflicts_with_all = ["check", "diff", "out", "stdout"])]
+    backup: Option<String>,
+
     /// Print the result for the one file given to standard output (as unifdef); write nothing;
     /// exit 1 if it changed.
     #[arg(long, conflicts_with_all = ["check", "diff", "out"])]
@@ -157,6 +162,7 @@ fn main() -> ExitCode {
         typedefs: cli.typedef,
         assumptions,
         symbols: cli.symbols,
+        backup: cli.backup,
     };
     let status = run::run(&options);
     ExitCode::from(u8::try_from(status).unwrap_or(2))

@@ -53,6 +53,8 @@ pub struct Options {
     pub assumptions: Assumptions,
     /// List the symbols the conditionals test, with counts, and do nothing else.
     pub symbols: bool,
+    /// In place: keep each rewritten file's original as FILE + this suffix (as `patch -b`).
+    pub backup: Option<String>,
 }
 
 /// Exit statuses, as unifdef and diff.
@@ -160,7 +162,9 @@ fn run_inner(options: &Options, problems: &mut Vec<Problem>, summary: &mut Vec<S
         Err(error) => {
             let help = match error {
                 FilesError::Missing(_) => "give an existing file or directory",
-                FilesError::Io { .. } => "check the path and its permissions",
+                FilesError::Io { .. } | FilesError::ReadOnly(_) => {
+                    "check the path and its permissions"
+                }
             };
             problems.push(Problem::error(error.to_string()).help(help));
             return EXIT_TROUBLE;
@@ -441,6 +445,7 @@ fn file_problem(file: &SourceFile, source: &[u8], error: &FileError, rules: &[Ru
             let label = match error {
                 ScanError::UnterminatedComment(_) => "this comment never ends",
                 ScanError::ContinuationAtEof(_) => "continues onto nothing",
+                ScanError::UnterminatedLiteral(_) => "this literal never ends",
             };
             Problem::error(error.message())
                 .at(name, source, error.span(), label)
@@ -618,9 +623,15 @@ fn emit(
     changed: &[&(&SourceFile, FileResult, Vec<u8>)],
 ) -> Result<i32, Box<Problem>> {
     let io_problem = |error: FilesError| {
-        Problem::error(error.to_string()).help(
-            "check permissions and free space; the files that were not yet replaced are unchanged",
-        )
+        let help = match error {
+            FilesError::ReadOnly(_) => {
+                "make it writable (chmod u+w) or write the results elsewhere with --out DIR"
+            }
+            _ => "check permissions and free space",
+        };
+        Problem::error(error.to_string())
+            .help(help)
+            .with_note("every file is staged before any is replaced: no file was changed")
     };
     match &options.mode {
         Mode::Check => Ok(if changed.is_empty() {
@@ -673,8 +684,17 @@ fn emit(
                 };
                 staged.push(files::stage(&target, new).map_err(io_problem)?);
             }
+            if let (Mode::InPlace, Some(suffix)) = (&options.mode, &options.backup) {
+                for staged in &staged {
+                    files::back_up(staged, suffix).map_err(io_problem)?;
+                }
+            }
             for staged in staged {
-                files::commit(staged).map_err(io_problem)?;
+                files::commit(staged).map_err(|error| {
+                    Problem::error(error.to_string())
+                        .help("check permissions and free space")
+                        .with_note("the files before this one were replaced, the rest unchanged")
+                })?;
             }
             Ok(EXIT_OK)
         }

@@ -122,14 +122,17 @@ pub enum ScanError {
     UnterminatedComment(Range<usize>),
     /// A backslash that continues the last line of the file onto nothing (span: the backslash).
     ContinuationAtEof(Range<usize>),
+    /// A string or character literal continued with `\` line by line to the end of the file
+    /// (span: its opening quote).
+    UnterminatedLiteral(Range<usize>),
 }
 
 impl ScanError {
     pub fn span(&self) -> Range<usize> {
         match self {
-            ScanError::UnterminatedComment(span) | ScanError::ContinuationAtEof(span) => {
-                span.clone()
-            }
+            ScanError::UnterminatedComment(span)
+            | ScanError::ContinuationAtEof(span)
+            | ScanError::UnterminatedLiteral(span) => span.clone(),
         }
     }
 
@@ -137,6 +140,7 @@ impl ScanError {
         match self {
             ScanError::UnterminatedComment(_) => "unterminated /* comment",
             ScanError::ContinuationAtEof(_) => "backslash-newline at end of file",
+            ScanError::UnterminatedLiteral(_) => "unterminated literal reaches the end of the file",
         }
     }
 
@@ -148,6 +152,9 @@ impl ScanError {
             ScanError::ContinuationAtEof(_) => {
                 "remove the trailing backslash: it continues the line onto nothing"
             }
+            ScanError::UnterminatedLiteral(_) => {
+                "close the literal; its lines end in backslashes that join them to the end of the file"
+            }
         }
     }
 }
@@ -157,8 +164,15 @@ impl ScanError {
 enum State {
     Code,
     LineComment,
-    BlockComment { start: usize },
-    Literal { quote: u8 },
+    BlockComment {
+        start: usize,
+    },
+    /// In a string or character literal opened at `start` on the physical line `line_start`.
+    Literal {
+        quote: u8,
+        start: usize,
+        line_start: usize,
+    },
 }
 
 /// Blank a byte slice to spaces, keeping newlines (and carriage returns, so CRLF stays CRLF).
@@ -192,6 +206,8 @@ pub fn scan(source: &[u8]) -> Result<Scan, ScanError> {
     let mut line_start = 0;
     let mut at_line_start = true;
     let mut directive_hash: Option<usize> = None;
+    // Start of the current physical line.
+    let mut physical_line_start = 0;
 
     let mut i = 0;
     let len = source.len();
@@ -202,6 +218,7 @@ pub fn scan(source: &[u8]) -> Result<Scan, ScanError> {
             // A continuation joins two physical lines in every state.
             clean[i] = b' ';
             i += cont;
+            physical_line_start = i;
             continue;
         }
         if byte == b'\\' && i + 1 == len {
@@ -224,7 +241,11 @@ pub fn scan(source: &[u8]) -> Result<Scan, ScanError> {
                     continue;
                 }
                 b'"' | b'\'' => {
-                    state = State::Literal { quote: byte };
+                    state = State::Literal {
+                        quote: byte,
+                        start: i,
+                        line_start: physical_line_start,
+                    };
                     at_line_start = false;
                 }
                 b'\n' => {
@@ -263,7 +284,7 @@ pub fn scan(source: &[u8]) -> Result<Scan, ScanError> {
                     clean[i] = b' ';
                 }
             }
-            State::Literal { quote } => match byte {
+            State::Literal { quote, .. } => match byte {
                 // An escape: skip the escaped byte unless it ends the line.
                 b'\\' if source.get(i + 1).is_some_and(|&next| next != b'\n') => i += 1,
                 b'\n' => {
@@ -276,10 +297,23 @@ pub fn scan(source: &[u8]) -> Result<Scan, ScanError> {
                 _ => {}
             },
         }
+        if byte == b'\n' {
+            physical_line_start = i + 1;
+        }
         i += 1;
     }
-    if let State::BlockComment { start } = state {
-        return Err(ScanError::UnterminatedComment(start..start + 2));
+    match state {
+        State::BlockComment { start } => {
+            return Err(ScanError::UnterminatedComment(start..start + 2));
+        }
+        // A literal left open on the last line is tolerated (as in `#error don't`); one carried
+        // there from an earlier line by continuations has swallowed everything after it.
+        State::Literal {
+            start, line_start, ..
+        } if line_start < physical_line_start => {
+            return Err(ScanError::UnterminatedLiteral(start..start + 1));
+        }
+        _ => {}
     }
     if let Some(hash) = directive_hash {
         directives.push(directive(&clean, line_start, hash, len));
@@ -395,6 +429,12 @@ mod tests {
             scan(b"#define X 1 \\").unwrap_err(),
             ScanError::ContinuationAtEof(12..13)
         );
+        assert_eq!(
+            scan(b"char *s = \"abc\\\n#if X\\\r\n#endif").unwrap_err(),
+            ScanError::UnterminatedLiteral(10..11)
+        );
+        // Open on the last line only: tolerated, as `#error don't` there would be.
+        assert!(scan(b"#if 0\n#endif\n#error don't").is_ok());
     }
 
     #[test]

@@ -399,6 +399,11 @@ fn unbalanced_conditionals_are_diagnosed_with_location_and_nothing_is_written() 
             "backslash-newline at end of file",
             "continuation-at-eof.c:2:",
         ),
+        (
+            "unterminated-string.c",
+            "unterminated literal reaches the end of the file",
+            "unterminated-string.c:2:28",
+        ),
     ] {
         let path = format!("testdata/bad/{fixture}");
         let stderr = fails_with(&rules, &[&path]);
@@ -739,4 +744,160 @@ fn symbols_lists_what_the_conditionals_test() {
         String::from_utf8(output.stdout).unwrap(),
         "BAR 3\nFOO 2\nNESTED 1\nOBSOLETE_LINUX_KERNEL 1\nX 1\nY 1\nZ 1\n__linux__ 2\n"
     );
+}
+
+#[test]
+fn backup_keeps_the_originals_of_rewritten_files_only() {
+    let dir = scratch();
+    let tree = dir.path().join("tree");
+    let before = snapshot_tree(&tree);
+    cdefang(&tree)
+        .arg("--rules")
+        .arg(el5())
+        .args(["-q", "--backup", ".orig", "."])
+        .assert()
+        .code(0);
+    let after = snapshot_tree(&tree);
+    let backups: Vec<&PathBuf> = after
+        .iter()
+        .map(|(path, _)| path)
+        .filter(|path| path.to_string_lossy().ends_with(".orig"))
+        .collect();
+    assert_eq!(
+        backups,
+        [
+            Path::new("core/event.c.orig"),
+            Path::new("core/fsmon.c.orig"),
+            Path::new("core/utils.c.orig")
+        ]
+    );
+    for (path, bytes) in &before {
+        let backup = tree.join(format!("{}.orig", path.display()));
+        if backup.exists() {
+            assert_eq!(&fs::read(&backup).unwrap(), bytes, "{}", path.display());
+            assert_ne!(&fs::read(tree.join(path)).unwrap(), bytes);
+        }
+    }
+    // Only in place.
+    cdefang(&tree)
+        .arg("--rules")
+        .arg(el5())
+        .args(["--backup", ".orig", "--check", "."])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn a_read_only_file_fails_the_run_and_nothing_is_written() {
+    let dir = scratch();
+    let tree = dir.path().join("tree");
+    let utils = tree.join("core/utils.c");
+    let mut permissions = fs::metadata(&utils).unwrap().permissions();
+    permissions.set_readonly(true);
+    fs::set_permissions(&utils, permissions).unwrap();
+    let before = snapshot_tree(&tree);
+    let output = cdefang(&tree)
+        .arg("--rules")
+        .arg(el5())
+        .arg(".")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("core/utils.c: read-only file, not rewritten"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("help: make it writable"), "{stderr}");
+    assert!(stderr.contains("no file was changed"), "{stderr}");
+    assert_eq!(snapshot_tree(&tree), before);
+    let leftovers = fs::read_dir(tree.join("core"))
+        .unwrap()
+        .filter(|entry| {
+            entry
+                .as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".cdefang-")
+        })
+        .count();
+    assert_eq!(leftovers, 0, "temporary files were left behind");
+}
+
+#[cfg(unix)]
+#[test]
+fn links_out_of_the_tree_and_link_loops_are_not_followed() {
+    let dir = scratch();
+    let tree = dir.path().join("tree");
+    let outside = dir.path().join("outside");
+    copy_dir(&root().join("testdata/uwsgi"), &outside);
+    std::os::unix::fs::symlink(&outside, tree.join("elsewhere")).unwrap();
+    std::os::unix::fs::symlink(&tree, tree.join("core/loop")).unwrap();
+    std::os::unix::fs::symlink(outside.join("core/utils.c"), tree.join("linked.c")).unwrap();
+    let outside_before = snapshot_tree(&outside);
+    let output = cdefang(&tree)
+        .arg("--rules")
+        .arg(el5())
+        .args(["--report", "../report.json", "."])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(
+        snapshot_tree(&outside),
+        outside_before,
+        "wrote outside the tree"
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["files_scanned"], 5);
+}
+
+#[test]
+fn empty_files_and_a_file_named_through_a_link_are_handled() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("empty.c"), "").unwrap();
+    cdefang(dir.path())
+        .args(["-q", "-DX", "empty.c"])
+        .assert()
+        .code(0);
+    assert_eq!(fs::read(dir.path().join("empty.c")).unwrap(), b"");
+
+    #[cfg(unix)]
+    {
+        let real = dir.path().join("real.c");
+        fs::write(&real, "#ifdef X\nx();\n#endif\n").unwrap();
+        std::os::unix::fs::symlink(&real, dir.path().join("link.c")).unwrap();
+        cdefang(dir.path())
+            .args(["-q", "-DX", "link.c"])
+            .assert()
+            .code(0);
+        assert_eq!(fs::read(&real).unwrap(), b"x();\n");
+        assert!(
+            fs::symlink_metadata(dir.path().join("link.c"))
+                .unwrap()
+                .is_symlink()
+        );
+    }
+}
+
+#[test]
+fn a_100_mb_file_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = fs::read(root().join("testdata/uwsgi/core/utils.c")).unwrap();
+    let copies = (100 << 20) / small.len() + 1;
+    fs::write(dir.path().join("big.c"), small.repeat(copies)).unwrap();
+    let run = |file: &str| {
+        cdefang(dir.path())
+            .args(["-DOBSOLETE_LINUX_KERNEL", "--stdout", file])
+            .output()
+            .unwrap()
+    };
+    fs::write(dir.path().join("small.c"), &small).unwrap();
+    let expected = run("small.c");
+    let output = run("big.c");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    assert_eq!(expected.status.code(), Some(1));
+    assert!(output.stdout == expected.stdout.repeat(copies));
 }
