@@ -4,6 +4,12 @@
 //! [`rules`]) → [`edit`] → bytes; [`engine`] runs that pipeline for one file, [`run`] for a
 //! whole command line (with [`files`], [`output`] and [`diag`]). See ARCHITECTURE.md.
 
+// Errors are values: outside tests, no unwrap, expect or panic (clippy enforces it in CI).
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 pub mod cond;
 pub mod cparse;
 pub mod cview;

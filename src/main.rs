@@ -1,5 +1,7 @@
 //! The `cdefang` command line: parses arguments and hands them to [`cdefang::run`].
 
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
