@@ -2,7 +2,8 @@
 //!
 //! Data flows one way: [`scan`] → [`tree`] → [`cond`] → [`facts`] → [`matcher`] (with
 //! [`rules`]) → [`edit`] → bytes; [`engine`] runs that pipeline for one file, [`run`] for a
-//! whole command line (with [`files`], [`output`] and [`diag`]). See ARCHITECTURE.md.
+//! whole command line (with [`files`], [`output`] and [`diag`]), [`ruletest`] the test cases of
+//! rules files (`cdefang test`). See ARCHITECTURE.md.
 
 // Errors are values: outside tests, no unwrap, expect or panic (clippy enforces it in CI).
 #![cfg_attr(
@@ -21,6 +22,7 @@ pub mod files;
 pub mod matcher;
 pub mod output;
 pub mod rules;
+pub mod ruletest;
 pub mod run;
 pub mod scan;
 pub mod tree;

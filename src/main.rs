@@ -1,4 +1,5 @@
-//! The `cdefang` command line: parses arguments and hands them to [`cdefang::run`].
+//! The `cdefang` command line: parses arguments and hands them to [`cdefang::run`], or, for
+//! `cdefang test`, to [`cdefang::ruletest`].
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -7,8 +8,9 @@ use std::process::ExitCode;
 
 use cdefang::cond::Assumptions;
 use cdefang::cview::Macros;
+use cdefang::ruletest;
 use cdefang::run::{self, Mode, Options};
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -19,14 +21,25 @@ Examples:
   cdefang --rules rules/el5.toml --report run.json src/  also write a JSON report
   cdefang -DOBSOLETE_LINUX_KERNEL --stdout core/utils.c  resolve as unifdef does
   cdefang --parse-stats --rules rules/uwsgi-parse.toml core/  lang-c coverage
+  cdefang test rules/                                     run the rules files' test cases
 
 Exit status: 0 nothing to do or done, 1 --check/--diff found changes,
 2 trouble (bad input, drift alarm, I/O); nothing is written when it is 2.";
 
 /// Rewrite C sources by declarative rules about their preprocessor conditionals.
 #[derive(Parser, Debug)]
-#[command(name = "cdefang", version, about, after_help = EXAMPLES)]
+#[command(
+    name = "cdefang",
+    version,
+    about,
+    after_help = EXAMPLES,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
     /// Rules file (TOML); give it more than once to combine files.
     #[arg(
         long = "rules",
@@ -118,6 +131,55 @@ struct Cli {
     paths: Vec<PathBuf>,
 }
 
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the test cases ([[test]] tables) of rules files and compare each output with its
+    /// snapshot (snapshots/ beside the rules file).
+    Test(TestArgs),
+}
+
+const TEST_EXAMPLES: &str = "\
+Examples:
+  cdefang test rules/                  run every case of rules/*.toml
+  cdefang test --update rules/el5.toml write .snap.new for each missing or changed snapshot
+  cdefang test --accept rules/el5.toml move the reviewed .snap.new files into place
+
+Exit status: 0 every case passed, 1 some case failed, 2 trouble (bad rules file,
+unreadable path, a case that cannot be processed).";
+
+#[derive(Args, Debug)]
+#[command(after_help = TEST_EXAMPLES)]
+struct TestArgs {
+    /// Write SNAPSHOT.new beside each snapshot that is missing or differs, for review (accepted
+    /// snapshots are never overwritten).
+    #[arg(long, conflicts_with = "accept")]
+    update: bool,
+
+    /// Rename every pending SNAPSHOT.new of the rules files into place; run no case.
+    #[arg(long)]
+    accept: bool,
+
+    /// Rules files, or directories whose *.toml files are taken (not recursively).
+    #[arg(value_name = "RULES", required = true)]
+    paths: Vec<PathBuf>,
+}
+
+/// `cdefang test`.
+fn test(args: TestArgs) -> ExitCode {
+    let mode = if args.update {
+        ruletest::Mode::Update
+    } else if args.accept {
+        ruletest::Mode::Accept
+    } else {
+        ruletest::Mode::Check
+    };
+    let status = ruletest::run(&ruletest::Options {
+        paths: args.paths,
+        mode,
+    });
+    ExitCode::from(u8::try_from(status).unwrap_or(2))
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -126,6 +188,10 @@ fn main() -> ExitCode {
             return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
         }
     };
+    match cli.command {
+        Some(Command::Test(args)) => return test(args),
+        None => {}
+    }
     let mut assumptions = Assumptions::default();
     for spec in &cli.define {
         assumptions.define(spec);

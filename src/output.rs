@@ -8,14 +8,33 @@ use similar::TextDiff;
 /// Write a unified diff of one file, `a/PATH` and `b/PATH` over the path as given, so that
 /// `patch -p1` applies it from the directory cdefang ran in. Bytes are written as they are.
 pub fn write_diff(out: &mut dyn Write, display: &str, old: &[u8], new: &[u8]) -> io::Result<()> {
+    write_labelled_diff(
+        out,
+        &format!("a/{display}"),
+        &format!("b/{display}"),
+        old,
+        new,
+    )
+}
+
+/// Write a unified diff (3 lines of context) of `old` and `new` under the header lines
+/// `--- OLD_LABEL` and `+++ NEW_LABEL`; nothing when they are equal. Bytes are written as they
+/// are.
+pub fn write_labelled_diff(
+    out: &mut dyn Write,
+    old_label: &str,
+    new_label: &str,
+    old: &[u8],
+    new: &[u8],
+) -> io::Result<()> {
     let diff = TextDiff::from_lines(old, new);
     let mut unified = diff.unified_diff();
     unified.context_radius(3);
     let mut header_written = false;
     for hunk in unified.iter_hunks() {
         if !header_written {
-            writeln!(out, "--- a/{display}")?;
-            writeln!(out, "+++ b/{display}")?;
+            writeln!(out, "--- {old_label}")?;
+            writeln!(out, "+++ {new_label}")?;
             header_written = true;
         }
         hunk.to_writer(&mut *out)?;

@@ -13,8 +13,12 @@
 //! inside = "uwsgi_as_root"
 //! ```
 //!
+//! A rules file may also carry test cases, `[[test]]` tables (see [`TestCase`]), which
+//! `cdefang test` runs (see [`crate::ruletest`]).
+//!
 //! Every error carries the byte span in the TOML text of what is wrong.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use serde::Deserialize;
@@ -146,6 +150,41 @@ pub struct Origin {
     pub span: Range<usize>,
 }
 
+/// A test case of a rules file (`[[test]]`): a C file, named as if it were at `file`, and how
+/// many matches some of the file's rules must find in it. What the rules make of it is kept as
+/// a snapshot beside the rules file (see [`crate::ruletest`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TestCase {
+    /// Unique in the rules file, `[A-Za-z0-9_-]+`: it names the snapshot.
+    pub name: String,
+    /// Where `name` is written.
+    pub span: Range<usize>,
+    /// The path the case pretends to have, which the rules' `files` globs are matched against.
+    pub file: String,
+    pub input: TestInput,
+    /// The expected number of matches of the rules named, in the order of the rules.
+    pub expect: Vec<ExpectedMatches>,
+}
+
+/// Where a test case's C text comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TestInput {
+    /// Inline C (`code = '''…'''`); `span` is the string's in the TOML text.
+    Code { text: String, span: Range<usize> },
+    /// A file (`path = "…"`), relative to the rules file's directory; `span` as for `Code`.
+    Path { path: String, span: Range<usize> },
+}
+
+/// One entry of a test case's `expect` table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpectedMatches {
+    /// The rule's index in [`RulesFile::rules`].
+    pub rule: usize,
+    pub matches: u64,
+    /// From the rule id to the number, in the TOML text.
+    pub span: Range<usize>,
+}
+
 /// A rules file that is not valid: what and where (a byte span in the TOML text).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RulesError {
@@ -177,6 +216,18 @@ struct RulesToml {
     function_macros: Vec<String>,
     #[serde(default)]
     typedefs: Vec<String>,
+    #[serde(default)]
+    test: Vec<TestToml>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TestToml {
+    name: Spanned<String>,
+    file: Spanned<String>,
+    code: Option<Spanned<String>>,
+    path: Option<Spanned<String>>,
+    expect: Spanned<BTreeMap<Spanned<String>, Spanned<u64>>>,
 }
 
 #[derive(Deserialize)]
@@ -306,6 +357,8 @@ pub struct RulesFile {
     pub macros: Macros,
     /// Typedef names declared outside the tree (`PyObject`).
     pub typedefs: Vec<String>,
+    /// The file's `[[test]]` cases, in order.
+    pub tests: Vec<TestCase>,
 }
 
 impl Match {
@@ -339,6 +392,18 @@ pub fn load(text: &str, file: usize) -> Result<RulesFile, RulesError> {
         }
         rules.push(validate(rule, file)?);
     }
+    let mut tests: Vec<TestCase> = Vec::new();
+    for test in parsed.test {
+        let case = validate_test(test, &rules)?;
+        if tests.iter().any(|earlier| earlier.name == case.name) {
+            return Err(RulesError::new(
+                format!("duplicate test case name `{}`", case.name),
+                case.span,
+                "give every test case its own name (it names the case's snapshot)",
+            ));
+        }
+        tests.push(case);
+    }
     Ok(RulesFile {
         rules,
         macros: Macros {
@@ -347,6 +412,102 @@ pub fn load(text: &str, file: usize) -> Result<RulesFile, RulesError> {
             functions: parsed.function_macros,
         },
         typedefs: parsed.typedefs,
+        tests,
+    })
+}
+
+fn validate_test(test: TestToml, rules: &[Rule]) -> Result<TestCase, RulesError> {
+    let name = test.name.get_ref();
+    let name_span = test.name.span();
+    let valid_name = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !valid_name {
+        return Err(RulesError::new(
+            format!("invalid test case name `{name}`"),
+            name_span,
+            "a test case name is letters, digits, `_` and `-` (it names the snapshot file)",
+        ));
+    }
+    let file = test.file.get_ref();
+    if file.is_empty() || file.chars().any(char::is_control) {
+        return Err(RulesError::new(
+            "`file` must be a path on one line",
+            test.file.span(),
+            "give the path the case pretends to have, such as \"core/utils.c\"; the rules' globs are matched against it",
+        ));
+    }
+    let input = match (test.code, test.path) {
+        (Some(code), None) => TestInput::Code {
+            span: code.span(),
+            text: code.into_inner(),
+        },
+        (None, Some(path)) if path.get_ref().is_empty() => {
+            return Err(RulesError::new(
+                "`path` is empty",
+                path.span(),
+                "give a C file's path relative to the rules file's directory",
+            ));
+        }
+        (None, Some(path)) => TestInput::Path {
+            span: path.span(),
+            path: path.into_inner(),
+        },
+        (Some(_), Some(path)) => {
+            return Err(RulesError::new(
+                format!("test case `{name}` has both `code` and `path`"),
+                path.span(),
+                "give the C text inline with `code` or name a file with `path`, not both",
+            ));
+        }
+        (None, None) => {
+            return Err(RulesError::new(
+                format!("test case `{name}` has no input"),
+                name_span,
+                "add code = '''…''' (inline C) or path = \"FILE\" (relative to the rules file's directory)",
+            ));
+        }
+    };
+    let expect_span = test.expect.span();
+    let entries = test.expect.into_inner();
+    if entries.is_empty() {
+        return Err(RulesError::new(
+            format!("test case `{name}` expects nothing"),
+            expect_span,
+            "say how many matches a rule must find here, such as expect = { drop-unshare-blocks = 2 } (0: no match)",
+        ));
+    }
+    let mut expect = Vec::new();
+    for (id, matches) in entries {
+        let Some(rule) = rules.iter().position(|rule| rule.id == *id.get_ref()) else {
+            let known: Vec<&str> = rules.iter().map(|rule| rule.id.as_str()).collect();
+            return Err(RulesError::new(
+                format!(
+                    "test case `{name}` expects a rule `{}` that does not exist",
+                    id.get_ref()
+                ),
+                id.span(),
+                if known.is_empty() {
+                    "this rules file has no rules".to_string()
+                } else {
+                    format!("the rules of this file are: {}", known.join(", "))
+                },
+            ));
+        };
+        expect.push(ExpectedMatches {
+            rule,
+            matches: *matches.get_ref(),
+            span: id.span().start..matches.span().end,
+        });
+    }
+    expect.sort_by_key(|entry| entry.rule);
+    Ok(TestCase {
+        name: name.clone(),
+        span: name_span,
+        file: file.clone(),
+        input,
+        expect,
     })
 }
 
@@ -612,5 +773,93 @@ expect = 1
 
         let (message, _) = error_at("[[rule]\n");
         assert!(!message.is_empty());
+    }
+
+    const CASE: &str = r#"
+[[test]]
+name = "one"
+file = "core/utils.c"
+expect = { stub = 0, drop-unshare = 2 }
+code = '''
+int a;
+'''
+"#;
+
+    #[test]
+    fn loads_test_cases() {
+        let text = format!(
+            "{GOOD}{CASE}[[test]]\nname = \"two_2\"\nfile = \"x.c\"\npath = \"../t/x.c\"\nexpect = {{ stub = 1 }}\n"
+        );
+        let file = load(&text, 0).unwrap();
+        assert_eq!(file.tests.len(), 2);
+        let one = &file.tests[0];
+        assert_eq!(one.name, "one");
+        assert_eq!(&text[one.span.clone()], "\"one\"");
+        assert_eq!(one.file, "core/utils.c");
+        let TestInput::Code { text: code, span } = &one.input else {
+            panic!("inline code expected");
+        };
+        assert_eq!(code, "int a;\n");
+        assert!(text[span.clone()].starts_with("'''"));
+        // In the order of the rules, whatever the order in the table.
+        let expect: Vec<(usize, u64, &str)> = one
+            .expect
+            .iter()
+            .map(|entry| (entry.rule, entry.matches, &text[entry.span.clone()]))
+            .collect();
+        assert_eq!(expect, vec![(0, 2, "drop-unshare = 2"), (1, 0, "stub = 0")]);
+        let at = text.find("\"../t/x.c\"").unwrap();
+        assert_eq!(
+            file.tests[1].input,
+            TestInput::Path {
+                path: "../t/x.c".into(),
+                span: at..at + "\"../t/x.c\"".len(),
+            }
+        );
+    }
+
+    #[test]
+    fn test_case_errors_point_into_the_toml() {
+        let cases = format!("{GOOD}{CASE}");
+        let (message, at) = error_at(&cases.replace("stub = 0", "stubb = 0"));
+        assert_eq!(
+            message,
+            "test case `one` expects a rule `stubb` that does not exist"
+        );
+        assert_eq!(at, "stubb");
+
+        let (message, at) =
+            error_at(&cases.replace("file = \"core", "path = \"a.c\"\nfile = \"core"));
+        assert_eq!(message, "test case `one` has both `code` and `path`");
+        assert_eq!(at, "\"a.c\"");
+
+        let no_code =
+            format!("{GOOD}[[test]]\nname = \"n\"\nfile = \"x.c\"\nexpect = {{ stub = 1 }}\n");
+        let (message, at) = error_at(&no_code);
+        assert_eq!(message, "test case `n` has no input");
+        assert_eq!(at, "\"n\"");
+
+        let (message, at) = error_at(&cases.replace("name = \"one\"", "name = \"a b\""));
+        assert_eq!(message, "invalid test case name `a b`");
+        assert_eq!(at, "\"a b\"");
+
+        let (message, at) = error_at(&format!("{cases}{CASE}"));
+        assert_eq!(message, "duplicate test case name `one`");
+        assert_eq!(at, "\"one\"");
+
+        let (message, at) = error_at(&cases.replace("{ stub = 0, drop-unshare = 2 }", "{}"));
+        assert_eq!(message, "test case `one` expects nothing");
+        assert_eq!(at, "{}");
+
+        let (message, at) = error_at(&cases.replace("stub = 0", "stub = -1"));
+        assert!(message.contains("invalid value"), "{message}");
+        assert_eq!(at, "-1");
+
+        let (message, at) = error_at(&cases.replace("code =", "cod ="));
+        assert!(message.contains("unknown field"), "{message}");
+        assert_eq!(at, "cod");
+
+        let (message, _) = error_at(&cases.replace("file = \"core/utils.c\"\n", ""));
+        assert!(message.contains("missing field `file`"), "{message}");
     }
 }

@@ -117,11 +117,7 @@ fn run_inner(options: &Options, problems: &mut Vec<Problem>, summary: &mut Vec<S
                 typedefs.extend(loaded.typedefs);
             }
             Err(error) => {
-                problems.push(
-                    Problem::error(format!("invalid rules file: {}", error.message))
-                        .at(&name, text.as_bytes(), error.span, "here")
-                        .help(&error.help),
-                );
+                problems.push(rules_problem(&name, &text, &error));
                 return EXIT_TROUBLE;
             }
         }
@@ -341,6 +337,13 @@ fn run_inner(options: &Options, problems: &mut Vec<Problem>, summary: &mut Vec<S
     status
 }
 
+/// A rules file's error as a diagnostic pointing into the file.
+pub fn rules_problem(name: &str, text: &str, error: &rules::RulesError) -> Problem {
+    Problem::error(format!("invalid rules file: {}", error.message))
+        .at(name, text.as_bytes(), error.span.clone(), "here")
+        .help(&error.help)
+}
+
 fn duplicate_id(rules: &[Rule]) -> Option<(&Rule, &Rule)> {
     let mut seen: BTreeMap<&str, &Rule> = BTreeMap::new();
     for rule in rules {
@@ -432,14 +435,17 @@ fn plan_file(file: &SourceFile, setup: &Setup, parse_stats: bool) -> Planned {
             }
             Planned::Done(result, source)
         }
-        Err(error) => Planned::Failed(file_problem(file, &source, &error, rules)),
+        Err(error) => Planned::Failed(
+            file_problem(&file.display, &source, &error, rules).with_note(NOTHING_CHANGED),
+        ),
     }
 }
 
-/// Turn a file's error into a diagnostic.
-fn file_problem(file: &SourceFile, source: &[u8], error: &FileError, rules: &[Rule]) -> Problem {
-    let name = &file.display;
-    let nothing = "no file was changed; fix the input and run again";
+/// The note under a file's error in a run.
+const NOTHING_CHANGED: &str = "no file was changed; fix the input and run again";
+
+/// Turn a file's error into a diagnostic; `name` is the file as the user knows it.
+pub fn file_problem(name: &str, source: &[u8], error: &FileError, rules: &[Rule]) -> Problem {
     match error {
         FileError::Scan(error) => {
             let label = match error {
@@ -450,7 +456,6 @@ fn file_problem(file: &SourceFile, source: &[u8], error: &FileError, rules: &[Ru
             Problem::error(error.message())
                 .at(name, source, error.span(), label)
                 .help(error.help())
-                .with_note(nothing)
         }
         FileError::Tree {
             error,
@@ -467,7 +472,7 @@ fn file_problem(file: &SourceFile, source: &[u8], error: &FileError, rules: &[Ru
             if let Some(related) = related {
                 problem = problem.also(related.clone(), "the #else of this group");
             }
-            problem.help(error.help()).with_note(nothing)
+            problem.help(error.help())
         }
         FileError::Condition { error, directive } => Problem::error(format!(
             "cannot read condition: {}",
@@ -475,8 +480,7 @@ fn file_problem(file: &SourceFile, source: &[u8], error: &FileError, rules: &[Ru
         ))
         .at(name, source, error.span.clone(), error.message.clone())
         .also(directive.clone(), "in this directive")
-        .help("write a valid #if expression; cdefang reads conditions of the files a rule selects")
-        .with_note(nothing),
+        .help("write a valid #if expression; cdefang reads conditions of the files a rule selects"),
         FileError::Unparsable {
             rule,
             body,
@@ -487,8 +491,7 @@ fn file_problem(file: &SourceFile, source: &[u8], error: &FileError, rules: &[Ru
         ))
         .at(name, source, failure.offset..failure.offset + 1, failure.message.clone())
         .also(body.start..body.start, "the block the rule asks about starts here")
-        .help("declare the macros or typedef names that hide C syntax (statement_macros, blank_macros, typedefs in the rules file, or --statement-macro/--blank-macro/--typedef), or set fallback = \"tokens\" on the rule")
-        .with_note(nothing),
+        .help("declare the macros or typedef names that hide C syntax (statement_macros, blank_macros, typedefs in the rules file, or --statement-macro/--blank-macro/--typedef), or set fallback = \"tokens\" on the rule"),
         FileError::Overlap {
             first_rule,
             first,
@@ -502,7 +505,6 @@ fn file_problem(file: &SourceFile, source: &[u8], error: &FileError, rules: &[Ru
             .at(name, source, second.clone(), format!("edited by `{second_id}`"))
             .also(first.clone(), format!("edited by `{first_id}`"))
             .help("narrow one of the rules (files, condition, body predicates) so they do not overlap")
-            .with_note(nothing)
         }
     }
 }
@@ -725,7 +727,9 @@ fn list_symbols(found: &[SourceFile], problems: &mut Vec<Problem>) -> i32 {
                 }
             }
             Err(error) => {
-                problems.push(file_problem(file, &source, &error, &[]));
+                problems.push(
+                    file_problem(&file.display, &source, &error, &[]).with_note(NOTHING_CHANGED),
+                );
                 status = EXIT_TROUBLE;
             }
         }

@@ -1,0 +1,481 @@
+//! `cdefang test`: the shipped rules' cases pass; on copies of rules/ (and the test data their
+//! cases read), wrong expectations, tampered, missing and pending snapshots, and invalid test
+//! cases are reported as they must be.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::cargo::cargo_bin_cmd;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The cases of rules/el5.toml, in order.
+const CASES: [&str; 6] = [
+    "utils-2x",
+    "utils-1x",
+    "utils-applied",
+    "event",
+    "fsmon",
+    "lock-untouched",
+];
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A scratch directory with copies of rules/ and testdata/uwsgi/ (which the cases' `path`s
+/// name as ../testdata/uwsgi/…).
+fn scratch() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("rules"), &dir.path().join("rules"));
+    copy_dir(
+        &root().join("testdata/uwsgi"),
+        &dir.path().join("testdata/uwsgi"),
+    );
+    dir
+}
+
+fn cdefang_test(dir: &Path, args: &[&str]) -> Output {
+    cargo_bin_cmd!("cdefang")
+        .current_dir(dir)
+        .arg("test")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Edit a file of the scratch copy: `from` must occur exactly once.
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = fs::read_to_string(path).unwrap();
+    assert_eq!(
+        text.matches(from).count(),
+        1,
+        "{from:?} in {}",
+        path.display()
+    );
+    fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// 1-based line and column of the first occurrence of `needle` in `text`.
+fn line_col(text: &str, needle: &str) -> (usize, usize) {
+    let at = text.find(needle).unwrap();
+    let line = text[..at].matches('\n').count() + 1;
+    let column = at - text[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, column)
+}
+
+/// The lines of `text` from the one equal to `first`, as many as `expected` has.
+fn lines_from<'a>(text: &'a str, first: &str, count: usize) -> Vec<&'a str> {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines
+        .iter()
+        .position(|line| *line == first)
+        .unwrap_or_else(|| panic!("no line {first:?} in:\n{text}"));
+    lines[start..(start + count).min(lines.len())].to_vec()
+}
+
+fn snapshot(dir: &Path, case: &str) -> PathBuf {
+    dir.join(format!("rules/snapshots/el5@{case}.snap"))
+}
+
+fn pending(dir: &Path, case: &str) -> PathBuf {
+    dir.join(format!("rules/snapshots/el5@{case}.snap.new"))
+}
+
+#[test]
+fn shipped_rules_pass() {
+    let output = cdefang_test(&root(), &["rules/"]);
+    let stdout = stdout_of(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        stderr_of(&output)
+    );
+    let mut expected = vec!["rules/el5.toml: 6 test cases".to_string()];
+    expected.extend(CASES.iter().map(|case| format!("test {case} ... ok")));
+    expected.push("rules/uwsgi-parse.toml: no test cases".to_string());
+    expected.push(String::new());
+    expected.push("6 passed, 0 failed".to_string());
+    assert_eq!(stdout.lines().collect::<Vec<_>>(), expected, "{stdout}");
+    // Each snapshot holds the header and the output; utils-2x lost both unshare blocks.
+    let utils = fs::read_to_string(snapshot(&root(), "utils-2x")).unwrap();
+    assert!(utils.starts_with("---\nsource: el5.toml\ncase: utils-2x\nfile: core/utils.c\n---\n/* Shaped like uWSGI's core/utils.c"));
+    assert!(!utils.contains("unshare(uwsgi.unshare"), "{utils}");
+    assert!(utils.contains("if (unshare(flags))"), "{utils}");
+}
+
+#[test]
+fn a_wrong_expected_count_fails_naming_the_case_the_rule_and_both_counts() {
+    let dir = scratch();
+    let rules = dir.path().join("rules/el5.toml");
+    edit(
+        &rules,
+        "expect = { drop-unshare-blocks = 1 }",
+        "expect = { drop-unshare-blocks = 2 }",
+    );
+    edit(
+        &rules,
+        "expect = { stub-inotify = 0, drop-unshare-blocks = 0 }",
+        "expect = { stub-inotify = 0, drop-unshare-blocks = 1 }",
+    );
+    let output = cdefang_test(dir.path(), &["rules/el5.toml"]);
+    let stdout = stdout_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert_eq!(
+        lines_from(&stdout, "test utils-1x ... FAILED", 3),
+        [
+            "test utils-1x ... FAILED",
+            "    rule drop-unshare-blocks: expected 2 matches, found 1",
+            "test utils-applied ... ok",
+        ]
+    );
+    assert_eq!(
+        lines_from(&stdout, "test lock-untouched ... FAILED", 2),
+        [
+            "test lock-untouched ... FAILED",
+            "    rule drop-unshare-blocks: expected 1 match, found 0 (its `files` globs do not select core/lock.c)",
+        ]
+    );
+    assert!(
+        stdout.ends_with(
+            "failures:\n    rules/el5.toml::utils-1x\n    rules/el5.toml::lock-untouched\n\n4 passed, 2 failed\n"
+        ),
+        "{stdout}"
+    );
+    // A wrong count is not a snapshot matter: the snapshot of the case still matches.
+    assert!(!stdout.contains("snapshot"), "{stdout}");
+}
+
+#[test]
+fn a_tampered_snapshot_fails_with_a_diff_and_nothing_is_written() {
+    let dir = scratch();
+    let utils = snapshot(dir.path(), "utils-2x");
+    edit(&utils, "\t\tin_jail = 1;\n", "\t\tin_jail = 2;\n");
+    let tampered = fs::read(&utils).unwrap();
+    let output = cdefang_test(dir.path(), &["rules"]);
+    let stdout = stdout_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert_eq!(
+        lines_from(&stdout, "test utils-2x ... FAILED", 13),
+        [
+            "test utils-2x ... FAILED",
+            "    snapshot rules/snapshots/el5@utils-2x.snap differs from the output (- snapshot, + output):",
+            "--- rules/snapshots/el5@utils-2x.snap",
+            "+++ output of test case utils-2x",
+            "@@ -37,7 +37,7 @@",
+            "\t\t\tuwsgi_error(\"chroot()\");",
+            "\t\t\texit(1);",
+            "\t\t}",
+            "-\t\tin_jail = 2;",
+            "+\t\tin_jail = 1;",
+            "\t}",
+            "",
+            "",
+        ]
+        .map(|line| match line {
+            // Context lines start with a space.
+            "" => " ".to_string(),
+            _ if line.starts_with('\t') => format!(" {line}"),
+            _ => line.to_string(),
+        })
+    );
+    assert!(stdout.contains("test utils-1x ... ok"), "{stdout}");
+    assert!(stdout.ends_with("5 passed, 1 failed\n"), "{stdout}");
+    // The line numbers are the snapshot file's.
+    let text = String::from_utf8_lossy(&tampered);
+    assert_eq!(line_col(&text, "\t\tin_jail = 2;").0, 40);
+    assert_eq!(fs::read(&utils).unwrap(), tampered);
+    assert!(!pending(dir.path(), "utils-2x").exists());
+}
+
+#[test]
+fn a_missing_snapshot_fails_and_says_to_run_update() {
+    let dir = scratch();
+    fs::remove_file(snapshot(dir.path(), "event")).unwrap();
+    // A snapshot of no case is named, and fails nothing.
+    fs::copy(snapshot(dir.path(), "fsmon"), snapshot(dir.path(), "gone")).unwrap();
+    let output = cdefang_test(dir.path(), &["rules/el5.toml"]);
+    let stdout = stdout_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert_eq!(
+        lines_from(&stdout, "test event ... FAILED", 3),
+        [
+            "test event ... FAILED",
+            "    no snapshot rules/snapshots/el5@event.snap: run `cdefang test --update rules/el5.toml` to write one for review",
+            "test fsmon ... ok",
+        ]
+    );
+    assert!(stdout.contains("\nnote: rules/snapshots/el5@gone.snap belongs to no test case of rules/el5.toml (delete it if the case is gone)\n"), "{stdout}");
+    assert!(stdout.ends_with("\n5 passed, 1 failed\n"), "{stdout}");
+    assert!(!pending(dir.path(), "event").exists());
+}
+
+#[test]
+fn update_writes_pending_snapshots_for_review_and_accept_moves_them_in() {
+    let dir = scratch();
+    let accepted_event = fs::read(snapshot(dir.path(), "event")).unwrap();
+    let accepted_utils = fs::read(snapshot(dir.path(), "utils-2x")).unwrap();
+    fs::remove_file(snapshot(dir.path(), "event")).unwrap();
+    edit(
+        &snapshot(dir.path(), "utils-2x"),
+        "\t\tin_jail = 1;\n",
+        "\t\tin_jail = 2;\n",
+    );
+    let tampered = fs::read(snapshot(dir.path(), "utils-2x")).unwrap();
+
+    let output = cdefang_test(dir.path(), &["--update", "rules/el5.toml"]);
+    let stdout = stdout_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert_eq!(
+        lines_from(&stdout, "test event ... FAILED", 3),
+        [
+            "test event ... FAILED",
+            "    no snapshot rules/snapshots/el5@event.snap",
+            "    wrote rules/snapshots/el5@event.snap.new for review: read it, then run `cdefang test --accept rules/el5.toml`",
+        ]
+    );
+    assert!(stdout.contains("    wrote rules/snapshots/el5@utils-2x.snap.new for review"));
+    assert!(stdout.ends_with("4 passed, 2 failed\n2 new snapshots written for review: read each .snap.new, then run `cdefang test --accept rules/el5.toml`\n"), "{stdout}");
+    // The pending snapshots hold what was accepted before; the accepted (tampered) one is
+    // not overwritten; the cases that pass get no pending snapshot.
+    assert_eq!(
+        fs::read(pending(dir.path(), "event")).unwrap(),
+        accepted_event
+    );
+    assert_eq!(
+        fs::read(pending(dir.path(), "utils-2x")).unwrap(),
+        accepted_utils
+    );
+    assert_eq!(
+        fs::read(snapshot(dir.path(), "utils-2x")).unwrap(),
+        tampered
+    );
+    assert!(!snapshot(dir.path(), "event").exists());
+    for case in ["utils-1x", "utils-applied", "fsmon", "lock-untouched"] {
+        assert!(!pending(dir.path(), case).exists(), "{case}");
+    }
+
+    // Until accepted, the cases still fail, and say what is pending.
+    let output = cdefang_test(dir.path(), &["rules/el5.toml"]);
+    let stdout = stdout_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("    rules/snapshots/el5@event.snap.new is pending: read it, then run `cdefang test --accept rules/el5.toml`\n"), "{stdout}");
+
+    // A pending snapshot of a case that does not exist is not accepted.
+    fs::write(pending(dir.path(), "gone"), "---\n---\nx\n").unwrap();
+    let output = cdefang_test(dir.path(), &["--accept", "rules/"]);
+    let stdout = stdout_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert_eq!(
+        stdout,
+        "accepted rules/snapshots/el5@event.snap.new -> rules/snapshots/el5@event.snap\n\
+         rules/el5.toml: rules/snapshots/el5@gone.snap.new has no test case `gone`; left alone\n\
+         accepted rules/snapshots/el5@utils-2x.snap.new -> rules/snapshots/el5@utils-2x.snap\n\
+         rules/uwsgi-parse.toml: no pending snapshots\n\
+         2 snapshots accepted\n"
+    );
+    assert!(pending(dir.path(), "gone").exists());
+    assert!(!snapshot(dir.path(), "gone").exists());
+    assert_eq!(
+        fs::read(snapshot(dir.path(), "event")).unwrap(),
+        accepted_event
+    );
+    assert_eq!(
+        fs::read(snapshot(dir.path(), "utils-2x")).unwrap(),
+        accepted_utils
+    );
+    assert!(!pending(dir.path(), "event").exists());
+    let output = cdefang_test(dir.path(), &["rules/"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout_of(&output));
+
+    // A pending snapshot left over for a case that now matches is removed by --update.
+    fs::copy(snapshot(dir.path(), "fsmon"), pending(dir.path(), "fsmon")).unwrap();
+    let output = cdefang_test(dir.path(), &["--update", "rules/"]);
+    let stdout = stdout_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("test fsmon ... ok\n    removed rules/snapshots/el5@fsmon.snap.new: the snapshot matches\n"), "{stdout}");
+    assert!(!pending(dir.path(), "fsmon").exists());
+}
+
+#[test]
+fn invalid_test_cases_exit_2_pointing_into_the_rules_file() {
+    let event_path = "path = \"../testdata/uwsgi/core/event.c\"";
+    for (from, to, message, needle) in [
+        (
+            event_path,
+            "path = \"../testdata/uwsgi/core/event.c\"\ncode = \"int a;\"",
+            "error: invalid rules file: test case `event` has both `code` and `path`",
+            "\"../testdata/uwsgi/core/event.c\"",
+        ),
+        (
+            "expect = { stub-inotify = 2 }",
+            "expect = { stub-inotfy = 2 }",
+            "error: invalid rules file: test case `fsmon` expects a rule `stub-inotfy` that does not exist",
+            "stub-inotfy",
+        ),
+    ] {
+        let dir = scratch();
+        let rules = dir.path().join("rules/el5.toml");
+        edit(&rules, from, to);
+        let text = fs::read_to_string(&rules).unwrap();
+        let output = cdefang_test(dir.path(), &["rules/"]);
+        let (stdout, stderr) = (stdout_of(&output), stderr_of(&output));
+        assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
+        assert!(stderr.contains(message), "{stderr}");
+        let (line, column) = line_col(&text, needle);
+        assert!(
+            stderr.contains(&format!("rules/el5.toml:{line}:{column}")),
+            "{line}:{column}: {stderr}"
+        );
+        let source_line = text.lines().nth(line - 1).unwrap();
+        assert!(
+            stderr.contains(&format!("{line} │ {source_line}")),
+            "{stderr}"
+        );
+        assert!(stderr.contains("= help: "), "{stderr}");
+        assert_eq!(
+            stdout,
+            "rules/el5.toml: not tested (see the error below)\n\
+             rules/uwsgi-parse.toml: no test cases\n\
+             \n0 passed, 0 failed, 1 error (see above)\n"
+        );
+    }
+}
+
+#[test]
+fn a_case_the_engine_cannot_process_exits_2_pointing_at_its_code_or_path() {
+    let dir = scratch();
+    let rules = dir.path().join("rules/el5.toml");
+    // An #endif too many in the inline code of utils-1x.
+    edit(
+        &rules,
+        "\t\t\tuwsgi_log(\"bind-mount /proc in the chroot for memory reports\\n\");\n#endif\n",
+        "\t\t\tuwsgi_log(\"bind-mount /proc in the chroot for memory reports\\n\");\n#endif\n#endif\n",
+    );
+    // A path that does not exist for fsmon.
+    edit(
+        &rules,
+        "\"../testdata/uwsgi/core/fsmon.c\"",
+        "\"../testdata/uwsgi/core/fsmon2.c\"",
+    );
+    let text = fs::read_to_string(&rules).unwrap();
+    let output = cdefang_test(dir.path(), &["rules/el5.toml"]);
+    let (stdout, stderr) = (stdout_of(&output), stderr_of(&output));
+    assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("test utils-1x ... ERROR (see below)\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("test fsmon ... ERROR (see below)\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with("\n4 passed, 0 failed, 2 errors (see above)\n"),
+        "{stdout}"
+    );
+    // The extra #endif is the second of the two adjacent ones.
+    let (line, _) = line_col(&text, "#endif\n#endif\n");
+    let endif = line + 1;
+    assert!(
+        stderr.contains("error: unbalanced conditionals: #endif without #if"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("rules/el5.toml:{endif}:1")),
+        "{endif}: {stderr}"
+    );
+    assert!(
+        stderr.contains("= note: in test case `utils-1x`"),
+        "{stderr}"
+    );
+    let (line, column) = line_col(&text, "\"../testdata/uwsgi/core/fsmon2.c\"");
+    assert!(
+        stderr.contains(
+            "error: test case `fsmon`: cannot read rules/../testdata/uwsgi/core/fsmon2.c"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("rules/el5.toml:{line}:{column}")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("= help: a case's `path` is relative to the directory of its rules file"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unreadable_paths_and_directories_without_rules_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("empty")).unwrap();
+    let output = cdefang_test(dir.path(), &["empty", "missing.toml"]);
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("error: empty: no rules file (*.toml) in this directory"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: cannot read missing.toml: No such file or directory"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stdout_of(&output),
+        "\n0 passed, 0 failed, 2 errors (see above)\n"
+    );
+}
+
+#[test]
+fn test_is_a_subcommand_only_in_first_place() {
+    // After an option, `test` is a path as before: here a tree holding a utils.c to rewrite.
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("testdata/uwsgi"), &dir.path().join("test"));
+    let output = cargo_bin_cmd!("cdefang")
+        .current_dir(dir.path())
+        .args(["--check", "--rules"])
+        .arg(root().join("rules/el5.toml"))
+        .arg("test")
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cdefang: 5 files scanned, 3 would change"),
+        "{stderr}"
+    );
+    // The subcommand takes no run option.
+    let output = cargo_bin_cmd!("cdefang")
+        .args(["test", "--check", "rules/"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let output = cargo_bin_cmd!("cdefang")
+        .args(["test", "--update", "--accept", "rules/"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr_of(&output).contains("cannot be used with"));
+}
