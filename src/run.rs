@@ -386,7 +386,7 @@ fn warn_unused_globs(
 }
 
 /// The typedef names the tree's headers declare.
-fn tree_typedefs(found: &[SourceFile]) -> Vec<String> {
+pub fn tree_typedefs(found: &[SourceFile]) -> Vec<String> {
     let mut names: Vec<String> = found
         .par_iter()
         .filter(|file| {
@@ -437,7 +437,12 @@ fn plan_file(file: &SourceFile, setup: &Setup, parse_stats: bool) -> Planned {
 }
 
 /// Turn a file's error into a diagnostic.
-fn file_problem(file: &SourceFile, source: &[u8], error: &FileError, rules: &[Rule]) -> Problem {
+pub fn file_problem(
+    file: &SourceFile,
+    source: &[u8],
+    error: &FileError,
+    rules: &[Rule],
+) -> Problem {
     let name = &file.display;
     let nothing = "no file was changed; fix the input and run again";
     match error {
