@@ -7,8 +7,9 @@ use std::process::ExitCode;
 
 use cdefang::cond::Assumptions;
 use cdefang::cview::Macros;
+use cdefang::learn;
 use cdefang::run::{self, Mode, Options};
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -19,14 +20,26 @@ Examples:
   cdefang --rules rules/el5.toml --report run.json src/  also write a JSON report
   cdefang -DOBSOLETE_LINUX_KERNEL --stdout core/utils.c  resolve as unifdef does
   cdefang --parse-stats --rules rules/uwsgi-parse.toml core/  lang-c coverage
+  cdefang learn fix.patch --source uwsgi-2.0.17/ -o learned.toml
+                                                         learn a rule from a patch
 
 Exit status: 0 nothing to do or done, 1 --check/--diff found changes,
 2 trouble (bad input, drift alarm, I/O); nothing is written when it is 2.";
 
 /// Rewrite C sources by declarative rules about their preprocessor conditionals.
 #[derive(Parser, Debug)]
-#[command(name = "cdefang", version, about, after_help = EXAMPLES)]
+#[command(
+    name = "cdefang",
+    version,
+    about,
+    after_help = EXAMPLES,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
     /// Rules file (TOML); give it more than once to combine files.
     #[arg(
         long = "rules",
@@ -118,6 +131,57 @@ struct Cli {
     paths: Vec<PathBuf>,
 }
 
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Learn a rule from a patch (a unified diff)
+    ///
+    /// Find the conditional branches the patch removes or resolves, write the TOML rule that
+    /// does it (to standard output or --output), and check that the rule reproduces the
+    /// patched files exactly before writing it. Exit status: 0 learned, 2 trouble.
+    Learn(LearnArgs),
+}
+
+#[derive(Args, Debug)]
+struct LearnArgs {
+    /// The patch: a unified diff (`diff -u`, `git diff`); its paths are tried with -p0 and -p1
+    /// under --source, as patch does.
+    #[arg(value_name = "PATCH")]
+    patch: PathBuf,
+
+    /// The directory the patch applies to, holding the original files.
+    #[arg(long, value_name = "DIR")]
+    source: PathBuf,
+
+    /// Write the rules file here instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// A rules file whose C parsing hints (statement_macros, blank_macros, function_macros,
+    /// typedefs; not its rules) lang-c needs; repeated in the learned file (repeatable).
+    #[arg(long, value_name = "FILE")]
+    hints: Vec<PathBuf>,
+
+    /// A macro used as a statement head, `NAME(args) { … }` (for lang-c; repeatable).
+    #[arg(long, value_name = "NAME")]
+    statement_macro: Vec<String>,
+
+    /// A macro to ignore, with its argument list, when parsing with lang-c (repeatable).
+    #[arg(long, value_name = "NAME")]
+    blank_macro: Vec<String>,
+
+    /// A macro that defines a function, `NAME(fn) { … }` (for lang-c; repeatable).
+    #[arg(long, value_name = "NAME")]
+    function_macro: Vec<String>,
+
+    /// A typedef name declared outside the files given (repeatable).
+    #[arg(long, value_name = "NAME")]
+    typedef: Vec<String>,
+
+    /// Do not print the summary on standard error.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -126,6 +190,22 @@ fn main() -> ExitCode {
             return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
         }
     };
+    if let Some(Command::Learn(args)) = cli.command {
+        let options = learn::Options {
+            patch: args.patch,
+            source: args.source,
+            output: args.output,
+            hints: args.hints,
+            macros: Macros {
+                statements: args.statement_macro,
+                blank: args.blank_macro,
+                functions: args.function_macro,
+            },
+            typedefs: args.typedef,
+            quiet: args.quiet,
+        };
+        return ExitCode::from(u8::try_from(learn::run(&options)).unwrap_or(2));
+    }
     let mut assumptions = Assumptions::default();
     for spec in &cli.define {
         assumptions.define(spec);
