@@ -4,17 +4,19 @@
 //!
 //! The steps, each a plain function on values:
 //!
-//! 1. [`parse_patch`]: a strict unified-diff reader (GNU `diff -u`, `git diff`): file headers,
+//! 1. `parse_patch`: a strict unified-diff reader (GNU `diff -u`, `git diff`): file headers,
 //!    hunks whose line counts must match their headers, `\ No newline at end of file`.
 //! 2. The file names are resolved under the source directory the way `patch` does, trying `-p0`
 //!    then `-p1` (the old name first, then the new one), and each hunk is applied in memory,
 //!    exactly where it says (no offset, no fuzz): the result is the patched file and, for every
 //!    line of the original, whether the patch deletes it and what it writes in its place.
-//! 3. Every conditional whose directive lines the patch touches is a site; the planner of
-//!    [`crate::edit`] is asked what `drop`, `resolve` (under small sets of `define`/`undef`) and
-//!    `keep` would do to it, and the first action whose text equals the patch's on the site's
-//!    own lines is the one learned. A change to any line that is not a directive line or the body
-//!    of a branch removed whole is an error.
+//! 3. Each hunk is re-aligned (among equally long alignments, deletions inside the conditionals
+//!    the patch changes are preferred), then every conditional whose directive lines the patch
+//!    touches is a site: the planner of [`crate::edit`] is asked what `drop`, `resolve` (under
+//!    small sets of `define`/`undef`), `keep` and `replace-condition` would do to it, and the
+//!    first action whose text equals the patch's on the site's own lines is the one learned. A
+//!    change to any line that is not a directive line or the body of a branch removed whole is
+//!    an error.
 //! 4. Sites are grouped into rules (action, condition, assumptions); each rule gets the enclosing
 //!    function when all its sites share one (`inside`) and the smallest set of body predicates
 //!    (calls, then includes, then identifiers, then struct tags, from lang-c's facts) that every
