@@ -12,7 +12,7 @@ use crate::edit::{self, Owner, Verdict};
 use crate::matcher::{self, ConditionError, FileFacts, ParseWarning, Site, Unparsable};
 use crate::rules::{Action, Rule, RulesFile};
 use crate::scan::{self, DirectiveKind, ScanError};
-use crate::tree::{self, TreeError};
+use crate::tree::{self, Conditional, TreeError};
 
 /// What one rule did in one file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -239,7 +239,7 @@ pub fn process(source: &[u8], relative: &str, setup: &Setup) -> Result<FileResul
 }
 
 /// A tree error with the spans of the directives it names.
-fn tree_error(scan: &scan::Scan, error: TreeError) -> FileError {
+pub fn tree_error(scan: &scan::Scan, error: TreeError) -> FileError {
     let line = |index: usize| {
         let directive = &scan.directives[index];
         directive.hash..directive.rest.end
@@ -257,9 +257,21 @@ fn tree_error(scan: &scan::Scan, error: TreeError) -> FileError {
 
 /// The verdict on each branch of a site's conditional under the site's rule.
 fn verdicts(rule: &Rule, site: &Site, facts: &FileFacts) -> Vec<Verdict> {
-    let branches = &site.conditional.branches;
-    let selected = |index: usize| site.branches.contains(&index);
-    match &rule.action {
+    plan_verdicts(&rule.action, site.conditional, &site.branches, facts)
+}
+
+/// The verdict on each branch of `conditional` when `action` selects the branches `selected`
+/// (indices; for `resolve`, every branch is evaluated whatever is selected). `learn` plans
+/// hypotheses with it, so a learned rule means what the engine will do.
+pub fn plan_verdicts(
+    action: &Action,
+    conditional: &Conditional,
+    selected: &[usize],
+    facts: &FileFacts,
+) -> Vec<Verdict> {
+    let branches = &conditional.branches;
+    let selected = |index: usize| selected.contains(&index);
+    match action {
         Action::Drop => (0..branches.len())
             .map(|index| {
                 if selected(index) {
@@ -272,7 +284,9 @@ fn verdicts(rule: &Rule, site: &Site, facts: &FileFacts) -> Vec<Verdict> {
             })
             .collect(),
         Action::Keep => {
-            let first = site.branches.first().copied().unwrap_or(0);
+            let first = (0..branches.len())
+                .find(|&index| selected(index))
+                .unwrap_or(0);
             (0..branches.len())
                 .map(|index| {
                     if index < first {

@@ -2,8 +2,8 @@
 //!
 //! Data flows one way: [`scan`] → [`tree`] → [`cond`] → [`facts`] → [`matcher`] (with
 //! [`rules`]) → [`edit`] → bytes; [`engine`] runs that pipeline for one file, [`run`] for a
-//! whole command line (with [`files`], [`output`] and [`diag`]), [`ruletest`] the test cases of
-//! rules files (`cdefang test`). See ARCHITECTURE.md.
+//! whole command line (with [`files`], [`output`] and [`diag`]); [`ruletest`] runs the test
+//! cases of rules files (`cdefang test`), [`learn`] writes a rule from a patch. See ARCHITECTURE.md.
 
 // Errors are values: outside tests, no unwrap, expect or panic (clippy enforces it in CI).
 #![cfg_attr(
@@ -19,6 +19,7 @@ pub mod edit;
 pub mod engine;
 pub mod facts;
 pub mod files;
+pub mod learn;
 pub mod matcher;
 pub mod output;
 pub mod rules;

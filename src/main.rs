@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use cdefang::cond::Assumptions;
 use cdefang::cview::Macros;
+use cdefang::learn;
 use cdefang::ruletest;
 use cdefang::run::{self, Mode, Options};
 use clap::{Args, Parser, Subcommand};
@@ -22,6 +23,8 @@ Examples:
   cdefang -DOBSOLETE_LINUX_KERNEL --stdout core/utils.c  resolve as unifdef does
   cdefang --parse-stats --rules rules/uwsgi-parse.toml core/  lang-c coverage
   cdefang test rules/                                     run the rules files' test cases
+  cdefang learn fix.patch --source uwsgi-2.0.17/ -o learned.toml
+                                                         learn a rule from a patch
 
 Exit status: 0 nothing to do or done, 1 --check/--diff found changes,
 2 trouble (bad input, drift alarm, I/O); nothing is written when it is 2.";
@@ -136,6 +139,12 @@ enum Command {
     /// Run the test cases ([[test]] tables) of rules files and compare each output with its
     /// snapshot (snapshots/ beside the rules file).
     Test(TestArgs),
+    /// Learn a rule from a patch (a unified diff)
+    ///
+    /// Find the conditional branches the patch removes or resolves, write the TOML rule that
+    /// does it (to standard output or --output), and check that the rule reproduces the
+    /// patched files exactly before writing it. Exit status: 0 learned, 2 trouble.
+    Learn(LearnArgs),
 }
 
 const TEST_EXAMPLES: &str = "\
@@ -180,6 +189,65 @@ fn test(args: TestArgs) -> ExitCode {
     ExitCode::from(u8::try_from(status).unwrap_or(2))
 }
 
+#[derive(Args, Debug)]
+struct LearnArgs {
+    /// The patch: a unified diff (`diff -u`, `git diff`); its paths are tried with -p0 and -p1
+    /// under --source, as patch does.
+    #[arg(value_name = "PATCH")]
+    patch: PathBuf,
+
+    /// The directory the patch applies to, holding the original files.
+    #[arg(long, value_name = "DIR")]
+    source: PathBuf,
+
+    /// Write the rules file here instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// A rules file whose C parsing hints (statement_macros, blank_macros, function_macros,
+    /// typedefs; not its rules) lang-c needs; repeated in the learned file (repeatable).
+    #[arg(long, value_name = "FILE")]
+    hints: Vec<PathBuf>,
+
+    /// A macro used as a statement head, `NAME(args) { … }` (for lang-c; repeatable).
+    #[arg(long, value_name = "NAME")]
+    statement_macro: Vec<String>,
+
+    /// A macro to ignore, with its argument list, when parsing with lang-c (repeatable).
+    #[arg(long, value_name = "NAME")]
+    blank_macro: Vec<String>,
+
+    /// A macro that defines a function, `NAME(fn) { … }` (for lang-c; repeatable).
+    #[arg(long, value_name = "NAME")]
+    function_macro: Vec<String>,
+
+    /// A typedef name declared outside the files given (repeatable).
+    #[arg(long, value_name = "NAME")]
+    typedef: Vec<String>,
+
+    /// Do not print the summary on standard error.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+/// `cdefang learn`.
+fn learn(args: LearnArgs) -> ExitCode {
+    let options = learn::Options {
+        patch: args.patch,
+        source: args.source,
+        output: args.output,
+        hints: args.hints,
+        macros: Macros {
+            statements: args.statement_macro,
+            blank: args.blank_macro,
+            functions: args.function_macro,
+        },
+        typedefs: args.typedef,
+        quiet: args.quiet,
+    };
+    ExitCode::from(u8::try_from(learn::run(&options)).unwrap_or(2))
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -190,6 +258,7 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Some(Command::Test(args)) => return test(args),
+        Some(Command::Learn(args)) => return learn(args),
         None => {}
     }
     let mut assumptions = Assumptions::default();

@@ -389,7 +389,7 @@ fn warn_unused_globs(
 }
 
 /// The typedef names the tree's headers declare.
-fn tree_typedefs(found: &[SourceFile]) -> Vec<String> {
+pub fn tree_typedefs(found: &[SourceFile]) -> Vec<String> {
     let mut names: Vec<String> = found
         .par_iter()
         .filter(|file| {

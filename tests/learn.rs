@@ -1,0 +1,530 @@
+//! `cdefang learn`: rules learned from patches over testdata/learn/ (uWSGI-shaped files written
+//! for these tests), with reviewed snapshots of the learned TOML in snapshots/; the learned rules
+//! applied with `cdefang --rules` reproduce the patched files; the errors (a changed code line, a
+//! missing file, a malformed or mismatched diff, blocks that cannot be told apart, a parse that
+//! needs hints) name the file and line. Last, the real uWSGI 2.0.17 fix learned from
+//! `unifdef -DOBSOLETE_LINUX_KERNEL` and applied unchanged to 1.9.21 and 2.0.30 (and the drift
+//! alarm on 1.4.9), fetched from PyPI by scripts/fetch-uwsgi.sh (CDEFANG_SKIP_UWSGI=1 skips it).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use assert_cmd::cargo::cargo_bin_cmd;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `cdefang ARGS…` run from the project root (so that paths in the output are relative).
+fn cdefang(args: &[&str]) -> Output {
+    cargo_bin_cmd!("cdefang")
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+fn stderr_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn snapshot(name: &str, text: &str) {
+    insta::with_settings!({
+        snapshot_path => "../snapshots",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!(name, text);
+    });
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Apply a learned rules file to a copy of testdata/learn/src and return `file` as rewritten
+/// (`cdefang --rules learned.toml --stdout file`); also check that a second run over the
+/// rewritten tree has nothing to do and raises no drift alarm.
+fn apply_learned(toml: &str, file: &str) -> Vec<u8> {
+    let work = tempfile::tempdir().unwrap();
+    let rules = work.path().join("learned.toml");
+    fs::write(&rules, toml).unwrap();
+    let tree = work.path().join("tree");
+    copy_dir(&root().join("testdata/learn/src"), &tree);
+    let stdout = cargo_bin_cmd!("cdefang")
+        .arg("--rules")
+        .arg(&rules)
+        .args(["--stdout", file])
+        .current_dir(&tree)
+        .output()
+        .unwrap();
+    assert_eq!(stdout.status.code(), Some(1), "{}", stderr_of(&stdout));
+
+    let in_place = cargo_bin_cmd!("cdefang")
+        .arg("--rules")
+        .arg(&rules)
+        .arg(&tree)
+        .output()
+        .unwrap();
+    assert_eq!(in_place.status.code(), Some(0), "{}", stderr_of(&in_place));
+    assert_eq!(fs::read(tree.join(file)).unwrap(), stdout.stdout);
+    let again = cargo_bin_cmd!("cdefang")
+        .arg("--rules")
+        .arg(&rules)
+        .arg("--check")
+        .arg(&tree)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(0), "{}", stderr_of(&again));
+    stdout.stdout
+}
+
+#[test]
+fn learns_drop_unshare_from_a_patch_and_reproduces_it() {
+    // a/ b/ prefixes (-p1); two blocks call unshare() in uwsgi_as_root, a third block with the
+    // same condition in the same function does not and stays, a fourth calls unshare() in
+    // another function and stays.
+    let output = cdefang(&[
+        "learn",
+        "testdata/learn/unshare.patch",
+        "--source",
+        "testdata/learn/src",
+        "--statement-macro",
+        "uwsgi_foreach",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let toml = String::from_utf8(output.stdout.clone()).unwrap();
+    snapshot("learn-drop-unshare", &toml);
+    assert!(toml.contains("calls = [\"unshare\"]"), "{toml}");
+    assert!(toml.contains("inside = \"uwsgi_as_root\""), "{toml}");
+    assert!(toml.contains("\nexpect = 2\n"), "{toml}");
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("cdefang learn: learned-drop-unshare: drop, 2 match(es) in core/utils.c"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("verified"), "{stderr}");
+
+    let rewritten = apply_learned(&toml, "core/utils.c");
+    assert_eq!(
+        rewritten,
+        fs::read(root().join("testdata/learn/patched/core/utils.c")).unwrap()
+    );
+}
+
+#[test]
+fn learns_resolve_from_an_unifdef_patch_with_plain_paths() {
+    // `diff -u event.c <(unifdef -DOBSOLETE_LINUX_KERNEL event.c)`, plain paths (-p0): both
+    // conditionals keep their OBSOLETE_LINUX_KERNEL branch; diff aligned a line of the removed
+    // branch with the kept one, which learn sees through. Written with --output.
+    let work = tempfile::tempdir().unwrap();
+    let learned = work.path().join("learned.toml");
+    let output = cargo_bin_cmd!("cdefang")
+        .args([
+            "learn",
+            "testdata/learn/inotify.patch",
+            "--source",
+            "testdata/learn/src",
+            "-q",
+            "--output",
+        ])
+        .arg(&learned)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert!(output.stdout.is_empty());
+    assert!(output.stderr.is_empty(), "{}", stderr_of(&output));
+    let toml = fs::read_to_string(&learned).unwrap();
+    snapshot("learn-resolve-inotify", &toml);
+    assert!(toml.contains("action = \"resolve\""), "{toml}");
+    assert!(
+        toml.contains("define = [\"OBSOLETE_LINUX_KERNEL\"]"),
+        "{toml}"
+    );
+
+    let rewritten = apply_learned(&toml, "core/event.c");
+    assert_eq!(
+        rewritten,
+        fs::read(root().join("testdata/learn/patched/core/event.c")).unwrap()
+    );
+}
+
+#[test]
+fn learns_replace_condition_from_a_rewritten_directive() {
+    let output = cdefang(&[
+        "learn",
+        "testdata/learn/el5-condition.patch",
+        "--source",
+        "testdata/learn/src",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let toml = String::from_utf8(output.stdout).unwrap();
+    let rule = &toml[toml.find("[[rule]]").unwrap()..];
+    for line in [
+        "action = \"replace-condition\"",
+        "replacement = \"defined(OBSOLETE_LINUX_KERNEL) || defined(EL5)\"",
+        "expect = 1",
+        "condition = \"defined(OBSOLETE_LINUX_KERNEL)\"",
+    ] {
+        assert!(rule.lines().any(|l| l == line), "`{line}` not in:\n{toml}");
+    }
+    let rewritten = apply_learned(&toml, "core/event.c");
+    let original = fs::read_to_string(root().join("testdata/learn/src/core/event.c")).unwrap();
+    assert_eq!(
+        String::from_utf8(rewritten).unwrap(),
+        original.replace(
+            "#ifdef OBSOLETE_LINUX_KERNEL\n",
+            "#if defined(OBSOLETE_LINUX_KERNEL) || defined(EL5)\n"
+        )
+    );
+}
+
+#[test]
+fn learns_keep_when_no_assumption_explains_the_kept_branch() {
+    // `#if UWSGI_VERSION > 2` kept without its directives: no defined/undefined symbol makes
+    // it true, so the rule is `keep` on that condition (and the #else goes).
+    let work = tempfile::tempdir().unwrap();
+    let source = work.path().join("src");
+    fs::create_dir_all(&source).unwrap();
+    fs::write(
+        source.join("version.c"),
+        "int version(void) {\n#if UWSGI_VERSION > 2\n\treturn 2;\n#else\n\treturn 1;\n#endif\n}\n",
+    )
+    .unwrap();
+    let patch = work.path().join("version.patch");
+    fs::write(
+        &patch,
+        "--- version.c\n+++ version.c\n@@ -1,7 +1,3 @@\n int version(void) {\n-#if UWSGI_VERSION > 2\n \treturn 2;\n-#else\n-\treturn 1;\n-#endif\n }\n",
+    )
+    .unwrap();
+    let output = cargo_bin_cmd!("cdefang")
+        .arg("learn")
+        .arg(&patch)
+        .arg("--source")
+        .arg(&source)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let toml = String::from_utf8(output.stdout).unwrap();
+    assert!(toml.contains("\naction = \"keep\"\n"), "{toml}");
+    assert!(
+        toml.contains("\ncondition = \"(UWSGI_VERSION > 2)\"\n"),
+        "{toml}"
+    );
+    assert!(toml.contains("\nexpect = 1\n"), "{toml}");
+}
+
+/// Exit 2, nothing on standard output, and each of `wanted` in the diagnostics.
+fn assert_refused(output: &Output, wanted: &[&str]) {
+    let stderr = stderr_of(output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(output.stdout.is_empty(), "nothing is written on trouble");
+    for text in wanted {
+        assert!(stderr.contains(text), "`{text}` not in:\n{stderr}");
+    }
+}
+
+#[test]
+fn a_hunk_changing_a_code_line_is_refused_with_its_location() {
+    let output = cdefang(&[
+        "learn",
+        "testdata/learn/code-line.patch",
+        "--source",
+        "testdata/learn/src",
+    ]);
+    assert_refused(
+        &output,
+        &[
+            "error: the patch changes a line of testdata/learn/src/core/utils.c that is not a conditional branch",
+            "┌─ testdata/learn/src/core/utils.c:60:1",
+            "uwsgi_error(\"setuid()\");",
+            "changed by the patch, outside any branch it removes",
+            "note: the patch changes it at testdata/learn/code-line.patch:7",
+            "help: learn learns patches that only remove conditional branches whole",
+        ],
+    );
+}
+
+#[test]
+fn a_patch_for_a_missing_file_is_refused() {
+    let output = cdefang(&[
+        "learn",
+        "testdata/learn/missing-file.patch",
+        "--source",
+        "testdata/learn/src",
+    ]);
+    assert_refused(
+        &output,
+        &[
+            "error: a/core/missing.c: no such file under testdata/learn/src (tried -p0 and -p1: testdata/learn/src/a/core/missing.c, testdata/learn/src/core/missing.c)",
+            "┌─ testdata/learn/missing-file.patch:1:1",
+            "help: give --source the directory the patch's paths are relative to",
+        ],
+    );
+}
+
+#[test]
+fn a_malformed_diff_is_refused() {
+    let output = cdefang(&[
+        "learn",
+        "testdata/learn/malformed.patch",
+        "--source",
+        "testdata/learn/src",
+    ]);
+    assert_refused(
+        &output,
+        &[
+            "error: malformed patch: a line in a hunk must start with ' ', '-', '+' or '\\'",
+            "┌─ testdata/learn/malformed.patch:18:1",
+            "this line is not part of a unified diff",
+            "help: give a unified diff",
+        ],
+    );
+
+    let work = tempfile::tempdir().unwrap();
+    let not_a_diff = work.path().join("notes.txt");
+    fs::write(&not_a_diff, "fix the unshare blocks\n").unwrap();
+    let output = cargo_bin_cmd!("cdefang")
+        .arg("learn")
+        .arg(&not_a_diff)
+        .args(["--source", "testdata/learn/src"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert_refused(&output, &["error: malformed patch: no unified diff in it"]);
+}
+
+#[test]
+fn a_patch_of_other_sources_is_refused() {
+    // unshare.patch against testdata/uwsgi, whose core/utils.c is another file.
+    let output = cdefang(&[
+        "learn",
+        "testdata/learn/unshare.patch",
+        "--source",
+        "testdata/uwsgi",
+    ]);
+    assert_refused(
+        &output,
+        &[
+            "error: the patch does not match testdata/uwsgi/core/utils.c: line 11 is",
+            "┌─ testdata/learn/unshare.patch:4:1",
+            "help: learn needs the patch of exactly these sources",
+        ],
+    );
+}
+
+#[test]
+fn a_block_that_needs_parsing_hints_is_refused_with_the_way_out() {
+    // uwsgi_as_root uses uwsgi_foreach(…) { … }, which lang-c reads only as a statement macro.
+    let output = cdefang(&[
+        "learn",
+        "testdata/learn/unshare.patch",
+        "--source",
+        "testdata/learn/src",
+    ]);
+    assert_refused(
+        &output,
+        &[
+            "error: lang-c cannot parse the code around a block of testdata/learn/src/core/utils.c the rule must describe",
+            "┌─ testdata/learn/src/core/utils.c:54:",
+            "help: declare the macros or type names that hide C syntax: --hints FILE",
+        ],
+    );
+}
+
+#[test]
+fn blocks_that_cannot_be_told_apart_are_refused() {
+    // The patch removes one of two blocks that share condition, function and body.
+    let work = tempfile::tempdir().unwrap();
+    let source = work.path().join("src");
+    fs::create_dir_all(&source).unwrap();
+    let block = "#if defined(__linux__) && !defined(OBSOLETE_LINUX_KERNEL)\n\tif (unshare(flags))\n\t\treturn -1;\n#endif\n";
+    let original = format!("int jail(int flags) {{\n{block}\tflags++;\n{block}\treturn 0;\n}}\n");
+    fs::write(source.join("jail.c"), &original).unwrap();
+    let patch = work.path().join("jail.patch");
+    fs::write(
+        &patch,
+        "--- jail.c\n+++ jail.c\n@@ -6,7 +6,3 @@\n \tflags++;\n-#if defined(__linux__) && !defined(OBSOLETE_LINUX_KERNEL)\n-\tif (unshare(flags))\n-\t\treturn -1;\n-#endif\n \treturn 0;\n }\n",
+    )
+    .unwrap();
+    let output = cargo_bin_cmd!("cdefang")
+        .arg("learn")
+        .arg(&patch)
+        .arg("--source")
+        .arg(&source)
+        .output()
+        .unwrap();
+    let name = source.join("jail.c").display().to_string();
+    assert_refused(
+        &output,
+        &[
+            &format!(
+                "error: cannot tell the blocks the patch changes from a block of {name} it leaves alone"
+            ),
+            &format!("┌─ {name}:2:"),
+            "left alone by the patch, yet it has everything the changed blocks share",
+            "changed by the patch",
+        ],
+    );
+}
+
+#[test]
+fn plain_usage_still_works_next_to_the_subcommand() {
+    // `cdefang [OPTIONS] PATH...` is unchanged; options of the top level and the subcommand do
+    // not mix.
+    let output = cdefang(&["--symbols", "testdata/learn/src/core/event.c"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "OBSOLETE_LINUX_KERNEL 2\n__linux__ 1\n"
+    );
+    let output = cdefang(&[
+        "--rules",
+        "rules/el5.toml",
+        "learn",
+        "testdata/learn/unshare.patch",
+        "--source",
+        "testdata/learn/src",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let output = cdefang(&["learn", "testdata/learn/unshare.patch"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr_of(&output).contains("--source <DIR>"));
+}
+
+// The real release.
+
+fn skip() -> bool {
+    if std::env::var_os("CDEFANG_SKIP_UWSGI").is_some() {
+        eprintln!("SKIPPED: CDEFANG_SKIP_UWSGI is set; the uWSGI learn test did not run");
+        return true;
+    }
+    false
+}
+
+fn fetch(version: &str) -> PathBuf {
+    let output = Command::new("bash")
+        .arg(root().join("scripts/fetch-uwsgi.sh"))
+        .arg(version)
+        .output()
+        .expect("run scripts/fetch-uwsgi.sh");
+    assert!(
+        output.status.success(),
+        "fetching uWSGI {version} failed (needs pip and PyPI, or a warm .cache/uwsgi):\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    PathBuf::from(String::from_utf8(output.stdout).unwrap().trim())
+}
+
+/// `unifdef -DOBSOLETE_LINUX_KERNEL core/utils.c` of a release (exit 1: it changed the file).
+fn unifdef(release: &Path) -> Vec<u8> {
+    let oracle = Command::new("unifdef")
+        .args(["-DOBSOLETE_LINUX_KERNEL", "core/utils.c"])
+        .current_dir(release)
+        .output()
+        .expect("run unifdef (apt-get install unifdef)");
+    assert_eq!(oracle.status.code(), Some(1), "unifdef changed the file");
+    oracle.stdout
+}
+
+#[test]
+fn rule_learned_from_uwsgi_2_0_17_gives_unifdef_output_on_1_9_21_and_2_0_30() {
+    if skip() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let release = fetch("2.0.17");
+
+    // The fixed-line fix people use: core/utils.c against its unifdef output.
+    let fixed = work.path().join("utils.c");
+    fs::write(&fixed, unifdef(&release)).unwrap();
+    let diff = Command::new("diff")
+        .arg("-u")
+        .arg("core/utils.c")
+        .arg(&fixed)
+        .current_dir(&release)
+        .output()
+        .expect("run diff");
+    assert_eq!(diff.status.code(), Some(1), "diff found the differences");
+    let patch = work.path().join("utils.patch");
+    fs::write(&patch, &diff.stdout).unwrap();
+
+    let learned = work.path().join("learned.toml");
+    let output = cargo_bin_cmd!("cdefang")
+        .arg("learn")
+        .arg(&patch)
+        .arg("--source")
+        .arg(&release)
+        .arg("--hints")
+        .arg(root().join("rules/uwsgi-parse.toml"))
+        .arg("--output")
+        .arg(&learned)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let toml = fs::read_to_string(&learned).unwrap();
+    let rule = &toml[toml.find("[[rule]]").unwrap()..];
+    for line in [
+        "id = \"learned-drop-unshare\"",
+        "files = [\"core/utils.c\"]",
+        "action = \"drop\"",
+        "expect = 2",
+        "condition = \"defined(__linux__) && !defined(OBSOLETE_LINUX_KERNEL)\"",
+        "calls = [\"unshare\"]",
+        "inside = \"uwsgi_as_root\"",
+    ] {
+        assert!(rule.lines().any(|l| l == line), "`{line}` not in:\n{toml}");
+    }
+
+    // The learned rule, unchanged, on other releases: the oracle's result where the code has
+    // moved (1.9.21, 2.0.30: two blocks each, at other lines).
+    for version in ["2.0.17", "1.9.21", "2.0.30"] {
+        let release = fetch(version);
+        let ours = cargo_bin_cmd!("cdefang")
+            .arg("--rules")
+            .arg(&learned)
+            .args(["--stdout", "core/utils.c"])
+            .current_dir(&release)
+            .output()
+            .unwrap();
+        assert_eq!(
+            ours.status.code(),
+            Some(1),
+            "{version}: {}",
+            stderr_of(&ours)
+        );
+        assert!(
+            ours.stdout == unifdef(&release),
+            "{version}: the learned rule's core/utils.c differs from unifdef's"
+        );
+    }
+
+    // 1.4.9 has one such block: the exact `expect = 2` raises the drift alarm there, on purpose.
+    let old = fetch("1.4.9");
+    let drift = cargo_bin_cmd!("cdefang")
+        .arg("--rules")
+        .arg(&learned)
+        .args(["--stdout", "core/utils.c"])
+        .current_dir(&old)
+        .output()
+        .unwrap();
+    assert_eq!(drift.status.code(), Some(2));
+    assert!(drift.stdout.is_empty());
+    assert!(
+        stderr_of(&drift)
+            .contains("drift: rule `learned-drop-unshare` found 1 match(es), expected 2 match(es)"),
+        "{}",
+        stderr_of(&drift)
+    );
+}
