@@ -22,7 +22,6 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-QUICK="1.4.9 1.4.10 1.9 1.9.5 1.9.10 1.9.17 1.9.21.1 2.0 2.0.9 2.0.17 2.0.24 2.0.31"
 # The issue's EL5 build flags, plus UWSGI_THREADING: 1.4.x's uwsgi.h needs it (its uwsgiconfig.py
 # always sets it) and later releases do not test it. None of them hides inotify or unshare.
 FLAGS=(-D_GNU_SOURCE -DUWSGI_EVENT_USE_EPOLL -DUWSGI_EVENT_FILEMONITOR_USE_INOTIFY -DUWSGI_THREADING -w)
@@ -108,7 +107,7 @@ for arg in "$@"; do
 done
 if [ ${#versions[@]} = 0 ]; then
   if [ $quick = 1 ]; then
-    read -r -a versions <<<"$QUICK"
+    mapfile -t versions < <(grep -v '^#' scripts/uwsgi-quick.txt)
   else
     mapfile -t versions < <(grep -v '^#' scripts/uwsgi-versions.txt)
   fi
