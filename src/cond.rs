@@ -215,10 +215,19 @@ fn parse_char(text: &[u8]) -> Option<(i64, usize)> {
     }
 }
 
+/// The most tokens a condition may have: real ones have a few dozen. The limit (with
+/// [`MAX_NESTING`]) bounds the depth of an [`Expr`], which the passes over it walk recursively.
+pub const MAX_TOKENS: usize = 1024;
+
+/// The deepest nesting of parentheses, unary operators and `?:` a condition may have.
+pub const MAX_NESTING: usize = 256;
+
 struct Parser {
     tokens: Vec<(Token, Range<usize>)>,
     position: usize,
     end: usize,
+    /// How deep `expression`/`unary` are nested now.
+    depth: usize,
 }
 
 impl Parser {
@@ -264,15 +273,41 @@ impl Parser {
         }
     }
 
+    /// Go one level deeper, or fail if that is beyond [`MAX_NESTING`]; `leave` undoes it.
+    fn enter(&mut self) -> Result<(), ParseError> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return self.error(format!(
+                "condition nested more than {MAX_NESTING} levels deep (parentheses, unary operators, `?:`)"
+            ));
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
+    /// `parse` one level deeper.
+    fn nested(
+        &mut self,
+        parse: impl FnOnce(&mut Self) -> Result<Expr, ParseError>,
+    ) -> Result<Expr, ParseError> {
+        self.enter()?;
+        let expr = parse(self);
+        self.leave();
+        expr
+    }
+
     fn expression(&mut self) -> Result<Expr, ParseError> {
         let condition = self.binary(1)?;
         if self.peek_punct() != Some("?") {
             return Ok(condition);
         }
         self.next();
-        let then = self.expression()?;
+        let then = self.nested(Self::expression)?;
         self.expect(":")?;
-        let otherwise = self.expression()?;
+        let otherwise = self.nested(Self::expression)?;
         let span = join(&condition, &otherwise);
         Ok(Expr {
             kind: ExprKind::Ternary(Box::new(condition), Box::new(then), Box::new(otherwise)),
@@ -308,7 +343,7 @@ impl Parser {
         if let Some(op) = op {
             let start = self.span_here().start;
             self.next();
-            let operand = self.unary()?;
+            let operand = self.nested(Self::unary)?;
             let end = operand.span.as_ref().map_or(start, |span| span.end);
             return Ok(Expr {
                 kind: ExprKind::Unary(op, Box::new(operand)),
@@ -329,7 +364,7 @@ impl Parser {
                 span: Some(span),
             }),
             Token::Punct("(") => {
-                let inner = self.expression()?;
+                let inner = self.nested(Self::expression)?;
                 let close = self.expect(")")?;
                 Ok(Expr {
                     kind: ExprKind::Paren(Box::new(inner)),
@@ -348,7 +383,7 @@ impl Parser {
                 let mut arguments = Vec::new();
                 if self.peek_punct() != Some(")") {
                     loop {
-                        arguments.push(self.expression()?);
+                        arguments.push(self.nested(Self::expression)?);
                         if self.peek_punct() != Some(",") {
                             break;
                         }
@@ -433,10 +468,20 @@ pub fn parse(text: &[u8], base: usize) -> Result<Expr, ParseError> {
             span: base..base + text.len(),
         });
     }
+    if tokens.len() > MAX_TOKENS {
+        return Err(ParseError {
+            message: format!(
+                "condition too long: {} tokens, cdefang reads up to {MAX_TOKENS}",
+                tokens.len()
+            ),
+            span: base..base + text.len(),
+        });
+    }
     let mut parser = Parser {
         tokens,
         position: 0,
         end: base + text.len(),
+        depth: 0,
     };
     let expr = parser.expression()?;
     if parser.position < parser.tokens.len() {
@@ -860,6 +905,63 @@ pub fn render(expr: &Expr, source: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every pass over the deepest and longest conditions the limits allow, on a thread with
+    /// the 2 MiB stack Rust gives spawned threads, in a debug build; one step beyond each limit
+    /// is a `ParseError`, not a stack overflow.
+    #[test]
+    fn limits_bound_the_depth_of_every_pass() {
+        let deepest = [
+            format!(
+                "{}A{}",
+                "(".repeat(MAX_NESTING - 1),
+                ")".repeat(MAX_NESTING - 1)
+            ),
+            format!("{}A", "!".repeat(MAX_NESTING - 1)),
+            format!("A{}", " ? A : A".repeat((MAX_TOKENS - 1) / 4)),
+            format!("A{}", " + 1".repeat((MAX_TOKENS - 1) / 2)),
+            format!("A{}", " && B".repeat((MAX_TOKENS - 1) / 2)),
+        ];
+        let too_deep = [
+            format!(
+                "{}A{}",
+                "(".repeat(MAX_NESTING + 1),
+                ")".repeat(MAX_NESTING + 1)
+            ),
+            format!("{}A", "!".repeat(MAX_NESTING + 1)),
+            format!("A{}", " ? A : A".repeat(MAX_NESTING + 1)),
+            format!("A{}", " + 1".repeat(MAX_TOKENS / 2)),
+        ];
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                let mut assumptions = Assumptions::default();
+                assumptions.define("A");
+                for text in &deepest {
+                    let expr = parse(text.as_bytes(), 0)
+                        .unwrap_or_else(|error| panic!("{}: {error:?}", &text[..20]));
+                    let _ = Norm::of(&expr).to_string();
+                    let _ = render(&expr, text.as_bytes());
+                    let _ = resolve(&expr, &assumptions);
+                    if let Value::Unknown(rest) = simplify(&expr, &Assumptions::default()) {
+                        let _ = render(&rest, text.as_bytes());
+                    }
+                }
+                for text in &too_deep {
+                    let Err(error) = parse(text.as_bytes(), 0) else {
+                        panic!("{}… parses", &text[..20]);
+                    };
+                    assert!(
+                        error.message.contains("levels deep") || error.message.contains("too long"),
+                        "{}",
+                        error.message
+                    );
+                }
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
 
     fn norm(text: &str) -> Norm {
         Norm::of(&parse(text.as_bytes(), 0).unwrap())

@@ -189,6 +189,12 @@ impl CParser {
 
     /// Parse `view[item]` (ASCII, see [`crate::cview`]) as a translation unit.
     pub fn parse(&self, view: &[u8], item: Range<usize>) -> Result<CFacts, ParseFailure> {
+        if let Some((offset, why)) = too_deep(&view[item.clone()]) {
+            return Err(ParseFailure {
+                offset: item.start + offset,
+                message: format!("{why}: too deep for lang-c, which parses recursively"),
+            });
+        }
         let text = String::from_utf8_lossy(&view[item.clone()]);
         let mut source = String::with_capacity(self.prelude.len() + text.len());
         source.push_str(&self.prelude);
@@ -217,6 +223,88 @@ impl CParser {
             }
         }
     }
+}
+
+/// The deepest nesting of `(`, `[` and `{` handed to lang-c.
+pub const MAX_NESTING: usize = 256;
+
+/// The longest run of prefix operators (`!`, `~`, `-`, `+`, `*`, `&`) handed to lang-c.
+pub const MAX_PREFIX_RUN: usize = 256;
+
+/// The most operators one expression (between `;`, `,`, `{` and `}`) may have for lang-c.
+pub const MAX_OPERATORS: usize = 4096;
+
+/// Where code is nested beyond what lang-c's recursive parser (and the recursive walks of its
+/// tree) can take on a thread's stack, and how; `None` when it is within the limits. Real code is
+/// far inside them; generated or hostile input is answered with a parse failure, not a crash.
+fn too_deep(code: &[u8]) -> Option<(usize, String)> {
+    let mut depth = 0usize;
+    let mut prefix_run = 0usize;
+    let mut operators = 0usize;
+    let mut index = 0;
+    while let Some(&byte) = code.get(index) {
+        match byte {
+            b'"' | b'\'' => {
+                // Skip the literal, escapes included; it ends at its quote or the line's end.
+                index += 1;
+                while let Some(&inner) = code.get(index) {
+                    if inner == b'\\' {
+                        index += 1;
+                    } else if inner == byte || inner == b'\n' {
+                        break;
+                    }
+                    index += 1;
+                }
+                prefix_run = 0;
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some((index, format!("nested more than {MAX_NESTING} levels deep")));
+                }
+                prefix_run = 0;
+                if byte == b'{' {
+                    operators = 0;
+                }
+            }
+            b')' | b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                prefix_run = 0;
+                if byte == b'}' {
+                    operators = 0;
+                }
+            }
+            b';' | b',' => {
+                operators = 0;
+                prefix_run = 0;
+            }
+            b'!' | b'~' | b'-' | b'+' | b'*' | b'&' | b'/' | b'%' | b'<' | b'>' | b'=' | b'|'
+            | b'^' | b'?' => {
+                operators += 1;
+                if operators > MAX_OPERATORS {
+                    return Some((
+                        index,
+                        format!("more than {MAX_OPERATORS} operators in one expression"),
+                    ));
+                }
+                if matches!(byte, b'!' | b'~' | b'-' | b'+' | b'*' | b'&') {
+                    prefix_run += 1;
+                    if prefix_run > MAX_PREFIX_RUN {
+                        return Some((
+                            index,
+                            format!("more than {MAX_PREFIX_RUN} prefix operators in a row"),
+                        ));
+                    }
+                } else {
+                    prefix_run = 0;
+                }
+            }
+            b' ' | b'\t' | b'\n' | b'\r' => {}
+            _ => prefix_run = 0,
+        }
+        index += 1;
+    }
+    None
 }
 
 struct Collector<'s> {
@@ -464,6 +552,27 @@ fn typedef_name(code: &[u8], tokens: &[facts::Token]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn depth_limits_count_code_not_literals() {
+        let parens = "(".repeat(MAX_NESTING);
+        let in_literals = format!("char *s = \"{parens}\\\"{parens}\"; char c = '(';");
+        assert_eq!(too_deep(in_literals.as_bytes()), None);
+        let deep = format!(
+            "int x = {}1{};",
+            "(".repeat(MAX_NESTING + 1),
+            ")".repeat(MAX_NESTING + 1)
+        );
+        assert_eq!(
+            too_deep(deep.as_bytes()).map(|(offset, _)| offset),
+            Some(8 + MAX_NESTING)
+        );
+        // Operators are counted per expression: a long table is not one expression.
+        let table = format!("int t[] = {{ {} }};", "1 + 1, ".repeat(MAX_OPERATORS * 2));
+        assert_eq!(too_deep(table.as_bytes()), None);
+        let chain = format!("int x = 1{};", " - 1".repeat(MAX_OPERATORS + 1));
+        assert!(too_deep(chain.as_bytes()).is_some_and(|(_, why)| why.contains("operators")));
+    }
 
     fn facts_of(source: &str, typedefs: &[&str]) -> Result<CFacts, ParseFailure> {
         let parser = CParser::new(typedefs.iter().copied());

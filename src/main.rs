@@ -248,7 +248,18 @@ fn learn(args: LearnArgs) -> ExitCode {
     ExitCode::from(u8::try_from(learn::run(&options)).unwrap_or(2))
 }
 
+/// The stack of the thread that runs the command (reserved, not used, until deep code needs it):
+/// lang-c and the passes over conditions recurse, within the limits of `cparse` and `cond`.
+const STACK: usize = 64 << 20;
+
 fn main() -> ExitCode {
+    match std::thread::Builder::new().stack_size(STACK).spawn(cdefang) {
+        Ok(command) => command.join().unwrap_or(ExitCode::from(2)),
+        Err(_) => cdefang(),
+    }
+}
+
+fn cdefang() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {

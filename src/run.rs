@@ -58,6 +58,9 @@ pub struct Options {
 }
 
 /// Exit statuses, as unifdef and diff.
+/// The stack of each planning thread (reserved, not used, until deep code needs it).
+const THREAD_STACK: usize = 64 << 20;
+
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_CHANGES: i32 = 1;
 pub const EXIT_TROUBLE: i32 = 2;
@@ -182,8 +185,24 @@ fn run_inner(options: &Options, problems: &mut Vec<Problem>, summary: &mut Vec<S
     warn_unused_globs(&rules, &sources, &found, problems);
 
     // What lang-c needs: typedef names from the tree's headers, when anything will be parsed.
+    // The threads that plan: as many as asked (default: one per core), with stacks big enough
+    // for lang-c's recursion on the deepest code it is handed (see cparse::MAX_NESTING).
+    let jobs = options.jobs.unwrap_or(0);
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .stack_size(THREAD_STACK)
+        .build()
+    {
+        Ok(pool) => pool,
+        Err(error) => {
+            problems.push(Problem::error(format!(
+                "cannot start {jobs} threads: {error}"
+            )));
+            return EXIT_TROUBLE;
+        }
+    };
     if options.parse_stats || rules.iter().any(|rule| rule.matcher.needs_parse()) {
-        typedefs.extend(tree_typedefs(&found));
+        typedefs.extend(pool.install(|| tree_typedefs(&found)));
     }
     let parser = CParser::new(typedefs.iter().map(String::as_str).chain(macros.typedefs()));
     let setup = Setup {
@@ -195,18 +214,7 @@ fn run_inner(options: &Options, problems: &mut Vec<Problem>, summary: &mut Vec<S
 
     // Plan every file.
     let plan = |file: &SourceFile| plan_file(file, &setup, options.parse_stats);
-    let planned: Vec<Planned> = match options.jobs {
-        Some(jobs) => match rayon::ThreadPoolBuilder::new().num_threads(jobs).build() {
-            Ok(pool) => pool.install(|| found.par_iter().map(plan).collect()),
-            Err(error) => {
-                problems.push(Problem::error(format!(
-                    "cannot start {jobs} threads: {error}"
-                )));
-                return EXIT_TROUBLE;
-            }
-        },
-        None => found.par_iter().map(plan).collect(),
-    };
+    let planned: Vec<Planned> = pool.install(|| found.par_iter().map(plan).collect());
 
     let mut report = Report {
         files_scanned: 0,

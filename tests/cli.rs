@@ -901,3 +901,87 @@ fn a_100_mb_file_works() {
     assert_eq!(expected.status.code(), Some(1));
     assert!(output.stdout == expected.stdout.repeat(copies));
 }
+
+/// `uwsgi_as_root` with a namespace block whose body holds `statement`.
+fn deep_utils(statement: &str) -> String {
+    format!(
+        "void uwsgi_as_root(void) {{\n#if defined(__linux__) && !defined(OBSOLETE_LINUX_KERNEL)\n\
+         \tx = {statement};\n\tunshare(0);\n#endif\n}}\n"
+    )
+}
+
+#[test]
+fn code_nested_beyond_the_limits_is_a_diagnostic_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("core")).unwrap();
+    let check = |text: &str| {
+        fs::write(dir.path().join("core/utils.c"), text).unwrap();
+        cdefang(dir.path())
+            .arg("--rules")
+            .arg(el5())
+            .args(["--check", "-q", "."])
+            .output()
+            .unwrap()
+    };
+    // Within the limits (cparse::MAX_NESTING and the others): parsed, the block is dropped.
+    for statement in [
+        format!("{}1{}", "(".repeat(250), ")".repeat(250)),
+        format!("{}1", "!".repeat(250)),
+        format!("1{}", " + 1".repeat(4000)),
+    ] {
+        let output = check(&deep_utils(&statement));
+        assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    }
+    // Beyond them: lang-c is not handed the code; the rule needs it, so the run fails at it.
+    for (statement, why) in [
+        (
+            format!("{}1{}", "(".repeat(20_000), ")".repeat(20_000)),
+            "nested more than 256 levels deep",
+        ),
+        (
+            format!("{}1", "!".repeat(20_000)),
+            "more than 256 prefix operators in a row",
+        ),
+        (
+            format!("1{}", " + 1".repeat(200_000)),
+            "more than 4096 operators in one expression",
+        ),
+    ] {
+        let output = check(&deep_utils(&statement));
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(why), "{stderr}");
+        assert!(stderr.contains("core/utils.c:3:"), "{stderr}");
+    }
+
+    // A condition nested too deeply is a diagnostic too; deeply nested conditionals are fine.
+    let deep_condition = format!(
+        "#if {}A{}\nint x;\n#endif\n",
+        "(".repeat(300),
+        ")".repeat(300)
+    );
+    fs::write(dir.path().join("cond.c"), deep_condition).unwrap();
+    let output = cdefang(dir.path())
+        .args(["-DA", "--check", "cond.c"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("condition nested more than 256 levels deep")
+            && stderr.contains("cond.c:1:"),
+        "{stderr}"
+    );
+    let nested = format!(
+        "{}int x;\n{}",
+        "#ifdef A\n".repeat(50_000),
+        "#endif\n".repeat(50_000)
+    );
+    fs::write(dir.path().join("nested.c"), nested).unwrap();
+    let output = cdefang(dir.path())
+        .args(["-DA", "--stdout", "nested.c"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    assert_eq!(output.stdout, b"int x;\n");
+}
