@@ -189,10 +189,12 @@ impl CParser {
 
     /// Parse `view[item]` (ASCII, see [`crate::cview`]) as a translation unit.
     pub fn parse(&self, view: &[u8], item: Range<usize>) -> Result<CFacts, ParseFailure> {
-        if let Some((offset, why)) = too_deep(&view[item.clone()]) {
+        if let Some((offset, why)) = beyond_limits(&view[item.clone()]) {
             return Err(ParseFailure {
                 offset: item.start + offset,
-                message: format!("{why}: too deep for lang-c, which parses recursively"),
+                message: format!(
+                    "{why}: beyond what cdefang hands to lang-c (see README.md, \"C parsing\")"
+                ),
             });
         }
         let text = String::from_utf8_lossy(&view[item.clone()]);
@@ -231,15 +233,22 @@ pub const MAX_NESTING: usize = 256;
 /// The longest run of prefix operators (`!`, `~`, `-`, `+`, `*`, `&`) handed to lang-c.
 pub const MAX_PREFIX_RUN: usize = 256;
 
+/// The longest run of `+` and `-` handed to lang-c: its parser backtracks over each way to split
+/// a run into `++`, `--`, `+` and `-`, which takes time exponential in the run's length (32
+/// characters: half a second; 48: minutes). Real code has a few (`i++ + ++j`, `a - -b`).
+pub const MAX_SIGN_RUN: usize = 12;
+
 /// The most operators one expression (between `;`, `,`, `{` and `}`) may have for lang-c.
 pub const MAX_OPERATORS: usize = 4096;
 
-/// Where code is nested beyond what lang-c's recursive parser (and the recursive walks of its
-/// tree) can take on a thread's stack, and how; `None` when it is within the limits. Real code is
-/// far inside them; generated or hostile input is answered with a parse failure, not a crash.
-fn too_deep(code: &[u8]) -> Option<(usize, String)> {
+/// Where code goes beyond what lang-c can take, and how: nesting its recursive parser (and the
+/// recursive walks of its tree) cannot take on a thread's stack, or a run of `+`/`-` it takes
+/// exponential time over; `None` when it is within the limits. Real code is far inside them;
+/// generated or hostile input is answered with a parse failure, not a crash or a hang.
+fn beyond_limits(code: &[u8]) -> Option<(usize, String)> {
     let mut depth = 0usize;
     let mut prefix_run = 0usize;
+    let mut sign_run = 0usize;
     let mut operators = 0usize;
     let mut index = 0;
     while let Some(&byte) = code.get(index) {
@@ -256,6 +265,7 @@ fn too_deep(code: &[u8]) -> Option<(usize, String)> {
                     index += 1;
                 }
                 prefix_run = 0;
+                sign_run = 0;
             }
             b'(' | b'[' | b'{' => {
                 depth += 1;
@@ -263,6 +273,7 @@ fn too_deep(code: &[u8]) -> Option<(usize, String)> {
                     return Some((index, format!("nested more than {MAX_NESTING} levels deep")));
                 }
                 prefix_run = 0;
+                sign_run = 0;
                 if byte == b'{' {
                     operators = 0;
                 }
@@ -270,6 +281,7 @@ fn too_deep(code: &[u8]) -> Option<(usize, String)> {
             b')' | b']' | b'}' => {
                 depth = depth.saturating_sub(1);
                 prefix_run = 0;
+                sign_run = 0;
                 if byte == b'}' {
                     operators = 0;
                 }
@@ -277,6 +289,7 @@ fn too_deep(code: &[u8]) -> Option<(usize, String)> {
             b';' | b',' => {
                 operators = 0;
                 prefix_run = 0;
+                sign_run = 0;
             }
             b'!' | b'~' | b'-' | b'+' | b'*' | b'&' | b'/' | b'%' | b'<' | b'>' | b'=' | b'|'
             | b'^' | b'?' => {
@@ -286,6 +299,17 @@ fn too_deep(code: &[u8]) -> Option<(usize, String)> {
                         index,
                         format!("more than {MAX_OPERATORS} operators in one expression"),
                     ));
+                }
+                if matches!(byte, b'+' | b'-') {
+                    sign_run += 1;
+                    if sign_run > MAX_SIGN_RUN {
+                        return Some((
+                            index,
+                            format!("more than {MAX_SIGN_RUN} `+` and `-` in a row"),
+                        ));
+                    }
+                } else {
+                    sign_run = 0;
                 }
                 if matches!(byte, b'!' | b'~' | b'-' | b'+' | b'*' | b'&') {
                     prefix_run += 1;
@@ -300,7 +324,10 @@ fn too_deep(code: &[u8]) -> Option<(usize, String)> {
                 }
             }
             b' ' | b'\t' | b'\n' | b'\r' => {}
-            _ => prefix_run = 0,
+            _ => {
+                prefix_run = 0;
+                sign_run = 0;
+            }
         }
         index += 1;
     }
@@ -557,21 +584,29 @@ mod tests {
     fn depth_limits_count_code_not_literals() {
         let parens = "(".repeat(MAX_NESTING);
         let in_literals = format!("char *s = \"{parens}\\\"{parens}\"; char c = '(';");
-        assert_eq!(too_deep(in_literals.as_bytes()), None);
+        assert_eq!(beyond_limits(in_literals.as_bytes()), None);
         let deep = format!(
             "int x = {}1{};",
             "(".repeat(MAX_NESTING + 1),
             ")".repeat(MAX_NESTING + 1)
         );
         assert_eq!(
-            too_deep(deep.as_bytes()).map(|(offset, _)| offset),
+            beyond_limits(deep.as_bytes()).map(|(offset, _)| offset),
             Some(8 + MAX_NESTING)
         );
         // Operators are counted per expression: a long table is not one expression.
         let table = format!("int t[] = {{ {} }};", "1 + 1, ".repeat(MAX_OPERATORS * 2));
-        assert_eq!(too_deep(table.as_bytes()), None);
+        assert_eq!(beyond_limits(table.as_bytes()), None);
+        let signs = format!(
+            "int x = y{}z; int w = i++ + ++j - -k;",
+            "+".repeat(MAX_SIGN_RUN + 1)
+        );
+        assert!(
+            beyond_limits(signs.as_bytes()).is_some_and(|(offset, _)| offset == 9 + MAX_SIGN_RUN)
+        );
+        assert_eq!(beyond_limits(&signs.as_bytes()[MAX_SIGN_RUN..]), None);
         let chain = format!("int x = 1{};", " - 1".repeat(MAX_OPERATORS + 1));
-        assert!(too_deep(chain.as_bytes()).is_some_and(|(_, why)| why.contains("operators")));
+        assert!(beyond_limits(chain.as_bytes()).is_some_and(|(_, why)| why.contains("operators")));
     }
 
     fn facts_of(source: &str, typedefs: &[&str]) -> Result<CFacts, ParseFailure> {

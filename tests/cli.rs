@@ -946,6 +946,11 @@ fn code_nested_beyond_the_limits_is_a_diagnostic_not_a_crash() {
             format!("1{}", " + 1".repeat(200_000)),
             "more than 4096 operators in one expression",
         ),
+        // lang-c's backtracking over `++`/`+ +` is exponential: 50 signs would take an hour.
+        (
+            format!("{}if", "++".repeat(25)),
+            "more than 12 `+` and `-` in a row",
+        ),
     ] {
         let output = check(&deep_utils(&statement));
         let stderr = stderr_of(&output);

@@ -1,0 +1,57 @@
+//! Inputs the fuzz targets (fuzz/, see README.md "Fuzzing") found trouble with, kept in
+//! testdata/fuzz/<target>/ and run through what the target runs, with what each must now give.
+
+use std::fs;
+use std::path::Path;
+
+use cdefang::cond::Assumptions;
+use cdefang::engine::{self, FileError, Setup};
+use cdefang::rules::{self, Rule, RulesFile};
+
+fn testdata(path: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/fuzz")
+        .join(path)
+}
+
+/// What the `engine` target runs on one input; the rewritten bytes, resolved again, must stay.
+fn engine_target(data: &[u8]) -> Result<(), FileError> {
+    let text = fs::read_to_string(testdata("engine.toml")).unwrap();
+    let rules = Setup::from_rules_file(rules::load(&text, 0).unwrap());
+    let mut assumptions = Assumptions::default();
+    assumptions.define("A");
+    assumptions.undefine("B");
+    let resolve = Setup::from_rules_file(RulesFile {
+        rules: vec![Rule::resolve_everywhere(assumptions)],
+        ..RulesFile::default()
+    });
+    if let Ok(result) = engine::process(data, "x.c", &resolve)
+        && let Some(output) = result.output
+    {
+        let again = engine::process(&output, "x.c", &resolve).unwrap();
+        assert!(again.output.is_none());
+    }
+    engine::process(data, "core/utils.c", &rules).map(|_| ())
+}
+
+/// A run of 51 `+` before an `if` in a block the rule must parse: lang-c backtracked over every
+/// way to split it into `++` and `+` (exponential: the target hung). Now refused before lang-c
+/// sees it, as code the rule cannot parse, at the run.
+#[test]
+fn a_long_run_of_plus_signs_is_refused_not_parsed_for_an_hour() {
+    let data = fs::read(testdata("engine/plus-run-hang.c")).unwrap();
+    match engine_target(&data) {
+        Err(FileError::Unparsable { failure, .. }) => {
+            assert!(
+                failure
+                    .message
+                    .contains("more than 12 `+` and `-` in a row"),
+                "{}",
+                failure.message
+            );
+            let plus = data.windows(13).position(|run| run == b"+++++++++++++");
+            assert_eq!(Some(failure.offset), plus.map(|start| start + 12));
+        }
+        other => panic!("expected the run to be refused, got {other:?}"),
+    }
+}
