@@ -25,7 +25,7 @@ use std::ops::Range;
 use crate::cond;
 use crate::facts::{self, TokenKind};
 use crate::scan::{DirectiveKind, Scan, blank};
-use crate::tree::CondTree;
+use crate::tree::{CondTree, Conditional};
 
 /// Macros to rewrite so that lang-c can parse the view.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -86,18 +86,7 @@ pub fn view(scan: &Scan, tree: &CondTree, focus: Option<Range<usize>>, macros: &
                 .iter()
                 .position(|branch| branch.body.start <= focus.start && focus.end <= branch.body.end)
         });
-        let active = holding.or_else(|| {
-            conditional
-                .branches
-                .iter()
-                .enumerate()
-                .position(|(index, branch)| {
-                    match branch_value(scan, branch.directive, &everything_defined) {
-                        Some(value) => value,
-                        None => index == 0,
-                    }
-                })
-        });
+        let active = holding.or_else(|| default_branch(scan, conditional, &everything_defined));
         for (index, branch) in conditional.branches.iter().enumerate() {
             if Some(index) != active {
                 blank(&mut view[branch.body.clone()]);
@@ -111,6 +100,52 @@ pub fn view(scan: &Scan, tree: &CondTree, focus: Option<Range<usize>>, macros: &
     }
     rewrite_macros(&mut view, macros);
     view
+}
+
+/// The branch the view makes active when the focus is elsewhere: the first whose condition is
+/// true with every macro defined (the first branch when a condition cannot be evaluated).
+fn default_branch(
+    scan: &Scan,
+    conditional: &Conditional,
+    everything_defined: &cond::Assumptions,
+) -> Option<usize> {
+    conditional
+        .branches
+        .iter()
+        .enumerate()
+        .position(|(index, branch)| {
+            match branch_value(scan, branch.directive, everything_defined) {
+                Some(value) => value,
+                None => index == 0,
+            }
+        })
+}
+
+/// Is `focus` active in the default view (`view(…, None, …)`), that is, is every branch holding
+/// it the one the default view takes? Then the view with `focus` active is the default view,
+/// byte for byte, and need not be built again.
+pub fn active_by_default(scan: &Scan, tree: &CondTree, focus: &Range<usize>) -> bool {
+    let everything_defined = cond::Assumptions {
+        others_defined: true,
+        ..cond::Assumptions::default()
+    };
+    let mut level = &tree.roots;
+    loop {
+        let holding = level.iter().find_map(|conditional| {
+            conditional
+                .branches
+                .iter()
+                .position(|branch| branch.body.start <= focus.start && focus.end <= branch.body.end)
+                .map(|index| (conditional, index))
+        });
+        let Some((conditional, index)) = holding else {
+            return true;
+        };
+        if default_branch(scan, conditional, &everything_defined) != Some(index) {
+            return false;
+        }
+        level = &conditional.branches[index].children;
+    }
 }
 
 /// The value of a branch's condition under `assumptions`: `None` when it cannot be evaluated.
@@ -298,6 +333,45 @@ mod tests {
         let focus = source.find("c;").unwrap();
         let focused = show(source, Some(focus..focus + 3), &Macros::default());
         assert!(focused.contains("\n  \n     \nc;\n"), "{focused:?}");
+    }
+
+    #[test]
+    fn a_focus_active_by_default_gives_the_default_view() {
+        let source = "#ifndef H\n#define H\n#ifdef A\nint a;\n#if 0\nint z;\n#else\nint y;\n#endif\n#else\nint b;\n#endif\n#endif\n";
+        let scan = scan(source.as_bytes()).unwrap();
+        let tree = build(&scan.directives).unwrap();
+        let default = view(&scan, &tree, None, &Macros::default());
+        let mut active = Vec::new();
+        for conditional in tree.all() {
+            for branch in &conditional.branches {
+                let body = branch.body.clone();
+                let by_default = active_by_default(&scan, &tree, &body);
+                if by_default {
+                    assert_eq!(
+                        view(&scan, &tree, Some(body.clone()), &Macros::default()),
+                        default
+                    );
+                }
+                active.push((
+                    source[body].lines().next().unwrap_or("").to_string(),
+                    by_default,
+                ));
+            }
+        }
+        let active: Vec<(&str, bool)> = active
+            .iter()
+            .map(|(line, on)| (line.as_str(), *on))
+            .collect();
+        assert_eq!(
+            active,
+            [
+                ("#define H", true),
+                ("int a;", true),
+                ("int b;", false),
+                ("int z;", false),
+                ("int y;", true),
+            ]
+        );
     }
 
     #[test]

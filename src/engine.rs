@@ -21,7 +21,7 @@ pub struct RuleCount {
     pub edits: u64,
 }
 
-/// One match, kept for explanations and reports.
+/// One match, kept for explanations (`--explain`) and reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MatchRecord {
     pub rule: usize,
@@ -29,8 +29,42 @@ pub struct MatchRecord {
     pub span: Range<usize>,
     /// The spans of the selected branches' directive lines.
     pub branches: Vec<Range<usize>>,
+    /// What satisfied the rule: (span, what) pairs, from the matcher.
     pub evidence: Vec<(Range<usize>, String)>,
+    /// The enclosing function's name, when the rule asked for one (`inside`) or the caller
+    /// asked for details ([`Detail::functions`]) and there is one.
     pub function: Option<String>,
+    /// The span of that function's name in its definition.
+    pub function_name: Option<Range<usize>>,
+    /// The group's directive lines in order, each branch's then the `#endif`'s, with the
+    /// verdict the action gave each branch.
+    pub group: Vec<GroupLine>,
+    /// The edits this match makes, as settled: byte ranges of the original and their new text,
+    /// in file order. Empty when the match changes nothing.
+    pub edits: Vec<(Range<usize>, Vec<u8>)>,
+}
+
+/// One directive line of a matched conditional.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupLine {
+    /// The whole line, with its continuations and line ending.
+    pub line: Range<usize>,
+    /// From the `#` to the end of the keyword (`#if`, `#  elif`, `#endif`).
+    pub keyword: Range<usize>,
+    /// The body that follows, up to the group's next directive line (empty for `#endif`).
+    pub body: Range<usize>,
+    /// Did the rule select this branch?
+    pub selected: bool,
+    /// The planner's verdict on this branch (`None` for the `#endif`).
+    pub verdict: Option<Verdict>,
+}
+
+/// What [`process_with`] records beyond what a rewrite needs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Detail {
+    /// Find the function around every match, not only for rules with `inside` (it costs a C
+    /// view of the file per match; `--explain` asks for it).
+    pub functions: bool,
 }
 
 /// The outcome for one file.
@@ -127,6 +161,16 @@ impl Setup {
 
 /// Process one file's bytes with the rules that apply to it.
 pub fn process(source: &[u8], relative: &str, setup: &Setup) -> Result<FileResult, FileError> {
+    process_with(source, relative, setup, Detail::default())
+}
+
+/// [`process`], recording the details `detail` asks for in each [`MatchRecord`].
+pub fn process_with(
+    source: &[u8],
+    relative: &str,
+    setup: &Setup,
+    detail: Detail,
+) -> Result<FileResult, FileError> {
     let rules = &setup.rules;
     let applies: Vec<bool> = rules
         .iter()
@@ -174,6 +218,7 @@ pub fn process(source: &[u8], relative: &str, setup: &Setup) -> Result<FileResul
         }
     }
     let mut edits = Vec::new();
+    let mut site_verdicts = Vec::with_capacity(sites.len());
     for (site_index, site) in sites.iter().enumerate() {
         let rule = &rules[site.rule];
         let verdicts = verdicts(rule, site, &facts);
@@ -182,6 +227,7 @@ pub fn process(source: &[u8], relative: &str, setup: &Setup) -> Result<FileResul
             site: site_index,
         };
         edit::plan_conditional(&scan, site.conditional, &verdicts, owner, &mut edits);
+        site_verdicts.push(verdicts);
     }
     let planned_sites: Vec<bool> = {
         let mut planned = vec![false; sites.len()];
@@ -198,31 +244,28 @@ pub fn process(source: &[u8], relative: &str, setup: &Setup) -> Result<FileResul
     })?;
 
     // A site whose every edit fell inside a deletion by the same rule was swallowed by it.
-    let mut kept_sites = vec![false; sites.len()];
+    let mut site_edits: Vec<Vec<(Range<usize>, Vec<u8>)>> = vec![Vec::new(); sites.len()];
     for edit in &edits {
-        kept_sites[edit.site] = true;
+        site_edits[edit.site].push((edit.range.clone(), edit.text.clone()));
         result.counts[edit.rule].edits += 1;
     }
-    for (index, site) in sites.iter().enumerate() {
-        if planned_sites[index] && !kept_sites[index] {
+    for (index, (site, verdicts)) in sites.iter().zip(site_verdicts).enumerate() {
+        if planned_sites[index] && site_edits[index].is_empty() {
             continue;
         }
         result.counts[site.rule].matches += site.branches.len() as u64;
-        result.matches.push(MatchRecord {
-            rule: site.rule,
-            span: site.conditional.span(&scan.directives),
-            branches: site
-                .branches
-                .iter()
-                .map(|&branch| {
-                    scan.directives[site.conditional.branches[branch].directive]
-                        .line
-                        .clone()
-                })
-                .collect(),
-            evidence: site.evidence.clone(),
-            function: site.function.clone(),
-        });
+        let mut record = record(site, verdicts, &scan);
+        record.edits = std::mem::take(&mut site_edits[index]);
+        if record.function.is_none()
+            && detail.functions
+            && let Some(&first) = site.branches.first()
+            && let Some(function) =
+                facts.enclosing_function(site.conditional.branches[first].body.clone())
+        {
+            record.function = Some(function.name);
+            record.function_name = Some(function.name_span);
+        }
+        result.matches.push(record);
     }
     for (index, rule) in rules.iter().enumerate() {
         if applies[index] && result.counts[index].matches == 0 {
@@ -236,6 +279,60 @@ pub fn process(source: &[u8], relative: &str, setup: &Setup) -> Result<FileResul
         }
     }
     Ok(result)
+}
+
+/// What a run keeps of a site (its edits are added by the caller).
+fn record(site: &Site, verdicts: Vec<Verdict>, scan: &scan::Scan) -> MatchRecord {
+    let directives = &scan.directives;
+    let conditional = site.conditional;
+    let keyword = |index: usize| {
+        let directive = &directives[index];
+        directive.hash..directive.keyword.end.max(directive.hash + 1)
+    };
+    let mut group: Vec<GroupLine> = conditional
+        .branches
+        .iter()
+        .zip(
+            verdicts
+                .into_iter()
+                .map(Some)
+                .chain(std::iter::repeat(None)),
+        )
+        .enumerate()
+        .map(|(index, (branch, verdict))| GroupLine {
+            line: directives[branch.directive].line.clone(),
+            keyword: keyword(branch.directive),
+            body: branch.body.clone(),
+            selected: site.branches.contains(&index),
+            verdict,
+        })
+        .collect();
+    let endif = &directives[conditional.endif];
+    group.push(GroupLine {
+        line: endif.line.clone(),
+        keyword: keyword(conditional.endif),
+        body: endif.line.end..endif.line.end,
+        selected: false,
+        verdict: None,
+    });
+    MatchRecord {
+        rule: site.rule,
+        span: conditional.span(directives),
+        branches: site
+            .branches
+            .iter()
+            .map(|&branch| {
+                directives[conditional.branches[branch].directive]
+                    .line
+                    .clone()
+            })
+            .collect(),
+        evidence: site.evidence.clone(),
+        function: site.function.clone(),
+        function_name: site.function_name.clone(),
+        group,
+        edits: Vec::new(),
+    }
 }
 
 /// A tree error with the spans of the directives it names.

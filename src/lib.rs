@@ -2,7 +2,7 @@
 //!
 //! Data flows one way: [`scan`] → [`tree`] → [`cond`] → [`facts`] → [`matcher`] (with
 //! [`rules`]) → [`edit`] → bytes; [`engine`] runs that pipeline for one file, [`run`] for a
-//! whole command line (with [`files`], [`output`] and [`diag`]); [`ruletest`] runs the test
+//! whole command line (with [`files`], [`output`], [`diag`] and [`explain`] for `--explain`); [`ruletest`] runs the test
 //! cases of rules files (`cdefang test`), [`learn`] writes a rule from a patch. See ARCHITECTURE.md.
 
 // Errors are values: outside tests, no unwrap, expect or panic (clippy enforces it in CI).
@@ -17,6 +17,7 @@ pub mod cview;
 pub mod diag;
 pub mod edit;
 pub mod engine;
+pub mod explain;
 pub mod facts;
 pub mod files;
 pub mod learn;

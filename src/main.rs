@@ -20,6 +20,7 @@ Examples:
   cdefang --rules rules/el5.toml --check src/            exit 1 if anything would change
   cdefang --rules rules/el5.toml --out fixed/ src/       write changed files under fixed/
   cdefang --rules rules/el5.toml --report run.json src/  also write a JSON report
+  cdefang --rules rules/el5.toml --explain --check src/  why each block matches, what it does
   cdefang -DOBSOLETE_LINUX_KERNEL --stdout core/utils.c  resolve as unifdef does
   cdefang --parse-stats --rules rules/uwsgi-parse.toml core/  lang-c coverage
   cdefang test rules/                                     run the rules files' test cases
@@ -124,6 +125,12 @@ struct Cli {
     /// Report a rule's unexpected match count as a warning instead of failing.
     #[arg(long)]
     allow_drift: bool,
+
+    /// For each match, show why it matched and what its action will do (a note on the source,
+    /// then the diff hunk); to standard output, or to standard error with --diff and --stdout.
+    /// Writes nothing itself: the mode decides that.
+    #[arg(long)]
+    explain: bool,
 
     /// Do not print the per-rule summary.
     #[arg(long, short = 'q')]
@@ -311,6 +318,7 @@ fn cdefang() -> ExitCode {
         assumptions,
         symbols: cli.symbols,
         backup: cli.backup,
+        explain: cli.explain,
     };
     let status = run::run(&options);
     ExitCode::from(u8::try_from(status).unwrap_or(2))

@@ -155,6 +155,10 @@ impl<'a> FileFacts<'a> {
     /// The function around a branch body, read from the view in which that body is active (so
     /// a function under `#ifndef X` is found for a block inside it, whatever the default view).
     pub fn enclosing_function(&self, body: Range<usize>) -> Option<Function> {
+        if cview::active_by_default(self.scan, self.tree, &body) {
+            // The focused view would be the default view: use its functions, read once.
+            return facts::enclosing(self.functions(), body.start).cloned();
+        }
         let focused = self.focused(body.clone());
         facts::enclosing(&focused.functions, body.start).cloned()
     }
@@ -186,6 +190,8 @@ pub struct Site<'t> {
     pub evidence: Vec<(Range<usize>, String)>,
     /// The enclosing function's name, when the rule asked for one.
     pub function: Option<String>,
+    /// The span of that function's name in its definition.
+    pub function_name: Option<Range<usize>>,
 }
 
 /// Every site where `rule` (index `rule_index`) matches in the file.
@@ -209,8 +215,8 @@ pub fn find<'t>(
             let function = match &rule.matcher.inside {
                 Some(wanted) => match facts.enclosing_function(branch.body.clone()) {
                     Some(function) if function.name == *wanted => {
-                        evidence.push((function.name_span.clone(), format!("in `{wanted}`")));
-                        Some(function.name.clone())
+                        evidence.push((function.name_span.clone(), format!("inside `{wanted}`")));
+                        Some(function)
                     }
                     _ => continue,
                 },
@@ -231,7 +237,8 @@ pub fn find<'t>(
                         conditional,
                         branches: vec![index],
                         evidence,
-                        function,
+                        function_name: function.as_ref().map(|f| f.name_span.clone()),
+                        function: function.map(|f| f.name),
                     })
                 }
             }
@@ -273,13 +280,20 @@ fn condition_matches(
         if *wanted != norm {
             return false;
         }
-        evidence.push((span.clone(), format!("condition `{wanted}`")));
+        evidence.push((span.clone(), format!("condition `{wanted}` matches")));
     }
     if !rule.matcher.uses.is_empty() {
-        if !facts::condition_uses(&norm, &rule.matcher.uses) {
+        let used: Vec<String> = rule
+            .matcher
+            .uses
+            .iter()
+            .filter(|name| norm.uses(name))
+            .map(|name| format!("`{name}`"))
+            .collect();
+        if used.is_empty() {
             return false;
         }
-        evidence.push((span.clone(), "tests a listed symbol".to_string()));
+        evidence.push((span.clone(), format!("tests {}", used.join(", "))));
     }
     if let Action::Resolve(assumptions) = &rule.action
         && rule.matcher.condition.is_none()
@@ -315,7 +329,11 @@ fn body_matches(
         let Some(first) = found.first() else {
             return Ok(false);
         };
-        evidence.push((first.clone(), "includes a listed header".to_string()));
+        let text = String::from_utf8_lossy(&facts.source[first.clone()]);
+        let header = text
+            .find(['<', '"'])
+            .map_or(text.as_ref(), |start| text[start..].trim_end());
+        evidence.push((first.clone(), format!("includes `{header}`")));
     }
     if !matcher.needs_parse() {
         return Ok(true);

@@ -1,6 +1,7 @@
 //! Output: unified diffs, the per-rule summary and the JSON report.
 
 use std::io::{self, Write};
+use std::ops::Range;
 
 use serde::Serialize;
 use similar::TextDiff;
@@ -40,6 +41,53 @@ pub fn write_labelled_diff(
         hunk.to_writer(&mut *out)?;
     }
     Ok(())
+}
+
+/// One hunk of a unified diff (3 lines of context), as [`write_labelled_diff`] writes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hunk {
+    /// The old and the new lines (0-based, end exclusive) it spans, context included.
+    pub old: Range<usize>,
+    pub new: Range<usize>,
+    /// Its lines (` `, `-`, `+`, `\ No newline at end of file`) without the `@@` line, bytes
+    /// as they are.
+    pub lines: Vec<u8>,
+}
+
+impl Hunk {
+    /// The `@@ -OLD +NEW @@` line, without its line ending, as `diff -u` writes it.
+    pub fn header(&self) -> String {
+        fn range(lines: &Range<usize>) -> String {
+            match lines.len() {
+                0 => format!("{},0", lines.start),
+                1 => format!("{}", lines.start + 1),
+                len => format!("{},{len}", lines.start + 1),
+            }
+        }
+        format!("@@ -{} +{} @@", range(&self.old), range(&self.new))
+    }
+}
+
+/// The hunks of the unified diff of `old` and `new`, in order (none when they are equal).
+pub fn diff_hunks(old: &[u8], new: &[u8]) -> io::Result<Vec<Hunk>> {
+    let diff = TextDiff::from_lines(old, new);
+    let mut unified = diff.unified_diff();
+    unified.context_radius(3);
+    let mut hunks = Vec::new();
+    for hunk in unified.iter_hunks() {
+        let (Some(first), Some(last)) = (hunk.ops().first(), hunk.ops().last()) else {
+            continue;
+        };
+        let mut text = Vec::new();
+        hunk.to_writer(&mut text)?;
+        let body = memchr::memchr(b'\n', &text).map_or(text.len(), |end| end + 1);
+        hunks.push(Hunk {
+            old: first.old_range().start..last.old_range().end,
+            new: first.new_range().start..last.new_range().end,
+            lines: text.split_off(body),
+        });
+    }
+    Ok(hunks)
 }
 
 /// What one rule did over the run.
@@ -186,6 +234,34 @@ mod tests {
         let mut none = Vec::new();
         write_diff(&mut none, "x", b"same", b"same").unwrap();
         assert!(none.is_empty());
+    }
+
+    #[test]
+    fn hunks_are_the_unified_diff_in_pieces() {
+        let old = b"1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n";
+        let new = b"1\n3\n4\n5\n6\n7\n8\n9\n10\n11\nXII\nXIII\n";
+        let hunks = diff_hunks(old, new).unwrap();
+        assert_eq!(hunks.len(), 2);
+        assert_eq!((hunks[0].old.clone(), hunks[0].new.clone()), (0..5, 0..4));
+        assert_eq!(hunks[0].header(), "@@ -1,5 +1,4 @@");
+        assert!(hunks[0].lines.starts_with(b" 1\n-2\n 3\n"));
+        let mut whole = Vec::new();
+        write_labelled_diff(&mut whole, "a", "b", old, new).unwrap();
+        let mut joined = b"--- a\n+++ b\n".to_vec();
+        for hunk in &hunks {
+            joined.extend_from_slice(hunk.header().as_bytes());
+            joined.push(b'\n');
+            joined.extend_from_slice(&hunk.lines);
+        }
+        assert_eq!(
+            String::from_utf8_lossy(&joined),
+            String::from_utf8_lossy(&whole)
+        );
+        let one_line = diff_hunks(b"a\n", b"b\n").unwrap();
+        assert_eq!(one_line[0].header(), "@@ -1 +1 @@");
+        let added = diff_hunks(b"", b"x\n").unwrap();
+        assert_eq!(added[0].header(), "@@ -0,0 +1 @@");
+        assert!(diff_hunks(b"same", b"same").unwrap().is_empty());
     }
 
     #[test]

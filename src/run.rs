@@ -13,6 +13,7 @@ use crate::cparse::{self, CParser};
 use crate::cview::Macros;
 use crate::diag::Problem;
 use crate::engine::{self, FileError, FileResult, Setup};
+use crate::explain;
 use crate::files::{self, FilesError, SourceFile};
 use crate::output::{self, Drift, Report, RuleSummary};
 use crate::rules::{self, Action, Per, Rule};
@@ -55,6 +56,9 @@ pub struct Options {
     pub symbols: bool,
     /// In place: keep each rewritten file's original as FILE + this suffix (as `patch -b`).
     pub backup: Option<String>,
+    /// Explain every match (see [`crate::explain`]): to standard output, or to standard error
+    /// when standard output carries the result (`--diff`, `--stdout`).
+    pub explain: bool,
 }
 
 /// Exit statuses, as unifdef and diff.
@@ -213,7 +217,10 @@ fn run_inner(options: &Options, problems: &mut Vec<Problem>, summary: &mut Vec<S
     let rules = &setup.rules;
 
     // Plan every file.
-    let plan = |file: &SourceFile| plan_file(file, &setup, options.parse_stats);
+    let detail = engine::Detail {
+        functions: options.explain,
+    };
+    let plan = |file: &SourceFile| plan_file(file, &setup, options.parse_stats, detail);
     let planned: Vec<Planned> = pool.install(|| found.par_iter().map(plan).collect());
 
     let mut report = Report {
@@ -296,6 +303,25 @@ fn run_inner(options: &Options, problems: &mut Vec<Problem>, summary: &mut Vec<S
     }
     if !report.drift.is_empty() && !options.allow_drift {
         failed = true;
+    }
+    // --explain: what each match is and does, whatever happens next (a drift alarm is best
+    // understood by looking at what the rule found).
+    if options.explain {
+        let planned: Vec<explain::Planned> = results
+            .iter()
+            .map(|(file, result, source)| explain::Planned {
+                name: &file.display,
+                source,
+                result,
+            })
+            .collect();
+        let to_stderr = matches!(options.mode, Mode::Diff | Mode::Stdout);
+        if let Err(error) = explain::print(&planned, rules, to_stderr) {
+            problems.push(Problem::error(format!(
+                "cannot write the explanations: {error}"
+            )));
+            return EXIT_TROUBLE;
+        }
     }
     let changed: Vec<&(&SourceFile, FileResult, Vec<u8>)> = results
         .iter()
@@ -419,7 +445,12 @@ pub fn tree_typedefs(found: &[SourceFile]) -> Vec<String> {
     names
 }
 
-fn plan_file(file: &SourceFile, setup: &Setup, parse_stats: bool) -> Planned {
+fn plan_file(
+    file: &SourceFile,
+    setup: &Setup,
+    parse_stats: bool,
+    detail: engine::Detail,
+) -> Planned {
     let rules = &setup.rules;
     let source = match fs::read(&file.path) {
         Ok(source) => source,
@@ -436,7 +467,7 @@ fn plan_file(file: &SourceFile, setup: &Setup, parse_stats: bool) -> Planned {
             file.display
         )));
     }
-    match engine::process(&source, &file.display, setup) {
+    match engine::process_with(&source, &file.display, setup, detail) {
         Ok(mut result) => {
             if parse_stats {
                 result.parse = Some(engine::parse_stats(&source, setup));

@@ -1,0 +1,644 @@
+//! `--explain`: why each match matched and what its action will do, for review before a rewrite.
+//!
+//! For every match of a file, in file order: a note-level codespan-reporting diagnostic on the
+//! original source, `note[RULE-ID]: MESSAGE`, whose labels show the condition that matched (the
+//! primary label), what satisfied the body predicates (a call, an `#include`), the enclosing
+//! function and what becomes of each directive line of the group; a note that says in line
+//! numbers what the action removes, rewrites and keeps; then the hunks of the file's unified
+//! diff that hold the match's edits. One line per file and one for the run close it.
+//!
+//! It only reads what the engine recorded ([`MatchRecord`]) and the file's diff: it decides
+//! nothing and writes no file.
+
+use std::io::{self, Write};
+use std::ops::Range;
+
+use codespan_reporting::diagnostic::{Diagnostic, Label};
+use codespan_reporting::files::SimpleFile;
+use codespan_reporting::term::{self, termcolor};
+use termcolor::{Color, ColorSpec, WriteColor};
+
+use crate::cond::Assumptions;
+use crate::diag::text_of;
+use crate::edit::{Edit, Verdict};
+use crate::engine::{FileResult, MatchRecord};
+use crate::output::{self, Hunk};
+use crate::rules::{Action, Rule};
+
+/// One planned file, as the run has it.
+pub struct Planned<'a> {
+    /// The file's name as the user gave it.
+    pub name: &'a str,
+    /// The original bytes.
+    pub source: &'a [u8],
+    pub result: &'a FileResult,
+}
+
+/// Explain the matches of every file, then close with one line for the run. Returns the number
+/// of matches explained (counted as the per-rule summary counts them).
+pub fn write(out: &mut dyn WriteColor, files: &[Planned], rules: &[Rule]) -> io::Result<u64> {
+    let mut total = 0;
+    let mut files_matched = 0usize;
+    for file in files {
+        let count = write_file(out, file, rules)?;
+        if count > 0 {
+            total += count;
+            files_matched += 1;
+        }
+    }
+    let scanned = files.len();
+    if total == 0 {
+        writeln!(
+            out,
+            "explain: no match in {scanned} {}, nothing to explain",
+            plural(scanned as u64, "file", "files")
+        )?;
+    } else {
+        writeln!(
+            out,
+            "explain: {total} {} explained in {files_matched} of {scanned} {}",
+            plural(total, "match", "matches"),
+            plural(scanned as u64, "file", "files")
+        )?;
+    }
+    Ok(total)
+}
+
+/// Explain to standard output, or to standard error when standard output carries the result
+/// (`--diff`, `--stdout`); colour only on a terminal (and `NO_COLOR` is honoured).
+pub fn print(files: &[Planned], rules: &[Rule], to_stderr: bool) -> io::Result<u64> {
+    let terminal = if to_stderr {
+        io::IsTerminal::is_terminal(&io::stderr())
+    } else {
+        io::IsTerminal::is_terminal(&io::stdout())
+    };
+    let choice = if terminal {
+        termcolor::ColorChoice::Auto
+    } else {
+        termcolor::ColorChoice::Never
+    };
+    let stream = if to_stderr {
+        termcolor::StandardStream::stderr(choice)
+    } else {
+        termcolor::StandardStream::stdout(choice)
+    };
+    let mut lock = stream.lock();
+    let count = write(&mut lock, files, rules)?;
+    lock.flush()?;
+    Ok(count)
+}
+
+/// Explain one file's matches; returns how many there were.
+fn write_file(out: &mut dyn WriteColor, file: &Planned, rules: &[Rule]) -> io::Result<u64> {
+    let mut records: Vec<&MatchRecord> = file.result.matches.iter().collect();
+    if records.is_empty() {
+        return Ok(0);
+    }
+    records.sort_by_key(|record| (record.span.start, record.rule));
+    let text = text_of(file.source);
+    let simple = SimpleFile::new(file.name, text.as_str());
+    let lines = Lines::new(file.source);
+    let config = term::Config::default();
+    let mut count = 0;
+    for record in &records {
+        let Some(rule) = rules.get(record.rule) else {
+            continue;
+        };
+        count += record.branches.len() as u64;
+        let diagnostic = diagnostic(record, rule, file.source, &lines);
+        term::emit_to_write_style(out, &config, &simple, &diagnostic).map_err(io::Error::other)?;
+        for hunk in hunks(record, file.source, &lines)? {
+            write_hunk(out, &hunk)?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(
+        out,
+        "{count} {} explained in {}",
+        plural(count, "match", "matches"),
+        file.name
+    )?;
+    writeln!(out)?;
+    Ok(count)
+}
+
+/// The diff hunks of one match's edits alone, applied to the original: a patch that makes
+/// this match's change and nothing else, so both sides number the original's lines. Only the
+/// lines around the edits are diffed (with 3 lines of context, as `--diff`), so a file with
+/// many matches costs no more than its matches.
+fn hunks(record: &MatchRecord, source: &[u8], lines: &Lines) -> io::Result<Vec<Hunk>> {
+    let (Some(first), Some(last)) = (record.edits.first(), record.edits.last()) else {
+        return Ok(Vec::new());
+    };
+    let touched = lines.touched(&record.edits);
+    let from = touched
+        .first()
+        .map_or(0, |lines| lines.start)
+        .saturating_sub(3);
+    let to = touched.last().map_or(0, |lines| lines.end) + 3;
+    let window = lines.start(from)..lines.start(to).max(last.0.end).min(source.len());
+    if first.0.start < window.start {
+        return Ok(Vec::new());
+    }
+    let edits: Vec<Edit> = record
+        .edits
+        .iter()
+        .map(|(range, text)| Edit {
+            range: range.start - window.start..range.end - window.start,
+            text: text.clone(),
+            rule: record.rule,
+            site: 0,
+        })
+        .collect();
+    let old = &source[window];
+    let new = crate::edit::apply(old, &edits);
+    let mut hunks = output::diff_hunks(old, &new)?;
+    for hunk in &mut hunks {
+        hunk.old = hunk.old.start + from..hunk.old.end + from;
+        hunk.new = hunk.new.start + from..hunk.new.end + from;
+    }
+    Ok(hunks)
+}
+
+/// A diff hunk, coloured as `git diff` colours it when the writer takes colour.
+fn write_hunk(out: &mut dyn WriteColor, hunk: &Hunk) -> io::Result<()> {
+    let colour = out.supports_color();
+    if colour {
+        out.set_color(ColorSpec::new().set_fg(Some(Color::Cyan)))?;
+    }
+    write!(out, "{}", hunk.header())?;
+    if colour {
+        out.reset()?;
+    }
+    writeln!(out)?;
+    if !colour {
+        return out.write_all(&hunk.lines);
+    }
+    for line in hunk.lines.split_inclusive(|&byte| byte == b'\n') {
+        let colour = match line.first() {
+            Some(b'-') => Some(Color::Red),
+            Some(b'+') => Some(Color::Green),
+            _ => None,
+        };
+        match colour {
+            Some(colour) => {
+                out.set_color(ColorSpec::new().set_fg(Some(colour)))?;
+                out.write_all(line)?;
+                out.reset()?;
+            }
+            None => out.write_all(line)?,
+        }
+    }
+    Ok(())
+}
+
+/// The note for one match: labels on the source, and what the action does.
+fn diagnostic(record: &MatchRecord, rule: &Rule, source: &[u8], lines: &Lines) -> Diagnostic<()> {
+    let resolve = matches!(rule.action, Action::Resolve(_));
+    let mut labels: Vec<Label<()>> = Vec::new();
+    let mut labelled: Vec<(Range<usize>, String)> = Vec::new();
+    let on_a_selected_line = |span: &Range<usize>| {
+        record
+            .group
+            .iter()
+            .any(|line| line.selected && line.line.start <= span.start && span.end <= line.line.end)
+    };
+    for line in &record.group {
+        let fate = directive_fate(record, line, source);
+        // For resolve, what the condition came to under the assumptions.
+        let verdict = match (&line.verdict, resolve && !is_else(source, &line.keyword)) {
+            (Some(Verdict::True), true) => Some("true"),
+            (Some(Verdict::False), true) => Some("false"),
+            _ => None,
+        };
+        if !line.selected {
+            let message = match verdict {
+                Some(verdict) => format!("{verdict}: {fate}"),
+                None => fate,
+            };
+            labels.push(Label::secondary((), line.keyword.clone()).with_message(message));
+            continue;
+        }
+        let mut what: Vec<&str> = Vec::new();
+        let mut span: Option<Range<usize>> = None;
+        for (at, said) in &record.evidence {
+            if line.line.start <= at.start && at.end <= line.line.end {
+                if !what.contains(&said.as_str()) {
+                    what.push(said);
+                }
+                span = Some(match span {
+                    Some(span) => span.start.min(at.start)..span.end.max(at.end),
+                    None => at.clone(),
+                });
+            }
+        }
+        let span = span.unwrap_or_else(|| line.keyword.start..content_end(source, &line.line));
+        let what = if what.is_empty() {
+            "selected by the rule".to_string()
+        } else {
+            what.join("; ")
+        };
+        let message = match verdict {
+            // `X is false` already says it (a resolve rule with no other selector).
+            Some(verdict) if !what.ends_with(&format!(" is {verdict}")) => {
+                format!("{what} ({verdict}): {fate}")
+            }
+            _ => format!("{what}: {fate}"),
+        };
+        labels.push(Label::primary((), span).with_message(message));
+    }
+    for (span, said) in &record.evidence {
+        if on_a_selected_line(span) || labelled.iter().any(|(at, _)| at == span) {
+            continue;
+        }
+        labelled.push((span.clone(), said.clone()));
+        labels.push(Label::secondary((), span.clone()).with_message(said));
+    }
+    if let (Some(name), Some(span)) = (&record.function, &record.function_name)
+        && !labelled.iter().any(|(at, _)| at == span)
+    {
+        labels.push(Label::secondary((), span.clone()).with_message(format!("inside `{name}`")));
+    }
+    Diagnostic::note()
+        .with_code(&rule.id)
+        .with_message(&rule.message)
+        .with_labels(labels)
+        .with_notes(vec![format!(
+            "{}: {}",
+            action_name(&rule.action),
+            what_happens(record, source, lines)
+        )])
+}
+
+/// The action as the note names it: `drop`, `resolve with X defined`, ….
+fn action_name(action: &Action) -> String {
+    match action {
+        Action::Drop => "drop".to_string(),
+        Action::Keep => "keep".to_string(),
+        Action::Resolve(assumptions) => match assumed(assumptions) {
+            assumed if assumed.is_empty() => "resolve".to_string(),
+            assumed => format!("resolve with {assumed}"),
+        },
+        Action::ReplaceCondition(condition) => format!("replace-condition with `{condition}`"),
+    }
+}
+
+/// `A defined, B=2, C undefined`.
+fn assumed(assumptions: &Assumptions) -> String {
+    let mut parts: Vec<String> = assumptions
+        .defined
+        .iter()
+        .map(|(name, value)| {
+            if value == "1" {
+                format!("{name} defined")
+            } else {
+                format!("{name}={value}")
+            }
+        })
+        .collect();
+    parts.extend(
+        assumptions
+            .undefined
+            .iter()
+            .map(|name| format!("{name} undefined")),
+    );
+    if assumptions.others_defined {
+        parts.push("every other symbol defined".to_string());
+    }
+    if assumptions.constants {
+        parts.push("constant conditions decided (-k)".to_string());
+    }
+    join(&parts)
+}
+
+/// What becomes of a piece of the original under the match's edits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Fate {
+    Removed,
+    /// The line's new text (without its line ending).
+    Rewritten(String),
+    Kept,
+}
+
+fn fate(record: &MatchRecord, range: &Range<usize>, source: &[u8]) -> Fate {
+    let removed = record
+        .edits
+        .iter()
+        .any(|(edit, text)| text.is_empty() && edit.start <= range.start && range.end <= edit.end);
+    if removed {
+        return Fate::Removed;
+    }
+    let touching: Vec<&(Range<usize>, Vec<u8>)> = record
+        .edits
+        .iter()
+        .filter(|(edit, _)| edit.start < range.end && range.start < edit.end.max(edit.start + 1))
+        .collect();
+    if touching.is_empty() {
+        return Fate::Kept;
+    }
+    let mut new = Vec::new();
+    let mut at = range.start;
+    for (edit, text) in touching {
+        let start = edit.start.clamp(at, range.end);
+        new.extend_from_slice(&source[at..start]);
+        new.extend_from_slice(text);
+        at = edit.end.clamp(start, range.end);
+    }
+    new.extend_from_slice(&source[at..range.end]);
+    Fate::Rewritten(String::from_utf8_lossy(&new).trim_end().to_string())
+}
+
+/// A directive line's fate, with its body's, as a label says it.
+fn directive_fate(record: &MatchRecord, line: &crate::engine::GroupLine, source: &[u8]) -> String {
+    let body = if line.body.is_empty() {
+        None
+    } else {
+        Some(fate(record, &line.body, source))
+    };
+    match (fate(record, &line.line, source), body) {
+        (Fate::Removed, Some(Fate::Removed)) => "removed with its body".to_string(),
+        (Fate::Removed, Some(_)) => "removed, its body stays".to_string(),
+        (Fate::Removed, None) => "removed".to_string(),
+        (Fate::Rewritten(new), Some(Fate::Removed)) => {
+            format!("becomes `{new}`, its body is removed")
+        }
+        (Fate::Rewritten(new), _) => format!("becomes `{new}`"),
+        (Fate::Kept, _) => "stays".to_string(),
+    }
+}
+
+/// One piece of the group: a directive line or a branch body.
+struct Piece {
+    range: Range<usize>,
+    /// The directive's keyword, `#if`, `#else`, … (of the branch, for a body).
+    keyword: String,
+    body: bool,
+    fate: Fate,
+}
+
+/// What the match's edits do to the group, in line numbers, in file order.
+fn what_happens(record: &MatchRecord, source: &[u8], lines: &Lines) -> String {
+    if record.edits.is_empty() {
+        return "nothing changes here".to_string();
+    }
+    let mut pieces = Vec::new();
+    for line in &record.group {
+        let keyword = keyword_name(source, &line.keyword);
+        pieces.push(Piece {
+            range: line.line.clone(),
+            keyword: keyword.clone(),
+            body: false,
+            fate: fate(record, &line.line, source),
+        });
+        if !line.body.is_empty() {
+            pieces.push(Piece {
+                range: line.body.clone(),
+                keyword,
+                body: true,
+                fate: fate(record, &line.body, source),
+            });
+        }
+    }
+    let mut sentences = Vec::new();
+    let mut index = 0;
+    while index < pieces.len() {
+        let piece = &pieces[index];
+        match &piece.fate {
+            Fate::Removed => {
+                let mut end = index;
+                while end + 1 < pieces.len() && pieces[end + 1].fate == Fate::Removed {
+                    end += 1;
+                }
+                let run = &pieces[index..=end];
+                let names: Vec<String> = run
+                    .iter()
+                    .enumerate()
+                    .map(|(at, piece)| match (piece.body, at) {
+                        (false, _) => format!("the `{}` line", piece.keyword),
+                        (true, at) if at > 0 && !run[at - 1].body => "its body".to_string(),
+                        (true, _) => format!("the body of `{}`", piece.keyword),
+                    })
+                    .collect();
+                let span = run[0].range.start..run[run.len() - 1].range.end;
+                let (first, last) = lines.span(&span);
+                sentences.push(if first == last {
+                    format!("line {first} ({}) is removed", join(&names))
+                } else {
+                    format!(
+                        "lines {first}–{last} ({} lines) are removed: {}",
+                        last - first + 1,
+                        join(&names)
+                    )
+                });
+                index = end + 1;
+                continue;
+            }
+            Fate::Rewritten(new) if !piece.body => {
+                let (first, _) = lines.span(&piece.range);
+                sentences.push(format!(
+                    "line {first} (the `{}` line) becomes `{new}`",
+                    piece.keyword
+                ));
+            }
+            Fate::Rewritten(_) => {
+                let (first, last) = lines.span(&piece.range);
+                sentences.push(format!(
+                    "the body of `{}` (lines {first}–{last}) is changed",
+                    piece.keyword
+                ));
+            }
+            Fate::Kept if piece.body => {
+                // A body stays without comment unless its directive (the piece before it)
+                // went or changed.
+                if index > 0 && pieces[index - 1].fate != Fate::Kept {
+                    let (first, last) = lines.span(&piece.range);
+                    let at = if first == last {
+                        format!("line {first}")
+                    } else {
+                        format!("lines {first}–{last}")
+                    };
+                    sentences.push(format!("the body of `{}` ({at}) stays", piece.keyword));
+                }
+            }
+            Fate::Kept => {}
+        }
+        index += 1;
+    }
+    sentences.join("; ")
+}
+
+/// `#if`, `#else`, … from the keyword span (`#  if` is written `#if`).
+fn keyword_name(source: &[u8], keyword: &Range<usize>) -> String {
+    let text = String::from_utf8_lossy(source.get(keyword.clone()).unwrap_or_default());
+    let word = text.trim_start_matches('#').trim();
+    format!("#{word}")
+}
+
+fn is_else(source: &[u8], keyword: &Range<usize>) -> bool {
+    keyword_name(source, keyword) == "#else"
+}
+
+/// The end of a line's text, before its line ending.
+fn content_end(source: &[u8], line: &Range<usize>) -> usize {
+    let text = &source[line.clone()];
+    let trimmed = text
+        .strip_suffix(b"\n")
+        .map(|text| text.strip_suffix(b"\r").unwrap_or(text))
+        .unwrap_or(text);
+    line.start + trimmed.len()
+}
+
+/// Line starts of a file, for line numbers.
+struct Lines {
+    starts: Vec<usize>,
+}
+
+impl Lines {
+    fn new(source: &[u8]) -> Lines {
+        let mut starts = vec![0];
+        starts.extend(memchr::memchr_iter(b'\n', source).map(|at| at + 1));
+        Lines { starts }
+    }
+
+    /// The 0-based line holding `offset`.
+    fn index(&self, offset: usize) -> usize {
+        self.starts
+            .partition_point(|&start| start <= offset)
+            .saturating_sub(1)
+    }
+
+    /// The offset where 0-based line `index` starts (the end of the file past the last line).
+    fn start(&self, index: usize) -> usize {
+        self.starts.get(index).copied().unwrap_or(usize::MAX)
+    }
+
+    /// The 1-based line holding `offset`.
+    fn number(&self, offset: usize) -> usize {
+        self.index(offset) + 1
+    }
+
+    /// The first and last 1-based lines a non-empty span covers.
+    fn span(&self, span: &Range<usize>) -> (usize, usize) {
+        let last = span.end.max(span.start + 1) - 1;
+        (self.number(span.start), self.number(last))
+    }
+
+    /// The 0-based lines the edits touch, as ranges (an insertion is an empty range).
+    fn touched(&self, edits: &[(Range<usize>, Vec<u8>)]) -> Vec<Range<usize>> {
+        edits
+            .iter()
+            .map(|(range, _)| {
+                let first = self.index(range.start);
+                if range.is_empty() {
+                    first..first
+                } else {
+                    first..self.index(range.end - 1) + 1
+                }
+            })
+            .collect()
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join(parts: &[String]) -> String {
+    match parts {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+fn plural(count: u64, one: &'static str, many: &'static str) -> &'static str {
+    if count == 1 { one } else { many }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{self, Setup};
+
+    const RULES: &str = r#"
+[[rule]]
+id = "drop-unshare"
+message = "no unshare() here"
+files = ["*.c"]
+action = "drop"
+
+[rule.match]
+condition = "defined(__linux__)"
+calls = ["unshare"]
+"#;
+
+    const SOURCE: &[u8] =
+        b"void f(void) {\n#if defined(__linux__)\n\tunshare(0);\n#else\n\tx();\n#endif\n}\n";
+
+    fn explained(out: &mut dyn WriteColor) -> u64 {
+        let setup = Setup::from_rules_file(crate::rules::load(RULES, 0).unwrap());
+        let result =
+            engine::process_with(SOURCE, "f.c", &setup, engine::Detail { functions: true })
+                .unwrap();
+        let files = [Planned {
+            name: "f.c",
+            source: SOURCE,
+            result: &result,
+        }];
+        write(out, &files, &setup.rules).unwrap()
+    }
+
+    #[test]
+    fn plain_writer_gets_no_colour() {
+        let mut buffer = termcolor::NoColor::new(Vec::new());
+        assert_eq!(explained(&mut buffer), 1);
+        let text = String::from_utf8(buffer.into_inner()).unwrap();
+        assert!(!text.contains('\u{1b}'), "{text}");
+        for expected in [
+            "note[drop-unshare]: no unshare() here\n  ┌─ f.c:2:5",
+            "1 │ void f(void) {\n  │      - inside `f`",
+            "3 │     unshare(0);\n  │     ------- calls `unshare`",
+            "4 │ #else\n  │ ----- removed, its body stays",
+            "= drop: lines 2–4 (3 lines) are removed: the `#if` line, its body and the `#else` line; \
+             the body of `#else` (line 5) stays; line 6 (the `#endif` line) is removed",
+            "@@ -1,7 +1,3 @@\n void f(void) {\n-#if defined(__linux__)\n",
+            "1 match explained in f.c\n",
+            "explain: 1 match explained in 1 of 1 file\n",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn colour_writer_gets_colour() {
+        let mut buffer = termcolor::Ansi::new(Vec::new());
+        explained(&mut buffer);
+        let text = String::from_utf8(buffer.into_inner()).unwrap();
+        assert!(
+            text.contains("\u{1b}[31m-#if defined(__linux__)\n"),
+            "{text}"
+        );
+        assert!(text.contains("\u{1b}[36m@@ -1,7 +1,3 @@"), "{text}");
+    }
+
+    #[test]
+    fn lists_read_as_prose() {
+        let list = |parts: &[&str]| join(&parts.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(list(&[]), "");
+        assert_eq!(list(&["a"]), "a");
+        assert_eq!(list(&["a", "b"]), "a and b");
+        assert_eq!(list(&["a", "b", "c"]), "a, b and c");
+    }
+
+    #[test]
+    fn lines_number_offsets_and_edits() {
+        let lines = Lines::new(b"a\nbb\nc");
+        assert_eq!(
+            (lines.number(0), lines.number(2), lines.number(5)),
+            (1, 2, 3)
+        );
+        assert_eq!(lines.span(&(2..5)), (2, 2));
+        assert_eq!(
+            lines.touched(&[(2..5, Vec::new()), (5..6, b"x".to_vec())]),
+            vec![1..2, 2..3]
+        );
+        assert_eq!(lines.start(3), usize::MAX);
+    }
+}

@@ -1,0 +1,351 @@
+//! `--explain`: snapshots of the explanations (in snapshots/, reviewed before acceptance), and
+//! what the flag must not change: exit statuses, what is written, what standard output carries.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use cdefang::engine::{self, Detail, Setup};
+use cdefang::rules;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// cdefang run from the repository's root, so that paths in the output are `testdata/…`.
+fn cdefang(args: &[&str]) -> Output {
+    cargo_bin_cmd!("cdefang")
+        .current_dir(root())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+fn snapshot(name: &str, text: &str) {
+    insta::with_settings!({
+        snapshot_path => "../snapshots",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!(name, text);
+    });
+}
+
+/// keep and replace-condition on testdata/constructs/keep-replace.c.
+const KEEP_REPLACE: &str = r#"
+[[rule]]
+id = "keep-ssl"
+message = "every build has SSL: keep the UWSGI_SSL branch"
+files = ["*.c"]
+action = "keep"
+
+[rule.match]
+condition = "defined(UWSGI_SSL)"
+
+[[rule]]
+id = "pcre2-too"
+message = "without PCRE means without PCRE and PCRE2"
+files = ["*.c"]
+action = "replace-condition"
+replacement = "!defined(UWSGI_PCRE) && !defined(UWSGI_PCRE2)"
+
+[rule.match]
+condition = "!defined(UWSGI_PCRE)"
+"#;
+
+fn write_rules(dir: &Path, text: &str) -> String {
+    let path = dir.join("rules.toml");
+    fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn explains_the_el5_rules_on_the_uwsgi_shaped_tree() {
+    let output = cdefang(&[
+        "--rules",
+        "rules/el5.toml",
+        "--explain",
+        "--check",
+        "testdata/uwsgi",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(
+        !stdout.contains('\u{1b}'),
+        "no colour when not on a terminal"
+    );
+    // The points the labels must make, at the right lines.
+    for expected in [
+        "note[drop-unshare-blocks]: EL5's libc has no unshare(): drop the namespace blocks of uwsgi_as_root()",
+        "┌─ testdata/uwsgi/core/utils.c:22:5",
+        "┌─ testdata/uwsgi/core/utils.c:60:5",
+        "15 │ void uwsgi_as_root() {\n   │      ------------- inside `uwsgi_as_root`",
+        "25 │         if (unshare(uwsgi.unshare)) {\n   │             ------- calls `unshare`",
+        "= drop: lines 22–43 (22 lines) are removed: the `#if` line, its body and the `#endif` line",
+        "= drop: lines 60–72 (13 lines) are removed",
+        "note[stub-inotify]:",
+        "┌─ testdata/uwsgi/core/event.c:18:8",
+        "25 │ #else\n   │ ----- removed with its body",
+        "┌─ testdata/uwsgi/core/fsmon.c:15:9",
+        "13 │ static int fsmon_add(struct uwsgi_fsmon *fs) {\n   │            --------- inside `fsmon_add`",
+        "1 match explained in testdata/uwsgi/core/event.c",
+        "2 matches explained in testdata/uwsgi/core/fsmon.c",
+        "2 matches explained in testdata/uwsgi/core/utils.c",
+        "explain: 5 matches explained in 3 of 5 files",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in\n{stdout}"
+        );
+    }
+    // The block without a call and the one outside uwsgi_as_root are not explained.
+    assert!(!stdout.contains("utils.c:45:"), "{stdout}");
+    assert!(!stdout.contains("utils.c:84:"), "{stdout}");
+    snapshot("explain-el5-uwsgi", &stdout);
+}
+
+#[test]
+fn explains_keep_and_replace_condition() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = write_rules(dir.path(), KEEP_REPLACE);
+    let output = cdefang(&[
+        "--rules",
+        &rules,
+        "--explain",
+        "--check",
+        "testdata/constructs/keep-replace.c",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains(
+        "= keep: line 3 (the `#ifdef` line) is removed; the body of `#ifdef` (line 4) stays; \
+         lines 5–7 (3 lines) are removed: the `#else` line, its body and the `#endif` line"
+    ));
+    assert!(stdout.contains(
+        "condition `!defined(UWSGI_PCRE)` matches: becomes `#if !defined(UWSGI_PCRE) && !defined(UWSGI_PCRE2)`"
+    ));
+    snapshot("explain-keep-replace", &stdout);
+}
+
+#[test]
+fn explains_resolve_from_the_command_line() {
+    let output = cdefang(&[
+        "-DBAR=2",
+        "-DOBSOLETE_LINUX_KERNEL",
+        "-UFOO",
+        "--explain",
+        "--check",
+        "testdata/constructs/resolve.c",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains(
+        "`BAR == 2 && defined(__linux__)` simplifies to `defined(__linux__)`: becomes `#if defined(__linux__)`"
+    ));
+    assert!(stdout.contains("16 │ #elif defined(Y)\n   │ ----- becomes `#if   defined(Y)`"));
+    // The nested `#ifdef NESTED` goes with the block around it: not explained on its own.
+    assert!(!stdout.contains("resolve.c:24:"), "{stdout}");
+    assert!(stdout.contains("explain: 5 matches explained in 1 of 1 file"));
+    snapshot("explain-resolve", &stdout);
+}
+
+#[test]
+fn explains_nothing_when_nothing_matches() {
+    let output = cdefang(&[
+        "--rules",
+        "rules/el5.toml",
+        "--explain",
+        "--check",
+        "testdata/uwsgi/core/master.c",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert_eq!(stdout, "explain: no match in 1 file, nothing to explain\n");
+    snapshot("explain-no-match", &stdout);
+}
+
+/// Every file under `dir`, with its bytes, sorted.
+fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            files.push((entry.path().to_path_buf(), fs::read(entry.path()).unwrap()));
+        }
+    }
+    files
+}
+
+/// A copy of testdata/uwsgi.
+fn scratch() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, bytes) in tree(&root().join("testdata/uwsgi")) {
+        let relative = path.strip_prefix(root().join("testdata/uwsgi")).unwrap();
+        let target = dir.path().join("tree").join(relative);
+        fs::create_dir_all(target.parent().unwrap()).unwrap();
+        fs::write(target, bytes).unwrap();
+    }
+    dir
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    let el5 = root().join("rules/el5.toml");
+    cargo_bin_cmd!("cdefang")
+        .current_dir(dir)
+        .arg("--rules")
+        .arg(el5)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn explain_changes_no_exit_status_and_writes_nothing_itself() {
+    let dir = scratch();
+    let before = tree(dir.path());
+    for mode in [&["--check"][..], &["--diff"], &["--stdout"]] {
+        let path: &[&str] = if mode == ["--stdout"] {
+            &["tree/core/utils.c"]
+        } else {
+            &["tree"]
+        };
+        let plain = run_in(dir.path(), &[mode, path].concat());
+        let explained = run_in(dir.path(), &[mode, &["--explain"], path].concat());
+        assert_eq!(plain.status.code(), Some(1), "{mode:?}");
+        assert_eq!(explained.status.code(), plain.status.code(), "{mode:?}");
+        assert_eq!(tree(dir.path()), before, "{mode:?} --explain wrote a file");
+        if mode == ["--check"] {
+            assert!(plain.stdout.is_empty());
+            assert!(text(&explained.stdout).starts_with("note[stub-inotify]"));
+        } else {
+            // Standard output carries the result: the explanations go to standard error.
+            assert_eq!(explained.stdout, plain.stdout, "{mode:?}");
+            assert!(text(&explained.stderr).contains("note[drop-unshare-blocks]"));
+        }
+    }
+
+    // Nothing to do: exit 0 either way.
+    let quiet = run_in(dir.path(), &["--check", "--explain", "tree/core/master.c"]);
+    assert_eq!(quiet.status.code(), Some(0));
+
+    // Drift: exit 2, nothing written, and the explanations show what the rule found.
+    let drifting = fs::read_to_string(root().join("rules/el5.toml"))
+        .unwrap()
+        .replace("expect = { min = 1, max = 2 }", "expect = 1");
+    let rules = dir.path().join("drift.toml");
+    fs::write(&rules, drifting).unwrap();
+    let output = cargo_bin_cmd!("cdefang")
+        .current_dir(dir.path())
+        .arg("--rules")
+        .arg(&rules)
+        .args(["--explain", "tree"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stdout = text(&output.stdout);
+    assert_eq!(stdout.matches("note[drop-unshare-blocks]").count(), 2);
+    assert!(text(&output.stderr).contains("drift: rule `drop-unshare-blocks` found 2 match(es)"));
+    let _ = fs::remove_file(&rules);
+    assert_eq!(tree(dir.path()), before, "nothing written on drift");
+
+    // In place with --explain writes what in place without it writes.
+    let explained = run_in(dir.path(), &["--explain", "tree"]);
+    assert_eq!(explained.status.code(), Some(0));
+    let other = scratch();
+    run_in(other.path(), &["tree"]);
+    let strip = |files: Vec<(PathBuf, Vec<u8>)>, base: &Path| -> Vec<(PathBuf, Vec<u8>)> {
+        files
+            .into_iter()
+            .map(|(path, bytes)| (path.strip_prefix(base).unwrap().to_path_buf(), bytes))
+            .collect()
+    };
+    assert_eq!(
+        strip(tree(dir.path()), dir.path()),
+        strip(tree(other.path()), other.path())
+    );
+}
+
+/// Each explanation's hunk is a patch of the original that makes that match's change alone:
+/// together, in order, they make what --diff makes.
+#[test]
+fn the_hunks_of_the_explanations_are_patches_of_the_original() {
+    let dir = scratch();
+    let output = run_in(dir.path(), &["--check", "--explain", "tree/core/utils.c"]);
+    let stdout = text(&output.stdout);
+    let mut patch = String::from("--- a/tree/core/utils.c\n+++ b/tree/core/utils.c\n");
+    let mut in_hunk = false;
+    for line in stdout.lines() {
+        if line.starts_with("@@ ") {
+            in_hunk = true;
+        } else if line.is_empty() || !matches!(line.as_bytes()[0], b' ' | b'-' | b'+' | b'\\') {
+            in_hunk = false;
+        }
+        if in_hunk {
+            patch.push_str(line);
+            patch.push('\n');
+        }
+    }
+    assert_eq!(patch.matches("\n@@ ").count(), 2, "{patch}");
+    let child = Command::new("patch")
+        .args(["-p1", "--quiet", "--batch"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        panic!("GNU patch is needed for this test (apt-get install patch)");
+    };
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(patch.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let patched = fs::read(dir.path().join("tree/core/utils.c")).unwrap();
+    let rewritten = scratch();
+    run_in(rewritten.path(), &["tree/core/utils.c"]);
+    assert_eq!(
+        patched,
+        fs::read(rewritten.path().join("tree/core/utils.c")).unwrap()
+    );
+}
+
+/// The engine records, for --explain, the function around a match even when the rule does not
+/// ask for one, the span of its name, and the match's own edits.
+#[test]
+fn match_records_carry_what_explanations_need() {
+    let setup = Setup::from_rules_file(rules::load(KEEP_REPLACE, 0).unwrap());
+    let source = fs::read(root().join("testdata/constructs/keep-replace.c")).unwrap();
+    let plain = engine::process(&source, "keep-replace.c", &setup).unwrap();
+    assert_eq!(plain.matches[0].function, None);
+    let detailed = engine::process_with(
+        &source,
+        "keep-replace.c",
+        &setup,
+        Detail { functions: true },
+    )
+    .unwrap();
+    let keep = &detailed.matches[0];
+    assert_eq!(keep.function.as_deref(), Some("uwsgi_setup"));
+    let name = keep.function_name.clone().unwrap();
+    assert_eq!(&source[name], b"uwsgi_setup");
+    // keep: the `#ifdef` line, then `#else` to `#endif`.
+    assert_eq!(keep.edits.len(), 2);
+    assert!(keep.edits.iter().all(|(_, text)| text.is_empty()));
+    assert_eq!(keep.group.len(), 3);
+    assert!(keep.group[0].selected && !keep.group[1].selected);
+    assert_eq!(&source[keep.group[2].keyword.clone()], b"#endif");
+    let replace = &detailed.matches[1];
+    assert_eq!(replace.edits.len(), 1);
+    assert_eq!(
+        replace.edits[0].1,
+        b"if !defined(UWSGI_PCRE) && !defined(UWSGI_PCRE2)".to_vec()
+    );
+    assert_eq!(detailed.output, plain.output);
+}
