@@ -419,15 +419,15 @@ pub fn load(text: &str, file: usize) -> Result<RulesFile, RulesError> {
 fn validate_test(test: TestToml, rules: &[Rule]) -> Result<TestCase, RulesError> {
     let name = test.name.get_ref();
     let name_span = test.name.span();
-    let valid_name = !name.is_empty()
+    let valid_name = name.starts_with(|c: char| c.is_ascii_alphanumeric())
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
     if !valid_name {
         return Err(RulesError::new(
             format!("invalid test case name `{name}`"),
             name_span,
-            "a test case name is letters, digits, `_` and `-` (it names the snapshot file)",
+            "a test case name is letters, digits, `_`, `-` and `.`, starting with a letter or digit (it names the snapshot file)",
         ));
     }
     let file = test.file.get_ref();
@@ -842,6 +842,10 @@ int a;
         let (message, at) = error_at(&cases.replace("name = \"one\"", "name = \"a b\""));
         assert_eq!(message, "invalid test case name `a b`");
         assert_eq!(at, "\"a b\"");
+        let (message, _) = error_at(&cases.replace("name = \"one\"", "name = \"../one\""));
+        assert_eq!(message, "invalid test case name `../one`");
+        let versioned = cases.replace("name = \"one\"", "name = \"utils-2.0.30\"");
+        assert!(load(&versioned, 0).is_ok());
 
         let (message, at) = error_at(&format!("{cases}{CASE}"));
         assert_eq!(message, "duplicate test case name `one`");

@@ -366,8 +366,7 @@ impl Loaded {
             .filter_map(|entry| {
                 let name = entry.file_name().to_string_lossy().into_owned();
                 let case = name.strip_prefix(&prefix)?.strip_suffix(ending)?;
-                // Case names have no `.`: `el5@x.snap.new` is not a `.snap` of case `x.snap`.
-                (!case.contains('.')).then(|| (case.to_string(), entry.path()))
+                Some((case.to_string(), entry.path()))
             })
             .collect();
         found.sort();

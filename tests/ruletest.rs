@@ -479,3 +479,23 @@ fn test_is_a_subcommand_only_in_first_place() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr_of(&output).contains("cannot be used with"));
 }
+
+#[test]
+fn a_case_named_after_a_release_goes_through_update_and_accept() {
+    let dir = scratch();
+    edit(
+        &dir.path().join("rules/el5.toml"),
+        "name = \"event\"",
+        "name = \"event-2.0.30\"",
+    );
+    fs::remove_file(snapshot(dir.path(), "event")).unwrap();
+    let output = cdefang_test(dir.path(), &["--update", "rules/el5.toml"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout_of(&output));
+    assert!(pending(dir.path(), "event-2.0.30").exists());
+    let output = cdefang_test(dir.path(), &["--accept", "rules/el5.toml"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout_of(&output));
+    assert!(stdout_of(&output).contains("1 snapshot accepted"));
+    let output = cdefang_test(dir.path(), &["rules/el5.toml"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout_of(&output));
+    assert!(stdout_of(&output).contains("test event-2.0.30 ... ok"));
+}
