@@ -148,6 +148,19 @@ fn is_one_of(text: &[u8], names: &[String]) -> bool {
     names.iter().any(|name| name.as_bytes() == text)
 }
 
+/// The header an `#include`'s text names, without its `<>` or quotes; `None` when it has
+/// neither (a macro).
+pub fn include_name(header: &[u8]) -> Option<&[u8]> {
+    header
+        .strip_prefix(b"<")
+        .and_then(|inner| inner.strip_suffix(b">"))
+        .or_else(|| {
+            header
+                .strip_prefix(b"\"")
+                .and_then(|inner| inner.strip_suffix(b"\""))
+        })
+}
+
 /// The `#include`s whose header is one of `headers`, in the byte range `within`: their spans.
 pub fn includes(scan: &Scan, within: Range<usize>, headers: &[String]) -> Vec<Range<usize>> {
     scan.directives
@@ -159,16 +172,7 @@ pub fn includes(scan: &Scan, within: Range<usize>, headers: &[String]) -> Vec<Ra
         })
         .filter(|directive| {
             let header = scan.rest_text(directive);
-            let name = header
-                .strip_prefix(b"<")
-                .and_then(|inner| inner.strip_suffix(b">"))
-                .or_else(|| {
-                    header
-                        .strip_prefix(b"\"")
-                        .and_then(|inner| inner.strip_suffix(b"\""))
-                })
-                .unwrap_or(header);
-            is_one_of(name, headers)
+            is_one_of(include_name(header).unwrap_or(header), headers)
         })
         .map(|directive| directive.hash..directive.rest.end)
         .collect()

@@ -1529,15 +1529,7 @@ impl Study<'_> {
 
 /// The header an `#include` names, without `<>` or quotes.
 fn include_name(scan: &Scan, directive: &scan::Directive) -> Option<String> {
-    let header = scan.rest_text(directive);
-    let name = header
-        .strip_prefix(b"<")
-        .and_then(|inner| inner.strip_suffix(b">"))
-        .or_else(|| {
-            header
-                .strip_prefix(b"\"")
-                .and_then(|inner| inner.strip_suffix(b"\""))
-        })?;
+    let name = facts::include_name(scan.rest_text(directive))?;
     Some(String::from_utf8_lossy(name).into_owned())
 }
 

@@ -86,21 +86,8 @@ struct Cli {
     #[arg(long)]
     parse_stats: bool,
 
-    /// A macro used as a statement head, `NAME(args) { … }` (for lang-c; repeatable).
-    #[arg(long, value_name = "NAME")]
-    statement_macro: Vec<String>,
-
-    /// A macro to ignore, with its argument list, when parsing with lang-c (repeatable).
-    #[arg(long, value_name = "NAME")]
-    blank_macro: Vec<String>,
-
-    /// A macro that defines a function, `NAME(fn) { … }` (for lang-c; repeatable).
-    #[arg(long, value_name = "NAME")]
-    function_macro: Vec<String>,
-
-    /// A typedef name declared outside the files given (repeatable).
-    #[arg(long, value_name = "NAME")]
-    typedef: Vec<String>,
+    #[command(flatten)]
+    parse: ParseHints,
 
     /// Write nothing; exit 1 if anything would change, 0 if not.
     #[arg(long, conflicts_with_all = ["diff", "out"])]
@@ -139,6 +126,37 @@ struct Cli {
     /// Files, or directories searched for *.c and *.h.
     #[arg(value_name = "PATH", required = true)]
     paths: Vec<PathBuf>,
+}
+
+/// What lang-c needs to know that the files do not say (also in rules files).
+#[derive(Args, Debug)]
+struct ParseHints {
+    /// A macro used as a statement head, `NAME(args) { … }` (for lang-c; repeatable).
+    #[arg(long, value_name = "NAME")]
+    statement_macro: Vec<String>,
+
+    /// A macro to ignore, with its argument list, when parsing with lang-c (repeatable).
+    #[arg(long, value_name = "NAME")]
+    blank_macro: Vec<String>,
+
+    /// A macro that defines a function, `NAME(fn) { … }` (for lang-c; repeatable).
+    #[arg(long, value_name = "NAME")]
+    function_macro: Vec<String>,
+
+    /// A typedef name declared outside the files given (repeatable).
+    #[arg(long, value_name = "NAME")]
+    typedef: Vec<String>,
+}
+
+impl ParseHints {
+    fn macros(self) -> (Macros, Vec<String>) {
+        let macros = Macros {
+            statements: self.statement_macro,
+            blank: self.blank_macro,
+            functions: self.function_macro,
+        };
+        (macros, self.typedef)
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -216,21 +234,8 @@ struct LearnArgs {
     #[arg(long, value_name = "FILE")]
     hints: Vec<PathBuf>,
 
-    /// A macro used as a statement head, `NAME(args) { … }` (for lang-c; repeatable).
-    #[arg(long, value_name = "NAME")]
-    statement_macro: Vec<String>,
-
-    /// A macro to ignore, with its argument list, when parsing with lang-c (repeatable).
-    #[arg(long, value_name = "NAME")]
-    blank_macro: Vec<String>,
-
-    /// A macro that defines a function, `NAME(fn) { … }` (for lang-c; repeatable).
-    #[arg(long, value_name = "NAME")]
-    function_macro: Vec<String>,
-
-    /// A typedef name declared outside the files given (repeatable).
-    #[arg(long, value_name = "NAME")]
-    typedef: Vec<String>,
+    #[command(flatten)]
+    parse: ParseHints,
 
     /// Do not print the summary on standard error.
     #[arg(long, short = 'q')]
@@ -239,17 +244,14 @@ struct LearnArgs {
 
 /// `cdefang learn`.
 fn learn(args: LearnArgs) -> ExitCode {
+    let (macros, typedefs) = args.parse.macros();
     let options = learn::Options {
         patch: args.patch,
         source: args.source,
         output: args.output,
         hints: args.hints,
-        macros: Macros {
-            statements: args.statement_macro,
-            blank: args.blank_macro,
-            functions: args.function_macro,
-        },
-        typedefs: args.typedef,
+        macros,
+        typedefs,
         quiet: args.quiet,
     };
     ExitCode::from(u8::try_from(learn::run(&options)).unwrap_or(2))
@@ -300,6 +302,7 @@ fn cdefang() -> ExitCode {
     } else {
         Mode::InPlace
     };
+    let (macros, typedefs) = cli.parse.macros();
     let options = Options {
         rules: cli.rules,
         paths: cli.paths,
@@ -309,12 +312,8 @@ fn cdefang() -> ExitCode {
         allow_drift: cli.allow_drift,
         quiet: cli.quiet,
         parse_stats: cli.parse_stats,
-        macros: Macros {
-            statements: cli.statement_macro,
-            blank: cli.blank_macro,
-            functions: cli.function_macro,
-        },
-        typedefs: cli.typedef,
+        macros,
+        typedefs,
         assumptions,
         symbols: cli.symbols,
         backup: cli.backup,

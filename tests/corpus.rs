@@ -17,6 +17,9 @@ use std::process::Command;
 use assert_cmd::cargo::cargo_bin_cmd;
 use cdefang::{scan, tree};
 
+mod common;
+use common::{fetch_uwsgi, skip_uwsgi};
+
 const NOTHING_MATCHES: &str = r#"
 [[rule]]
 id = "drop-nothing"
@@ -50,27 +53,6 @@ fn versions() -> Vec<String> {
         .collect()
 }
 
-fn fetch(versions: &[String]) -> Vec<PathBuf> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/fetch-uwsgi.sh");
-    let output = Command::new("bash")
-        .arg(&script)
-        .args(versions)
-        .output()
-        .expect("run scripts/fetch-uwsgi.sh");
-    assert!(
-        output.status.success(),
-        "fetching uWSGI failed (needs pip and PyPI, or a warm .cache/uwsgi):\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let trees: Vec<PathBuf> = String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(PathBuf::from)
-        .collect();
-    assert_eq!(trees.len(), versions.len());
-    trees
-}
-
 /// Every file under `dir`: its path relative to `dir`, bytes and mode.
 fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>, u32)> {
     walkdir::WalkDir::new(dir)
@@ -98,12 +80,11 @@ fn is_c(path: &Path) -> bool {
 
 #[test]
 fn every_release_scans_and_a_rewrite_that_matches_nothing_changes_no_byte() {
-    if std::env::var_os("CDEFANG_SKIP_UWSGI").is_some() {
-        eprintln!("SKIPPED: CDEFANG_SKIP_UWSGI is set; the corpus invariants did not run");
+    if skip_uwsgi("the corpus invariants") {
         return;
     }
     let versions = versions();
-    let trees = fetch(&versions);
+    let trees = fetch_uwsgi(&versions);
     let work = tempfile::tempdir().unwrap();
     let rules = work.path().join("nothing.toml");
     fs::write(&rules, NOTHING_MATCHES).unwrap();

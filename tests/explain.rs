@@ -9,9 +9,8 @@ use assert_cmd::cargo::cargo_bin_cmd;
 use cdefang::engine::{self, Detail, Setup};
 use cdefang::rules;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+use common::root;
 
 /// cdefang run from the repository's root, so that paths in the output are `testdata/…`.
 fn cdefang(args: &[&str]) -> Output {

@@ -7,14 +7,13 @@
 //! alarm on 1.4.9), fetched from PyPI by scripts/fetch-uwsgi.sh (CDEFANG_SKIP_UWSGI=1 skips it).
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use assert_cmd::cargo::cargo_bin_cmd;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+use common::{copy_dir, fetch_one, root, skip_uwsgi};
 
 /// `cdefang ARGS…` run from the project root (so that paths in the output are relative).
 fn cdefang(args: &[&str]) -> Output {
@@ -37,19 +36,6 @@ fn snapshot(name: &str, text: &str) {
     }, {
         insta::assert_snapshot!(name, text);
     });
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// Apply a learned rules file to a copy of testdata/learn/src and return `file` as rewritten
@@ -405,28 +391,6 @@ fn plain_usage_still_works_next_to_the_subcommand() {
 
 // The real release.
 
-fn skip() -> bool {
-    if std::env::var_os("CDEFANG_SKIP_UWSGI").is_some() {
-        eprintln!("SKIPPED: CDEFANG_SKIP_UWSGI is set; the uWSGI learn test did not run");
-        return true;
-    }
-    false
-}
-
-fn fetch(version: &str) -> PathBuf {
-    let output = Command::new("bash")
-        .arg(root().join("scripts/fetch-uwsgi.sh"))
-        .arg(version)
-        .output()
-        .expect("run scripts/fetch-uwsgi.sh");
-    assert!(
-        output.status.success(),
-        "fetching uWSGI {version} failed (needs pip and PyPI, or a warm .cache/uwsgi):\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    PathBuf::from(String::from_utf8(output.stdout).unwrap().trim())
-}
-
 /// `unifdef -DOBSOLETE_LINUX_KERNEL core/utils.c` of a release (exit 1: it changed the file).
 fn unifdef(release: &Path) -> Vec<u8> {
     let oracle = Command::new("unifdef")
@@ -440,11 +404,11 @@ fn unifdef(release: &Path) -> Vec<u8> {
 
 #[test]
 fn rule_learned_from_uwsgi_2_0_17_gives_unifdef_output_on_1_9_21_and_2_0_30() {
-    if skip() {
+    if skip_uwsgi("the uWSGI learn test") {
         return;
     }
     let work = tempfile::tempdir().unwrap();
-    let release = fetch("2.0.17");
+    let release = fetch_one("2.0.17");
 
     // The fixed-line fix people use: core/utils.c against its unifdef output.
     let fixed = work.path().join("utils.c");
@@ -490,7 +454,7 @@ fn rule_learned_from_uwsgi_2_0_17_gives_unifdef_output_on_1_9_21_and_2_0_30() {
     // The learned rule, unchanged, on other releases: the oracle's result where the code has
     // moved (1.9.21, 2.0.30: two blocks each, at other lines).
     for version in ["2.0.17", "1.9.21", "2.0.30"] {
-        let release = fetch(version);
+        let release = fetch_one(version);
         let ours = cargo_bin_cmd!("cdefang")
             .arg("--rules")
             .arg(&learned)
@@ -511,7 +475,7 @@ fn rule_learned_from_uwsgi_2_0_17_gives_unifdef_output_on_1_9_21_and_2_0_30() {
     }
 
     // 1.4.9 has one such block: the exact `expect = 2` raises the drift alarm there, on purpose.
-    let old = fetch("1.4.9");
+    let old = fetch_one("1.4.9");
     let drift = cargo_bin_cmd!("cdefang")
         .arg("--rules")
         .arg(&learned)

@@ -8,9 +8,8 @@ use std::process::Output;
 
 use assert_cmd::cargo::cargo_bin_cmd;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+use common::{copy_dir, root};
 
 /// The cases of rules/el5.toml, in order.
 const CASES: [&str; 6] = [
@@ -21,19 +20,6 @@ const CASES: [&str; 6] = [
     "fsmon",
     "lock-untouched",
 ];
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 /// A scratch directory with copies of rules/ and testdata/uwsgi/ (which the cases' `path`s
 /// name as ../testdata/uwsgi/…).

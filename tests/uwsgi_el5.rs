@@ -8,36 +8,16 @@
 //! installs them. Set CDEFANG_SKIP_UWSGI=1 to skip it on a machine without them.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use assert_cmd::cargo::cargo_bin_cmd;
 
+mod common;
+use common::{fetch_one, skip_uwsgi};
+
 const VERSION: &str = "2.0.17";
 const TARGETED: [&str; 3] = ["core/utils.c", "core/event.c", "core/fsmon.c"];
-
-fn skip() -> bool {
-    if std::env::var_os("CDEFANG_SKIP_UWSGI").is_some() {
-        eprintln!("SKIPPED: CDEFANG_SKIP_UWSGI is set; the uWSGI {VERSION} EL5 test did not run");
-        return true;
-    }
-    false
-}
-
-fn fetch(version: &str) -> PathBuf {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/fetch-uwsgi.sh");
-    let output = Command::new("bash")
-        .arg(&script)
-        .arg(version)
-        .output()
-        .expect("run scripts/fetch-uwsgi.sh");
-    assert!(
-        output.status.success(),
-        "fetching uWSGI {version} failed (needs pip and PyPI, or a warm .cache/uwsgi):\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    PathBuf::from(String::from_utf8(output.stdout).unwrap().trim())
-}
 
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     walkdir::WalkDir::new(dir)
@@ -87,10 +67,10 @@ fn el5_compile(tree: &Path, shadow: &Path, file: &str, object: &Path) -> std::pr
 
 #[test]
 fn el5_rules_make_uwsgi_2_0_17_build_on_el5() {
-    if skip() {
+    if skip_uwsgi("this uWSGI test") {
         return;
     }
-    let release = fetch(VERSION);
+    let release = fetch_one(VERSION);
     let work = tempfile::tempdir().unwrap();
     let tree = work.path().join("tree");
     copy_tree(&release, &tree);
@@ -187,10 +167,10 @@ fn el5_rules_make_uwsgi_2_0_17_build_on_el5() {
 /// the C view that loses coverage fails (figures in README.md).
 #[test]
 fn lang_c_parses_uwsgi_2_0_17() {
-    if skip() {
+    if skip_uwsgi("this uWSGI test") {
         return;
     }
-    let release = fetch(VERSION);
+    let release = fetch_one(VERSION);
     let work = tempfile::tempdir().unwrap();
     let coverage = |parts: &[&str]| {
         let report = work.path().join("parse.json");
@@ -228,10 +208,10 @@ fn lang_c_parses_uwsgi_2_0_17() {
 /// on the files of 2.0.17 whose conditionals test the symbol, exit status included.
 #[test]
 fn define_mode_equals_unifdef_on_uwsgi_2_0_17() {
-    if skip() {
+    if skip_uwsgi("this uWSGI test") {
         return;
     }
-    let release = fetch(VERSION);
+    let release = fetch_one(VERSION);
     for file in [
         "core/utils.c",
         "core/event.c",
