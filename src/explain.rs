@@ -22,7 +22,7 @@ use crate::cond::Assumptions;
 use crate::diag::text_of;
 use crate::edit::{Edit, Verdict};
 use crate::engine::{FileResult, MatchRecord};
-use crate::output::{self, Hunk};
+use crate::output::{self, Hunk, and_list, plural};
 use crate::rules::{Action, Rule};
 
 /// One planned file, as the run has it.
@@ -308,7 +308,7 @@ fn assumed(assumptions: &Assumptions) -> String {
     if assumptions.constants {
         parts.push("constant conditions decided (-k)".to_string());
     }
-    join(&parts)
+    and_list(&parts)
 }
 
 /// What becomes of a piece of the original under the match's edits.
@@ -422,12 +422,12 @@ fn what_happens(record: &MatchRecord, source: &[u8], lines: &Lines) -> String {
                 let span = run[0].range.start..run[run.len() - 1].range.end;
                 let (first, last) = lines.span(&span);
                 sentences.push(if first == last {
-                    format!("line {first} ({}) is removed", join(&names))
+                    format!("line {first} ({}) is removed", and_list(&names))
                 } else {
                     format!(
                         "lines {first}–{last} ({} lines) are removed: {}",
                         last - first + 1,
-                        join(&names)
+                        and_list(&names)
                     )
                 });
                 index = end + 1;
@@ -540,18 +540,6 @@ impl Lines {
 }
 
 /// `a`, `a and b`, `a, b and c`.
-fn join(parts: &[String]) -> String {
-    match parts {
-        [] => String::new(),
-        [one] => one.clone(),
-        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
-    }
-}
-
-fn plural(count: u64, one: &'static str, many: &'static str) -> &'static str {
-    if count == 1 { one } else { many }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -620,7 +608,8 @@ calls = ["unshare"]
 
     #[test]
     fn lists_read_as_prose() {
-        let list = |parts: &[&str]| join(&parts.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let list =
+            |parts: &[&str]| and_list(&parts.iter().map(|s| s.to_string()).collect::<Vec<_>>());
         assert_eq!(list(&[]), "");
         assert_eq!(list(&["a"]), "a");
         assert_eq!(list(&["a", "b"]), "a and b");

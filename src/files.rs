@@ -11,6 +11,7 @@
 
 use std::fs;
 use std::io::{self, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Component, Path, PathBuf};
 
 use tempfile::NamedTempFile;
@@ -158,8 +159,14 @@ pub fn stage(target: &Path, bytes: &[u8]) -> Result<Staged, FilesError> {
         _ => PathBuf::from("."),
     };
     fs::create_dir_all(&directory).map_err(io_error(&directory))?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".cdefang-")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".cdefang-");
+    if existing.is_none() {
+        // A new file gets the mode any program's new file gets: 0666 less the umask (tempfile's
+        // own 0600 is for secrets).
+        builder.permissions(fs::Permissions::from_mode(0o666));
+    }
+    let mut temp = builder
         .tempfile_in(&directory)
         .map_err(io_error(&directory))?;
     temp.write_all(bytes).map_err(io_error(&target))?;

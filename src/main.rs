@@ -116,7 +116,7 @@ struct Cli {
     /// For each match, show why it matched and what its action will do (a note on the source,
     /// then the diff hunk); to standard output, or to standard error with --diff and --stdout.
     /// Writes nothing itself: the mode decides that.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "symbols")]
     explain: bool,
 
     /// Do not print the per-rule summary.
@@ -179,7 +179,8 @@ Examples:
   cdefang test --accept rules/el5.toml move the reviewed .snap.new files into place
 
 Exit status: 0 every case passed, 1 some case failed, 2 trouble (bad rules file,
-unreadable path, a case that cannot be processed).";
+unreadable path, a case that cannot be processed). The other cases still run, and
+with --update or --accept still write their snapshots.";
 
 #[derive(Args, Debug)]
 #[command(after_help = TEST_EXAMPLES)]

@@ -215,8 +215,18 @@ pub fn summary_lines(rules: &[RuleSummary]) -> Vec<String> {
         .collect()
 }
 
-fn plural(count: u64, one: &'static str, many: &'static str) -> &'static str {
+/// `one` or `many`, as `count` asks.
+pub fn plural(count: u64, one: &'static str, many: &'static str) -> &'static str {
     if count == 1 { one } else { many }
+}
+
+/// "a", "a and b", "a, b and c".
+pub fn and_list(items: &[String]) -> String {
+    match items.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 #[cfg(test)]

@@ -450,6 +450,14 @@ fn validate_test(test: TestToml, rules: &[Rule]) -> Result<TestCase, RulesError>
                 "give a C file's path relative to the rules file's directory",
             ));
         }
+        (None, Some(path)) if path.get_ref().starts_with('/') => {
+            return Err(RulesError::new(
+                format!("test case `{name}`: `path` is absolute"),
+                path.span(),
+                "give the file relative to the rules file's directory, so that the rules, their \
+                 cases and their snapshots move together (copy the file beside them)",
+            ));
+        }
         (None, Some(path)) => TestInput::Path {
             span: path.span(),
             path: path.into_inner(),
@@ -842,6 +850,12 @@ int a;
         let (message, at) = error_at(&cases.replace("name = \"one\"", "name = \"a b\""));
         assert_eq!(message, "invalid test case name `a b`");
         assert_eq!(at, "\"a b\"");
+        let absolute = format!(
+            "{GOOD}[[test]]\nname = \"abs\"\nfile = \"x.c\"\npath = \"/etc/passwd\"\nexpect = {{ stub = 1 }}\n"
+        );
+        let (message, at) = error_at(&absolute);
+        assert_eq!(message, "test case `abs`: `path` is absolute");
+        assert_eq!(at, "\"/etc/passwd\"");
         let (message, _) = error_at(&cases.replace("name = \"one\"", "name = \"../one\""));
         assert_eq!(message, "invalid test case name `../one`");
         let versioned = cases.replace("name = \"one\"", "name = \"utils-2.0.30\"");

@@ -38,7 +38,7 @@ use std::path::{Path, PathBuf};
 use crate::diag::{self, Problem};
 use crate::engine::{self, Setup};
 use crate::files::{self, FilesError};
-use crate::output;
+use crate::output::{self, plural};
 use crate::rules::{self, RulesError, RulesFile, TestCase, TestInput};
 use crate::run::{self, EXIT_CHANGES, EXIT_OK, EXIT_TROUBLE};
 
@@ -729,10 +729,6 @@ fn relocate(mut problem: Problem, name: &str, text: &str, offset: usize) -> Prob
         }
     }
     problem
-}
-
-fn plural(count: u64, one: &'static str, many: &'static str) -> &'static str {
-    if count == 1 { one } else { many }
 }
 
 #[cfg(test)]

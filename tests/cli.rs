@@ -1,6 +1,7 @@
 //! The command line: modes, exit statuses, reports and diagnostics, on copies of testdata/.
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -101,7 +102,6 @@ fn in_place_rewrites_only_targeted_files_and_is_idempotent() {
 #[cfg(unix)]
 #[test]
 fn in_place_keeps_permissions() {
-    use std::os::unix::fs::PermissionsExt;
     let dir = scratch();
     let utils = dir.path().join("tree/core/utils.c");
     fs::set_permissions(&utils, fs::Permissions::from_mode(0o751)).unwrap();
@@ -195,6 +195,14 @@ fn out_mirrors_the_tree_and_leaves_the_input_alone() {
     assert_eq!(written, ["core/event.c", "core/fsmon.c", "core/utils.c"]);
     let utils = fs::read_to_string(dir.path().join("fixed/core/utils.c")).unwrap();
     assert!(!utils.contains("unshare(uwsgi.unshare)"));
+    // New files get 0666 less the umask, as any program's new files do (not tempfile's 0600).
+    let umask = Command::new("sh").args(["-c", "umask"]).output().unwrap();
+    let umask = u32::from_str_radix(String::from_utf8_lossy(&umask.stdout).trim(), 8).unwrap();
+    let mode = fs::metadata(dir.path().join("fixed/core/utils.c"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o666 & !umask);
 }
 
 #[test]
@@ -480,6 +488,17 @@ fn help_has_examples_and_bad_flags_exit_2() {
         .args(["--rules", "x.toml"])
         .assert()
         .code(2);
+    // --symbols explains nothing: asking for both is an error, not a silent no-op.
+    let output = cargo_bin_cmd!("cdefang")
+        .args(["--symbols", "--explain", "x.c"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr_of(&output).contains("cannot be used with"),
+        "{}",
+        stderr_of(&output)
+    );
 }
 
 #[test]

@@ -269,43 +269,67 @@ fn explain_changes_no_exit_status_and_writes_nothing_itself() {
     );
 }
 
-/// Each explanation's hunk is a patch of the original that makes that match's change alone:
-/// together, in order, they make what --diff makes.
-#[test]
-fn the_hunks_of_the_explanations_are_patches_of_the_original() {
-    let dir = scratch();
-    let output = run_in(dir.path(), &["--check", "--explain", "tree/core/utils.c"]);
-    let stdout = text(&output.stdout);
-    let mut patch = String::from("--- a/tree/core/utils.c\n+++ b/tree/core/utils.c\n");
-    let mut in_hunk = false;
-    for line in stdout.lines() {
-        if line.starts_with("@@ ") {
-            in_hunk = true;
-        } else if line.is_empty() || !matches!(line.as_bytes()[0], b' ' | b'-' | b'+' | b'\\') {
-            in_hunk = false;
-        }
-        if in_hunk {
-            patch.push_str(line);
-            patch.push('\n');
-        }
-    }
-    assert_eq!(patch.matches("\n@@ ").count(), 2, "{patch}");
+/// Run GNU patch -p1 with `patch` in `dir`; its output (it must succeed).
+fn apply_patch(dir: &Path, patch: &str, fuzz: &str) -> String {
+    use std::io::Write;
     let child = Command::new("patch")
-        .args(["-p1", "--quiet", "--batch"])
-        .current_dir(dir.path())
+        .args(["-p1", "--batch", fuzz])
+        .current_dir(dir)
         .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
         .spawn();
     let Ok(mut child) = child else {
         panic!("GNU patch is needed for this test (apt-get install patch)");
     };
-    use std::io::Write;
     child
         .stdin
         .take()
         .unwrap()
         .write_all(patch.as_bytes())
         .unwrap();
-    assert!(child.wait().unwrap().success());
+    let output = child.wait_with_output().unwrap();
+    let report = text(&output.stdout);
+    assert!(output.status.success(), "{report}\n{patch}");
+    report
+}
+
+/// Each explanation's hunk is a patch of the original that makes that match's change alone:
+/// alone, it applies exactly where it says (no offset, no fuzz); together, in order, they make
+/// what a run makes.
+#[test]
+fn the_hunks_of_the_explanations_are_patches_of_the_original() {
+    let dir = scratch();
+    let output = run_in(dir.path(), &["--check", "--explain", "tree/core/utils.c"]);
+    let stdout = text(&output.stdout);
+    let mut hunks: Vec<String> = Vec::new();
+    let mut in_hunk = false;
+    for line in stdout.lines() {
+        if line.starts_with("@@ ") {
+            in_hunk = true;
+            hunks.push(String::new());
+        } else if line.is_empty() || !matches!(line.as_bytes()[0], b' ' | b'-' | b'+' | b'\\') {
+            in_hunk = false;
+        }
+        if in_hunk && let Some(hunk) = hunks.last_mut() {
+            hunk.push_str(line);
+            hunk.push('\n');
+        }
+    }
+    assert_eq!(hunks.len(), 2, "{stdout}");
+    let header = "--- a/tree/core/utils.c\n+++ b/tree/core/utils.c\n";
+    for hunk in &hunks {
+        let alone = scratch();
+        let report = apply_patch(alone.path(), &format!("{header}{hunk}"), "--fuzz=0");
+        assert!(
+            !report.contains("offset") && !report.contains("fuzz"),
+            "{report}"
+        );
+    }
+    apply_patch(
+        dir.path(),
+        &format!("{header}{}", hunks.concat()),
+        "--fuzz=0",
+    );
     let patched = fs::read(dir.path().join("tree/core/utils.c")).unwrap();
     let rewritten = scratch();
     run_in(rewritten.path(), &["tree/core/utils.c"]);

@@ -96,7 +96,7 @@ fn learns_drop_unshare_from_a_patch_and_reproduces_it() {
     assert!(toml.contains("\nexpect = 2\n"), "{toml}");
     let stderr = stderr_of(&output);
     assert!(
-        stderr.contains("cdefang learn: learned-drop-unshare: drop, 2 match(es) in core/utils.c"),
+        stderr.contains("cdefang learn: learned-drop-unshare: drop, 2 matches in core/utils.c"),
         "{stderr}"
     );
     assert!(stderr.contains("verified"), "{stderr}");
@@ -490,5 +490,45 @@ fn rule_learned_from_uwsgi_2_0_17_gives_unifdef_output_on_1_9_21_and_2_0_30() {
             .contains("drift: rule `learned-drop-unshare` found 1 match(es), expected 2 match(es)"),
         "{}",
         stderr_of(&drift)
+    );
+}
+
+#[test]
+fn a_crlf_copy_of_a_patch_and_a_path_out_of_the_source_are_refused_saying_why() {
+    let work = tempfile::tempdir().unwrap();
+    let patch = fs::read(root().join("testdata/learn/unshare.patch")).unwrap();
+    let crlf: Vec<u8> = patch
+        .split_inclusive(|&byte| byte == b'\n')
+        .flat_map(|line| match line.strip_suffix(b"\n") {
+            Some(text) => [text, b"\r\n"].concat(),
+            None => line.to_vec(),
+        })
+        .collect();
+    let crlf_patch = work.path().join("crlf.patch");
+    fs::write(&crlf_patch, crlf).unwrap();
+    let crlf_patch = crlf_patch.display().to_string();
+    let output = cdefang(&["learn", &crlf_patch, "--source", "testdata/learn/src"]);
+    assert_refused(
+        &output,
+        &[
+            "error: the patch does not match",
+            "help: the line endings differ (CRLF on one side, LF on the other)",
+        ],
+    );
+
+    let text = String::from_utf8(patch).unwrap();
+    let climbing = text
+        .replace("--- a/core/utils.c", "--- a/../../etc/passwd")
+        .replace("+++ b/core/utils.c", "+++ b/../../etc/passwd");
+    assert_ne!(climbing, text, "the fixture names a/core/utils.c");
+    let climbing_patch = work.path().join("climbing.patch");
+    fs::write(&climbing_patch, climbing).unwrap();
+    let climbing_patch = climbing_patch.display().to_string();
+    let output = cdefang(&["learn", &climbing_patch, "--source", "testdata/learn/src"]);
+    assert_refused(
+        &output,
+        &[
+            "a/../../etc/passwd: not a path under testdata/learn/src (absolute, or it climbs out with `..`)",
+        ],
     );
 }

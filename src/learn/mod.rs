@@ -41,7 +41,7 @@ use crate::engine::{self, FileError, Setup};
 use crate::facts::{self, TokenKind};
 use crate::files;
 use crate::matcher::{BodyFacts, ConditionError, FileFacts};
-use crate::output::line_column;
+use crate::output::{and_list, line_column, plural};
 use crate::rules::{self, Action};
 use crate::run;
 use crate::scan::{self, DirectiveKind, Scan};
@@ -934,20 +934,20 @@ fn spec(draft: &Draft, studies: &[Study], patch_file: &str) -> Result<RuleSpec, 
         let what = match &draft.action {
             Action::Drop => format!(
                 "removes {} whole, directive and body",
-                plural(count, "block", "blocks")
+                counted(count, "block", "blocks")
             ),
             Action::Keep => format!(
                 "keeps {} without their directives",
-                plural(count, "branch", "branches")
+                counted(count, "branch", "branches")
             ),
             Action::Resolve(assumptions) => format!(
                 "resolves {} as unifdef {} would",
-                plural(count, "conditional", "conditionals"),
+                counted(count, "conditional", "conditionals"),
                 unifdef_flags(assumptions)
             ),
             Action::ReplaceCondition(_) => format!(
                 "rewrites the condition of {}",
-                plural(count, "branch", "branches")
+                counted(count, "branch", "branches")
             ),
         };
         notes.push(format!(
@@ -1046,17 +1046,8 @@ fn indistinct(draft: &Draft, studies: &[Study], negatives: &[(usize, &Branch)]) 
 }
 
 /// "1 block", "2 blocks".
-fn plural(count: usize, one: &str, many: &str) -> String {
+fn counted(count: usize, one: &str, many: &str) -> String {
     format!("{count} {}", if count == 1 { one } else { many })
-}
-
-/// "a", "a and b", "a, b and c".
-fn and_list(items: &[String]) -> String {
-    match items.split_last() {
-        None => String::new(),
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
-    }
 }
 
 /// `-DX -UY` for messages.
@@ -1269,7 +1260,7 @@ fn render(specs: &[RuleSpec], request: &Request, files: &[PatchedFile]) -> Strin
             &mut text,
             &format!(
                 "The patch changes {}. Another count (on another release, say) fires the drift alarm: exit 2, nothing written. Check the rule there, then adjust `expect` (e.g. {}) if the rule is still right.",
-                plural(
+                counted(
                     usize::try_from(spec.expect).unwrap_or(usize::MAX),
                     one,
                     many
@@ -1563,16 +1554,19 @@ pub fn run(options: &Options) -> i32 {
                 for rule in &learned.rules {
                     let _ = writeln!(
                         lock,
-                        "cdefang learn: {}: {}, {} match(es) in {}",
+                        "cdefang learn: {}: {}, {} {} in {}",
                         rule.id,
                         rule.action,
                         rule.matches,
-                        rule.files.join(", ")
+                        plural(rule.matches, "match", "matches"),
+                        and_list(&rule.files)
                     );
                 }
+                let files: usize = learned.rules.iter().map(|rule| rule.files.len()).sum();
                 let _ = writeln!(
                     lock,
-                    "cdefang learn: verified: the rules reproduce the patched file(s) exactly"
+                    "cdefang learn: verified: the rules reproduce the patched {} exactly",
+                    plural(files as u64, "file", "files")
                 );
             }
             run::EXIT_OK

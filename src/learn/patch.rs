@@ -595,14 +595,23 @@ pub(super) fn resolve_files(
         .filter_map(|&strip| strip_components(&missing.old, strip))
         .map(|relative| source.join(relative).display().to_string())
         .collect();
-    Err(patch.error(
-        LearnErrorKind::MissingFile,
+    let message = if tried.is_empty() {
+        format!(
+            "{}: not a path under {} (absolute, or it climbs out with `..`)",
+            missing.old,
+            source.display()
+        )
+    } else {
         format!(
             "{}: no such file under {} (tried -p0 and -p1: {})",
             missing.old,
             source.display(),
             tried.join(", ")
-        ),
+        )
+    };
+    Err(patch.error(
+        LearnErrorKind::MissingFile,
+        message,
         missing.at.clone(),
         "names a file that is not there",
         "give --source the directory the patch's paths are relative to (as `patch -d DIR`)",
@@ -649,6 +658,13 @@ pub(super) fn apply(
             || "the end of the file".to_string(),
             |range| format!("`{}`", shown(&original[range.clone()])),
         );
+        let bare = |text: &[u8]| -> Vec<u8> {
+            let text = text.strip_suffix(b"\n").unwrap_or(text);
+            text.strip_suffix(b"\r").unwrap_or(text).to_vec()
+        };
+        let endings_differ = lines
+            .get(line)
+            .is_some_and(|range| bare(&original[range.clone()]) == bare(&hunk_line.text));
         LearnError::new(
             LearnErrorKind::Mismatch,
             Problem::error(format!(
@@ -661,7 +677,11 @@ pub(super) fn apply(
                 without_eol(patch.text, hunk_line.at.clone()),
                 format!("expected at line {} of {display}", line + 1),
             )
-            .help("learn needs the patch of exactly these sources (diff -u ORIGINAL PATCHED); it applies hunks without offset or fuzz"),
+            .help(if endings_differ {
+                "the line endings differ (CRLF on one side, LF on the other): make the patch from these files as they are, without converting line endings"
+            } else {
+                "learn needs the patch of exactly these sources (diff -u ORIGINAL PATCHED); it applies hunks without offset or fuzz"
+            }),
         )
     };
     let mut position = 0usize;
