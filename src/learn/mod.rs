@@ -1592,13 +1592,8 @@ fn run_inner(options: &Options) -> Result<Learned, LearnError> {
                     .help("check the path given to --hints"),
             )
         })?;
-        let loaded = rules::load(&text, index).map_err(|error| {
-            io_error(
-                Problem::error(format!("invalid hints file: {}", error.message))
-                    .at(&name, text.as_bytes(), error.span, "here")
-                    .help(&error.help),
-            )
-        })?;
+        let loaded = rules::load(&text, index)
+            .map_err(|error| io_error(run::rules_problem(&name, &text, &error)))?;
         hints.macros.extend(&loaded.macros);
         hints.typedefs.extend(loaded.typedefs);
     }
