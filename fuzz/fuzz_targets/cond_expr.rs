@@ -5,7 +5,9 @@ use cdefang::cond::{self, Assumptions, Norm};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(expr) = cond::parse(data, 0) else { return };
+    let Ok(expr) = cond::parse(data, 0) else {
+        return;
+    };
     let norm = Norm::of(&expr);
     let _ = norm.to_string();
     let _ = cond::render(&expr, data);

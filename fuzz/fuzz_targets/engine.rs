@@ -24,7 +24,10 @@ fn setups() -> &'static (Setup, Setup) {
             rules: vec![Rule::resolve_everywhere(assumptions)],
             ..RulesFile::default()
         };
-        (Setup::from_rules_file(file), Setup::from_rules_file(resolve))
+        (
+            Setup::from_rules_file(file),
+            Setup::from_rules_file(resolve),
+        )
     })
 }
 

@@ -5,7 +5,9 @@ use cdefang::rules;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Err(error) = rules::load(text, 0) {
         assert!(error.span.start <= error.span.end && error.span.end <= text.len());
     }

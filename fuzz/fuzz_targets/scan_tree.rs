@@ -8,7 +8,9 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let Ok(found) = scan::scan(data) else { return };
     assert_eq!(found.clean.len(), data.len());
-    let Ok(conditionals) = tree::build(&found.directives) else { return };
+    let Ok(conditionals) = tree::build(&found.directives) else {
+        return;
+    };
     let view = cview::view(&found, &conditionals, None, &Macros::default());
     assert_eq!(view.len(), data.len());
     let _ = facts::functions(&view);
