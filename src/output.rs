@@ -28,17 +28,15 @@ pub fn write_labelled_diff(
     old: &[u8],
     new: &[u8],
 ) -> io::Result<()> {
-    let diff = TextDiff::from_lines(old, new);
-    let mut unified = diff.unified_diff();
-    unified.context_radius(3);
-    let mut header_written = false;
-    for hunk in unified.iter_hunks() {
-        if !header_written {
-            writeln!(out, "--- {old_label}")?;
-            writeln!(out, "+++ {new_label}")?;
-            header_written = true;
-        }
-        hunk.to_writer(&mut *out)?;
+    let hunks = diff_hunks(old, new)?;
+    if hunks.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "--- {old_label}")?;
+    writeln!(out, "+++ {new_label}")?;
+    for hunk in &hunks {
+        writeln!(out, "{}", hunk.header())?;
+        out.write_all(&hunk.lines)?;
     }
     Ok(())
 }
@@ -255,8 +253,18 @@ mod tests {
         assert_eq!((hunks[0].old.clone(), hunks[0].new.clone()), (0..5, 0..4));
         assert_eq!(hunks[0].header(), "@@ -1,5 +1,4 @@");
         assert!(hunks[0].lines.starts_with(b" 1\n-2\n 3\n"));
+        // similar's own writer, the reference the hunks must reproduce.
+        let diff = TextDiff::from_lines(&old[..], &new[..]);
+        let mut unified = diff.unified_diff();
         let mut whole = Vec::new();
-        write_labelled_diff(&mut whole, "a", "b", old, new).unwrap();
+        unified
+            .context_radius(3)
+            .header("a", "b")
+            .to_writer(&mut whole)
+            .unwrap();
+        let mut written = Vec::new();
+        write_labelled_diff(&mut written, "a", "b", old, new).unwrap();
+        assert_eq!(written, whole);
         let mut joined = b"--- a\n+++ b\n".to_vec();
         for hunk in &hunks {
             joined.extend_from_slice(hunk.header().as_bytes());
