@@ -148,14 +148,20 @@ pub struct Setup {
 }
 
 impl Setup {
+    /// The rules and macros, with a parser that knows the typedef names `typedefs` and those the
+    /// macros declare.
+    pub fn new(rules: Vec<Rule>, macros: Macros, typedefs: &[String]) -> Setup {
+        let names = typedefs.iter().map(String::as_str);
+        Setup {
+            parser: CParser::new(names.chain(macros.typedefs())),
+            rules,
+            macros,
+        }
+    }
+
     /// The rules, macros and typedef names of one rules file.
     pub fn from_rules_file(file: RulesFile) -> Setup {
-        let typedefs = file.typedefs.iter().map(String::as_str);
-        Setup {
-            parser: CParser::new(typedefs.chain(file.macros.typedefs())),
-            rules: file.rules,
-            macros: file.macros,
-        }
+        Setup::new(file.rules, file.macros, &file.typedefs)
     }
 }
 

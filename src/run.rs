@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 
 use crate::cond::Assumptions;
-use crate::cparse::{self, CParser};
+use crate::cparse;
 use crate::cview::Macros;
 use crate::diag::Problem;
 use crate::engine::{self, FileError, FileResult, Setup};
@@ -188,7 +188,6 @@ fn run_inner(options: &Options, problems: &mut Vec<Problem>, summary: &mut Vec<S
     }
     warn_unused_globs(&rules, &sources, &found, problems);
 
-    // What lang-c needs: typedef names from the tree's headers, when anything will be parsed.
     // The threads that plan: as many as asked (default: one per core), with stacks big enough
     // for lang-c's recursion on the deepest code it is handed (see cparse::MAX_NESTING).
     let jobs = options.jobs.unwrap_or(0);
@@ -205,15 +204,11 @@ fn run_inner(options: &Options, problems: &mut Vec<Problem>, summary: &mut Vec<S
             return EXIT_TROUBLE;
         }
     };
+    // What lang-c needs: typedef names from the tree's headers, when anything will be parsed.
     if options.parse_stats || rules.iter().any(|rule| rule.matcher.needs_parse()) {
         typedefs.extend(pool.install(|| tree_typedefs(&found)));
     }
-    let parser = CParser::new(typedefs.iter().map(String::as_str).chain(macros.typedefs()));
-    let setup = Setup {
-        rules,
-        macros,
-        parser,
-    };
+    let setup = Setup::new(rules, macros, &typedefs);
     let rules = &setup.rules;
 
     // Plan every file.

@@ -33,7 +33,6 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::cond::{Assumptions, Norm};
-use crate::cparse::CParser;
 use crate::cview::Macros;
 use crate::diag::Problem;
 use crate::edit::{self, Owner};
@@ -1296,17 +1295,6 @@ fn render(specs: &[RuleSpec], request: &Request, files: &[PatchedFile]) -> Strin
 // ---------------------------------------------------------------------------------------------
 // 6. Verification.
 
-/// The parser a run over the source directory would use.
-fn parser_for(tree_typedefs: &[String], typedefs: &[String], macros: &Macros) -> CParser {
-    CParser::new(
-        tree_typedefs
-            .iter()
-            .chain(typedefs)
-            .map(String::as_str)
-            .chain(macros.typedefs()),
-    )
-}
-
 /// Load the rendered rules back, run them with the engine over the original files, and check
 /// that the output is the patched files and each rule's count its `expect`.
 fn verify(
@@ -1323,12 +1311,9 @@ fn verify(
                 .help("this is a bug in cdefang learn: please report it with the patch"),
         )
     })?;
-    let parser = parser_for(tree_typedefs, &loaded.typedefs, &loaded.macros);
-    let setup = Setup {
-        rules: loaded.rules,
-        macros: loaded.macros,
-        parser,
-    };
+    // The setup a run over the source directory would have.
+    let typedefs = [tree_typedefs, &loaded.typedefs].concat();
+    let setup = Setup::new(loaded.rules, loaded.macros, &typedefs);
     let mut counts = vec![0u64; setup.rules.len()];
     for file in files {
         let result = engine::process(&file.original, &file.relative, &setup).map_err(|error| {
@@ -1426,7 +1411,11 @@ pub fn learn(request: &Request) -> Result<Learned, LearnError> {
     })?;
     let tree_typedefs = run::tree_typedefs(&found);
     let hints = &request.hints;
-    let parser = parser_for(&tree_typedefs, &hints.typedefs, &hints.macros);
+    let parsing = Setup::new(
+        Vec::new(),
+        hints.macros.clone(),
+        &[tree_typedefs.as_slice(), &hints.typedefs].concat(),
+    );
 
     let source_error = |file: &PatchedFile, error: FileError| {
         LearnError::new(
@@ -1454,7 +1443,7 @@ pub fn learn(request: &Request) -> Result<Learned, LearnError> {
     let mut facts: Vec<FileFacts> = Vec::new();
     for ((file, scan), tree) in files.iter().zip(&scans).zip(&trees) {
         facts.push(
-            FileFacts::new(&file.original, scan, tree, &hints.macros, &parser).map_err(
+            FileFacts::new(&file.original, scan, tree, &parsing.macros, &parsing.parser).map_err(
                 |ConditionError { directive, error }| {
                     let directive = &scan.directives[directive];
                     source_error(
