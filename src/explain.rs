@@ -22,6 +22,7 @@ use crate::cond::Assumptions;
 use crate::diag::text_of;
 use crate::edit::{Edit, Verdict};
 use crate::engine::{FileResult, MatchRecord};
+use crate::lines::Lines;
 use crate::output::{self, Hunk, and_list, plural};
 use crate::rules::{Action, Rule};
 
@@ -130,7 +131,11 @@ fn hunks(record: &MatchRecord, source: &[u8], lines: &Lines) -> io::Result<Vec<H
     let (Some(first), Some(last)) = (record.edits.first(), record.edits.last()) else {
         return Ok(Vec::new());
     };
-    let touched = lines.touched(&record.edits);
+    let touched: Vec<Range<usize>> = record
+        .edits
+        .iter()
+        .map(|(range, _)| lines.covering(range))
+        .collect();
     let from = touched
         .first()
         .map_or(0, |lines| lines.start)
@@ -420,7 +425,7 @@ fn what_happens(record: &MatchRecord, source: &[u8], lines: &Lines) -> String {
                     })
                     .collect();
                 let span = run[0].range.start..run[run.len() - 1].range.end;
-                let (first, last) = lines.span(&span);
+                let (first, last) = line_span(lines, &span);
                 sentences.push(if first == last {
                     format!("line {first} ({}) is removed", and_list(&names))
                 } else {
@@ -434,14 +439,14 @@ fn what_happens(record: &MatchRecord, source: &[u8], lines: &Lines) -> String {
                 continue;
             }
             Fate::Rewritten(new) if !piece.body => {
-                let (first, _) = lines.span(&piece.range);
+                let (first, _) = line_span(lines, &piece.range);
                 sentences.push(format!(
                     "line {first} (the `{}` line) becomes `{new}`",
                     piece.keyword
                 ));
             }
             Fate::Rewritten(_) => {
-                let (first, last) = lines.span(&piece.range);
+                let (first, last) = line_span(lines, &piece.range);
                 sentences.push(format!(
                     "the body of `{}` (lines {first}–{last}) is changed",
                     piece.keyword
@@ -451,7 +456,7 @@ fn what_happens(record: &MatchRecord, source: &[u8], lines: &Lines) -> String {
                 // A body stays without comment unless its directive (the piece before it)
                 // went or changed.
                 if index > 0 && pieces[index - 1].fate != Fate::Kept {
-                    let (first, last) = lines.span(&piece.range);
+                    let (first, last) = line_span(lines, &piece.range);
                     let at = if first == last {
                         format!("line {first}")
                     } else {
@@ -488,58 +493,17 @@ fn content_end(source: &[u8], line: &Range<usize>) -> usize {
     line.start + trimmed.len()
 }
 
-/// Line starts of a file, for line numbers.
-struct Lines {
-    starts: Vec<usize>,
+/// The 1-based line holding `offset`.
+fn number(lines: &Lines, offset: usize) -> usize {
+    lines.index(offset) + 1
 }
 
-impl Lines {
-    fn new(source: &[u8]) -> Lines {
-        let mut starts = vec![0];
-        starts.extend(memchr::memchr_iter(b'\n', source).map(|at| at + 1));
-        Lines { starts }
-    }
-
-    /// The 0-based line holding `offset`.
-    fn index(&self, offset: usize) -> usize {
-        self.starts
-            .partition_point(|&start| start <= offset)
-            .saturating_sub(1)
-    }
-
-    /// The offset where 0-based line `index` starts (the end of the file past the last line).
-    fn start(&self, index: usize) -> usize {
-        self.starts.get(index).copied().unwrap_or(usize::MAX)
-    }
-
-    /// The 1-based line holding `offset`.
-    fn number(&self, offset: usize) -> usize {
-        self.index(offset) + 1
-    }
-
-    /// The first and last 1-based lines a non-empty span covers.
-    fn span(&self, span: &Range<usize>) -> (usize, usize) {
-        let last = span.end.max(span.start + 1) - 1;
-        (self.number(span.start), self.number(last))
-    }
-
-    /// The 0-based lines the edits touch, as ranges (an insertion is an empty range).
-    fn touched(&self, edits: &[(Range<usize>, Vec<u8>)]) -> Vec<Range<usize>> {
-        edits
-            .iter()
-            .map(|(range, _)| {
-                let first = self.index(range.start);
-                if range.is_empty() {
-                    first..first
-                } else {
-                    first..self.index(range.end - 1) + 1
-                }
-            })
-            .collect()
-    }
+/// The first and last 1-based lines a non-empty span covers.
+fn line_span(lines: &Lines, span: &Range<usize>) -> (usize, usize) {
+    let last = span.end.max(span.start + 1) - 1;
+    (number(lines, span.start), number(lines, last))
 }
 
-/// `a`, `a and b`, `a, b and c`.
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -617,17 +581,16 @@ calls = ["unshare"]
     }
 
     #[test]
-    fn lines_number_offsets_and_edits() {
+    fn lines_number_offsets_and_spans() {
         let lines = Lines::new(b"a\nbb\nc");
         assert_eq!(
-            (lines.number(0), lines.number(2), lines.number(5)),
+            (number(&lines, 0), number(&lines, 2), number(&lines, 5)),
             (1, 2, 3)
         );
-        assert_eq!(lines.span(&(2..5)), (2, 2));
+        assert_eq!(line_span(&lines, &(2..5)), (2, 2));
         assert_eq!(
-            lines.touched(&[(2..5, Vec::new()), (5..6, b"x".to_vec())]),
-            vec![1..2, 2..3]
+            [2..5, 5..6].map(|range| lines.covering(&range)),
+            [1..2, 2..3]
         );
-        assert_eq!(lines.start(3), usize::MAX);
     }
 }

@@ -21,6 +21,7 @@ pub mod explain;
 pub mod facts;
 pub mod files;
 pub mod learn;
+pub mod lines;
 pub mod matcher;
 pub mod output;
 pub mod rules;

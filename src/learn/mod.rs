@@ -39,6 +39,7 @@ use crate::edit::{self, Owner};
 use crate::engine::{self, FileError, Setup};
 use crate::facts::{self, TokenKind};
 use crate::files;
+use crate::lines::Lines;
 use crate::matcher::{BodyFacts, ConditionError, FileFacts};
 use crate::output::{and_list, line_column, plural};
 use crate::rules::{self, Action};
@@ -48,7 +49,7 @@ use crate::tree::{self, Branch, CondTree, Conditional};
 
 mod patch;
 
-use patch::{PatchText, PatchedFile, apply, parse_patch, resolve_files, shown, split_lines};
+use patch::{PatchText, PatchedFile, apply, parse_patch, resolve_files, shown};
 
 /// What went wrong, in kinds a caller (or a test) can tell apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1348,11 +1349,11 @@ fn verify(
 
 /// Where the learned rules' output first differs from the patched file.
 fn difference(file: &PatchedFile, output: &[u8]) -> Problem {
-    let expected = split_lines(&file.patched);
-    let got = split_lines(output);
+    let expected = Lines::new(&file.patched);
+    let got = Lines::new(output);
     let index = expected
         .iter()
-        .zip(&got)
+        .zip(got.iter())
         .position(|(a, b)| file.patched[a.clone()] != output[b.clone()])
         .unwrap_or(expected.len().min(got.len()));
     let span = expected

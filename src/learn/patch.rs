@@ -9,6 +9,7 @@ use std::path::Path;
 
 use crate::diag::Problem;
 use crate::files::SourceFile;
+use crate::lines::Lines;
 use crate::output::line_column;
 use crate::scan::Scan;
 use crate::tree::CondTree;
@@ -87,20 +88,6 @@ pub(super) fn without_eol(text: &[u8], mut span: Range<usize>) -> Range<usize> {
     span
 }
 
-/// The lines of `bytes`, each with its line ending.
-pub(super) fn split_lines(bytes: &[u8]) -> Vec<Range<usize>> {
-    let mut lines = Vec::new();
-    let mut start = 0;
-    for end in memchr::memchr_iter(b'\n', bytes) {
-        lines.push(start..end + 1);
-        start = end + 1;
-    }
-    if start < bytes.len() {
-        lines.push(start..bytes.len());
-    }
-    lines
-}
-
 /// The file name of a `---`/`+++` line: up to a tab (GNU diff's time stamp), quotes removed.
 pub(super) fn header_name(rest: &[u8]) -> String {
     let rest = rest.strip_suffix(b"\n").unwrap_or(rest);
@@ -143,7 +130,7 @@ const DIFF_HELP: &str = "give a unified diff, as `diff -u OLD NEW` or `git diff`
 /// command lines, `index` lines, mail headers) is skipped.
 pub(super) fn parse_patch(patch: &PatchText) -> Result<Vec<FilePatch>, LearnError> {
     let text = patch.text;
-    let lines = split_lines(text);
+    let lines = Lines::new(text);
     let line = |index: usize| &text[lines[index].clone()];
     let mut patches: Vec<FilePatch> = Vec::new();
     let mut index = 0;
@@ -162,7 +149,7 @@ pub(super) fn parse_patch(patch: &PatchText) -> Result<Vec<FilePatch>, LearnErro
             };
             index += 2;
             while index < lines.len() && line(index).starts_with(b"@@ ") {
-                let (hunk, next) = parse_hunk(patch, &lines, index)?;
+                let (hunk, next) = parse_hunk(patch, lines.as_slice(), index)?;
                 file.hunks.push(hunk);
                 index = next;
             }
@@ -322,7 +309,7 @@ pub(super) struct PatchedFile {
     pub(super) original: Vec<u8>,
     pub(super) patched: Vec<u8>,
     /// The original's lines.
-    pub(super) lines: Vec<Range<usize>>,
+    pub(super) lines: Lines,
     /// Per line of the original: deleted by the patch.
     pub(super) deleted: Vec<bool>,
     /// Per deleted line: the text the patch writes in place of its run of deleted lines (given
@@ -343,19 +330,9 @@ pub(super) struct AppliedHunk {
 }
 
 impl PatchedFile {
-    /// The index of the line holding `offset`.
-    pub(super) fn line_of(&self, offset: usize) -> usize {
-        self.lines.partition_point(|line| line.end <= offset)
-    }
-
     /// The lines of a range made of whole lines.
     pub(super) fn lines_in(&self, range: &Range<usize>) -> Range<usize> {
-        let first = self.line_of(range.start);
-        if range.is_empty() {
-            first..first
-        } else {
-            first..self.line_of(range.end - 1) + 1
-        }
+        self.lines.covering(range)
     }
 
     pub(super) fn any_deleted(&self, range: &Range<usize>) -> bool {
@@ -635,7 +612,7 @@ pub(super) fn apply(
                 .help("check the file's permissions"),
         )
     })?;
-    let lines = split_lines(&original);
+    let lines = Lines::new(&original);
     let count = lines.len();
     let start_of = |line: usize| lines.get(line).map_or(original.len(), |range| range.start);
     let mut file = PatchedFile {
@@ -789,9 +766,7 @@ pub(super) fn added_code(
     line: usize,
     at: Range<usize>,
 ) -> LearnError {
-    let offset = split_lines(original)
-        .get(line)
-        .map_or(original.len(), |range| range.start);
+    let offset = Lines::new(original).start(line);
     LearnError::new(
         LearnErrorKind::NotConditional,
         Problem::error(format!(
