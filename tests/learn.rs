@@ -7,7 +7,7 @@
 //! alarm on 1.4.9), fetched from PyPI by scripts/fetch-uwsgi.sh (CDEFANG_SKIP_UWSGI=1 skips it).
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use assert_cmd::cargo::cargo_bin_cmd;
@@ -176,31 +176,35 @@ fn learns_replace_condition_from_a_rewritten_directive() {
     );
 }
 
-#[test]
-fn learns_keep_when_no_assumption_explains_the_kept_branch() {
-    // `#if UWSGI_VERSION > 2` kept without its directives: no defined/undefined symbol makes
-    // it true, so the rule is `keep` on that condition (and the #else goes).
+/// `cdefang learn` on a patch of one file, both written in a scratch directory (the file under
+/// `src/`, given as --source): the directory (kept while the caller holds it), `src/` and the
+/// output.
+fn learn_one(file: &str, original: &str, patch: &str) -> (tempfile::TempDir, PathBuf, Output) {
     let work = tempfile::tempdir().unwrap();
     let source = work.path().join("src");
     fs::create_dir_all(&source).unwrap();
-    fs::write(
-        source.join("version.c"),
-        "int version(void) {\n#if UWSGI_VERSION > 2\n\treturn 2;\n#else\n\treturn 1;\n#endif\n}\n",
-    )
-    .unwrap();
-    let patch = work.path().join("version.patch");
-    fs::write(
-        &patch,
-        "--- version.c\n+++ version.c\n@@ -1,7 +1,3 @@\n int version(void) {\n-#if UWSGI_VERSION > 2\n \treturn 2;\n-#else\n-\treturn 1;\n-#endif\n }\n",
-    )
-    .unwrap();
+    fs::write(source.join(file), original).unwrap();
+    let patch_file = work.path().join("learn.patch");
+    fs::write(&patch_file, patch).unwrap();
     let output = cargo_bin_cmd!("cdefang")
         .arg("learn")
-        .arg(&patch)
+        .arg(&patch_file)
         .arg("--source")
         .arg(&source)
         .output()
         .unwrap();
+    (work, source, output)
+}
+
+#[test]
+fn learns_keep_when_no_assumption_explains_the_kept_branch() {
+    // `#if UWSGI_VERSION > 2` kept without its directives: no defined/undefined symbol makes
+    // it true, so the rule is `keep` on that condition (and the #else goes).
+    let (_work, _, output) = learn_one(
+        "version.c",
+        "int version(void) {\n#if UWSGI_VERSION > 2\n\treturn 2;\n#else\n\treturn 1;\n#endif\n}\n",
+        "--- version.c\n+++ version.c\n@@ -1,7 +1,3 @@\n int version(void) {\n-#if UWSGI_VERSION > 2\n \treturn 2;\n-#else\n-\treturn 1;\n-#endif\n }\n",
+    );
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     let toml = String::from_utf8(output.stdout).unwrap();
     assert!(toml.contains("\naction = \"keep\"\n"), "{toml}");
@@ -332,25 +336,13 @@ fn a_block_that_needs_parsing_hints_is_refused_with_the_way_out() {
 #[test]
 fn blocks_that_cannot_be_told_apart_are_refused() {
     // The patch removes one of two blocks that share condition, function and body.
-    let work = tempfile::tempdir().unwrap();
-    let source = work.path().join("src");
-    fs::create_dir_all(&source).unwrap();
     let block = "#if defined(__linux__) && !defined(OBSOLETE_LINUX_KERNEL)\n\tif (unshare(flags))\n\t\treturn -1;\n#endif\n";
     let original = format!("int jail(int flags) {{\n{block}\tflags++;\n{block}\treturn 0;\n}}\n");
-    fs::write(source.join("jail.c"), &original).unwrap();
-    let patch = work.path().join("jail.patch");
-    fs::write(
-        &patch,
+    let (_work, source, output) = learn_one(
+        "jail.c",
+        &original,
         "--- jail.c\n+++ jail.c\n@@ -6,7 +6,3 @@\n \tflags++;\n-#if defined(__linux__) && !defined(OBSOLETE_LINUX_KERNEL)\n-\tif (unshare(flags))\n-\t\treturn -1;\n-#endif\n \treturn 0;\n }\n",
-    )
-    .unwrap();
-    let output = cargo_bin_cmd!("cdefang")
-        .arg("learn")
-        .arg(&patch)
-        .arg("--source")
-        .arg(&source)
-        .output()
-        .unwrap();
+    );
     let name = source.join("jail.c").display().to_string();
     assert_refused(
         &output,
