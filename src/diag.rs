@@ -1,11 +1,143 @@
-//! Diagnostics: every layer's errors as codespan-reporting diagnostics (file, line, column, a
-//! snippet, what to do), rendered to standard error or to a string for tests.
+//! Diagnostics: one [`Problem`] type for everything cdefang tells the user, with `From` for each
+//! layer's error (those that point into a file through [`InFile`]), rendered with
+//! codespan-reporting (file, line, column, a snippet, what to do) to standard error or to a
+//! string for tests; and the [`ExitStatus`] of every command.
 
 use std::ops::Range;
 
 use codespan_reporting::diagnostic::{Diagnostic, Label};
 use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, termcolor};
+
+use crate::engine::FileError;
+use crate::files::FilesError;
+use crate::rules::RulesError;
+use crate::source::{ScanError, SourceError};
+
+/// How a command ends, as unifdef and diff end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ExitStatus {
+    /// Nothing to do, or done.
+    Ok = 0,
+    /// `--check`/`--diff` found changes; `cdefang test`: a case failed.
+    Changes = 1,
+    /// Trouble: bad input, bad rules, a drift alarm, I/O; nothing was written.
+    Trouble = 2,
+}
+
+impl ExitStatus {
+    /// The number the process exits with.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+impl From<ExitStatus> for std::process::ExitCode {
+    fn from(status: ExitStatus) -> std::process::ExitCode {
+        std::process::ExitCode::from(status.code())
+    }
+}
+
+/// An error about a file, with the file's name (as the user gave it) and its bytes, so that its
+/// diagnostic can show where.
+#[derive(Clone, Copy, Debug)]
+pub struct InFile<'a, E> {
+    pub name: &'a str,
+    pub bytes: &'a [u8],
+    pub error: E,
+}
+
+impl<'a, E> InFile<'a, E> {
+    pub fn new(name: &'a str, bytes: &'a [u8], error: E) -> InFile<'a, E> {
+        InFile { name, bytes, error }
+    }
+}
+
+impl From<InFile<'_, &SourceError>> for Problem {
+    fn from(InFile { name, bytes, error }: InFile<'_, &SourceError>) -> Problem {
+        match error {
+            SourceError::Scan(error) => {
+                let label = match error {
+                    ScanError::UnterminatedComment(_) => "this comment never ends",
+                    ScanError::ContinuationAtEof(_) => "continues onto nothing",
+                    ScanError::UnterminatedLiteral(_) => "this literal never ends",
+                };
+                Problem::error(error.message())
+                    .at(name, bytes, error.span(), label)
+                    .help(error.help())
+            }
+            SourceError::Tree {
+                error,
+                at,
+                related,
+                message,
+            } => {
+                let mut problem = Problem::error(format!("unbalanced conditionals: {message}"))
+                    .at(name, bytes, at.clone(), message.clone());
+                if let Some(related) = related {
+                    problem = problem.also(related.clone(), "the #else of this group");
+                }
+                problem.help(error.help())
+            }
+            SourceError::Condition { error, directive } => Problem::error(format!(
+                "cannot read condition: {}",
+                error.message
+            ))
+            .at(name, bytes, error.span.clone(), error.message.clone())
+            .also(directive.clone(), "in this directive")
+            .help("write a valid #if expression; cdefang reads conditions of the files a rule selects"),
+        }
+    }
+}
+
+impl From<InFile<'_, &FileError>> for Problem {
+    fn from(InFile { name, bytes, error }: InFile<'_, &FileError>) -> Problem {
+        match error {
+            FileError::Source(error) => Problem::from(InFile::new(name, bytes, error)),
+            FileError::Unparsable {
+                rule,
+                body,
+                failure,
+            } => Problem::error(format!(
+                "rule `{rule}` needs a C parse here, and lang-c cannot parse it"
+            ))
+            .at(name, bytes, failure.offset..failure.offset + 1, failure.message.clone())
+            .also(body.start..body.start, "the block the rule asks about starts here")
+            .help("declare the macros or typedef names that hide C syntax (statement_macros, blank_macros, typedefs in the rules file, or --statement-macro/--blank-macro/--typedef), or set fallback = \"tokens\" on the rule"),
+            FileError::Overlap {
+                first_rule,
+                first,
+                second_rule,
+                second,
+            } => Problem::error(format!(
+                "rules `{first_rule}` and `{second_rule}` edit the same lines"
+            ))
+            .at(name, bytes, second.clone(), format!("edited by `{second_rule}`"))
+            .also(first.clone(), format!("edited by `{first_rule}`"))
+            .help("narrow one of the rules (files, condition, body predicates) so they do not overlap"),
+        }
+    }
+}
+
+/// A rules file's error, pointing into the file.
+impl From<InFile<'_, &RulesError>> for Problem {
+    fn from(InFile { name, bytes, error }: InFile<'_, &RulesError>) -> Problem {
+        Problem::error(format!("invalid rules file: {}", error.message))
+            .at(name, bytes, error.span.clone(), "here")
+            .help(&error.help)
+    }
+}
+
+/// A problem with the paths given or the disk; the help says what to check.
+impl From<&FilesError> for Problem {
+    fn from(error: &FilesError) -> Problem {
+        let help = match error {
+            FilesError::Missing(_) => "give an existing file or directory",
+            FilesError::Io { .. } | FilesError::ReadOnly(_) => "check the path and its permissions",
+        };
+        Problem::error(error.to_string()).help(help)
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Severity {
@@ -30,7 +162,8 @@ pub struct Located {
 pub struct Problem {
     pub severity: Severity,
     pub message: String,
-    pub location: Option<Located>,
+    /// Boxed: most problems are passed around far more than they are located.
+    pub location: Option<Box<Located>>,
     /// Further lines: `help: …`, `note: …`.
     pub notes: Vec<String>,
 }
@@ -67,12 +200,12 @@ impl Problem {
         span: Range<usize>,
         label: impl Into<String>,
     ) -> Problem {
-        self.location = Some(Located {
+        self.location = Some(Box::new(Located {
             name: name.to_string(),
             text: text_of(bytes),
             primary: (clamp(span, bytes.len()), label.into()),
             secondary: Vec::new(),
-        });
+        }));
         self
     }
 

@@ -18,26 +18,16 @@ use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, termcolor};
 use termcolor::{Color, ColorSpec, WriteColor};
 
-use crate::cond::Assumptions;
 use crate::diag::text_of;
-use crate::edit::{Edit, Verdict};
-use crate::engine::{FileResult, MatchRecord};
-use crate::lines::Lines;
+use crate::engine::{Edit, GroupLine, MatchRecord, Verdict, apply_within};
+use crate::files::PlannedFile;
 use crate::output::{self, Hunk, and_list, plural};
 use crate::rules::{Action, Rule};
-
-/// One planned file, as the run has it.
-pub struct Planned<'a> {
-    /// The file's name as the user gave it.
-    pub name: &'a str,
-    /// The original bytes.
-    pub source: &'a [u8],
-    pub result: &'a FileResult,
-}
+use crate::source::Lines;
 
 /// Explain the matches of every file, then close with one line for the run. Returns the number
 /// of matches explained (counted as the per-rule summary counts them).
-pub fn write(out: &mut dyn WriteColor, files: &[Planned], rules: &[Rule]) -> io::Result<u64> {
+pub fn write(out: &mut dyn WriteColor, files: &[PlannedFile], rules: &[Rule]) -> io::Result<u64> {
     let mut total = 0;
     let mut files_matched = 0usize;
     for file in files {
@@ -67,7 +57,7 @@ pub fn write(out: &mut dyn WriteColor, files: &[Planned], rules: &[Rule]) -> io:
 
 /// Explain to standard output, or to standard error when standard output carries the result
 /// (`--diff`, `--stdout`); colour only on a terminal (and `NO_COLOR` is honoured).
-pub fn print(files: &[Planned], rules: &[Rule], to_stderr: bool) -> io::Result<u64> {
+pub fn print(files: &[PlannedFile], rules: &[Rule], to_stderr: bool) -> io::Result<u64> {
     let terminal = if to_stderr {
         io::IsTerminal::is_terminal(&io::stderr())
     } else {
@@ -90,15 +80,15 @@ pub fn print(files: &[Planned], rules: &[Rule], to_stderr: bool) -> io::Result<u
 }
 
 /// Explain one file's matches; returns how many there were.
-fn write_file(out: &mut dyn WriteColor, file: &Planned, rules: &[Rule]) -> io::Result<u64> {
+fn write_file(out: &mut dyn WriteColor, file: &PlannedFile, rules: &[Rule]) -> io::Result<u64> {
     let mut records: Vec<&MatchRecord> = file.result.matches.iter().collect();
     if records.is_empty() {
         return Ok(0);
     }
     records.sort_by_key(|record| (record.span.start, record.rule));
-    let text = text_of(file.source);
-    let simple = SimpleFile::new(file.name, text.as_str());
-    let lines = Lines::new(file.source);
+    let text = text_of(&file.source);
+    let simple = SimpleFile::new(file.file.display.as_str(), text.as_str());
+    let lines = Lines::new(&file.source);
     let config = term::Config::default();
     let mut count = 0;
     for record in &records {
@@ -106,9 +96,9 @@ fn write_file(out: &mut dyn WriteColor, file: &Planned, rules: &[Rule]) -> io::R
             continue;
         };
         count += record.branches.len() as u64;
-        let diagnostic = diagnostic(record, rule, file.source, &lines);
+        let diagnostic = diagnostic(record, rule, &file.source, &lines);
         term::emit_to_write_style(out, &config, &simple, &diagnostic).map_err(io::Error::other)?;
-        for hunk in hunks(record, file.source, &lines)? {
+        for hunk in hunks(record, &file.source, &lines)? {
             write_hunk(out, &hunk)?;
         }
         writeln!(out)?;
@@ -117,7 +107,7 @@ fn write_file(out: &mut dyn WriteColor, file: &Planned, rules: &[Rule]) -> io::R
         out,
         "{count} {} explained in {}",
         plural(count, "match", "matches"),
-        file.name
+        file.file.display
     )?;
     writeln!(out)?;
     Ok(count)
@@ -134,29 +124,21 @@ fn hunks(record: &MatchRecord, source: &[u8], lines: &Lines) -> io::Result<Vec<H
     let touched: Vec<Range<usize>> = record
         .edits
         .iter()
-        .map(|(range, _)| lines.covering(range))
+        .map(|edit| lines.covering(&edit.range))
         .collect();
     let from = touched
         .first()
         .map_or(0, |lines| lines.start)
         .saturating_sub(3);
     let to = touched.last().map_or(0, |lines| lines.end) + 3;
-    let window = lines.start(from)..lines.start(to).max(last.0.end).min(source.len());
-    if first.0.start < window.start {
+    let window = lines.start(from)..lines.start(to).max(last.range.end).min(source.len());
+    if first.range.start < window.start {
         return Ok(Vec::new());
     }
-    let edits: Vec<Edit> = record
-        .edits
-        .iter()
-        .map(|(range, text)| Edit {
-            range: range.start - window.start..range.end - window.start,
-            text: text.clone(),
-            rule: record.rule,
-            site: 0,
-        })
-        .collect();
+    let Some(new) = apply_within(source, window.clone(), &record.edits) else {
+        return Ok(Vec::new());
+    };
     let old = &source[window];
-    let new = crate::edit::apply(old, &edits);
     let mut hunks = output::diff_hunks(old, &new)?;
     for hunk in &mut hunks {
         hunk.old = hunk.old.start + from..hunk.old.end + from;
@@ -280,40 +262,12 @@ fn action_name(action: &Action) -> String {
     match action {
         Action::Drop => "drop".to_string(),
         Action::Keep => "keep".to_string(),
-        Action::Resolve(assumptions) => match assumed(assumptions) {
+        Action::Resolve(assumptions) => match and_list(&assumptions.in_words()) {
             assumed if assumed.is_empty() => "resolve".to_string(),
             assumed => format!("resolve with {assumed}"),
         },
         Action::ReplaceCondition(condition) => format!("replace-condition with `{condition}`"),
     }
-}
-
-/// `A defined, B=2, C undefined`.
-fn assumed(assumptions: &Assumptions) -> String {
-    let mut parts: Vec<String> = assumptions
-        .defined
-        .iter()
-        .map(|(name, value)| {
-            if value == "1" {
-                format!("{name} defined")
-            } else {
-                format!("{name}={value}")
-            }
-        })
-        .collect();
-    parts.extend(
-        assumptions
-            .undefined
-            .iter()
-            .map(|name| format!("{name} undefined")),
-    );
-    if assumptions.others_defined {
-        parts.push("every other symbol defined".to_string());
-    }
-    if assumptions.constants {
-        parts.push("constant conditions decided (-k)".to_string());
-    }
-    and_list(&parts)
 }
 
 /// What becomes of a piece of the original under the match's edits.
@@ -326,35 +280,36 @@ enum Fate {
 }
 
 fn fate(record: &MatchRecord, range: &Range<usize>, source: &[u8]) -> Fate {
-    let removed = record
-        .edits
-        .iter()
-        .any(|(edit, text)| text.is_empty() && edit.start <= range.start && range.end <= edit.end);
+    let removed = record.edits.iter().any(|edit| {
+        edit.text.is_empty() && edit.range.start <= range.start && range.end <= edit.range.end
+    });
     if removed {
         return Fate::Removed;
     }
-    let touching: Vec<&(Range<usize>, Vec<u8>)> = record
+    let touching: Vec<&Edit> = record
         .edits
         .iter()
-        .filter(|(edit, _)| edit.start < range.end && range.start < edit.end.max(edit.start + 1))
+        .filter(|edit| {
+            edit.range.start < range.end && range.start < edit.range.end.max(edit.range.start + 1)
+        })
         .collect();
     if touching.is_empty() {
         return Fate::Kept;
     }
     let mut new = Vec::new();
     let mut at = range.start;
-    for (edit, text) in touching {
-        let start = edit.start.clamp(at, range.end);
+    for edit in touching {
+        let start = edit.range.start.clamp(at, range.end);
         new.extend_from_slice(&source[at..start]);
-        new.extend_from_slice(text);
-        at = edit.end.clamp(start, range.end);
+        new.extend_from_slice(&edit.text);
+        at = edit.range.end.clamp(start, range.end);
     }
     new.extend_from_slice(&source[at..range.end]);
     Fate::Rewritten(String::from_utf8_lossy(&new).trim_end().to_string())
 }
 
 /// A directive line's fate, with its body's, as a label says it.
-fn directive_fate(record: &MatchRecord, line: &crate::engine::GroupLine, source: &[u8]) -> String {
+fn directive_fate(record: &MatchRecord, line: &GroupLine, source: &[u8]) -> String {
     let body = if line.body.is_empty() {
         None
     } else {
@@ -493,15 +448,10 @@ fn content_end(source: &[u8], line: &Range<usize>) -> usize {
     line.start + trimmed.len()
 }
 
-/// The 1-based line holding `offset`.
-fn number(lines: &Lines, offset: usize) -> usize {
-    lines.index(offset) + 1
-}
-
 /// The first and last 1-based lines a non-empty span covers.
 fn line_span(lines: &Lines, span: &Range<usize>) -> (usize, usize) {
     let last = span.end.max(span.start + 1) - 1;
-    (number(lines, span.start), number(lines, last))
+    (lines.line_column(span.start).0, lines.line_column(last).0)
 }
 
 #[cfg(test)]
@@ -526,13 +476,18 @@ calls = ["unshare"]
 
     fn explained(out: &mut dyn WriteColor) -> u64 {
         let setup = Setup::from_rules_file(crate::rules::load(RULES, 0).unwrap());
+        let parsed = crate::source::ParsedFile::new(SOURCE).unwrap();
         let result =
-            engine::process_with(SOURCE, "f.c", &setup, engine::Detail { functions: true })
+            engine::process_parsed(&parsed, "f.c", &setup, engine::Detail { functions: true })
                 .unwrap();
-        let files = [Planned {
-            name: "f.c",
-            source: SOURCE,
-            result: &result,
+        let files = [PlannedFile {
+            file: crate::files::SourceFile {
+                path: "f.c".into(),
+                display: "f.c".into(),
+                relative: "f.c".into(),
+            },
+            source: SOURCE.to_vec(),
+            result,
         }];
         write(out, &files, &setup.rules).unwrap()
     }
@@ -581,16 +536,10 @@ calls = ["unshare"]
     }
 
     #[test]
-    fn lines_number_offsets_and_spans() {
+    fn line_spans_are_first_and_last_lines() {
         let lines = Lines::new(b"a\nbb\nc");
-        assert_eq!(
-            (number(&lines, 0), number(&lines, 2), number(&lines, 5)),
-            (1, 2, 3)
-        );
         assert_eq!(line_span(&lines, &(2..5)), (2, 2));
-        assert_eq!(
-            [2..5, 5..6].map(|range| lines.covering(&range)),
-            [1..2, 2..3]
-        );
+        assert_eq!(line_span(&lines, &(1..6)), (1, 3));
+        assert_eq!(line_span(&lines, &(5..5)), (3, 3));
     }
 }

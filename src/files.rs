@@ -16,6 +16,12 @@ use std::path::{Component, Path, PathBuf};
 
 use tempfile::NamedTempFile;
 
+use rayon::prelude::*;
+
+use crate::c;
+use crate::engine::FileResult;
+use crate::source::{self, Scan};
+
 /// A file to process.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SourceFile {
@@ -26,6 +32,15 @@ pub struct SourceFile {
     /// `/`-separated path relative to the directory given (for a file given directly: the path
     /// as given), which rule globs are matched against and `--out` mirrors.
     pub relative: String,
+}
+
+/// A file as a run has planned it: where it is, its original bytes and what the rules make of
+/// them. The one shape a file has between reading and writing.
+#[derive(Clone, Debug)]
+pub struct PlannedFile {
+    pub file: SourceFile,
+    pub source: Vec<u8>,
+    pub result: FileResult,
 }
 
 /// A problem with the paths given or with the disk.
@@ -129,6 +144,30 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<SourceFile>, FilesError> {
         }
     }
     Ok(found)
+}
+
+/// The typedef names the headers (`*.h`) among `found` declare (see [`c::tree_typedefs`]),
+/// read in parallel; a header that cannot be read or scanned declares none.
+pub fn header_typedefs(found: &[SourceFile]) -> Vec<String> {
+    let headers: Vec<Vec<u8>> = found
+        .par_iter()
+        .filter(|file| file.is_header())
+        .filter_map(|file| fs::read(&file.path).ok())
+        .collect();
+    let scans: Vec<Scan> = headers
+        .par_iter()
+        .filter_map(|bytes| source::scan(bytes).ok())
+        .collect();
+    c::tree_typedefs(&scans.iter().collect::<Vec<_>>())
+}
+
+impl SourceFile {
+    /// A header file (`*.h`), whose typedefs every file of the tree may use.
+    pub fn is_header(&self) -> bool {
+        self.path
+            .extension()
+            .is_some_and(|extension| extension == "h")
+    }
 }
 
 /// A new version of a file, written to a temporary file beside it and not yet in place.

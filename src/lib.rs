@@ -1,9 +1,35 @@
 //! cdefang: rewrite C sources by declarative rules about their preprocessor conditionals.
 //!
-//! Data flows one way: [`scan`] → [`tree`] → [`cond`] → [`facts`] → [`matcher`] (with
-//! [`rules`]) → [`edit`] → bytes; [`engine`] runs that pipeline for one file, [`run`] for a
-//! whole command line (with [`files`], [`output`], [`diag`] and [`explain`] for `--explain`); [`ruletest`] runs the test
-//! cases of rules files (`cdefang test`), [`learn`] writes a rule from a patch. See ARCHITECTURE.md.
+//! Data flows one way, each layer using only those before it:
+//!
+//! ```text
+//! source (scan, tree, lines, ParsedFile) → cond (parse, normalise, evaluate, render)
+//!   → c (tokens, keywords, functions, view, lang-c, typedefs) → rules (TOML model, validation)
+//!   → engine (match, plan verdicts, edits, inspect) → files, output, diag → explain, learn
+//! ```
+//!
+//! The commands (`cdefang`, `cdefang test`, `cdefang learn`) live in the binary and use this
+//! API; see ARCHITECTURE.md.
+//!
+//! Rewriting a source string with a rules string:
+//!
+//! ```
+//! let rules = cdefang::load_rules(r#"
+//! [[rule]]
+//! id = "no-unshare"
+//! message = "this libc has no unshare()"
+//! files = ["*.c"]
+//! action = "drop"
+//! [rule.match]
+//! condition = "defined(__linux__)"
+//! calls = ["unshare"]
+//! "#, 0).unwrap();
+//! let setup = cdefang::Setup::from_rules_file(rules);
+//! let source = b"int f(void) {\n#if defined(__linux__)\n\tunshare(0);\n#endif\n\treturn 0;\n}\n";
+//! let result = cdefang::process(source, "core/utils.c", &setup).unwrap();
+//! assert_eq!(result.output.unwrap(), b"int f(void) {\n\treturn 0;\n}\n");
+//! assert_eq!(result.counts[0].matches, 1);
+//! ```
 
 // Errors are values: outside tests, no unwrap, expect or panic (clippy enforces it in CI).
 #![cfg_attr(
@@ -11,21 +37,63 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
-pub mod cond;
-pub mod cparse;
-pub mod cview;
-pub mod diag;
-pub mod edit;
-pub mod engine;
-pub mod explain;
-pub mod facts;
-pub mod files;
-pub mod learn;
-pub mod lines;
-pub mod matcher;
-pub mod output;
-pub mod rules;
-pub mod ruletest;
-pub mod run;
-pub mod scan;
-pub mod tree;
+mod c;
+mod cond;
+mod diag;
+mod engine;
+mod explain;
+mod files;
+mod learn;
+mod output;
+mod rules;
+mod snapshot;
+mod source;
+
+// The source layer.
+pub use source::{
+    Branch, CondTree, Conditional, Directive, DirectiveKind, Include, Lines, ParsedFile, Scan,
+    ScanError, SourceError, TreeError, build as build_tree, scan,
+};
+
+// Conditions.
+pub use cond::{
+    Assumptions, BinaryOp, Expr, ExprKind, Norm, ParseError as ConditionError, UnaryOp, Value,
+    parse as parse_condition, render as render_condition, resolve, simplify,
+};
+
+// The C layer.
+pub use c::{
+    CFacts, CParser, Function, Macros, ParseFailure, Token, TokenKind, calls as token_calls,
+    functions, tokens, tree_typedefs, typedef_names, view as c_view,
+};
+
+// Rules.
+pub use rules::{
+    Action, Expect, ExpectedMatches, Fallback, Per, Rule, RulesError, RulesFile, TestCase,
+    TestInput, load as load_rules,
+};
+
+// The engine.
+pub use engine::{
+    BranchFacts, Detail, Edit, FailedFunction, FileError, FileResult, FunctionFacts, GroupLine,
+    MatchRecord, ParseStats, RuleCount, Setup, Verdict, apply as apply_edits, branch_facts,
+    condition_symbols, function_facts, parse_stats, process, process_parsed,
+};
+
+// Files, output, diagnostics.
+pub use diag::{ExitStatus, InFile, Problem, print as print_problems};
+pub use files::{
+    FilesError, PlannedFile, SourceFile, Staged, back_up, commit, discover, header_typedefs,
+    out_path, stage,
+};
+pub use output::{
+    Drift, FileParse, Hunk, ParseError as FunctionParseError, ParseReport, Report, RuleSummary,
+    and_list, diff_hunks, parse_table, plural, summary_lines, write_diff, write_labelled_diff,
+};
+
+// Snapshots (`cdefang test`).
+pub use snapshot::{pending_path, snapshot_bytes, snapshot_content};
+
+// Explaining and learning.
+pub use explain::print as print_explanations;
+pub use learn::{Hints, LearnError, LearnErrorKind, Learned, LearnedRule, Request, learn};

@@ -1,4 +1,5 @@
-//! Output: unified diffs, the per-rule summary and the JSON report.
+//! Output: unified diffs (also as hunks), the per-rule summary, the JSON report and the
+//! `--parse-stats` table; `plural` and `and_list` for every message that counts or lists.
 
 use std::io::{self, Write};
 use std::ops::Range;
@@ -179,19 +180,6 @@ pub fn parse_table(report: &ParseReport) -> String {
         report.functions, report.parsed, report.failed
     ));
     text
-}
-
-/// 1-based line and column (in bytes) of `offset`.
-pub fn line_column(source: &[u8], offset: usize) -> (usize, usize) {
-    let before = &source[..offset.min(source.len())];
-    let line = memchr::memchr_iter(b'\n', before).count() + 1;
-    let column = before.len()
-        - before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1)
-        + 1;
-    (line, column)
 }
 
 /// One line a rule, for standard error.

@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use assert_cmd::cargo::cargo_bin_cmd;
-use cdefang::{scan, tree};
 
 mod common;
 use common::{fetch_uwsgi, skip_uwsgi};
@@ -92,9 +91,9 @@ fn every_release_scans_and_a_rewrite_that_matches_nothing_changes_no_byte() {
     for (version, release) in versions.iter().zip(&trees) {
         let before = snapshot(release);
         for (path, bytes, _) in before.iter().filter(|(path, _, _)| is_c(path)) {
-            let found = scan::scan(bytes)
+            let found = cdefang::scan(bytes)
                 .unwrap_or_else(|error| panic!("uWSGI {version}: {}: {error:?}", path.display()));
-            tree::build(&found.directives)
+            cdefang::build_tree(&found.directives)
                 .unwrap_or_else(|error| panic!("uWSGI {version}: {}: {error:?}", path.display()));
             c_files += 1;
         }

@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use assert_cmd::cargo::cargo_bin_cmd;
-use cdefang::engine::{self, Detail, Setup};
-use cdefang::rules;
+use cdefang::{Detail, ParsedFile, Setup};
 
 mod common;
 use common::root;
@@ -343,12 +342,12 @@ fn the_hunks_of_the_explanations_are_patches_of_the_original() {
 /// ask for one, the span of its name, and the match's own edits.
 #[test]
 fn match_records_carry_what_explanations_need() {
-    let setup = Setup::from_rules_file(rules::load(KEEP_REPLACE, 0).unwrap());
+    let setup = Setup::from_rules_file(cdefang::load_rules(KEEP_REPLACE, 0).unwrap());
     let source = fs::read(root().join("testdata/constructs/keep-replace.c")).unwrap();
-    let plain = engine::process(&source, "keep-replace.c", &setup).unwrap();
+    let plain = cdefang::process(&source, "keep-replace.c", &setup).unwrap();
     assert_eq!(plain.matches[0].function, None);
-    let detailed = engine::process_with(
-        &source,
+    let detailed = cdefang::process_parsed(
+        &ParsedFile::new(&source).unwrap(),
         "keep-replace.c",
         &setup,
         Detail { functions: true },
@@ -360,14 +359,14 @@ fn match_records_carry_what_explanations_need() {
     assert_eq!(&source[name], b"uwsgi_setup");
     // keep: the `#ifdef` line, then `#else` to `#endif`.
     assert_eq!(keep.edits.len(), 2);
-    assert!(keep.edits.iter().all(|(_, text)| text.is_empty()));
+    assert!(keep.edits.iter().all(|edit| edit.text.is_empty()));
     assert_eq!(keep.group.len(), 3);
     assert!(keep.group[0].selected && !keep.group[1].selected);
     assert_eq!(&source[keep.group[2].keyword.clone()], b"#endif");
     let replace = &detailed.matches[1];
     assert_eq!(replace.edits.len(), 1);
     assert_eq!(
-        replace.edits[0].1,
+        replace.edits[0].text,
         b"if !defined(UWSGI_PCRE) && !defined(UWSGI_PCRE2)".to_vec()
     );
     assert_eq!(detailed.output, plain.output);

@@ -4,16 +4,10 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use cdefang::cparse::CParser;
-use cdefang::cview::Macros;
-use cdefang::engine::{self, Setup};
+use cdefang::{Macros, ParsedFile, Setup};
 
 fn setup() -> Setup {
-    Setup {
-        rules: Vec::new(),
-        macros: Macros::default(),
-        parser: CParser::new([]),
-    }
+    Setup::new(Vec::new(), Macros::default(), &[])
 }
 
 fn read(fixture: &str) -> Vec<u8> {
@@ -28,19 +22,20 @@ fn read(fixture: &str) -> Vec<u8> {
 fn facts_of(fixture: &str, setup: &Setup) -> String {
     let source = read(fixture);
     let mut text = String::new();
-    let functions = engine::function_facts(&source, setup).unwrap();
-    let branches = engine::branch_facts(&source, setup).unwrap();
+    let parsed = ParsedFile::new(&source).unwrap();
+    let functions = cdefang::function_facts(&parsed, setup);
+    let branches = cdefang::branch_facts(&parsed, setup).unwrap();
     let blocks = functions
         .iter()
         .map(|function| {
-            let (line, _) = cdefang::output::line_column(&source, function.item.start);
+            let (line, _) = cdefang::Lines::new(&source).line_column(function.item.start);
             (
                 format!("function {} (line {line})", function.name),
                 &function.facts,
             )
         })
         .chain(branches.iter().map(|branch| {
-            let (line, _) = cdefang::output::line_column(&source, branch.directive.start);
+            let (line, _) = cdefang::Lines::new(&source).line_column(branch.directive.start);
             let directive = String::from_utf8_lossy(&source[branch.directive.clone()]);
             let inside = branch
                 .function
@@ -64,7 +59,8 @@ fn facts_of(fixture: &str, setup: &Setup) -> String {
                                 name.as_bytes(),
                                 "span is a file offset"
                             );
-                            let (line, column) = cdefang::output::line_column(&source, span.start);
+                            let (line, column) =
+                                cdefang::Lines::new(&source).line_column(span.start);
                             format!("{name}@{line}:{column}")
                         })
                         .collect::<Vec<_>>()
@@ -75,7 +71,7 @@ fn facts_of(fixture: &str, setup: &Setup) -> String {
                 writeln!(text, "  structs: {}", list(&facts.structs)).unwrap();
             }
             Err(failure) => {
-                let (line, column) = cdefang::output::line_column(&source, failure.offset);
+                let (line, column) = cdefang::Lines::new(&source).line_column(failure.offset);
                 writeln!(text, "  unparsable at {line}:{column}: {}", failure.message).unwrap();
             }
         }
@@ -114,7 +110,8 @@ fn the_branch_under_examination_is_parsed_not_only_the_default_one() {
     // default view (every macro defined) they are inactive, with their branch active they are
     // parsed, and `struct inotify_event` is found there.
     let source = read("uwsgi/core/event.c");
-    let functions = engine::function_facts(&source, &setup()).unwrap();
+    let parsed = ParsedFile::new(&source).unwrap();
+    let functions = cdefang::function_facts(&parsed, &setup());
     assert!(functions.iter().all(|function| {
         function
             .facts
@@ -124,7 +121,7 @@ fn the_branch_under_examination_is_parsed_not_only_the_default_one() {
             .iter()
             .all(|(name, _)| name != "inotify_init")
     }));
-    let branches = engine::branch_facts(&source, &setup()).unwrap();
+    let branches = cdefang::branch_facts(&parsed, &setup()).unwrap();
     let inotify = branches
         .iter()
         .find(|branch| source[branch.directive.clone()].starts_with(b"#else"))
@@ -144,13 +141,16 @@ fn a_declared_statement_macro_makes_the_function_parse() {
     let mut setup = setup();
     let source = read("constructs/unparsable.c");
     let branch = |setup: &Setup| {
-        engine::branch_facts(&source, setup)
+        cdefang::branch_facts(&ParsedFile::new(&source).unwrap(), setup)
             .unwrap()
             .remove(0)
             .facts
     };
     let failure = branch(&setup).unwrap_err();
-    assert_eq!(cdefang::output::line_column(&source, failure.offset).0, 3);
+    assert_eq!(
+        cdefang::Lines::new(&source).line_column(failure.offset).0,
+        3
+    );
     setup.macros.statements.push("uwsgi_each".into());
     let calls: Vec<String> = branch(&setup)
         .unwrap()

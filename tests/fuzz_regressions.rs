@@ -4,9 +4,7 @@
 use std::fs;
 use std::path::Path;
 
-use cdefang::cond::Assumptions;
-use cdefang::engine::{self, FileError, Setup};
-use cdefang::rules::{self, Rule, RulesFile};
+use cdefang::{Assumptions, FileError, Rule, RulesFile, Setup};
 
 fn testdata(path: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -17,7 +15,7 @@ fn testdata(path: &str) -> std::path::PathBuf {
 /// What the `engine` target runs on one input; the rewritten bytes, resolved again, must stay.
 fn engine_target(data: &[u8]) -> Result<(), FileError> {
     let text = fs::read_to_string(testdata("engine.toml")).unwrap();
-    let rules = Setup::from_rules_file(rules::load(&text, 0).unwrap());
+    let rules = Setup::from_rules_file(cdefang::load_rules(&text, 0).unwrap());
     let mut assumptions = Assumptions::default();
     assumptions.define("A");
     assumptions.undefine("B");
@@ -25,13 +23,13 @@ fn engine_target(data: &[u8]) -> Result<(), FileError> {
         rules: vec![Rule::resolve_everywhere(assumptions)],
         ..RulesFile::default()
     });
-    if let Ok(result) = engine::process(data, "x.c", &resolve)
+    if let Ok(result) = cdefang::process(data, "x.c", &resolve)
         && let Some(output) = result.output
     {
-        let again = engine::process(&output, "x.c", &resolve).unwrap();
+        let again = cdefang::process(&output, "x.c", &resolve).unwrap();
         assert!(again.output.is_none());
     }
-    engine::process(data, "core/utils.c", &rules).map(|_| ())
+    cdefang::process(data, "core/utils.c", &rules).map(|_| ())
 }
 
 /// A run of 51 `+` before an `if` in a block the rule must parse: lang-c backtracked over every

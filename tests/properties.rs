@@ -7,10 +7,7 @@
 //! and files without a final newline. Each property compares the engine with an independent
 //! render of the same model, so a failure shrinks to a small document that shows the bug.
 
-use cdefang::cond::Assumptions;
-use cdefang::engine::{self, Setup};
-use cdefang::rules::{self, Rule, RulesFile};
-use cdefang::{scan, tree};
+use cdefang::{Assumptions, Rule, RulesFile, Setup};
 use proptest::prelude::*;
 
 /// A unit of code lines (no directive of the conditional family); several lines when a
@@ -232,7 +229,7 @@ fn render_dropped(document: &Document) -> (Vec<u8>, u64) {
 }
 
 fn setup(rules_toml: &str) -> Setup {
-    Setup::from_rules_file(rules::load(rules_toml, 0).expect("rules load"))
+    Setup::from_rules_file(cdefang::load_rules(rules_toml, 0).expect("rules load"))
 }
 
 /// The rule that drops `defined(DROPME)` branches, with `extra` keys of the rule and of its
@@ -297,7 +294,7 @@ proptest! {
     /// every span they give lies inside the input, on the line structure of the input.
     #[test]
     fn scanner_and_tree_never_panic(bytes in prop_oneof![noisy_bytes(), mutated_document()]) {
-        if let Ok(found) = scan::scan(&bytes) {
+        if let Ok(found) = cdefang::scan(&bytes) {
             prop_assert_eq!(found.clean.len(), bytes.len());
             for directive in &found.directives {
                 prop_assert!(directive.line.start <= directive.hash);
@@ -305,7 +302,7 @@ proptest! {
                 prop_assert!(directive.rest.end <= directive.line.end);
                 prop_assert!(directive.line.end <= bytes.len());
             }
-            let _ = tree::build(&found.directives);
+            let _ = cdefang::build_tree(&found.directives);
         }
     }
 
@@ -313,15 +310,15 @@ proptest! {
     #[test]
     fn engine_never_panics(bytes in prop_oneof![noisy_bytes(), mutated_document()]) {
         let rules = setup(&drop_rule("fallback = \"tokens\"", "calls = [\"unshare\"]"));
-        let _ = engine::process(&bytes, "x.c", &rules);
-        let _ = engine::process(&bytes, "x.c", &resolve_setup());
+        let _ = cdefang::process(&bytes, "x.c", &rules);
+        let _ = cdefang::process(&bytes, "x.c", &resolve_setup());
     }
 
     /// A rules file with no rules changes nothing, whatever the input.
     #[test]
     fn no_rules_change_nothing(bytes in prop_oneof![noisy_bytes(), mutated_document(), document().prop_map(|d| render(&d))]) {
         let empty = Setup::from_rules_file(RulesFile::default());
-        if let Ok(result) = engine::process(&bytes, "x.c", &empty) {
+        if let Ok(result) = cdefang::process(&bytes, "x.c", &empty) {
             prop_assert!(result.output.is_none());
         }
     }
@@ -331,8 +328,8 @@ proptest! {
     #[test]
     fn generated_documents_scan(document in document()) {
         let source = render(&document);
-        let found = scan::scan(&source).map_err(|error| TestCaseError::fail(format!("{error:?}")))?;
-        tree::build(&found.directives).map_err(|error| TestCaseError::fail(format!("{error:?}")))?;
+        let found = cdefang::scan(&source).map_err(|error| TestCaseError::fail(format!("{error:?}")))?;
+        cdefang::build_tree(&found.directives).map_err(|error| TestCaseError::fail(format!("{error:?}")))?;
     }
 
     /// Dropping `defined(DROPME)` removes exactly the DROPME groups (keeping their `#else`
@@ -343,13 +340,13 @@ proptest! {
         let source = render(&document);
         let (expected, matches) = render_dropped(&document);
         let rules = setup(&drop_rule("", ""));
-        let result = engine::process(&source, "x.c", &rules)
+        let result = cdefang::process(&source, "x.c", &rules)
             .map_err(|error| TestCaseError::fail(format!("{error:?}")))?;
         prop_assert_eq!(result.counts[0].matches, matches);
         let output = result.output.unwrap_or_else(|| source.clone());
         prop_assert_eq!(String::from_utf8_lossy(&output), String::from_utf8_lossy(&expected));
         prop_assert_eq!(&output, &expected);
-        let again = engine::process(&output, "x.c", &rules)
+        let again = cdefang::process(&output, "x.c", &rules)
             .map_err(|error| TestCaseError::fail(format!("{error:?}")))?;
         prop_assert!(again.output.is_none(), "a second run changed the file");
         prop_assert_eq!(again.counts[0].matches, 0);
@@ -361,11 +358,11 @@ proptest! {
     fn resolve_is_idempotent(document in document()) {
         let source = render(&document);
         let rules = resolve_setup();
-        let result = engine::process(&source, "x.c", &rules)
+        let result = cdefang::process(&source, "x.c", &rules)
             .map_err(|error| TestCaseError::fail(format!("{error:?}")))?;
         let output = result.output.unwrap_or_else(|| source.clone());
-        let found = scan::scan(&output).map_err(|error| TestCaseError::fail(format!("{error:?}")))?;
-        let conditionals = tree::build(&found.directives)
+        let found = cdefang::scan(&output).map_err(|error| TestCaseError::fail(format!("{error:?}")))?;
+        let conditionals = cdefang::build_tree(&found.directives)
             .map_err(|error| TestCaseError::fail(format!("{error:?}")))?;
         for conditional in conditionals.all() {
             for branch in &conditional.branches {
@@ -379,7 +376,7 @@ proptest! {
                 }
             }
         }
-        let again = engine::process(&output, "x.c", &rules)
+        let again = cdefang::process(&output, "x.c", &rules)
             .map_err(|error| TestCaseError::fail(format!("{error:?}")))?;
         prop_assert!(again.output.is_none(), "a second run changed the file");
     }

@@ -3,9 +3,7 @@
 
 use std::path::Path;
 
-use cdefang::engine::{self, FileResult, Setup};
-use cdefang::output::write_diff;
-use cdefang::rules;
+use cdefang::{FileResult, Setup, write_diff};
 
 const LINUX: &str = "defined(__linux__) && !defined(OBSOLETE_LINUX_KERNEL)";
 
@@ -33,10 +31,10 @@ fn read(fixture: &str) -> Vec<u8> {
 /// Run the rules over a fixture; returns the result and the new bytes (the old ones if
 /// unchanged).
 fn run(fixture: &str, rules_toml: &str) -> (FileResult, Vec<u8>) {
-    let rules = Setup::from_rules_file(rules::load(rules_toml, 0).expect("rules load"));
+    let rules = Setup::from_rules_file(cdefang::load_rules(rules_toml, 0).expect("rules load"));
     let source = read(fixture);
     let name = Path::new(fixture).file_name().unwrap().to_string_lossy();
-    let result = engine::process(&source, &name, &rules).expect("file processes");
+    let result = cdefang::process(&source, &name, &rules).expect("file processes");
     let output = result.output.clone().unwrap_or(source);
     (result, output)
 }
@@ -68,8 +66,8 @@ fn snapshot(name: &str, fixture: &str, new: &[u8]) {
 
 /// Running the rules again on the output changes nothing.
 fn assert_idempotent(new: &[u8], rules_toml: &str) {
-    let rules = Setup::from_rules_file(rules::load(rules_toml, 0).unwrap());
-    let again = engine::process(new, "again.c", &rules).unwrap();
+    let rules = Setup::from_rules_file(cdefang::load_rules(rules_toml, 0).unwrap());
+    let again = cdefang::process(new, "again.c", &rules).unwrap();
     assert_eq!(again.output, None, "a second run changed the output");
 }
 
@@ -221,7 +219,7 @@ fn el5_rules_on_the_uwsgi_shaped_tree() {
     let rules_toml =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/el5.toml"))
             .unwrap();
-    let rules = Setup::from_rules_file(rules::load(&rules_toml, 0).unwrap());
+    let rules = Setup::from_rules_file(cdefang::load_rules(&rules_toml, 0).unwrap());
     for (file, changes) in [
         ("core/utils.c", true),
         ("core/event.c", true),
@@ -230,7 +228,7 @@ fn el5_rules_on_the_uwsgi_shaped_tree() {
     ] {
         let fixture = format!("uwsgi/{file}");
         let source = read(&fixture);
-        let result = engine::process(&source, file, &rules).unwrap();
+        let result = cdefang::process(&source, file, &rules).unwrap();
         assert_eq!(result.output.is_some(), changes, "{file}");
         if let Some(new) = &result.output {
             let text = String::from_utf8_lossy(new);
@@ -240,7 +238,7 @@ fn el5_rules_on_the_uwsgi_shaped_tree() {
         }
     }
     // utils.c: the block without a call, and the one outside uwsgi_as_root, stay.
-    let result = engine::process(&read("uwsgi/core/utils.c"), "core/utils.c", &rules).unwrap();
+    let result = cdefang::process(&read("uwsgi/core/utils.c"), "core/utils.c", &rules).unwrap();
     let text = String::from_utf8(result.output.unwrap()).unwrap();
     assert!(text.contains("namespace mask %d"));
     assert!(text.contains("if (unshare(flags))"));

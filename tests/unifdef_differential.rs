@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use cdefang::cond::{self, BinaryOp, Expr, ExprKind, UnaryOp};
+use cdefang::{BinaryOp, Expr, ExprKind, UnaryOp};
 
 const SYMBOLS: [&str; 5] = ["A", "B", "C", "D", "E"];
 const FILES: u64 = 1200;
@@ -265,7 +265,7 @@ fn directive(line: &str) -> Option<(&str, Expr)> {
         return None;
     }
     let rest = rest.split("/*").next()?.split("//").next()?;
-    Some((keyword, cond::parse(rest.as_bytes(), 0).ok()?))
+    Some((keyword, cdefang::parse_condition(rest.as_bytes(), 0).ok()?))
 }
 
 /// Every assignment of the symbols the options leave unknown: undefined or defined to 0..=2.

@@ -3,9 +3,7 @@
 
 use std::sync::OnceLock;
 
-use cdefang::cond::Assumptions;
-use cdefang::engine::{self, Setup};
-use cdefang::rules::{self, Rule, RulesFile};
+use cdefang::{Assumptions, Rule, RulesFile, Setup};
 use libfuzzer_sys::fuzz_target;
 
 /// Shared with the regression test, tests/fuzz_regressions.rs.
@@ -14,7 +12,7 @@ const RULES: &str = include_str!("../../testdata/fuzz/engine.toml");
 fn setups() -> &'static (Setup, Setup) {
     static SETUPS: OnceLock<(Setup, Setup)> = OnceLock::new();
     SETUPS.get_or_init(|| {
-        let Ok(file) = rules::load(RULES, 0) else {
+        let Ok(file) = cdefang::load_rules(RULES, 0) else {
             unreachable!("the fuzz target's rules load")
         };
         let mut assumptions = Assumptions::default();
@@ -33,11 +31,11 @@ fn setups() -> &'static (Setup, Setup) {
 
 fuzz_target!(|data: &[u8]| {
     let (rules, resolve) = setups();
-    let _ = engine::process(data, "core/utils.c", rules);
-    if let Ok(result) = engine::process(data, "x.c", resolve) {
+    let _ = cdefang::process(data, "core/utils.c", rules);
+    if let Ok(result) = cdefang::process(data, "x.c", resolve) {
         if let Some(output) = result.output {
             // A resolved file resolves to itself.
-            let again = engine::process(&output, "x.c", resolve);
+            let again = cdefang::process(&output, "x.c", resolve);
             assert!(matches!(again, Ok(ref result) if result.output.is_none()));
         }
     }

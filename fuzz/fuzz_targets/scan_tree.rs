@@ -1,17 +1,16 @@
 //! Fuzz the source layer: scanner, conditional tree, C view and function finder on any bytes.
 #![no_main]
 
-use cdefang::cview::{self, Macros};
-use cdefang::{facts, scan, tree};
+use cdefang::Macros;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(found) = scan::scan(data) else { return };
+    let Ok(found) = cdefang::scan(data) else { return };
     assert_eq!(found.clean.len(), data.len());
-    let Ok(conditionals) = tree::build(&found.directives) else {
+    let Ok(conditionals) = cdefang::build_tree(&found.directives) else {
         return;
     };
-    let view = cview::view(&found, &conditionals, None, &Macros::default());
+    let view = cdefang::c_view(&found, &conditionals, None, &Macros::default());
     assert_eq!(view.len(), data.len());
-    let _ = facts::functions(&view);
+    let _ = cdefang::functions(&view);
 });

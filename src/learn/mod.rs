@@ -27,25 +27,18 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
-use std::fs;
-use std::io::{self, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
+use crate::c::{self, Macros, TokenKind};
 use crate::cond::{Assumptions, Norm};
-use crate::cview::Macros;
-use crate::diag::Problem;
-use crate::edit::{self, Owner};
-use crate::engine::{self, FileError, Setup};
-use crate::facts::{self, TokenKind};
+use crate::diag::{InFile, Problem};
+use crate::engine::{self, BodyFacts, FileFacts, Owner, Setup};
 use crate::files;
-use crate::lines::Lines;
-use crate::matcher::{BodyFacts, ConditionError, FileFacts};
-use crate::output::{and_list, line_column, plural};
+use crate::output::and_list;
 use crate::rules::{self, Action};
-use crate::run;
-use crate::scan::{self, DirectiveKind, Scan};
-use crate::tree::{self, Branch, CondTree, Conditional};
+use crate::source::{self, Branch, Conditional, DirectiveKind, Lines, ParsedFile, Scan};
 
 mod patch;
 
@@ -84,7 +77,7 @@ pub struct LearnError {
 }
 
 impl LearnError {
-    fn new(kind: LearnErrorKind, problem: Problem) -> LearnError {
+    pub fn new(kind: LearnErrorKind, problem: Problem) -> LearnError {
         LearnError {
             kind,
             problem: Box::new(problem),
@@ -401,42 +394,38 @@ impl<'a> Study<'a> {
     fn explains(
         &self,
         conditional: &Conditional,
-        verdicts: &[edit::Verdict],
+        verdicts: &[engine::Verdict],
     ) -> Option<(Vec<usize>, bool)> {
         let scan = self.scan();
         let mut planned = Vec::new();
         let owner = Owner { rule: 0, site: 0 };
-        edit::plan_conditional(scan, conditional, verdicts, owner, &mut planned);
-        let planned = edit::settle(planned).ok()?;
+        engine::plan_conditional(scan, conditional, verdicts, owner, &mut planned);
+        let mut edits = engine::settle(planned).ok()?;
         let span = conditional.span(&scan.directives);
         let kept: Vec<usize> = (0..conditional.branches.len())
             .filter(|&index| {
                 let body = &conditional.branches[index].body;
                 !body.is_empty()
-                    && !planned
+                    && !edits
                         .iter()
                         .any(|edit| edit.range.start < body.end && body.start < edit.range.end)
             })
             .collect();
-        let mut edits: Vec<(Range<usize>, Vec<u8>)> = planned
-            .into_iter()
-            .map(|edit| (edit.range, edit.text))
-            .collect();
         let wanted = self.file.patched_text(&span);
-        if splice(&self.file.original, &span, &edits)? == wanted {
+        if engine::apply_within(&self.file.original, span.clone(), &edits)? == wanted {
             return Some((kept, false));
         }
         for &index in &kept {
             edits.extend(self.file.patch_edits(&conditional.branches[index].body));
         }
-        edits.sort_by_key(|(range, _)| (range.start, range.end));
-        (splice(&self.file.original, &span, &edits)? == wanted).then_some((kept, true))
+        edits.sort_by_key(|edit| (edit.range.start, edit.range.end));
+        (engine::apply_within(&self.file.original, span, &edits)? == wanted).then_some((kept, true))
     }
 }
 
 /// The condition of a lone `#if`/`#elif` line (comments blanked, trimmed).
 fn new_condition(line: &[u8]) -> Option<String> {
-    let scan = scan::scan(line).ok()?;
+    let scan = source::scan(line).ok()?;
     let [directive] = scan.directives.as_slice() else {
         return None;
     };
@@ -445,26 +434,6 @@ fn new_condition(line: &[u8]) -> Option<String> {
     }
     let condition = scan.rest_text(directive);
     (!condition.is_empty()).then(|| String::from_utf8_lossy(condition).into_owned())
-}
-
-/// `source[span]` with the edits (ordered, inside `span`, not overlapping) applied.
-fn splice(
-    source: &[u8],
-    span: &Range<usize>,
-    edits: &[(Range<usize>, Vec<u8>)],
-) -> Option<Vec<u8>> {
-    let mut text = Vec::with_capacity(span.len());
-    let mut position = span.start;
-    for (range, replacement) in edits {
-        if range.start < position || range.end > span.end {
-            return None;
-        }
-        text.extend_from_slice(&source[position..range.start]);
-        text.extend_from_slice(replacement);
-        position = range.end;
-    }
-    text.extend_from_slice(&source[position..span.end]);
-    Some(text)
 }
 
 /// The `size`-element subsets of `0..count`, in lexicographic order.
@@ -543,7 +512,7 @@ impl<'a> Draft<'a> {
     fn selects(&self, norm: &Norm) -> bool {
         match &self.condition {
             Some(condition) => condition == norm,
-            None => facts::condition_uses(norm, &self.uses),
+            None => norm.uses_any(&self.uses),
         }
     }
 }
@@ -553,13 +522,6 @@ fn norm_of(study: &Study, branch: &Branch) -> Option<Norm> {
     study.facts.conditions[branch.directive]
         .as_ref()
         .map(Norm::of)
-}
-
-/// The symbols an assumption set names, in order.
-fn assumed(assumptions: &Assumptions) -> Vec<String> {
-    let mut names: Vec<String> = assumptions.defined.keys().cloned().collect();
-    names.extend(assumptions.undefined.iter().cloned());
-    names
 }
 
 /// Group the sites into drafts: one per action and condition (for `resolve`, per assumption
@@ -577,7 +539,7 @@ fn drafts<'a>(
     for site in sites {
         let study = &studies[site.file];
         let (condition, uses) = match &site.action {
-            Action::Resolve(assumptions) => (None, assumed(assumptions)),
+            Action::Resolve(assumptions) => (None, assumptions.symbols()),
             _ => {
                 let norms: BTreeSet<Norm> = site
                     .selected
@@ -705,8 +667,11 @@ impl Study<'_> {
             }
         };
         sets.sets[0] = parsed.calls.into_iter().map(|(name, _)| name).collect();
-        sets.sets[1] = include_names(self.scan(), &branch.body)
-            .into_iter()
+        sets.sets[1] = self
+            .scan()
+            .includes(branch.body.clone())
+            .filter_map(|include| include.name)
+            .map(|name| String::from_utf8_lossy(name).into_owned())
             .collect();
         sets.sets[2] = parsed
             .identifiers
@@ -726,7 +691,7 @@ impl Study<'_> {
     ) {
         let outside = |offset: usize| !skip.iter().any(|range| range.contains(&offset));
         let code = &self.code;
-        let tokens = facts::tokens(code, 0..code.len());
+        let tokens = c::tokens(code, 0..code.len());
         for (index, token) in tokens.iter().enumerate() {
             // Members (`uwsgi.unshare`, `p->unshare`) are other names.
             let member = index > 0 && matches!(&code[tokens[index - 1].span.clone()], b"." | b"->");
@@ -735,34 +700,15 @@ impl Study<'_> {
                 *identifiers.entry(name).or_default() += 1;
             }
         }
-        for directive in &self.scan().directives {
-            if directive.kind == DirectiveKind::Include
-                && outside(directive.line.start)
-                && let Some(name) = include_name(self.scan(), directive)
+        for include in self.scan().includes(0..self.file.original.len()) {
+            if outside(include.directive.line.start)
+                && let Some(name) = include.name
             {
+                let name = String::from_utf8_lossy(name).into_owned();
                 *headers.entry(name).or_default() += 1;
             }
         }
     }
-}
-
-/// The header an `#include` names, without `<>` or quotes.
-fn include_name(scan: &Scan, directive: &scan::Directive) -> Option<String> {
-    let name = facts::include_name(scan.rest_text(directive))?;
-    Some(String::from_utf8_lossy(name).into_owned())
-}
-
-/// The headers `#include`d in `within`.
-fn include_names(scan: &Scan, within: &Range<usize>) -> Vec<String> {
-    scan.directives
-        .iter()
-        .filter(|directive| {
-            directive.kind == DirectiveKind::Include
-                && within.start <= directive.line.start
-                && directive.line.end <= within.end
-        })
-        .filter_map(|directive| include_name(scan, directive))
-        .collect()
 }
 
 /// The smallest set of body predicates (at most one per kind: a list means "any of") that every
@@ -925,9 +871,7 @@ fn spec(draft: &Draft, studies: &[Study], patch_file: &str) -> Result<RuleSpec, 
             .filter(|(positive, _)| *positive == file)
             .map(|(_, branch)| {
                 let directive = &study.scan().directives[branch.directive];
-                line_column(&study.file.original, directive.hash)
-                    .0
-                    .to_string()
+                study.file.lines.line_column(directive.hash).0.to_string()
             })
             .collect();
         let count = lines.len();
@@ -994,7 +938,7 @@ fn spec(draft: &Draft, studies: &[Study], patch_file: &str) -> Result<RuleSpec, 
         .next()
         .cloned()
         .or_else(|| match &draft.action {
-            Action::Resolve(assumptions) => Some(assumed(assumptions).join("-")),
+            Action::Resolve(assumptions) => Some(assumptions.symbols().join("-")),
             _ => None,
         })
         .or_else(|| {
@@ -1052,19 +996,7 @@ fn counted(count: usize, one: &str, many: &str) -> String {
 
 /// `-DX -UY` for messages.
 fn unifdef_flags(assumptions: &Assumptions) -> String {
-    let mut flags: Vec<String> = assumptions
-        .defined
-        .iter()
-        .map(|(name, value)| {
-            if value == "1" {
-                format!("-D{name}")
-            } else {
-                format!("-D{name}={value}")
-            }
-        })
-        .collect();
-    flags.extend(assumptions.undefined.iter().map(|name| format!("-U{name}")));
-    flags.join(" ")
+    assumptions.flags().join(" ")
 }
 
 /// " of f() that call g()" for messages.
@@ -1233,17 +1165,7 @@ fn render(specs: &[RuleSpec], request: &Request, files: &[PatchedFile]) -> Strin
             let _ = writeln!(text, "replacement = {}", toml_string(replacement));
         }
         if let Action::Resolve(assumptions) = &spec.action {
-            let define: Vec<String> = assumptions
-                .defined
-                .iter()
-                .map(|(name, value)| {
-                    if value == "1" {
-                        name.clone()
-                    } else {
-                        format!("{name}={value}")
-                    }
-                })
-                .collect();
+            let define = assumptions.definitions();
             if !define.is_empty() {
                 let _ = writeln!(text, "{}", toml_list("define", &define));
             }
@@ -1318,12 +1240,11 @@ fn verify(
     let mut counts = vec![0u64; setup.rules.len()];
     for file in files {
         let result = engine::process(&file.original, &file.relative, &setup).map_err(|error| {
-            failed(run::file_problem(
+            failed(Problem::from(InFile::new(
                 &file.source.display,
                 &file.original,
                 &error,
-                &setup.rules,
-            ))
+            )))
         })?;
         for (count, found) in counts.iter_mut().zip(&result.counts) {
             *count += found.matches;
@@ -1410,7 +1331,7 @@ pub fn learn(request: &Request) -> Result<Learned, LearnError> {
             Problem::error(error.to_string()).help("check the directory given to --source"),
         )
     })?;
-    let tree_typedefs = run::tree_typedefs(&found);
+    let tree_typedefs = files::header_typedefs(&found);
     let hints = &request.hints;
     let parsing = Setup::new(
         Vec::new(),
@@ -1418,45 +1339,36 @@ pub fn learn(request: &Request) -> Result<Learned, LearnError> {
         &[tree_typedefs.as_slice(), &hints.typedefs].concat(),
     );
 
-    let source_error = |file: &PatchedFile, error: FileError| {
-        LearnError::new(
-            LearnErrorKind::Source,
-            run::file_problem(&file.source.display, &file.original, &error, &[]),
-        )
-    };
-    let mut scans: Vec<Scan> = Vec::new();
-    for file in &files {
-        scans.push(
-            scan::scan(&file.original)
-                .map_err(|error| source_error(file, FileError::Scan(error)))?,
-        );
+    // Each file read once: its parse borrows the original while the patch's alignment is
+    // refined against the conditionals it found.
+    let originals: Vec<Rc<[u8]>> = files.iter().map(|file| Rc::clone(&file.original)).collect();
+    let mut parsed: Vec<ParsedFile> = Vec::new();
+    for (file, original) in files.iter().zip(&originals) {
+        let source_error = |error| {
+            let error = engine::FileError::Source(error);
+            LearnError::new(
+                LearnErrorKind::Source,
+                Problem::from(InFile::new(&file.source.display, original, &error)),
+            )
+        };
+        parsed.push(ParsedFile::new(original).map_err(source_error)?);
     }
-    let mut trees: Vec<CondTree> = Vec::new();
-    for (file, scan) in files.iter().zip(&scans) {
-        trees.push(
-            tree::build(&scan.directives)
-                .map_err(|error| source_error(file, engine::tree_error(scan, error)))?,
-        );
-    }
-    for ((file, scan), tree) in files.iter_mut().zip(&scans).zip(&trees) {
-        file.realign(scan, tree);
+    for (file, parsed) in files.iter_mut().zip(&parsed) {
+        file.realign(&parsed.scan, &parsed.tree);
     }
     let mut facts: Vec<FileFacts> = Vec::new();
-    for ((file, scan), tree) in files.iter().zip(&scans).zip(&trees) {
-        facts.push(
-            FileFacts::new(&file.original, scan, tree, &parsing.macros, &parsing.parser).map_err(
-                |ConditionError { directive, error }| {
-                    let directive = &scan.directives[directive];
-                    source_error(
-                        file,
-                        FileError::Condition {
-                            error,
-                            directive: directive.hash..directive.rest.end,
-                        },
-                    )
-                },
-            )?,
-        );
+    for (file, parsed) in files.iter().zip(&parsed) {
+        let file_facts = FileFacts::new(parsed, &parsing.macros, &parsing.parser);
+        facts.push(file_facts.map_err(|error| {
+            LearnError::new(
+                LearnErrorKind::Source,
+                Problem::from(InFile::new(
+                    &file.source.display,
+                    &file.original,
+                    &engine::FileError::Source(error),
+                )),
+            )
+        })?);
     }
     let studies: Vec<Study> = files
         .iter()
@@ -1518,115 +1430,6 @@ pub fn learn(request: &Request) -> Result<Learned, LearnError> {
             })
             .collect(),
     })
-}
-
-/// `cdefang learn`'s options.
-#[derive(Clone, Debug)]
-pub struct Options {
-    pub patch: PathBuf,
-    pub source: PathBuf,
-    /// Write the rules here instead of standard output.
-    pub output: Option<PathBuf>,
-    /// Rules files whose C parsing hints (not their rules) are used and repeated.
-    pub hints: Vec<PathBuf>,
-    pub macros: Macros,
-    pub typedefs: Vec<String>,
-    pub quiet: bool,
-}
-
-/// Run `cdefang learn`; returns the exit status (0 learned and verified, 2 trouble).
-pub fn run(options: &Options) -> i32 {
-    match run_inner(options) {
-        Ok(learned) => {
-            if !options.quiet {
-                let stderr = io::stderr();
-                let mut lock = stderr.lock();
-                for rule in &learned.rules {
-                    let _ = writeln!(
-                        lock,
-                        "cdefang learn: {}: {}, {} {} in {}",
-                        rule.id,
-                        rule.action,
-                        rule.matches,
-                        plural(rule.matches, "match", "matches"),
-                        and_list(&rule.files)
-                    );
-                }
-                let files: usize = learned.rules.iter().map(|rule| rule.files.len()).sum();
-                let _ = writeln!(
-                    lock,
-                    "cdefang learn: verified: the rules reproduce the patched {} exactly",
-                    plural(files as u64, "file", "files")
-                );
-            }
-            run::EXIT_OK
-        }
-        Err(error) => {
-            crate::diag::print(&[*error.problem]);
-            run::EXIT_TROUBLE
-        }
-    }
-}
-
-fn run_inner(options: &Options) -> Result<Learned, LearnError> {
-    let io_error = |problem: Problem| LearnError::new(LearnErrorKind::Io, problem);
-    let mut hints = Hints {
-        macros: options.macros.clone(),
-        typedefs: options.typedefs.clone(),
-    };
-    for (index, path) in options.hints.iter().enumerate() {
-        let name = path.display().to_string();
-        let text = fs::read_to_string(path).map_err(|error| {
-            io_error(
-                Problem::error(format!("cannot read hints file {name}: {error}"))
-                    .help("check the path given to --hints"),
-            )
-        })?;
-        let loaded = rules::load(&text, index)
-            .map_err(|error| io_error(run::rules_problem(&name, &text, &error)))?;
-        hints.macros.extend(&loaded.macros);
-        hints.typedefs.extend(loaded.typedefs);
-    }
-    let patch = fs::read(&options.patch).map_err(|error| {
-        io_error(
-            Problem::error(format!(
-                "cannot read patch {}: {error}",
-                options.patch.display()
-            ))
-            .help("give the path of a unified diff"),
-        )
-    })?;
-    if !options.source.is_dir() {
-        return Err(io_error(
-            Problem::error(format!(
-                "--source {}: not a directory",
-                options.source.display()
-            ))
-            .help("give the directory the patch applies to"),
-        ));
-    }
-    let learned = learn(&Request {
-        patch_name: options.patch.display().to_string(),
-        patch,
-        source: options.source.clone(),
-        hints,
-    })?;
-    match &options.output {
-        Some(path) => fs::write(path, &learned.toml).map_err(|error| {
-            io_error(
-                Problem::error(format!("cannot write {}: {error}", path.display()))
-                    .help("check the path given to --output"),
-            )
-        })?,
-        None => {
-            let mut stdout = io::stdout().lock();
-            stdout
-                .write_all(learned.toml.as_bytes())
-                .and_then(|()| stdout.flush())
-                .map_err(|error| io_error(Problem::error(format!("cannot write: {error}"))))?;
-        }
-    }
-    Ok(learned)
 }
 
 #[cfg(test)]

@@ -6,13 +6,12 @@
 use std::fs;
 use std::ops::Range;
 use std::path::Path;
+use std::rc::Rc;
 
 use crate::diag::Problem;
+use crate::engine::Edit;
 use crate::files::SourceFile;
-use crate::lines::Lines;
-use crate::output::line_column;
-use crate::scan::Scan;
-use crate::tree::CondTree;
+use crate::source::{CondTree, Lines, Scan};
 
 use super::{LearnError, LearnErrorKind};
 
@@ -76,7 +75,7 @@ impl PatchText<'_> {
     }
 
     pub(super) fn line_number(&self, at: &Range<usize>) -> usize {
-        line_column(self.text, at.start).0
+        Lines::new(self.text).line_column(at.start).0
     }
 }
 
@@ -306,7 +305,8 @@ pub(super) struct PatchedFile {
     /// The path under the source directory, `/`-separated (what the rule's `files` says).
     pub(super) relative: String,
     pub(super) source: SourceFile,
-    pub(super) original: Vec<u8>,
+    /// Shared with the file's parse, which borrows it while the alignment is refined.
+    pub(super) original: Rc<[u8]>,
     pub(super) patched: Vec<u8>,
     /// The original's lines.
     pub(super) lines: Lines,
@@ -359,14 +359,14 @@ impl PatchedFile {
     }
 
     /// The patch's own edits on the lines of `range`.
-    pub(super) fn patch_edits(&self, range: &Range<usize>) -> Vec<(Range<usize>, Vec<u8>)> {
+    pub(super) fn patch_edits(&self, range: &Range<usize>) -> Vec<Edit> {
         self.lines_in(range)
             .filter(|&line| self.deleted[line])
-            .map(|line| {
-                (
-                    self.lines[line].clone(),
-                    self.replacement[line].clone().unwrap_or_default(),
-                )
+            .map(|line| Edit {
+                range: self.lines[line].clone(),
+                text: self.replacement[line].clone().unwrap_or_default(),
+                rule: 0,
+                site: 0,
             })
             .collect()
     }
@@ -627,7 +627,7 @@ pub(super) fn apply(
         replacement: vec![None; count],
         patch_at: vec![None; count],
         lines: lines.clone(),
-        original: Vec::new(),
+        original: Rc::from(&[][..]),
         hunks: Vec::new(),
     };
     let mismatch = |line: usize, hunk_line: &HunkLine| {
@@ -755,7 +755,7 @@ pub(super) fn apply(
     }
     file.patched
         .extend_from_slice(&original[start_of(position)..]);
-    file.original = original;
+    file.original = Rc::from(original);
     Ok(file)
 }
 

@@ -1,8 +1,8 @@
-//! Rule tests, `cdefang test RULES…`: run the `[[test]]` cases of rules files and compare what
+//! The test command, `cdefang test RULES…`: run the `[[test]]` cases of rules files and compare what
 //! the rules make of each case with a snapshot kept beside the rules file.
 //!
 //! A case's input (inline `code`, or a `path` relative to the rules file's directory) goes
-//! through [`engine::process`] with the rules of its own rules file, under the case's `file`
+//! through `cdefang::process` with the rules of its own rules file, under the case's `file`
 //! name (so the rules' globs select it). The case passes when every rule named in its `expect`
 //! found exactly that many matches and the output (the rewritten bytes, or the input when
 //! nothing changed) equals the content of `<rules dir>/snapshots/<rules stem>@<case>.snap`.
@@ -21,7 +21,7 @@
 //! Only the content is compared; the header says where the snapshot comes from. Accepted
 //! snapshots are never overwritten: `--update` writes `<snapshot>.new` beside each snapshot
 //! that is missing or differs, for review, and `--accept` renames the pending ones into place,
-//! as `cargo insta` does. Every write is atomic ([`files::stage`] then [`files::commit`], or a
+//! as `cargo insta` does. Every write is atomic (`stage` then `commit`, or a
 //! rename).
 //!
 //! Exit status: 0 every case passed (or, with `--accept`, done), 1 some case failed, 2 trouble
@@ -35,12 +35,10 @@ use std::io::{self, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use crate::diag::{self, Problem};
-use crate::engine::{self, Setup};
-use crate::files::{self, FilesError};
-use crate::output::{self, plural};
-use crate::rules::{self, RulesError, RulesFile, TestCase, TestInput};
-use crate::run::{self, EXIT_CHANGES, EXIT_OK, EXIT_TROUBLE};
+use cdefang::{
+    ExitStatus, FilesError, InFile, Lines, Problem, RulesError, RulesFile, Setup, TestCase,
+    TestInput, pending_path, plural, snapshot_bytes, snapshot_content,
+};
 
 /// What `cdefang test` does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,7 +103,9 @@ impl TestError {
                 path.display()
             ))
             .help("give rules files, or the directory that holds them (it is not searched recursively)"),
-            TestError::Rules { name, text, error } => run::rules_problem(name, text, error),
+            TestError::Rules { name, text, error } => {
+                Problem::from(InFile::new(name, text.as_bytes(), error))
+            }
             TestError::Input {
                 rules,
                 text,
@@ -135,13 +135,13 @@ impl TestError {
 
 /// Run `cdefang test`; returns the exit status. The report goes to standard output,
 /// diagnostics to standard error, then the summary.
-pub fn run(options: &Options) -> i32 {
+pub fn run(options: &Options) -> ExitStatus {
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let mut problems = Vec::new();
     let outcome = run_to(options, &mut out, &mut problems);
     let _ = out.flush();
-    diag::print(&problems);
+    cdefang::print_problems(&problems);
     let _ = out.write_all(outcome.summary.as_bytes());
     let _ = out.flush();
     outcome.status
@@ -150,7 +150,7 @@ pub fn run(options: &Options) -> i32 {
 /// What a run ends with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outcome {
-    pub status: i32,
+    pub status: ExitStatus,
     /// The lines printed after the diagnostics: the failed cases and the counts.
     pub summary: String,
 }
@@ -242,11 +242,11 @@ impl Tally {
             }
         }
         let status = if self.errors > 0 {
-            EXIT_TROUBLE
+            ExitStatus::Trouble
         } else if !self.failed.is_empty() {
-            EXIT_CHANGES
+            ExitStatus::Changes
         } else {
-            EXIT_OK
+            ExitStatus::Ok
         };
         Outcome { status, summary }
     }
@@ -380,7 +380,7 @@ fn load(path: &Path) -> Result<Loaded, TestError> {
         path: path.to_path_buf(),
         error,
     })?;
-    let rules = rules::load(&text, 0).map_err(|error| TestError::Rules {
+    let rules = cdefang::load_rules(&text, 0).map_err(|error| TestError::Rules {
         name: display.clone(),
         text: text.clone(),
         error,
@@ -391,31 +391,6 @@ fn load(path: &Path) -> Result<Loaded, TestError> {
         text,
         rules,
     })
-}
-
-/// `path` with `.new` appended: the pending version of a snapshot.
-fn pending_path(snapshot: &Path) -> PathBuf {
-    let mut name = snapshot.as_os_str().to_os_string();
-    name.push(".new");
-    PathBuf::from(name)
-}
-
-/// A snapshot file: the header, then the content.
-pub fn snapshot_bytes(source: &str, case: &str, file: &str, content: &[u8]) -> Vec<u8> {
-    let mut bytes =
-        format!("---\nsource: {source}\ncase: {case}\nfile: {file}\n---\n").into_bytes();
-    bytes.extend_from_slice(content);
-    bytes
-}
-
-/// The content of a snapshot file, after its header; `None` if it has no header.
-pub fn snapshot_content(bytes: &[u8]) -> Option<&[u8]> {
-    let rest = bytes.strip_prefix(b"---\n")?;
-    if let Some(content) = rest.strip_prefix(b"---\n") {
-        return Some(content);
-    }
-    let end = memchr::memmem::find(rest, b"\n---\n")?;
-    Some(&rest[end + 5..])
 }
 
 fn test_file(
@@ -506,8 +481,8 @@ fn run_case(
             (bytes, full.display().to_string())
         }
     };
-    let result = engine::process(&input, &case.file, setup).map_err(|error| {
-        let problem = run::file_problem(&input_name, &input, &error, &setup.rules);
+    let result = cdefang::process(&input, &case.file, setup).map_err(|error| {
+        let problem = Problem::from(InFile::new(&input_name, &input, &error));
         let problem = match &case.input {
             TestInput::Code { text, span } => match code_offset(&loaded.text, span, text) {
                 Some(offset) => relocate(problem, &loaded.display, &loaded.text, offset),
@@ -547,9 +522,10 @@ fn run_case(
         }
         details.push('\n');
     }
+    let lines = Lines::new(&input);
     for warning in &result.warnings {
         if let Some(rule) = setup.rules.get(warning.rule) {
-            let (line, column) = output::line_column(&input, warning.failure.offset);
+            let (line, column) = lines.line_column(warning.failure.offset);
             let _ = writeln!(
                 details,
                 "    note: rule {}: lang-c cannot parse line {line}, column {column} ({}); answered at the token level (fallback = \"tokens\")",
@@ -605,7 +581,7 @@ fn run_case(
                     details,
                     "    snapshot {snapshot_shown} differs from the output (- snapshot, + output):"
                 );
-                let _ = output::write_labelled_diff(
+                let _ = cdefang::write_labelled_diff(
                     &mut details,
                     &snapshot_shown,
                     &format!("output of test case {}", case.name),
@@ -625,8 +601,8 @@ fn run_case(
     let pending_exists = pending.exists();
     match (mode, matches_snapshot) {
         (Mode::Update, false) => {
-            let staged = files::stage(&pending, &new_snapshot).map_err(TestError::Write)?;
-            files::commit(staged).map_err(TestError::Write)?;
+            let staged = cdefang::stage(&pending, &new_snapshot).map_err(TestError::Write)?;
+            cdefang::commit(staged).map_err(TestError::Write)?;
             wrote = true;
             let _ = writeln!(
                 details,
@@ -734,23 +710,6 @@ fn relocate(mut problem: Problem, name: &str, text: &str, offset: usize) -> Prob
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn snapshot_header_round_trips_any_bytes() {
-        for content in [
-            &b""[..],
-            b"int a;\n",
-            b"no final newline",
-            b"---\n---\n",
-            b"\xff\r\n",
-        ] {
-            let bytes = snapshot_bytes("el5.toml", "x", "core/x.c", content);
-            assert!(bytes.starts_with(b"---\nsource: el5.toml\ncase: x\nfile: core/x.c\n---\n"));
-            assert_eq!(snapshot_content(&bytes), Some(content));
-        }
-        assert_eq!(snapshot_content(b"int a;\n"), None);
-        assert_eq!(snapshot_content(b"---\nsource: x\n"), None);
-    }
 
     #[test]
     fn code_offsets_point_into_the_toml() {

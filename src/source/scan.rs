@@ -91,6 +91,23 @@ impl Directive {
     }
 }
 
+/// An `#include` line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Include<'s> {
+    pub directive: &'s Directive,
+    /// What follows `include`, trimmed: `<sys/inotify.h>`, `"uwsgi.h"`, or a macro.
+    pub text: &'s [u8],
+    /// The header without its `<>` or quotes; `None` for a computed include (a macro).
+    pub name: Option<&'s [u8]>,
+}
+
+impl Include<'_> {
+    /// The header as rules name it: the name, or the text of a computed include.
+    pub fn header(&self) -> &[u8] {
+        self.name.unwrap_or(self.text)
+    }
+}
+
 /// The scanner's result for one file.
 #[derive(Debug)]
 pub struct Scan {
@@ -103,6 +120,32 @@ impl Scan {
     /// The text after a directive's keyword, with comments and continuations as spaces, trimmed.
     pub fn rest_text(&self, directive: &Directive) -> &[u8] {
         self.clean[directive.rest.clone()].trim_ascii()
+    }
+
+    /// The `#include` lines in the byte range `within`, in order.
+    pub fn includes(&self, within: Range<usize>) -> impl Iterator<Item = Include<'_>> {
+        self.directives
+            .iter()
+            .filter(move |directive| {
+                directive.kind == DirectiveKind::Include
+                    && within.start <= directive.line.start
+                    && directive.line.end <= within.end
+            })
+            .map(|directive| {
+                let text = self.rest_text(directive);
+                let name = text
+                    .strip_prefix(b"<")
+                    .and_then(|inner| inner.strip_suffix(b">"))
+                    .or_else(|| {
+                        text.strip_prefix(b"\"")
+                            .and_then(|inner| inner.strip_suffix(b"\""))
+                    });
+                Include {
+                    directive,
+                    text,
+                    name,
+                }
+            })
     }
 
     /// `clean` with every directive line blanked too (newlines kept): the code alone.

@@ -1,18 +1,16 @@
 //! Matching: which conditionals of one file each rule selects, and why. Knows rules and trees,
-//! nothing about the command line or the disk.
+//! nothing about the command line or the disk. [`FileFacts`] is what the matcher knows of a
+//! file: the parsed file, and lazily the views and parses that body predicates need.
 
 use std::cell::RefCell;
 use std::ops::Range;
 use std::rc::Rc;
 use std::sync::OnceLock;
 
-use crate::cond::{self, Expr, ExprKind, Norm, UnaryOp};
-use crate::cparse::{CFacts, CParser, ParseFailure};
-use crate::cview::{self, Macros};
-use crate::facts::{self, Function};
+use crate::c::{self, CFacts, CParser, Function, Macros, ParseFailure, TokenKind};
+use crate::cond::{self, Expr, Norm};
 use crate::rules::{Action, Fallback, Rule};
-use crate::scan::{DirectiveKind, Scan};
-use crate::tree::{CondTree, Conditional};
+use crate::source::{CondTree, Conditional, ParsedFile, Scan, SourceError};
 
 /// What the matcher knows about one file. Derived views are computed on first use.
 pub struct FileFacts<'a> {
@@ -20,7 +18,7 @@ pub struct FileFacts<'a> {
     pub scan: &'a Scan,
     pub tree: &'a CondTree,
     /// The parsed condition of each directive (`None` for directives that have none).
-    pub conditions: Vec<Option<Expr>>,
+    pub conditions: &'a [Option<Expr>],
     code: OnceLock<Vec<u8>>,
     functions: OnceLock<Vec<Function>>,
     macros: &'a Macros,
@@ -44,46 +42,18 @@ pub enum BodyFacts {
     Unparsable(ParseFailure),
 }
 
-/// Why a directive's condition could not be read.
-#[derive(Clone, Debug)]
-pub struct ConditionError {
-    pub directive: usize,
-    pub error: cond::ParseError,
-}
-
 impl<'a> FileFacts<'a> {
+    /// What the matcher knows of `parsed`, whose conditions must all be readable.
     pub fn new(
-        source: &'a [u8],
-        scan: &'a Scan,
-        tree: &'a CondTree,
+        parsed: &'a ParsedFile<'a>,
         macros: &'a Macros,
         base_parser: &'a CParser,
-    ) -> Result<FileFacts<'a>, ConditionError> {
-        let mut conditions = Vec::with_capacity(scan.directives.len());
-        for (index, directive) in scan.directives.iter().enumerate() {
-            let rest = &scan.clean[directive.rest.clone()];
-            let base = directive.rest.start;
-            let condition = match directive.kind {
-                DirectiveKind::If | DirectiveKind::Elif => Some(cond::parse(rest, base)),
-                DirectiveKind::Ifdef | DirectiveKind::Elifdef => Some(defined(rest, base)),
-                DirectiveKind::Ifndef | DirectiveKind::Elifndef => {
-                    Some(defined(rest, base).map(|expr| Expr {
-                        span: expr.span.clone(),
-                        kind: ExprKind::Unary(UnaryOp::Not, Box::new(expr)),
-                    }))
-                }
-                _ => None,
-            };
-            conditions.push(condition.transpose().map_err(|error| ConditionError {
-                directive: index,
-                error,
-            })?);
-        }
+    ) -> Result<FileFacts<'a>, SourceError> {
         Ok(FileFacts {
-            source,
-            scan,
-            tree,
-            conditions,
+            source: parsed.source,
+            scan: &parsed.scan,
+            tree: &parsed.tree,
+            conditions: parsed.conditions()?,
             code: OnceLock::new(),
             functions: OnceLock::new(),
             macros,
@@ -95,8 +65,8 @@ impl<'a> FileFacts<'a> {
 
     fn parser(&self) -> &CParser {
         self.parser.get_or_init(|| {
-            let mut own = crate::cparse::typedef_names(self.code());
-            own.extend(crate::cparse::guess_type_names(self.code()));
+            let mut own = c::typedef_names(self.code());
+            own.extend(c::guess_type_names(self.code()));
             self.base_parser
                 .with_typedefs(own.iter().map(String::as_str))
         })
@@ -108,7 +78,7 @@ impl<'a> FileFacts<'a> {
     pub fn body_facts(&self, body: Range<usize>) -> BodyFacts {
         let focused = self.focused(body.clone());
         let (view, functions) = (&focused.view, &focused.functions);
-        let item = match facts::enclosing(functions, body.start) {
+        let item = match c::enclosing(functions, body.start) {
             Some(function) => function.item.clone(),
             None => body.clone(),
         };
@@ -124,8 +94,8 @@ impl<'a> FileFacts<'a> {
 
     fn functions(&self) -> &[Function] {
         self.functions.get_or_init(|| {
-            let view = cview::view(self.scan, self.tree, None, self.macros);
-            facts::functions(&view)
+            let view = c::view(self.scan, self.tree, None, self.macros);
+            c::functions(&view)
         })
     }
 
@@ -145,37 +115,38 @@ impl<'a> FileFacts<'a> {
         {
             return Rc::clone(focused);
         }
-        let view = cview::view(self.scan, self.tree, Some(focus.clone()), self.macros);
-        let functions = facts::functions(&view);
+        let view = c::view(self.scan, self.tree, Some(focus.clone()), self.macros);
+        let functions = c::functions(&view);
         let focused = Rc::new(Focused { view, functions });
         *cache = Some((focus, Rc::clone(&focused)));
         focused
     }
 
+    /// The `#include`s of `headers` in `within`: each directive from `#` to the end of its text.
+    fn includes<'h>(
+        &self,
+        within: Range<usize>,
+        headers: &'h [String],
+    ) -> impl Iterator<Item = Range<usize>> + use<'a, 'h> {
+        self.scan
+            .includes(within)
+            .filter(|include| {
+                headers
+                    .iter()
+                    .any(|header| header.as_bytes() == include.header())
+            })
+            .map(|include| include.directive.hash..include.directive.rest.end)
+    }
+
     /// The function around a branch body, read from the view in which that body is active (so
     /// a function under `#ifndef X` is found for a block inside it, whatever the default view).
     pub fn enclosing_function(&self, body: Range<usize>) -> Option<Function> {
-        if cview::active_by_default(self.scan, self.tree, &body) {
+        if c::active_by_default(self.scan, self.tree, &body) {
             // The focused view would be the default view: use its functions, read once.
-            return facts::enclosing(self.functions(), body.start).cloned();
+            return c::enclosing(self.functions(), body.start).cloned();
         }
         let focused = self.focused(body.clone());
-        facts::enclosing(&focused.functions, body.start).cloned()
-    }
-}
-
-/// `#ifdef NAME`: exactly one identifier.
-fn defined(rest: &[u8], base: usize) -> Result<Expr, cond::ParseError> {
-    let expr = cond::parse(rest, base)?;
-    match expr.kind {
-        ExprKind::Ident(name) => Ok(Expr {
-            kind: ExprKind::Defined(name),
-            span: expr.span,
-        }),
-        _ => Err(cond::ParseError {
-            message: "#ifdef and #ifndef take one macro name".to_string(),
-            span: base..base + rest.len(),
-        }),
+        c::enclosing(&focused.functions, body.start).cloned()
     }
 }
 
@@ -325,8 +296,7 @@ fn body_matches(
 ) -> Result<bool, Unparsable> {
     let matcher = &rule.matcher;
     if !matcher.includes.is_empty() {
-        let found = facts::includes(facts.scan, body.clone(), &matcher.includes);
-        let Some(first) = found.first() else {
+        let Some(first) = facts.includes(body.clone(), &matcher.includes).next() else {
             return Ok(false);
         };
         let text = String::from_utf8_lossy(&facts.source[first.clone()]);
@@ -390,7 +360,7 @@ fn body_matches(
 /// The token-level answer to the same questions, for `fallback = "tokens"`.
 fn token_facts(facts: &FileFacts, body: Range<usize>) -> CFacts {
     let code = facts.code();
-    let tokens = facts::tokens(code, body);
+    let tokens = c::tokens(code, body);
     let named = |spans: Vec<Range<usize>>| {
         spans
             .into_iter()
@@ -404,20 +374,20 @@ fn token_facts(facts: &FileFacts, body: Range<usize>) -> CFacts {
     };
     let identifiers: Vec<String> = tokens
         .iter()
-        .filter(|token| token.kind == facts::TokenKind::Ident)
+        .filter(|token| token.kind == TokenKind::Ident)
         .map(|token| String::from_utf8_lossy(&code[token.span.clone()]).into_owned())
         .collect();
     let structs = tokens
         .windows(2)
         .filter(|pair| {
             matches!(&code[pair[0].span.clone()], b"struct" | b"union")
-                && pair[1].kind == facts::TokenKind::Ident
+                && pair[1].kind == TokenKind::Ident
         })
         .map(|pair| pair[1].span.clone())
         .collect();
     CFacts {
-        calls: named(facts::calls(code, &tokens, &identifiers)),
-        identifiers: named(facts::mentions(code, &tokens, &identifiers)),
+        calls: named(c::calls(code, &tokens, &identifiers)),
+        identifiers: named(c::mentions(code, &tokens, &identifiers)),
         structs: named(structs),
     }
 }
@@ -440,11 +410,15 @@ pub fn residue(rule: &Rule, facts: &FileFacts) -> bool {
     };
     let code = facts.code();
     scopes.into_iter().any(|scope| {
-        if !facts::includes(facts.scan, scope.clone(), &matcher.includes).is_empty() {
+        if facts
+            .includes(scope.clone(), &matcher.includes)
+            .next()
+            .is_some()
+        {
             return true;
         }
-        let tokens = facts::tokens(code, scope);
-        !facts::calls(code, &tokens, &matcher.calls).is_empty()
-            || !facts::mentions(code, &tokens, &matcher.mentions).is_empty()
+        let tokens = c::tokens(code, scope);
+        !c::calls(code, &tokens, &matcher.calls).is_empty()
+            || !c::mentions(code, &tokens, &matcher.mentions).is_empty()
     })
 }

@@ -9,6 +9,8 @@ pub struct Lines {
     ranges: Vec<Range<usize>>,
     /// The text's length.
     end: usize,
+    /// The last line has no `\n`: the end of the text is on it, not on a line after it.
+    open_end: bool,
 }
 
 impl Lines {
@@ -19,12 +21,14 @@ impl Lines {
             ranges.push(start..newline + 1);
             start = newline + 1;
         }
-        if start < text.len() {
+        let open_end = start < text.len();
+        if open_end {
             ranges.push(start..text.len());
         }
         Lines {
             ranges,
             end: text.len(),
+            open_end,
         }
     }
 
@@ -63,6 +67,16 @@ impl Lines {
         }
     }
 
+    /// The 1-based line and the 1-based column (in bytes) of `offset`.
+    pub fn line_column(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.end);
+        let mut index = self.index(offset);
+        if index == self.ranges.len() && self.open_end {
+            index -= 1;
+        }
+        (index + 1, offset - self.start(index) + 1)
+    }
+
     /// Where 0-based line `index` starts; the end of the text past the last line.
     pub fn start(&self, index: usize) -> usize {
         self.ranges.get(index).map_or(self.end, |line| line.start)
@@ -97,5 +111,28 @@ mod tests {
         let ended = Lines::new(b"a\n");
         assert_eq!((ended.len(), ended.index(2), ended.start(1)), (1, 1, 2));
         assert!(Lines::new(b"").is_empty());
+    }
+
+    #[test]
+    fn line_and_column_of_every_offset() {
+        for text in [&b"a\nbb\nc"[..], b"a\n", b"", b"\n\n", b"x\r\ny"] {
+            let lines = Lines::new(text);
+            for offset in 0..=text.len() + 1 {
+                // Counted by hand: newlines before the offset, bytes since the last one.
+                let before = &text[..offset.min(text.len())];
+                let line = before.iter().filter(|&&byte| byte == b'\n').count() + 1;
+                let column = before.len()
+                    - before
+                        .iter()
+                        .rposition(|&b| b == b'\n')
+                        .map_or(0, |i| i + 1)
+                    + 1;
+                assert_eq!(
+                    lines.line_column(offset),
+                    (line, column),
+                    "{text:?} at {offset}"
+                );
+            }
+        }
     }
 }

@@ -10,8 +10,7 @@
 
 use std::ops::Range;
 
-use crate::scan::{Directive, DirectiveKind, Scan};
-use crate::tree::Conditional;
+use crate::source::{Conditional, Directive, DirectiveKind, Scan};
 
 /// Replace `range` of the original bytes by `text`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,15 +62,12 @@ pub fn plan_conditional(
         rule: owner.rule,
         site: owner.site,
     };
-    // `open`: a directive that opens the group is still in the output; `decided`: a known-true
-    // branch was reached, everything after it goes.
-    let mut open = false;
-    let mut decided = false;
+    let mut state = Group::Unopened;
     for (branch, verdict) in conditional.branches.iter().zip(verdicts) {
         let directive = &directives[branch.directive];
         let whole = directive.line.start..branch.body.end;
-        if decided {
-            if open {
+        state = match (state, verdict) {
+            (Group::TakenElse, _) => {
                 // The group stays a conditional: this directive becomes its `#endif` and the
                 // rest, to the old `#endif` included, goes (as unifdef).
                 out.push(edit(condition_range(directive), b"endif"));
@@ -79,27 +75,32 @@ pub fn plan_conditional(
                 out.push(edit(directive.line.end..endif.line.end, b""));
                 return;
             }
-            out.push(edit(whole, b""));
-            continue;
-        }
-        match verdict {
-            Verdict::False => out.push(edit(whole, b"")),
-            Verdict::True => {
-                decided = true;
-                if !open {
-                    out.push(edit(directive.line.clone(), b""));
-                } else if directive.kind != DirectiveKind::Else {
+            (Group::TakenBare, _) => {
+                out.push(edit(whole, b""));
+                Group::TakenBare
+            }
+            (state, Verdict::False) => {
+                out.push(edit(whole, b""));
+                state
+            }
+            (Group::Unopened, Verdict::True) => {
+                out.push(edit(directive.line.clone(), b""));
+                Group::TakenBare
+            }
+            (Group::Open, Verdict::True) => {
+                if directive.kind != DirectiveKind::Else {
                     out.push(edit(condition_range(directive), b"else"));
                 }
+                Group::TakenElse
             }
-            Verdict::Unknown(new_condition) => {
-                let keyword = if open { "elif" } else { "if" };
+            (state, Verdict::Unknown(new_condition)) => {
+                let keyword = if state == Group::Open { "elif" } else { "if" };
                 match new_condition {
                     Some(text) => {
                         let line = format!("{keyword} {text}");
                         out.push(edit(condition_range(directive), line.as_bytes()));
                     }
-                    None if !open && directive.kind.continues() => {
+                    None if state == Group::Unopened && directive.kind.continues() => {
                         // `#elif X` becoming the first branch: `#if X`, the rest of the line
                         // kept; `elif` turns into `if` and two spaces, as unifdef writes it.
                         let new_keyword: &[u8] = match directive.kind {
@@ -111,14 +112,30 @@ pub fn plan_conditional(
                     }
                     None => {}
                 }
-                open = true;
+                Group::Open
             }
-        }
+        };
     }
-    // Branches the caller gave no verdict for are unchanged; only the end needs care.
-    if !open {
+    // Branches the caller gave no verdict for are unchanged; only the end needs care: with no
+    // directive of the group left open, the `#endif` goes too.
+    if matches!(state, Group::Unopened | Group::TakenBare) {
         out.push(edit(directives[conditional.endif].line.clone(), b""));
     }
+}
+
+/// Where the planner stands in a group, branch by branch: unifdef's state table, named.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Group {
+    /// No directive of the group is in the output yet: every branch so far went.
+    Unopened,
+    /// A directive that opens the group stays (a branch still conditional).
+    Open,
+    /// A branch always taken, reached with nothing open: its body stays without its directive,
+    /// every later branch goes, and so does the `#endif`.
+    TakenBare,
+    /// A branch always taken, reached after one still conditional: it is the group's `#else`;
+    /// the next directive becomes the `#endif` and the rest goes.
+    TakenElse,
 }
 
 /// From the keyword to the end of the directive's text (line ending excluded).
@@ -178,22 +195,30 @@ pub fn settle(mut edits: Vec<Edit>) -> Result<Vec<Edit>, Box<Overlap>> {
 
 /// Apply settled (ordered, non-overlapping) edits to `source`.
 pub fn apply(source: &[u8], edits: &[Edit]) -> Vec<u8> {
-    let mut output = Vec::with_capacity(source.len());
-    let mut position = 0;
+    apply_within(source, 0..source.len(), edits).unwrap_or_else(|| source.to_vec())
+}
+
+/// `source[window]` with `edits` applied: edits ordered, not overlapping, and inside `window`
+/// (`None` when they are not), in offsets of the whole `source`.
+pub fn apply_within(source: &[u8], window: Range<usize>, edits: &[Edit]) -> Option<Vec<u8>> {
+    let mut output = Vec::with_capacity(window.len());
+    let mut position = window.start;
     for edit in edits {
-        output.extend_from_slice(&source[position..edit.range.start]);
+        if edit.range.start < position || edit.range.end > window.end {
+            return None;
+        }
+        output.extend_from_slice(source.get(position..edit.range.start)?);
         output.extend_from_slice(&edit.text);
         position = edit.range.end;
     }
-    output.extend_from_slice(&source[position..]);
-    output
+    output.extend_from_slice(source.get(position..window.end)?);
+    Some(output)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::scan;
-    use crate::tree::build;
+    use crate::source::{build, scan};
 
     fn rewrite(source: &str, verdicts: &[Verdict]) -> String {
         let scan = scan(source.as_bytes()).unwrap();

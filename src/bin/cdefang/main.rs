@@ -1,17 +1,24 @@
-//! The `cdefang` command line: parses arguments and hands them to [`cdefang::run`], or, for
-//! `cdefang test`, to [`cdefang::ruletest`].
+//! The `cdefang` command line: clap parses the arguments, and each command is a module of its
+//! own that uses the library's API and no other command: `rewrite` (rules, and unifdef mode),
+//! `symbols` (`--symbols`), `test` (`cdefang test`) and `learn` (`cdefang learn`).
 
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Errors are values: outside tests, no unwrap, expect or panic (clippy enforces it in CI).
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+mod learn;
+mod rewrite;
+mod symbols;
+mod test;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use cdefang::cond::Assumptions;
-use cdefang::cview::Macros;
-use cdefang::learn;
-use cdefang::ruletest;
-use cdefang::run::{self, Mode, Options};
+use cdefang::{Assumptions, ExitStatus, Macros};
 use clap::{Args, Parser, Subcommand};
+use rewrite::{Mode, Options};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -202,17 +209,17 @@ struct TestArgs {
 /// `cdefang test`.
 fn test(args: TestArgs) -> ExitCode {
     let mode = if args.update {
-        ruletest::Mode::Update
+        test::Mode::Update
     } else if args.accept {
-        ruletest::Mode::Accept
+        test::Mode::Accept
     } else {
-        ruletest::Mode::Check
+        test::Mode::Check
     };
-    let status = ruletest::run(&ruletest::Options {
+    test::run(&test::Options {
         paths: args.paths,
         mode,
-    });
-    ExitCode::from(u8::try_from(status).unwrap_or(2))
+    })
+    .into()
 }
 
 #[derive(Args, Debug)]
@@ -255,7 +262,7 @@ fn learn(args: LearnArgs) -> ExitCode {
         typedefs,
         quiet: args.quiet,
     };
-    ExitCode::from(u8::try_from(learn::run(&options)).unwrap_or(2))
+    learn::run(&options).into()
 }
 
 /// The stack of the thread that runs the command (reserved, not used, until deep code needs it):
@@ -264,7 +271,7 @@ const STACK: usize = 64 << 20;
 
 fn main() -> ExitCode {
     match std::thread::Builder::new().stack_size(STACK).spawn(cdefang) {
-        Ok(command) => command.join().unwrap_or(ExitCode::from(2)),
+        Ok(command) => command.join().unwrap_or(ExitStatus::Trouble.into()),
         Err(_) => cdefang(),
     }
 }
@@ -281,6 +288,9 @@ fn cdefang() -> ExitCode {
         Some(Command::Test(args)) => return test(args),
         Some(Command::Learn(args)) => return learn(args),
         None => {}
+    }
+    if cli.symbols {
+        return symbols::run(&cli.paths).into();
     }
     let mut assumptions = Assumptions::default();
     for spec in &cli.define {
@@ -316,10 +326,8 @@ fn cdefang() -> ExitCode {
         macros,
         typedefs,
         assumptions,
-        symbols: cli.symbols,
         backup: cli.backup,
         explain: cli.explain,
     };
-    let status = run::run(&options);
-    ExitCode::from(u8::try_from(status).unwrap_or(2))
+    rewrite::run(&options).into()
 }

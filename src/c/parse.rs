@@ -4,7 +4,6 @@
 //! lang-c 0.15 does not let a caller register typedef names, so the known ones are declared in a
 //! prelude of `typedef int NAME;` put in front of the item; spans are shifted back by the
 //! prelude's length.
-
 use std::collections::BTreeSet;
 use std::ops::Range;
 
@@ -13,104 +12,7 @@ use lang_c::driver::{Config, parse_preprocessed};
 use lang_c::span::Span;
 use lang_c::visit::{self, Visit};
 
-use crate::facts::{self, TokenKind};
-
-/// Typedef names of the C library and POSIX that headers outside a tree declare.
-pub const LIBC_TYPEDEFS: &[&str] = &[
-    "size_t",
-    "ssize_t",
-    "ptrdiff_t",
-    "off_t",
-    "off64_t",
-    "pid_t",
-    "uid_t",
-    "gid_t",
-    "mode_t",
-    "time_t",
-    "suseconds_t",
-    "clock_t",
-    "clockid_t",
-    "socklen_t",
-    "sa_family_t",
-    "in_addr_t",
-    "in_port_t",
-    "dev_t",
-    "ino_t",
-    "nlink_t",
-    "blksize_t",
-    "blkcnt_t",
-    "key_t",
-    "id_t",
-    "useconds_t",
-    "sigset_t",
-    "int8_t",
-    "int16_t",
-    "int32_t",
-    "int64_t",
-    "uint8_t",
-    "uint16_t",
-    "uint32_t",
-    "uint64_t",
-    "intptr_t",
-    "uintptr_t",
-    "intmax_t",
-    "uintmax_t",
-    "u_int8_t",
-    "u_int16_t",
-    "u_int32_t",
-    "u_int64_t",
-    "u_char",
-    "u_short",
-    "u_int",
-    "u_long",
-    "ushort",
-    "uint",
-    "ulong",
-    "wchar_t",
-    "wint_t",
-    "va_list",
-    "__gnuc_va_list",
-    "FILE",
-    "DIR",
-    "fd_set",
-    "jmp_buf",
-    "sigjmp_buf",
-    "pthread_t",
-    "pthread_attr_t",
-    "pthread_mutex_t",
-    "pthread_mutexattr_t",
-    "pthread_cond_t",
-    "pthread_condattr_t",
-    "pthread_key_t",
-    "pthread_once_t",
-    "pthread_rwlock_t",
-    "pthread_rwlockattr_t",
-    "pthread_spinlock_t",
-    "pthread_barrier_t",
-    "sem_t",
-    "regex_t",
-    "regmatch_t",
-    "glob_t",
-    "nfds_t",
-    "rlim_t",
-    "cpu_set_t",
-    "locale_t",
-    "sig_atomic_t",
-    "siginfo_t",
-    "stack_t",
-    "ucontext_t",
-    "bool",
-    "float_t",
-    "double_t",
-    "iconv_t",
-    "mqd_t",
-    "timer_t",
-    "fsblkcnt_t",
-    "fsfilcnt_t",
-    "Dl_info",
-    "caddr_t",
-    "loff_t",
-];
+use super::typedefs::LIBC_TYPEDEFS;
 
 /// Facts from a syntax tree. Spans are byte offsets in the file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -187,7 +89,7 @@ impl CParser {
         }
     }
 
-    /// Parse `view[item]` (ASCII, see [`crate::cview`]) as a translation unit.
+    /// Parse `view[item]` (ASCII, see [`crate::c::view`]) as a translation unit.
     pub fn parse(&self, view: &[u8], item: Range<usize>) -> Result<CFacts, ParseFailure> {
         if let Some((offset, why)) = beyond_limits(&view[item.clone()]) {
             return Err(ParseFailure {
@@ -375,207 +277,6 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 }
 
-/// C keywords (with GNU spellings): never a type name.
-const KEYWORDS: &[&[u8]] = &[
-    b"auto",
-    b"break",
-    b"case",
-    b"char",
-    b"const",
-    b"continue",
-    b"default",
-    b"do",
-    b"double",
-    b"else",
-    b"enum",
-    b"extern",
-    b"float",
-    b"for",
-    b"goto",
-    b"if",
-    b"inline",
-    b"int",
-    b"long",
-    b"register",
-    b"restrict",
-    b"return",
-    b"short",
-    b"signed",
-    b"sizeof",
-    b"static",
-    b"struct",
-    b"switch",
-    b"typedef",
-    b"union",
-    b"unsigned",
-    b"void",
-    b"volatile",
-    b"while",
-    b"_Bool",
-    b"_Complex",
-    b"_Atomic",
-    b"_Thread_local",
-    b"_Noreturn",
-    b"_Alignas",
-    b"_Alignof",
-    b"_Static_assert",
-    b"__inline",
-    b"__inline__",
-    b"__restrict",
-    b"__restrict__",
-    b"__const",
-    b"__volatile__",
-    b"__attribute__",
-    b"__extension__",
-    b"__typeof__",
-    b"typeof",
-    b"asm",
-    b"__asm__",
-    b"__thread",
-];
-
-/// Declaration specifiers that may come before a type name.
-const SPECIFIERS: &[&[u8]] = &[
-    b"static",
-    b"const",
-    b"extern",
-    b"volatile",
-    b"register",
-    b"inline",
-    b"__inline__",
-    b"__thread",
-    b"auto",
-];
-
-/// Type names a file uses without declaring them (they come from headers outside the tree),
-/// guessed from the shapes only a declaration has: at the start of a statement, a parameter or
-/// a cast, `T x`, `T *x` or `T **x` followed by `=`, `;`, `,`, `[`, `)` (or `(` at the top
-/// level, a function returning `T`), and `(T *)`.
-pub fn guess_type_names(code: &[u8]) -> Vec<String> {
-    let tokens = facts::tokens(code, 0..code.len());
-    let text = |index: usize| {
-        tokens
-            .get(index)
-            .map_or(&b""[..], |t| &code[t.span.clone()])
-    };
-    let is_name = |index: usize| {
-        tokens
-            .get(index)
-            .is_some_and(|t| t.kind == TokenKind::Ident && !KEYWORDS.contains(&text(index)))
-    };
-    let mut names = BTreeSet::new();
-    let mut depth = 0usize;
-    for index in 0..tokens.len() {
-        match text(index) {
-            b"{" => depth += 1,
-            b"}" => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        if !is_name(index) {
-            continue;
-        }
-        // What stands before: the start of a statement, parameter or cast, or specifiers.
-        let mut before = index;
-        while before > 0 && SPECIFIERS.contains(&text(before - 1)) {
-            before -= 1;
-        }
-        let starts = before == 0 || matches!(text(before - 1), b"{" | b"}" | b";" | b"(" | b",");
-        if !starts {
-            continue;
-        }
-        let mut next = index + 1;
-        while text(next) == b"*" || text(next) == b"const" {
-            next += 1;
-        }
-        let stars = next > index + 1;
-        let declares = is_name(next)
-            && match text(next + 1) {
-                b"=" | b";" | b"," | b"[" | b")" => true,
-                b"(" => depth == 0,
-                _ => false,
-            };
-        let opens_cast = text(before.wrapping_sub(1)) == b"("
-            && !before.checked_sub(2).is_some_and(|callee| {
-                tokens[callee].kind == TokenKind::Ident || matches!(text(callee), b")" | b"]")
-            });
-        // `(T *) x`, and `(T) x` where `x` starts an operand.
-        let cast = opens_cast
-            && text(next) == b")"
-            && (stars
-                || tokens.get(next + 1).is_some_and(|operand| {
-                    matches!(
-                        operand.kind,
-                        TokenKind::Ident | TokenKind::Number | TokenKind::Literal
-                    ) && !KEYWORDS.contains(&text(next + 1))
-                }));
-        if declares || cast {
-            names.insert(String::from_utf8_lossy(text(index)).into_owned());
-        }
-    }
-    names.into_iter().collect()
-}
-
-/// The typedef names a file declares at its top level (from its code view): the last identifier
-/// of each `typedef …;`, or the name in `typedef … (*NAME)(…);`.
-pub fn typedef_names(code: &[u8]) -> Vec<String> {
-    let tokens = facts::tokens(code, 0..code.len());
-    let mut names = Vec::new();
-    let mut depth = 0usize;
-    let mut index = 0;
-    while index < tokens.len() {
-        let text = &code[tokens[index].span.clone()];
-        match text {
-            b"{" => depth += 1,
-            b"}" => depth = depth.saturating_sub(1),
-            b"typedef" if depth == 0 => {
-                let start = index;
-                let mut inner = 0usize;
-                let mut end = index;
-                while end < tokens.len() {
-                    match &code[tokens[end].span.clone()] {
-                        b"{" | b"(" | b"[" => inner += 1,
-                        b"}" | b")" | b"]" => inner = inner.saturating_sub(1),
-                        b";" if inner == 0 => break,
-                        _ => {}
-                    }
-                    end += 1;
-                }
-                if let Some(name) = typedef_name(code, &tokens[start..end.min(tokens.len())]) {
-                    names.push(name);
-                }
-                index = end;
-            }
-            _ => {}
-        }
-        index += 1;
-    }
-    names
-}
-
-fn typedef_name(code: &[u8], tokens: &[facts::Token]) -> Option<String> {
-    let text = |token: &facts::Token| &code[token.span.clone()];
-    // `typedef int (*name)(int);`
-    let pointer_name = tokens.windows(3).find_map(|window| {
-        (text(&window[0]) == b"(" && text(&window[1]) == b"*" && window[2].kind == TokenKind::Ident)
-            .then(|| String::from_utf8_lossy(text(&window[2])).into_owned())
-    });
-    if pointer_name.is_some() {
-        return pointer_name;
-    }
-    // Otherwise the last identifier outside brackets and braces.
-    let mut depth = 0usize;
-    let mut last = None;
-    for token in tokens {
-        match text(token) {
-            b"{" | b"(" | b"[" => depth += 1,
-            b"}" | b")" | b"]" => depth = depth.saturating_sub(1),
-            _ if depth == 0 && token.kind == TokenKind::Ident => last = Some(token),
-            _ => {}
-        }
-    }
-    last.map(|token| String::from_utf8_lossy(text(token)).into_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -633,20 +334,6 @@ mod tests {
                 .count(),
             2,
             "the callee and the reference `g = unshare`, not the member or the declarator"
-        );
-    }
-
-    #[test]
-    fn typedef_names_are_needed_and_collected() {
-        let source = "void f(void) { PyObject *o = 0; use(o); }";
-        assert!(facts_of(source, &[]).is_err());
-        assert!(facts_of(source, &["PyObject"]).is_ok());
-        let header = b"typedef struct _object { int a; } PyObject;\ntypedef int (*handler_t)(int);\ntypedef unsigned long long u64;\nstruct s { int typedef_like; };\n";
-        assert_eq!(typedef_names(header), vec!["PyObject", "handler_t", "u64"]);
-        let user = b"static PyObject *f(PyObject *self, VALUE v) { cap_t caps = x; ushort *a; y = (SV *) z; g(c, d); k = m * n; if (ready) go(); w = (uLong) len; q = f(r) s; return (PyObject *) e; }";
-        assert_eq!(
-            guess_type_names(user),
-            vec!["PyObject", "SV", "VALUE", "cap_t", "uLong", "ushort"]
         );
     }
 

@@ -1,12 +1,12 @@
 //! Conditional tree: the nesting of `#if/#ifdef/#ifndef/#elif/#else/#endif` in one file.
 //!
 //! Built in one pass over the scanner's directives with an explicit stack of open conditionals.
-//! Every node refers to its directives by index into [`Scan::directives`](crate::scan::Scan), so
+//! Every node refers to its directives by index into [`Scan::directives`](super::Scan), so
 //! the byte spans of each directive line and each branch body are exact offsets in the file.
 
 use std::ops::Range;
 
-use crate::scan::{Directive, DirectiveKind};
+use super::scan::{Directive, DirectiveKind};
 
 /// One `#if … #endif` group.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -198,7 +198,7 @@ fn close_branch(open: &mut Open, next: &Directive) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::scan;
+    use crate::source::scan;
 
     fn tree(source: &[u8]) -> Result<CondTree, TreeError> {
         build(&scan(source).unwrap().directives)

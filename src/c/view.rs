@@ -22,10 +22,10 @@
 
 use std::ops::Range;
 
+use super::keywords;
+use super::tokens::{Token, TokenKind, tokens};
 use crate::cond;
-use crate::facts::{self, TokenKind};
-use crate::scan::{DirectiveKind, Scan, blank};
-use crate::tree::{CondTree, Conditional};
+use crate::source::{CondTree, Conditional, DirectiveKind, Scan, blank};
 
 /// Macros to rewrite so that lang-c can parse the view.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -183,7 +183,7 @@ fn assumptions_define(assumptions: &cond::Assumptions, name: &str) -> bool {
 
 /// The same-length macro rewrites described in the module documentation.
 fn rewrite_macros(view: &mut [u8], macros: &Macros) {
-    let tokens = facts::tokens(view, 0..view.len());
+    let tokens = tokens(view, 0..view.len());
     let text = |view: &[u8], index: usize| view[tokens[index].span.clone()].to_vec();
     let is = |view: &[u8], index: usize, wanted: &[u8]| {
         tokens
@@ -239,7 +239,7 @@ fn rewrite_macros(view: &mut [u8], macros: &Macros) {
             // without `;`.
             blank(&mut view[token.span.clone()]);
         } else if name.len() >= 2
-            && !KEYWORDS.contains(&name.as_slice())
+            && !keywords::may_stand_beside_string(&name)
             && !is(view, index + 1, b"(")
             && (literal_at(view, &tokens, index.wrapping_sub(1))
                 || literal_at(view, &tokens, index + 1))
@@ -264,7 +264,7 @@ fn is_macro_name(name: &[u8]) -> bool {
 }
 
 /// The token at `index` stands where a statement ends and the next one begins.
-fn between_statements(view: &[u8], tokens: &[facts::Token], index: usize) -> bool {
+fn between_statements(view: &[u8], tokens: &[Token], index: usize) -> bool {
     let text = |index: usize| tokens.get(index).map(|token| &view[token.span.clone()]);
     let after_statement = index
         .checked_sub(1)
@@ -290,19 +290,7 @@ fn alone_on_its_line(view: &[u8], span: &Range<usize>) -> bool {
     before && after
 }
 
-/// C keywords that may stand next to a string literal (`return "x";`).
-const KEYWORDS: [&[u8]; 8] = [
-    b"return",
-    b"case",
-    b"sizeof",
-    b"else",
-    b"do",
-    b"asm",
-    b"__asm__",
-    b"_Static_assert",
-];
-
-fn literal_at(view: &[u8], tokens: &[facts::Token], index: usize) -> bool {
+fn literal_at(view: &[u8], tokens: &[Token], index: usize) -> bool {
     tokens.get(index).is_some_and(|token| {
         token.kind == TokenKind::Literal && view[token.span.clone()].ends_with(b"\"")
     })
@@ -311,8 +299,7 @@ fn literal_at(view: &[u8], tokens: &[facts::Token], index: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::scan;
-    use crate::tree::build;
+    use crate::source::{build, scan};
 
     fn show(source: &str, focus: Option<Range<usize>>, macros: &Macros) -> String {
         let scan = scan(source.as_bytes()).unwrap();

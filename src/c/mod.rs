@@ -1,0 +1,22 @@
+//! The C layer: what cdefang reads of the code between the directives, without a preprocessor.
+//!
+//! - `tokens`: C tokens of a code view, and the token-level calls and mentions of names;
+//! - `keywords`: the one list of C keywords;
+//! - `functions`: function definitions found by brace depth, and the function around an offset;
+//! - `view`: the offset-preserving C view lang-c parses (one branch of each conditional active,
+//!   macros lang-c cannot read rewritten in place, same length);
+//! - `parse`: lang-c on a view, one item at a time, and the facts of its syntax tree;
+//! - `typedefs`: the typedef names lang-c must know.
+
+mod functions;
+mod keywords;
+mod parse;
+mod tokens;
+mod typedefs;
+mod view;
+
+pub use functions::{Function, enclosing, functions};
+pub use parse::{CFacts, CParser, ParseFailure};
+pub use tokens::{Token, TokenKind, calls, mentions, tokens};
+pub use typedefs::{guess_type_names, tree_typedefs, typedef_names};
+pub use view::{Macros, active_by_default, view};

@@ -1,0 +1,176 @@
+//! C tokens on a code view: identifiers, numbers, literals (whole, so nothing in a string
+//! counts) and punctuation, with spans in file offsets; and the token-level answers to "is this
+//! name called, or mentioned?" for `fallback = "tokens"` and the residue check.
+//!
+//! Works on the code view of a file (comments and directive lines blanked, see
+//! [`Scan::code_view`](crate::source::Scan::code_view)), so nothing in a comment or a directive
+//! can count. A call is an identifier followed by `(` that is not a member (`x.f(`, `p->f(`) and
+//! not a declarator (`int f(`).
+
+use std::ops::Range;
+
+use super::keywords;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    Ident,
+    Number,
+    Literal,
+    Punct,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+    pub kind: TokenKind,
+    pub span: Range<usize>,
+}
+
+fn is_ident_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'_'
+}
+
+/// The tokens of `code[range]`, with spans in file offsets.
+pub fn tokens(code: &[u8], range: Range<usize>) -> Vec<Token> {
+    let mut tokens = Vec::new();
+    let end = range.end.min(code.len());
+    let mut i = range.start;
+    while i < end {
+        let byte = code[i];
+        let start = i;
+        let kind = if byte.is_ascii_whitespace() {
+            i += 1;
+            continue;
+        } else if byte.is_ascii_alphabetic() || byte == b'_' {
+            while i < end && is_ident_byte(code[i]) {
+                i += 1;
+            }
+            // A literal prefix (L"", u8"") belongs to the literal.
+            if i < end && (code[i] == b'"' || code[i] == b'\'') {
+                i = skip_literal(code, i, end);
+                TokenKind::Literal
+            } else {
+                TokenKind::Ident
+            }
+        } else if byte.is_ascii_digit() {
+            while i < end && (is_ident_byte(code[i]) || code[i] == b'.') {
+                i += 1;
+            }
+            TokenKind::Number
+        } else if byte == b'"' || byte == b'\'' {
+            i = skip_literal(code, i, end);
+            TokenKind::Literal
+        } else {
+            i += if code[i..end].starts_with(b"->") {
+                2
+            } else {
+                1
+            };
+            TokenKind::Punct
+        };
+        tokens.push(Token {
+            kind,
+            span: start..i,
+        });
+    }
+    tokens
+}
+
+/// Skip a string or char literal starting at the quote `i`; it ends at its closing quote or, if
+/// unterminated, at the end of its line.
+fn skip_literal(code: &[u8], mut i: usize, end: usize) -> usize {
+    let quote = code[i];
+    i += 1;
+    while i < end {
+        match code[i] {
+            b'\\' => i += 2,
+            b'\n' => return i,
+            byte if byte == quote => return i + 1,
+            _ => i += 1,
+        }
+    }
+    end.min(i)
+}
+
+/// The spans of the identifiers in `names` that are called in `tokens`.
+pub fn calls(code: &[u8], tokens: &[Token], names: &[String]) -> Vec<Range<usize>> {
+    let mut found = Vec::new();
+    for (index, token) in tokens.iter().enumerate() {
+        if token.kind != TokenKind::Ident || !is_one_of(&code[token.span.clone()], names) {
+            continue;
+        }
+        let next_is_paren = tokens
+            .get(index + 1)
+            .is_some_and(|next| &code[next.span.clone()] == b"(");
+        if !next_is_paren {
+            continue;
+        }
+        let called = match index.checked_sub(1).map(|previous| &tokens[previous]) {
+            None => true,
+            Some(previous) => {
+                let text = &code[previous.span.clone()];
+                match previous.kind {
+                    TokenKind::Ident => keywords::may_precede_call(text),
+                    TokenKind::Punct => text != b"." && text != b"->",
+                    TokenKind::Number | TokenKind::Literal => false,
+                }
+            }
+        };
+        if called {
+            found.push(token.span.clone());
+        }
+    }
+    found
+}
+
+/// The spans of the identifiers in `names` used in `tokens`, members (`x.name`) excepted.
+pub fn mentions(code: &[u8], tokens: &[Token], names: &[String]) -> Vec<Range<usize>> {
+    let mut found = Vec::new();
+    for (index, token) in tokens.iter().enumerate() {
+        if token.kind != TokenKind::Ident || !is_one_of(&code[token.span.clone()], names) {
+            continue;
+        }
+        let member = index.checked_sub(1).is_some_and(|previous| {
+            let text = &code[tokens[previous].span.clone()];
+            text == b"." || text == b"->"
+        });
+        if !member {
+            found.push(token.span.clone());
+        }
+    }
+    found
+}
+
+fn is_one_of(text: &[u8], names: &[String]) -> bool {
+    names.iter().any(|name| name.as_bytes() == text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::scan;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|name| name.to_string()).collect()
+    }
+
+    fn called(source: &[u8]) -> usize {
+        let scan = scan(source).unwrap();
+        let code = scan.code_view();
+        let tokens = tokens(&code, 0..code.len());
+        calls(&code, &tokens, &names(&["unshare"])).len()
+    }
+
+    #[test]
+    fn only_real_calls_count() {
+        assert_eq!(called(b"if (unshare(m)) x();"), 1);
+        assert_eq!(called(b"(void) unshare(m);"), 1);
+        assert_eq!(called(b"return unshare /* c */\n (m);"), 1);
+        assert_eq!(called(b"if (uwsgi.unshare && p->unshare(1)) {}"), 0);
+        assert_eq!(called(b"log(\"unshare()\");"), 0);
+        assert_eq!(called(b"/* unshare( */ x();"), 0);
+        assert_eq!(called(b"uwsgi_build_unshare(x);"), 0);
+        assert_eq!(called(b"int unshare(int);"), 0);
+        assert_eq!(called(b"f = unshare;"), 0);
+        assert_eq!(called(b"#define U unshare(1)\n"), 0);
+    }
+}

@@ -1,0 +1,393 @@
+//! The condition parser: a lexer (integers with their suffixes, character constants,
+//! identifiers, punctuation) and a recursive-descent parser by precedence, bounded by
+//! [`MAX_TOKENS`] and [`MAX_NESTING`].
+
+use std::ops::Range;
+
+use super::{BinaryOp, Expr, ExprKind, UnaryOp};
+
+/// A condition that does not parse. `at` is a byte offset in the text given to [`parse`] plus
+/// its `base`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    pub message: String,
+    pub span: Range<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Token {
+    Int(i64),
+    Ident(String),
+    Punct(&'static str),
+}
+
+const PUNCTS: [&str; 25] = [
+    "&&", "||", "==", "!=", "<=", ">=", "<<", ">>", "(", ")", "!", "~", "*", "/", "%", "+", "-",
+    "<", ">", "&", "^", "|", "?", ":", ",",
+];
+
+fn lex(text: &[u8], base: usize) -> Result<Vec<(Token, Range<usize>)>, ParseError> {
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < text.len() {
+        let byte = text[i];
+        if byte.is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        if byte.is_ascii_alphabetic() || byte == b'_' {
+            while i < text.len() && (text[i].is_ascii_alphanumeric() || text[i] == b'_') {
+                i += 1;
+            }
+            let name = String::from_utf8_lossy(&text[start..i]).into_owned();
+            tokens.push((Token::Ident(name), base + start..base + i));
+        } else if byte.is_ascii_digit() {
+            while i < text.len() && (text[i].is_ascii_alphanumeric() || text[i] == b'_') {
+                i += 1;
+            }
+            let value = parse_int(&text[start..i]).ok_or_else(|| ParseError {
+                message: format!(
+                    "invalid integer literal `{}`",
+                    String::from_utf8_lossy(&text[start..i])
+                ),
+                span: base + start..base + i,
+            })?;
+            tokens.push((Token::Int(value), base + start..base + i));
+        } else if byte == b'\'' {
+            // A character literal: 'a' or a simple escape.
+            let (value, len) = parse_char(&text[i..]).ok_or_else(|| ParseError {
+                message: "invalid character literal".to_string(),
+                span: base + start..base + text.len(),
+            })?;
+            i += len;
+            tokens.push((Token::Int(value), base + start..base + i));
+        } else {
+            let punct = PUNCTS
+                .iter()
+                .find(|punct| text[i..].starts_with(punct.as_bytes()))
+                .ok_or_else(|| ParseError {
+                    message: format!(
+                        "unexpected `{}` in condition",
+                        String::from_utf8_lossy(&text[i..i + 1])
+                    ),
+                    span: base + i..base + i + 1,
+                })?;
+            i += punct.len();
+            tokens.push((Token::Punct(punct), base + start..base + i));
+        }
+    }
+    Ok(tokens)
+}
+
+/// An integer literal with an optional `u`/`l` suffix, in decimal, octal or hex.
+pub(super) fn parse_int(text: &[u8]) -> Option<i64> {
+    let digits_end = text
+        .iter()
+        .rposition(|byte| !matches!(byte, b'u' | b'U' | b'l' | b'L'))
+        .map_or(0, |last| last + 1);
+    let digits = std::str::from_utf8(&text[..digits_end]).ok()?;
+    let value = if let Some(hex) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
+        u64::from_str_radix(hex, 16).ok()?
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        u64::from_str_radix(&digits[1..], 8).ok()?
+    } else {
+        digits.parse::<u64>().ok()?
+    };
+    Some(value as i64)
+}
+
+fn parse_char(text: &[u8]) -> Option<(i64, usize)> {
+    match text {
+        [b'\'', b'\\', escaped, b'\'', ..] => {
+            let value = match escaped {
+                b'n' => b'\n',
+                b't' => b'\t',
+                b'r' => b'\r',
+                b'0' => 0,
+                other => *other,
+            };
+            Some((i64::from(value), 4))
+        }
+        [b'\'', byte, b'\'', ..] => Some((i64::from(*byte), 3)),
+        _ => None,
+    }
+}
+
+/// The most tokens a condition may have: real ones have a few dozen. The limit (with
+/// [`MAX_NESTING`]) bounds the depth of an [`Expr`], which the passes over it walk recursively.
+pub const MAX_TOKENS: usize = 1024;
+
+/// The deepest nesting of parentheses, unary operators and `?:` a condition may have.
+pub const MAX_NESTING: usize = 256;
+
+struct Parser {
+    tokens: Vec<(Token, Range<usize>)>,
+    position: usize,
+    end: usize,
+    /// How deep `expression`/`unary` are nested now.
+    depth: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.position).map(|(token, _)| token)
+    }
+
+    fn peek_punct(&self) -> Option<&'static str> {
+        match self.peek() {
+            Some(Token::Punct(punct)) => Some(punct),
+            _ => None,
+        }
+    }
+
+    fn span_here(&self) -> Range<usize> {
+        self.tokens
+            .get(self.position)
+            .map_or(self.end..self.end, |(_, span)| span.clone())
+    }
+
+    fn next(&mut self) -> Option<(Token, Range<usize>)> {
+        let token = self.tokens.get(self.position).cloned();
+        self.position += 1;
+        token
+    }
+
+    fn error<T>(&self, message: impl Into<String>) -> Result<T, ParseError> {
+        Err(ParseError {
+            message: message.into(),
+            span: self.span_here(),
+        })
+    }
+
+    fn expect(&mut self, punct: &'static str) -> Result<Range<usize>, ParseError> {
+        if self.peek_punct() == Some(punct) {
+            let (_, span) = self.next().ok_or_else(|| ParseError {
+                message: format!("expected `{punct}`"),
+                span: self.end..self.end,
+            })?;
+            Ok(span)
+        } else {
+            self.error(format!("expected `{punct}`"))
+        }
+    }
+
+    /// Go one level deeper, or fail if that is beyond [`MAX_NESTING`]; `leave` undoes it.
+    fn enter(&mut self) -> Result<(), ParseError> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return self.error(format!(
+                "condition nested more than {MAX_NESTING} levels deep (parentheses, unary operators, `?:`)"
+            ));
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
+    /// `parse` one level deeper.
+    fn nested(
+        &mut self,
+        parse: impl FnOnce(&mut Self) -> Result<Expr, ParseError>,
+    ) -> Result<Expr, ParseError> {
+        self.enter()?;
+        let expr = parse(self);
+        self.leave();
+        expr
+    }
+
+    fn expression(&mut self) -> Result<Expr, ParseError> {
+        let condition = self.binary(1)?;
+        if self.peek_punct() != Some("?") {
+            return Ok(condition);
+        }
+        self.next();
+        let then = self.nested(Self::expression)?;
+        self.expect(":")?;
+        let otherwise = self.nested(Self::expression)?;
+        let span = join(&condition, &otherwise);
+        Ok(Expr {
+            kind: ExprKind::Ternary(Box::new(condition), Box::new(then), Box::new(otherwise)),
+            span,
+        })
+    }
+
+    fn binary(&mut self, min_precedence: u8) -> Result<Expr, ParseError> {
+        let mut left = self.unary()?;
+        while let Some(op) = self.peek_punct().and_then(binary_op) {
+            if op.precedence() < min_precedence {
+                break;
+            }
+            self.next();
+            let right = self.binary(op.precedence() + 1)?;
+            let span = join(&left, &right);
+            left = Expr {
+                kind: ExprKind::Binary(op, Box::new(left), Box::new(right)),
+                span,
+            };
+        }
+        Ok(left)
+    }
+
+    fn unary(&mut self) -> Result<Expr, ParseError> {
+        let op = match self.peek_punct() {
+            Some("!") => Some(UnaryOp::Not),
+            Some("-") => Some(UnaryOp::Neg),
+            Some("+") => Some(UnaryOp::Plus),
+            Some("~") => Some(UnaryOp::BitNot),
+            _ => None,
+        };
+        if let Some(op) = op {
+            let start = self.span_here().start;
+            self.next();
+            let operand = self.nested(Self::unary)?;
+            let end = operand.span.as_ref().map_or(start, |span| span.end);
+            return Ok(Expr {
+                kind: ExprKind::Unary(op, Box::new(operand)),
+                span: Some(start..end),
+            });
+        }
+        self.primary()
+    }
+
+    fn primary(&mut self) -> Result<Expr, ParseError> {
+        let Some((token, span)) = self.next() else {
+            self.position -= 1;
+            return self.error("expected an expression");
+        };
+        match token {
+            Token::Int(value) => Ok(Expr {
+                kind: ExprKind::Int(value),
+                span: Some(span),
+            }),
+            Token::Punct("(") => {
+                let inner = self.nested(Self::expression)?;
+                let close = self.expect(")")?;
+                Ok(Expr {
+                    kind: ExprKind::Paren(Box::new(inner)),
+                    span: Some(span.start..close.end),
+                })
+            }
+            Token::Ident(name) if name == "defined" => self.defined(span.start),
+            Token::Ident(name) => {
+                if self.peek_punct() != Some("(") {
+                    return Ok(Expr {
+                        kind: ExprKind::Ident(name),
+                        span: Some(span),
+                    });
+                }
+                self.next();
+                let mut arguments = Vec::new();
+                if self.peek_punct() != Some(")") {
+                    loop {
+                        arguments.push(self.nested(Self::expression)?);
+                        if self.peek_punct() != Some(",") {
+                            break;
+                        }
+                        self.next();
+                    }
+                }
+                let close = self.expect(")")?;
+                Ok(Expr {
+                    kind: ExprKind::Call(name, arguments),
+                    span: Some(span.start..close.end),
+                })
+            }
+            Token::Punct(punct) => {
+                self.position -= 1;
+                self.error(format!("expected an expression, found `{punct}`"))
+            }
+        }
+    }
+
+    fn defined(&mut self, start: usize) -> Result<Expr, ParseError> {
+        let parenthesised = self.peek_punct() == Some("(");
+        if parenthesised {
+            self.next();
+        }
+        let name = match self.next() {
+            Some((Token::Ident(name), span)) => (name, span),
+            _ => {
+                self.position -= 1;
+                return self.error("expected a macro name after `defined`");
+            }
+        };
+        let end = if parenthesised {
+            self.expect(")")?.end
+        } else {
+            name.1.end
+        };
+        Ok(Expr {
+            kind: ExprKind::Defined(name.0),
+            span: Some(start..end),
+        })
+    }
+}
+
+fn binary_op(punct: &str) -> Option<BinaryOp> {
+    Some(match punct {
+        "*" => BinaryOp::Mul,
+        "/" => BinaryOp::Div,
+        "%" => BinaryOp::Rem,
+        "+" => BinaryOp::Add,
+        "-" => BinaryOp::Sub,
+        "<<" => BinaryOp::Shl,
+        ">>" => BinaryOp::Shr,
+        "<" => BinaryOp::Lt,
+        ">" => BinaryOp::Gt,
+        "<=" => BinaryOp::Le,
+        ">=" => BinaryOp::Ge,
+        "==" => BinaryOp::Eq,
+        "!=" => BinaryOp::Ne,
+        "&" => BinaryOp::BitAnd,
+        "^" => BinaryOp::BitXor,
+        "|" => BinaryOp::BitOr,
+        "&&" => BinaryOp::And,
+        "||" => BinaryOp::Or,
+        _ => return None,
+    })
+}
+
+fn join(left: &Expr, right: &Expr) -> Option<Range<usize>> {
+    match (&left.span, &right.span) {
+        (Some(left), Some(right)) => Some(left.start..right.end),
+        _ => None,
+    }
+}
+
+/// Parse a condition. `text` is the expression's bytes (comments already blanked), `base` the
+/// offset of its first byte in the file, so that spans are file offsets.
+pub fn parse(text: &[u8], base: usize) -> Result<Expr, ParseError> {
+    let tokens = lex(text, base)?;
+    if tokens.is_empty() {
+        return Err(ParseError {
+            message: "missing condition".to_string(),
+            span: base..base + text.len(),
+        });
+    }
+    if tokens.len() > MAX_TOKENS {
+        return Err(ParseError {
+            message: format!(
+                "condition too long: {} tokens, cdefang reads up to {MAX_TOKENS}",
+                tokens.len()
+            ),
+            span: base..base + text.len(),
+        });
+    }
+    let mut parser = Parser {
+        tokens,
+        position: 0,
+        end: base + text.len(),
+        depth: 0,
+    };
+    let expr = parser.expression()?;
+    if parser.position < parser.tokens.len() {
+        return parser.error("unexpected token after the condition");
+    }
+    Ok(expr)
+}

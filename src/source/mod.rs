@@ -1,0 +1,130 @@
+//! The source layer: a C file's bytes read once into what every later layer works on, with
+//! every position a byte offset into the original bytes.
+//!
+//! [`scan`] finds the directive lines (an explicit state machine over the bytes), [`build`]
+//! nests the conditionals, and [`ParsedFile`] holds both with the parsed condition of each
+//! directive: built once per file and used by every command. [`Lines`] is the one line index.
+
+mod lines;
+mod scan;
+mod tree;
+
+use std::ops::Range;
+
+pub use lines::Lines;
+pub use scan::{Directive, DirectiveKind, Include, Scan, ScanError, blank, scan};
+pub use tree::{Branch, CondTree, Conditional, TreeError, build};
+
+use crate::cond::{self, Expr, ExprKind, UnaryOp};
+
+/// One file, read: its bytes, its directives, its conditional tree and the condition of each
+/// directive. A condition that does not parse is kept as an error and reported only to a caller
+/// that needs the conditions ([`ParsedFile::conditions`]).
+#[derive(Debug)]
+pub struct ParsedFile<'a> {
+    pub source: &'a [u8],
+    pub scan: Scan,
+    pub tree: CondTree,
+    conditions: Result<Vec<Option<Expr>>, SourceError>,
+}
+
+/// Why a file cannot be read as C with conditionals; each variant carries byte spans in the file.
+#[derive(Clone, Debug)]
+pub enum SourceError {
+    Scan(ScanError),
+    Tree {
+        error: TreeError,
+        /// The directive the error names, then any earlier one it refers to (the first `#else`).
+        at: Range<usize>,
+        related: Option<Range<usize>>,
+        message: String,
+    },
+    /// A condition that does not parse; `directive` is the directive from `#` to the end of
+    /// its text.
+    Condition {
+        error: cond::ParseError,
+        directive: Range<usize>,
+    },
+}
+
+impl<'a> ParsedFile<'a> {
+    /// Scan `source`, nest its conditionals and parse every condition.
+    pub fn new(source: &'a [u8]) -> Result<ParsedFile<'a>, SourceError> {
+        let scan = scan(source).map_err(SourceError::Scan)?;
+        let tree = build(&scan.directives).map_err(|error| tree_error(&scan, error))?;
+        let conditions = parse_conditions(&scan);
+        Ok(ParsedFile {
+            source,
+            scan,
+            tree,
+            conditions,
+        })
+    }
+
+    /// The parsed condition of each directive (`None` for directives that have none, such as
+    /// `#else`), or the first that does not parse.
+    pub fn conditions(&self) -> Result<&[Option<Expr>], SourceError> {
+        self.conditions.as_deref().map_err(Clone::clone)
+    }
+}
+
+/// The text of a directive from its `#` to the end of what follows the keyword.
+fn directive_text(directive: &Directive) -> Range<usize> {
+    directive.hash..directive.rest.end
+}
+
+/// A tree error with the spans of the directives it names.
+fn tree_error(scan: &Scan, error: TreeError) -> SourceError {
+    let line = |index: usize| directive_text(&scan.directives[index]);
+    SourceError::Tree {
+        at: line(error.directive()),
+        related: match error {
+            TreeError::AfterElse { first_else, .. } => Some(line(first_else)),
+            _ => None,
+        },
+        message: error.message(&scan.directives),
+        error,
+    }
+}
+
+fn parse_conditions(scan: &Scan) -> Result<Vec<Option<Expr>>, SourceError> {
+    let mut conditions = Vec::with_capacity(scan.directives.len());
+    for directive in &scan.directives {
+        let rest = &scan.clean[directive.rest.clone()];
+        let base = directive.rest.start;
+        let condition = match directive.kind {
+            DirectiveKind::If | DirectiveKind::Elif => Some(cond::parse(rest, base)),
+            DirectiveKind::Ifdef | DirectiveKind::Elifdef => Some(defined(rest, base)),
+            DirectiveKind::Ifndef | DirectiveKind::Elifndef => {
+                Some(defined(rest, base).map(|expr| Expr {
+                    span: expr.span.clone(),
+                    kind: ExprKind::Unary(UnaryOp::Not, Box::new(expr)),
+                }))
+            }
+            _ => None,
+        };
+        let condition = condition
+            .transpose()
+            .map_err(|error| SourceError::Condition {
+                error,
+                directive: directive_text(directive),
+            })?;
+        conditions.push(condition);
+    }
+    Ok(conditions)
+}
+
+/// `#ifdef NAME`: exactly one identifier.
+fn defined(rest: &[u8], base: usize) -> Result<Expr, cond::ParseError> {
+    let expr = cond::parse(rest, base)?;
+    match expr.kind {
+        ExprKind::Ident(name) => Ok(Expr {
+            kind: ExprKind::Defined(name),
+            span: expr.span,
+        }),
+        _ => Err(cond::ParseError {
+            message: "#ifdef and #ifndef take one macro name".to_string(),
+            span: base..base + rest.len(),
+        }),
+    }
+}
