@@ -43,6 +43,8 @@ mod diag;
 mod engine;
 mod explain;
 mod files;
+#[cfg(test)]
+mod layers;
 mod learn;
 mod output;
 mod rules;

@@ -36,7 +36,7 @@ pub struct Macros {
     /// its argument list, if any, are blanked.
     pub blank: Vec<String>,
     /// Defining a function: `XS(name) { … }` becomes `_  (name) { … }`, where `_` is declared
-    /// as a type name (see [`FUNCTION_TYPE`]).
+    /// as a type name (`FUNCTION_TYPE`).
     pub functions: Vec<String>,
 }
 

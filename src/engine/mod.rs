@@ -73,7 +73,7 @@ pub struct GroupLine {
     pub verdict: Option<Verdict>,
 }
 
-/// What [`process_with`] records beyond what a rewrite needs.
+/// What [`process_parsed`] records beyond what a rewrite needs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Detail {
     /// Find the function around every match, not only for rules with `inside` (it costs a C
@@ -91,7 +91,7 @@ pub struct FileResult {
     /// Which rules apply to the file (their globs match).
     pub applies: Vec<bool>,
     /// Per rule: no match here, but what its body predicates look for is still in its scope
-    /// (see [`matcher::residue`]).
+    /// (the residue check of the matcher).
     pub residue: Vec<bool>,
     /// Sites where lang-c failed and a rule fell back to tokens.
     pub warnings: Vec<ParseWarning>,

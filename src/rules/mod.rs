@@ -16,7 +16,7 @@
 //! ```
 //!
 //! A rules file may also carry test cases, `[[test]]` tables (see [`TestCase`]), which
-//! `cdefang test` runs (see [`crate::ruletest`]).
+//! `cdefang test` runs.
 //!
 //! Every error carries the byte span in the TOML text of what is wrong.
 
@@ -157,7 +157,7 @@ pub struct Origin {
 
 /// A test case of a rules file (`[[test]]`): a C file, named as if it were at `file`, and how
 /// many matches some of the file's rules must find in it. What the rules make of it is kept as
-/// a snapshot beside the rules file (see [`crate::ruletest`]).
+/// a snapshot beside the rules file (by `cdefang test`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TestCase {
     /// Unique in the rules file, `[A-Za-z0-9_-]+`: it names the snapshot.

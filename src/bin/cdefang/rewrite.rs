@@ -9,9 +9,9 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use cdefang::{
-    Action, Assumptions, Detail, Drift, ExitStatus, FileParse, FilesError, InFile, Macros,
-    ParseReport, ParsedFile, Per, PlannedFile, Problem, Report, Rule, RuleSummary, Setup,
-    SourceFile,
+    Action, Assumptions, Detail, Drift, ExitStatus, FileError, FileParse, FileResult, FilesError,
+    InFile, Macros, ParseReport, ParsedFile, Per, PlannedFile, Problem, Report, Rule, RuleSummary,
+    Scan, Setup, SourceError, SourceFile,
 };
 use rayon::prelude::*;
 
@@ -127,7 +127,7 @@ fn run_steps(
     problems: &mut Vec<Problem>,
     summary: &mut Vec<String>,
 ) -> Result<ExitStatus, Stop> {
-    let loaded = load_rules(options)?;
+    let mut loaded = load_rules(options)?;
     let found = cdefang::discover(&options.paths).map_err(|error| Problem::from(&error))?;
     if options.mode == Mode::Stdout && found.len() != 1 {
         return Err(Problem::error(format!(
@@ -139,90 +139,12 @@ fn run_steps(
     }
     warn_unused_globs(&loaded, &found, problems);
     let pool = thread_pool(options.jobs)?;
-
-    // Read each file once; parse it once.
+    let sources_of_rules = std::mem::take(&mut loaded.sources);
     let mut report = Report::default();
-    let mut failed = false;
-    let reads: Vec<Read> = pool.install(|| found.par_iter().map(read).collect());
-    let mut sources: Vec<(SourceFile, Vec<u8>)> = Vec::new();
-    for (file, read) in found.into_iter().zip(reads) {
-        match read {
-            Read::Bytes(bytes) => sources.push((file, bytes)),
-            Read::Binary => {
-                report.skipped.push(file.display.clone());
-                problems.push(Problem::note(format!(
-                    "{}: binary file (it has a NUL byte), skipped",
-                    file.display
-                )));
-            }
-            Read::Failed(error) => {
-                report.failed.push(file.display.clone());
-                problems.push(
-                    Problem::error(format!("cannot read {}: {error}", file.display))
-                        .help("check the file's permissions"),
-                );
-                failed = true;
-            }
-        }
-    }
-    let parsed: Vec<Result<ParsedFile, cdefang::SourceError>> = pool.install(|| {
-        sources
-            .par_iter()
-            .map(|(_, bytes)| ParsedFile::new(bytes))
-            .collect()
-    });
-
-    // What lang-c needs: typedef names from the tree's headers, when anything will be parsed.
-    let mut typedefs = loaded.typedefs;
-    if options.parse_stats || loaded.rules.iter().any(|rule| rule.matcher.needs_parse()) {
-        let headers: Vec<&cdefang::Scan> = sources
-            .iter()
-            .zip(&parsed)
-            .filter(|((file, _), _)| file.is_header())
-            .filter_map(|(_, parsed)| parsed.as_ref().ok().map(|parsed| &parsed.scan))
-            .collect();
-        typedefs.extend(pool.install(|| cdefang::tree_typedefs(&headers)));
-    }
-    let setup = Setup::new(loaded.rules, loaded.macros, &typedefs);
+    let sources = read_all(&pool, found, &mut report, problems);
+    let (setup, planned) = plan_all(&pool, options, loaded, sources, &mut report, problems);
     let rules = &setup.rules;
-
-    // Plan every file.
-    let detail = Detail {
-        functions: options.explain,
-    };
-    let plans: Vec<Result<cdefang::FileResult, cdefang::FileError>> = pool.install(|| {
-        sources
-            .par_iter()
-            .zip(&parsed)
-            .map(|((file, _), parsed)| {
-                let parsed = parsed.as_ref().map_err(|error| error.clone())?;
-                let mut result = cdefang::process_parsed(parsed, &file.relative, &setup, detail)?;
-                if options.parse_stats {
-                    result.parse = Some(cdefang::parse_stats(parsed, &setup));
-                }
-                Ok(result)
-            })
-            .collect()
-    });
-    drop(parsed);
-    let mut planned: Vec<PlannedFile> = Vec::new();
-    for ((file, source), plan) in sources.into_iter().zip(plans) {
-        match plan {
-            Ok(result) => planned.push(PlannedFile {
-                file,
-                source,
-                result,
-            }),
-            Err(error) => {
-                report.failed.push(file.display.clone());
-                problems.push(
-                    Problem::from(InFile::new(&file.display, &source, &error))
-                        .with_note(NOTHING_CHANGED),
-                );
-                failed = true;
-            }
-        }
-    }
+    let mut failed = !report.failed.is_empty();
     report.files_scanned = planned.len() as u64;
     warn_fallbacks(&planned, rules, problems);
     if options.parse_stats {
@@ -244,7 +166,7 @@ fn run_steps(
         problems.push(drift_problem(
             rule,
             drift,
-            &loaded.sources,
+            &sources_of_rules,
             options.allow_drift,
         ));
     }
@@ -305,6 +227,104 @@ fn run_steps(
         }
     }
     Ok(status)
+}
+
+/// Read every file once, in parallel: the files read, with their bytes. A binary file is
+/// skipped with a note; one that cannot be read fails the run (in `report.failed`).
+fn read_all(
+    pool: &rayon::ThreadPool,
+    found: Vec<SourceFile>,
+    report: &mut Report,
+    problems: &mut Vec<Problem>,
+) -> Vec<(SourceFile, Vec<u8>)> {
+    let reads: Vec<Read> = pool.install(|| found.par_iter().map(read).collect());
+    let mut sources = Vec::new();
+    for (file, read) in found.into_iter().zip(reads) {
+        match read {
+            Read::Bytes(bytes) => sources.push((file, bytes)),
+            Read::Binary => {
+                report.skipped.push(file.display.clone());
+                problems.push(Problem::note(format!(
+                    "{}: binary file (it has a NUL byte), skipped",
+                    file.display
+                )));
+            }
+            Read::Failed(error) => {
+                report.failed.push(file.display.clone());
+                problems.push(
+                    Problem::error(format!("cannot read {}: {error}", file.display))
+                        .help("check the file's permissions"),
+                );
+            }
+        }
+    }
+    sources
+}
+
+/// Parse every file once and plan it, in parallel, with the rules and the typedef names of
+/// the tree's headers (read from the same parses, when anything will be parsed with lang-c).
+/// A file that fails is in `report.failed`, with its diagnostic.
+fn plan_all(
+    pool: &rayon::ThreadPool,
+    options: &Options,
+    loaded: Loaded,
+    sources: Vec<(SourceFile, Vec<u8>)>,
+    report: &mut Report,
+    problems: &mut Vec<Problem>,
+) -> (Setup, Vec<PlannedFile>) {
+    let parsed: Vec<Result<ParsedFile, SourceError>> = pool.install(|| {
+        sources
+            .par_iter()
+            .map(|(_, bytes)| ParsedFile::new(bytes))
+            .collect()
+    });
+    let mut typedefs = loaded.typedefs;
+    if options.parse_stats || loaded.rules.iter().any(|rule| rule.matcher.needs_parse()) {
+        let headers: Vec<&Scan> = sources
+            .iter()
+            .zip(&parsed)
+            .filter(|((file, _), _)| file.is_header())
+            .filter_map(|(_, parsed)| parsed.as_ref().ok().map(|parsed| &parsed.scan))
+            .collect();
+        typedefs.extend(pool.install(|| cdefang::tree_typedefs(&headers)));
+    }
+    let setup = Setup::new(loaded.rules, loaded.macros, &typedefs);
+    let detail = Detail {
+        functions: options.explain,
+    };
+    let plans: Vec<Result<FileResult, FileError>> = pool.install(|| {
+        sources
+            .par_iter()
+            .zip(&parsed)
+            .map(|((file, _), parsed)| {
+                let parsed = parsed.as_ref().map_err(|error| error.clone())?;
+                let mut result = cdefang::process_parsed(parsed, &file.relative, &setup, detail)?;
+                if options.parse_stats {
+                    result.parse = Some(cdefang::parse_stats(parsed, &setup));
+                }
+                Ok(result)
+            })
+            .collect()
+    });
+    drop(parsed);
+    let mut planned = Vec::new();
+    for ((file, source), plan) in sources.into_iter().zip(plans) {
+        match plan {
+            Ok(result) => planned.push(PlannedFile {
+                file,
+                source,
+                result,
+            }),
+            Err(error) => {
+                report.failed.push(file.display.clone());
+                problems.push(
+                    Problem::from(InFile::new(&file.display, &source, &error))
+                        .with_note(NOTHING_CHANGED),
+                );
+            }
+        }
+    }
+    (setup, planned)
 }
 
 /// Read the rules files; turn `-D`/`-U` into assumptions of every `resolve` rule, or into one
