@@ -12,7 +12,7 @@
 //!    line of the original, whether the patch deletes it and what it writes in its place.
 //! 3. Each hunk is re-aligned (among equally long alignments, deletions inside the conditionals
 //!    the patch changes are preferred), then every conditional whose directive lines the patch
-//!    touches is a site: the planner of [`crate::edit`] is asked what `drop`, `resolve` (under
+//!    touches is a site: the planner of [`crate::engine`] is asked what `drop`, `resolve` (under
 //!    small sets of `define`/`undef`), `keep` and `replace-condition` would do to it, and the
 //!    first action whose text equals the patch's on the site's own lines is the one learned. A
 //!    change to any line that is not a directive line or the body of a branch removed whole is
