@@ -112,10 +112,17 @@ fn run_inner(options: &Options) -> Result<Learned, LearnError> {
         })?,
         None => {
             let mut stdout = io::stdout().lock();
-            stdout
+            let written = stdout
                 .write_all(learned.toml.as_bytes())
-                .and_then(|()| stdout.flush())
-                .map_err(|error| io_error(Problem::error(format!("cannot write: {error}"))))?;
+                .and_then(|()| stdout.flush());
+            match written {
+                // A reader that went away (`| head`) ends the output quietly, as a filter does.
+                Err(error) if error.kind() == io::ErrorKind::BrokenPipe => {}
+                Err(error) => {
+                    return Err(io_error(Problem::error(format!("cannot write: {error}"))));
+                }
+                Ok(()) => {}
+            }
         }
     }
     Ok(learned)
