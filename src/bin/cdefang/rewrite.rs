@@ -262,8 +262,10 @@ fn read_all(
 }
 
 /// Parse every file once and plan it, in parallel, with the rules and the typedef names of
-/// the tree's headers (read from the same parses, when anything will be parsed with lang-c).
-/// A file that fails is in `report.failed`, with its diagnostic.
+/// the tree's headers. When anything will be parsed with lang-c, the headers are parsed first
+/// (their typedefs are needed before any file is planned) and those parses are planned too;
+/// every other file is parsed where it is planned, so only one parse per thread is alive at a
+/// time. A file that fails is in `report.failed`, with its diagnostic.
 fn plan_all(
     pool: &rayon::ThreadPool,
     options: &Options,
@@ -272,41 +274,48 @@ fn plan_all(
     report: &mut Report,
     problems: &mut Vec<Problem>,
 ) -> (Setup, Vec<PlannedFile>) {
-    let parsed: Vec<Result<ParsedFile, SourceError>> = pool.install(|| {
+    let needs_typedefs =
+        options.parse_stats || loaded.rules.iter().any(|rule| rule.matcher.needs_parse());
+    let headers: Vec<Option<Result<ParsedFile, SourceError>>> = pool.install(|| {
         sources
             .par_iter()
-            .map(|(_, bytes)| ParsedFile::new(bytes))
+            .map(|(file, bytes)| {
+                (needs_typedefs && file.is_header()).then(|| ParsedFile::new(bytes))
+            })
             .collect()
     });
     let mut typedefs = loaded.typedefs;
-    if options.parse_stats || loaded.rules.iter().any(|rule| rule.matcher.needs_parse()) {
-        let headers: Vec<&Scan> = sources
+    if needs_typedefs {
+        let scans: Vec<&Scan> = headers
             .iter()
-            .zip(&parsed)
-            .filter(|((file, _), _)| file.is_header())
-            .filter_map(|(_, parsed)| parsed.as_ref().ok().map(|parsed| &parsed.scan))
+            .flatten()
+            .filter_map(|parsed| parsed.as_ref().ok().map(|parsed| &parsed.scan))
             .collect();
-        typedefs.extend(pool.install(|| cdefang::tree_typedefs(&headers)));
+        typedefs.extend(pool.install(|| cdefang::tree_typedefs(&scans)));
     }
     let setup = Setup::new(loaded.rules, loaded.macros, &typedefs);
     let detail = Detail {
         functions: options.explain,
     };
+    let plan = |file: &SourceFile, parsed: &Result<ParsedFile, SourceError>| {
+        let parsed = parsed.as_ref().map_err(|error| error.clone())?;
+        let mut result = cdefang::process_parsed(parsed, &file.relative, &setup, detail)?;
+        if options.parse_stats {
+            result.parse = Some(cdefang::parse_stats(parsed, &setup));
+        }
+        Ok(result)
+    };
     let plans: Vec<Result<FileResult, FileError>> = pool.install(|| {
         sources
             .par_iter()
-            .zip(&parsed)
-            .map(|((file, _), parsed)| {
-                let parsed = parsed.as_ref().map_err(|error| error.clone())?;
-                let mut result = cdefang::process_parsed(parsed, &file.relative, &setup, detail)?;
-                if options.parse_stats {
-                    result.parse = Some(cdefang::parse_stats(parsed, &setup));
-                }
-                Ok(result)
+            .zip(&headers)
+            .map(|((file, bytes), header)| match header {
+                Some(parsed) => plan(file, parsed),
+                None => plan(file, &ParsedFile::new(bytes)),
             })
             .collect()
     });
-    drop(parsed);
+    drop(headers);
     let mut planned = Vec::new();
     for ((file, source), plan) in sources.into_iter().zip(plans) {
         match plan {
