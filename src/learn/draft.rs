@@ -1,0 +1,652 @@
+//! Step 4, the rules: the sites grouped into drafts (action, condition, assumptions); each gets
+//! the enclosing function when all its sites share one (`inside`) and the smallest set of body
+//! predicates (calls, then includes, then identifiers, then struct tags, from lang-c's facts)
+//! that every changed block has and every block the rule would otherwise also select lacks;
+//! then its id, message and the notes its comments give.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::ops::Range;
+
+use crate::c::{self, TokenKind};
+use crate::cond::{Assumptions, Norm};
+use crate::diag::Problem;
+use crate::engine::BodyFacts;
+use crate::output::and_list;
+use crate::rules::Action;
+use crate::source::{Branch, Conditional};
+
+use super::sites::{Site, Study, combinations};
+use super::{LearnError, LearnErrorKind};
+
+/// The body predicate kinds, most specific first, as `[rule.match]` keys.
+pub(super) const KINDS: [&str; 4] = ["calls", "includes", "mentions", "structs"];
+
+/// What a branch body has, per predicate kind (indexed like [`KINDS`]).
+#[derive(Clone, Debug, Default)]
+struct BodySets {
+    sets: [BTreeSet<String>; 4],
+}
+
+/// A rule being learned: its action and selection, and the sites it stands for.
+pub(super) struct Draft<'a> {
+    action: Action,
+    condition: Option<Norm>,
+    uses: Vec<String>,
+    sites: Vec<Site<'a>>,
+}
+
+impl<'a> Draft<'a> {
+    fn files(&self) -> Vec<usize> {
+        let files: BTreeSet<usize> = self.sites.iter().map(|site| site.file).collect();
+        files.into_iter().collect()
+    }
+
+    /// The selected branches: (file, branch).
+    fn positives(&self) -> Vec<(usize, &'a Branch)> {
+        self.sites
+            .iter()
+            .flat_map(|site| {
+                let conditional: &'a Conditional = site.conditional;
+                site.selected
+                    .iter()
+                    .map(move |&index| (site.file, &conditional.branches[index]))
+            })
+            .collect()
+    }
+
+    fn is_positive(&self, file: usize, conditional: &Conditional, index: usize) -> bool {
+        self.sites.iter().any(|site| {
+            site.file == file
+                && std::ptr::eq(site.conditional, conditional)
+                && site.selected.contains(&index)
+        })
+    }
+
+    /// Would the rule's condition (or `uses`) select a branch with this condition?
+    fn selects(&self, norm: &Norm) -> bool {
+        match &self.condition {
+            Some(condition) => condition == norm,
+            None => norm.uses_any(&self.uses),
+        }
+    }
+}
+
+/// The condition of a branch, normalised (`None` for `#else`).
+fn norm_of(study: &Study, branch: &Branch) -> Option<Norm> {
+    study.facts.conditions[branch.directive]
+        .as_ref()
+        .map(Norm::of)
+}
+
+/// Group the sites into drafts: one per action and condition (for `resolve`, per assumption
+/// set, selecting with `uses` unless that would also select a conditional the patch leaves
+/// alone, then per condition).
+pub(super) fn drafts<'a>(
+    mut sites: Vec<Site<'a>>,
+    studies: &[Study<'a>],
+) -> Result<Vec<Draft<'a>>, LearnError> {
+    sites.sort_by_key(|site| {
+        let directives = &studies[site.file].scan().directives;
+        (site.file, site.conditional.span(directives).start)
+    });
+    let mut drafts: Vec<Draft<'a>> = Vec::new();
+    for site in sites {
+        let study = &studies[site.file];
+        let (condition, uses) = match &site.action {
+            Action::Resolve(assumptions) => (None, assumptions.symbols()),
+            _ => {
+                let norms: BTreeSet<Norm> = site
+                    .selected
+                    .iter()
+                    .filter_map(|&index| norm_of(study, &site.conditional.branches[index]))
+                    .collect();
+                if norms.len() != 1 {
+                    let directive =
+                        &study.scan().directives[site.conditional.branches[0].directive];
+                    return Err(LearnError::new(
+                        LearnErrorKind::Unlearnable,
+                        Problem::error("the patch removes branches with different conditions from one conditional")
+                            .at(&study.file.source.display, &study.file.original, directive.hash..directive.rest.end, "this conditional")
+                            .help("one rule selects branches by one condition: make a patch per condition, or write the rule by hand"),
+                    ));
+                }
+                (norms.into_iter().next(), Vec::new())
+            }
+        };
+        match drafts.iter_mut().find(|draft| {
+            draft.action == site.action && draft.condition == condition && draft.uses == uses
+        }) {
+            Some(draft) => draft.sites.push(site),
+            None => drafts.push(Draft {
+                action: site.action.clone(),
+                condition,
+                uses,
+                sites: vec![site],
+            }),
+        }
+    }
+    // A `resolve` draft selecting by `uses` must not reach a conditional the patch leaves alone;
+    // if it would, it becomes one draft per condition of the conditionals it resolves.
+    let mut settled = Vec::new();
+    for draft in drafts {
+        if draft.condition.is_some() || negatives(&draft, studies, None).is_empty() {
+            settled.push(draft);
+            continue;
+        }
+        let mut split: Vec<Draft<'a>> = Vec::new();
+        for site in draft.sites {
+            let condition = norm_of(&studies[site.file], &site.conditional.branches[0]);
+            match split.iter_mut().find(|draft| draft.condition == condition) {
+                Some(draft) => draft.sites.push(site),
+                None => split.push(Draft {
+                    action: draft.action.clone(),
+                    condition,
+                    uses: Vec::new(),
+                    sites: vec![site],
+                }),
+            }
+        }
+        settled.extend(split);
+    }
+    Ok(settled)
+}
+
+/// The branches the draft's selection (condition or `uses`, and `inside`) also reaches in its
+/// files although the patch leaves them alone. A branch whose directive the patch deletes is
+/// part of some site (or inside a removed block) and is not one of them.
+fn negatives<'a>(
+    draft: &Draft<'a>,
+    studies: &[Study<'a>],
+    inside: Option<&str>,
+) -> Vec<(usize, &'a Branch)> {
+    let first_only = matches!(draft.action, Action::Resolve(_));
+    let mut found = Vec::new();
+    for file in draft.files() {
+        let study = &studies[file];
+        for conditional in study.facts.tree.all() {
+            for (index, branch) in conditional.branches.iter().enumerate() {
+                let Some(norm) = norm_of(study, branch) else {
+                    continue;
+                };
+                if !draft.selects(&norm) {
+                    continue;
+                }
+                if let Some(wanted) = inside {
+                    let function = study.facts.enclosing_function(branch.body.clone());
+                    if function.is_none_or(|function| function.name != wanted) {
+                        continue;
+                    }
+                }
+                let directive = &study.scan().directives[branch.directive];
+                if !draft.is_positive(file, conditional, index)
+                    && !study.file.any_deleted(&directive.line)
+                {
+                    found.push((file, branch));
+                }
+                if first_only {
+                    break;
+                }
+            }
+        }
+    }
+    found
+}
+
+impl Study<'_> {
+    /// What lang-c (and the directives) find in a branch body.
+    fn body_sets(&self, branch: &Branch) -> Result<BodySets, LearnError> {
+        let mut sets = BodySets::default();
+        if branch.body.is_empty() {
+            return Ok(sets);
+        }
+        let parsed = match self.facts.body_facts(branch.body.clone()) {
+            BodyFacts::Parsed(parsed) => parsed,
+            BodyFacts::Unparsable(failure) => {
+                let file = self.file;
+                return Err(LearnError::new(
+                    LearnErrorKind::Unparsable,
+                    Problem::error(format!(
+                        "lang-c cannot parse the code around a block of {} the rule must describe",
+                        file.source.display
+                    ))
+                    .at(
+                        &file.source.display,
+                        &file.original,
+                        failure.offset..failure.offset + 1,
+                        failure.message.clone(),
+                    )
+                    .also(branch.body.start..branch.body.start, "the block starts here")
+                    .help("declare the macros or type names that hide C syntax: --hints FILE (the statement_macros, blank_macros, function_macros and typedefs of a rules file; for uWSGI, rules/uwsgi-parse.toml) or --statement-macro/--blank-macro/--function-macro/--typedef"),
+                ));
+            }
+        };
+        sets.sets[0] = parsed.calls.into_iter().map(|(name, _)| name).collect();
+        sets.sets[1] = self
+            .scan()
+            .includes(branch.body.clone())
+            .filter_map(|include| include.name)
+            .map(|name| String::from_utf8_lossy(name).into_owned())
+            .collect();
+        sets.sets[2] = parsed
+            .identifiers
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        sets.sets[3] = parsed.structs.into_iter().map(|(name, _)| name).collect();
+        Ok(sets)
+    }
+
+    /// How often each identifier and each included header occurs in the file outside `skip`.
+    fn occurrences(
+        &self,
+        skip: &[Range<usize>],
+        identifiers: &mut HashMap<String, usize>,
+        headers: &mut HashMap<String, usize>,
+    ) {
+        let outside = |offset: usize| !skip.iter().any(|range| range.contains(&offset));
+        let code = &self.code;
+        let tokens = c::tokens(code, 0..code.len());
+        for (index, token) in tokens.iter().enumerate() {
+            // Members (`uwsgi.unshare`, `p->unshare`) are other names.
+            let member = index > 0 && matches!(&code[tokens[index - 1].span.clone()], b"." | b"->");
+            if token.kind == TokenKind::Ident && !member && outside(token.span.start) {
+                let name = String::from_utf8_lossy(&code[token.span.clone()]).into_owned();
+                *identifiers.entry(name).or_default() += 1;
+            }
+        }
+        for include in self.scan().includes(0..self.file.original.len()) {
+            if outside(include.directive.line.start)
+                && let Some(name) = include.name
+            {
+                let name = String::from_utf8_lossy(name).into_owned();
+                *headers.entry(name).or_default() += 1;
+            }
+        }
+    }
+}
+
+/// The smallest set of body predicates (at most one per kind: a list means "any of") that every
+/// positive has and that every negative lacks in at least one kind. Candidates are tried by
+/// kind (calls, includes, mentions, structs) and, within a kind, rarest in the files first.
+/// With no negative, `always` still picks the first candidate (so a `drop` rule says what it
+/// removes, and a second run finds nothing left to remove). `None`: nothing discriminates.
+fn choose_predicates(
+    positives: &[BodySets],
+    negatives: &[BodySets],
+    rank: &dyn Fn(usize, &str) -> usize,
+    always: bool,
+) -> Option<[Option<String>; 4]> {
+    let mut candidates: [Vec<String>; 4] = Default::default();
+    for kind in 0..KINDS.len() {
+        let Some((first, rest)) = positives.split_first() else {
+            break;
+        };
+        let mut shared: Vec<String> = first.sets[kind]
+            .iter()
+            .filter(|name| rest.iter().all(|body| body.sets[kind].contains(*name)))
+            .cloned()
+            .collect();
+        if kind == 2 {
+            // An identifier that is also a shared call says nothing more as a mention.
+            shared.retain(|name| !candidates[0].contains(name));
+        }
+        shared.sort_by_key(|name| (rank(kind, name), name.clone()));
+        candidates[kind] = shared;
+    }
+    let mut chosen: [Option<String>; 4] = Default::default();
+    if negatives.is_empty() {
+        if always && let Some(kind) = (0..KINDS.len()).find(|&kind| !candidates[kind].is_empty()) {
+            chosen[kind] = candidates[kind].first().cloned();
+        }
+        return Some(chosen);
+    }
+    let excludes_all = |choice: &[Predicate]| {
+        negatives.iter().all(|body| {
+            choice
+                .iter()
+                .any(|(kind, name)| !body.sets[*kind].contains(*name))
+        })
+    };
+    for size in 1..=KINDS.len() {
+        let limit = if size == 1 { usize::MAX } else { 12 };
+        for kinds in combinations(KINDS.len(), size) {
+            let lists: Vec<Vec<Predicate>> = kinds
+                .iter()
+                .map(|&kind| {
+                    candidates[kind]
+                        .iter()
+                        .take(limit)
+                        .map(|name| (kind, name))
+                        .collect()
+                })
+                .collect();
+            if let Some(choice) = first_product(&lists, &mut Vec::new(), &excludes_all) {
+                for (kind, name) in choice {
+                    chosen[kind] = Some(name.clone());
+                }
+                return Some(chosen);
+            }
+        }
+    }
+    None
+}
+
+/// One body predicate: its kind (index into [`KINDS`]) and name.
+type Predicate<'n> = (usize, &'n String);
+
+/// The first element (in order) of the product of `lists` that `accept`s.
+fn first_product<'n>(
+    lists: &[Vec<Predicate<'n>>],
+    prefix: &mut Vec<Predicate<'n>>,
+    accept: &dyn Fn(&[Predicate]) -> bool,
+) -> Option<Vec<Predicate<'n>>> {
+    let Some((list, rest)) = lists.split_first() else {
+        return accept(prefix).then(|| prefix.clone());
+    };
+    for &item in list {
+        prefix.push(item);
+        let found = first_product(rest, prefix, accept);
+        prefix.pop();
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
+}
+
+/// A learned rule, ready to render.
+#[derive(Clone, Debug)]
+pub(super) struct RuleSpec {
+    pub(super) id: String,
+    pub(super) message: String,
+    pub(super) files: Vec<String>,
+    pub(super) action: Action,
+    pub(super) condition: Option<String>,
+    pub(super) uses: Vec<String>,
+    pub(super) predicates: [Option<String>; 4],
+    pub(super) inside: Option<String>,
+    pub(super) expect: u64,
+    /// Per file: what the patch does there, for a comment.
+    pub(super) notes: Vec<String>,
+}
+
+/// Finish a draft: `inside`, body predicates, id, message.
+pub(super) fn spec(
+    draft: &Draft,
+    studies: &[Study],
+    patch_file: &str,
+) -> Result<RuleSpec, LearnError> {
+    let positives = draft.positives();
+    let functions: Vec<Option<String>> = positives
+        .iter()
+        .map(|(file, branch)| {
+            studies[*file]
+                .facts
+                .enclosing_function(branch.body.clone())
+                .map(|function| function.name)
+        })
+        .collect();
+    let inside = match functions.split_first() {
+        Some((Some(first), rest)) if rest.iter().all(|name| name.as_ref() == Some(first)) => {
+            Some(first.clone())
+        }
+        _ => None,
+    };
+    let negatives = negatives(draft, studies, inside.as_deref());
+    let always = draft.action == Action::Drop;
+    let mut predicates: [Option<String>; 4] = Default::default();
+    if always || !negatives.is_empty() {
+        let body = |(file, branch): &(usize, &Branch)| studies[*file].body_sets(branch);
+        let positive_sets = positives.iter().map(body).collect::<Result<Vec<_>, _>>()?;
+        let negative_sets = negatives.iter().map(body).collect::<Result<Vec<_>, _>>()?;
+        let mut identifiers = HashMap::new();
+        let mut headers = HashMap::new();
+        for file in draft.files() {
+            let skip: Vec<Range<usize>> = positives
+                .iter()
+                .filter(|(positive, _)| *positive == file)
+                .map(|(_, branch)| branch.body.clone())
+                .collect();
+            studies[file].occurrences(&skip, &mut identifiers, &mut headers);
+        }
+        let rank = |kind: usize, name: &str| {
+            let counts = if kind == 1 { &headers } else { &identifiers };
+            counts.get(name).copied().unwrap_or(0)
+        };
+        predicates = match choose_predicates(&positive_sets, &negative_sets, &rank, always) {
+            Some(chosen) => chosen,
+            None => return Err(indistinct(draft, studies, &negatives)),
+        };
+    }
+
+    let condition = draft.condition.as_ref().map(Norm::to_string);
+    let expect = positives.len() as u64;
+    let mut notes = Vec::new();
+    for file in draft.files() {
+        let study = &studies[file];
+        let lines: Vec<String> = positives
+            .iter()
+            .filter(|(positive, _)| *positive == file)
+            .map(|(_, branch)| {
+                let directive = &study.scan().directives[branch.directive];
+                study.file.lines.line_column(directive.hash).0.to_string()
+            })
+            .collect();
+        let count = lines.len();
+        let what = match &draft.action {
+            Action::Drop => format!(
+                "removes {} whole, directive and body",
+                counted(count, "block", "blocks")
+            ),
+            Action::Keep => format!(
+                "keeps {} without their directives",
+                counted(count, "branch", "branches")
+            ),
+            Action::Resolve(assumptions) => format!(
+                "resolves {} as unifdef {} would",
+                counted(count, "conditional", "conditionals"),
+                unifdef_flags(assumptions)
+            ),
+            Action::ReplaceCondition(_) => format!(
+                "rewrites the condition of {}",
+                counted(count, "branch", "branches")
+            ),
+        };
+        notes.push(format!(
+            "{}: the patch {what}, at {} {}",
+            study.file.relative,
+            if count == 1 { "line" } else { "lines" },
+            and_list(&lines)
+        ));
+    }
+    let files = draft
+        .files()
+        .into_iter()
+        .map(|file| glob::Pattern::escape(&studies[file].file.relative))
+        .collect();
+    let describe = describe_predicates(&predicates, inside.as_deref());
+    let message = match &draft.action {
+        Action::Drop => format!(
+            "drop the `{}` blocks{describe} (learned from {patch_file})",
+            condition.as_deref().unwrap_or_default()
+        ),
+        Action::Keep => format!(
+            "keep the `{}` branches{describe}, without their directives (learned from {patch_file})",
+            condition.as_deref().unwrap_or_default()
+        ),
+        Action::Resolve(assumptions) => match &condition {
+            Some(condition) => format!(
+                "resolve the `{condition}` conditionals{describe} as unifdef {} does (learned from {patch_file})",
+                unifdef_flags(assumptions)
+            ),
+            None => format!(
+                "resolve the conditionals that test {}{describe} as unifdef {} does (learned from {patch_file})",
+                draft.uses.join(", "),
+                unifdef_flags(assumptions)
+            ),
+        },
+        Action::ReplaceCondition(replacement) => format!(
+            "give the `{}` branches{describe} the condition `{replacement}` (learned from {patch_file})",
+            condition.as_deref().unwrap_or_default()
+        ),
+    };
+    let slug_source = predicates
+        .iter()
+        .flatten()
+        .next()
+        .cloned()
+        .or_else(|| match &draft.action {
+            Action::Resolve(assumptions) => Some(assumptions.symbols().join("-")),
+            _ => None,
+        })
+        .or_else(|| {
+            draft.condition.as_ref().map(|norm| {
+                let mut names = Vec::new();
+                norm.symbols(&mut names);
+                names.join("-")
+            })
+        })
+        .unwrap_or_default();
+    Ok(RuleSpec {
+        id: format!("learned-{}-{}", draft.action.name(), slug(&slug_source)),
+        message,
+        files,
+        action: draft.action.clone(),
+        condition,
+        uses: draft.uses.clone(),
+        predicates,
+        inside,
+        expect,
+        notes,
+    })
+}
+
+fn indistinct(draft: &Draft, studies: &[Study], negatives: &[(usize, &Branch)]) -> LearnError {
+    let (file, branch) = negatives[0];
+    let study = &studies[file];
+    let directive = &study.scan().directives[branch.directive];
+    let mut problem = Problem::error(format!(
+        "cannot tell the blocks the patch changes from a block of {} it leaves alone",
+        study.file.source.display
+    ))
+    .at(
+        &study.file.source.display,
+        &study.file.original,
+        directive.hash..directive.rest.end,
+        "left alone by the patch, yet it has everything the changed blocks share",
+    );
+    if let Some((positive_file, positive)) = draft.positives().first().copied()
+        && positive_file == file
+    {
+        let directive = &study.scan().directives[positive.directive];
+        problem = problem.also(directive.hash..directive.rest.end, "changed by the patch");
+    }
+    LearnError::new(
+        LearnErrorKind::Indistinct,
+        problem.help("learn picks a call, an #include, an identifier or a struct tag (at most one of each) that every changed block has and no left-alone block with the same condition has; there is none here: write the rule by hand"),
+    )
+}
+
+/// "1 block", "2 blocks".
+pub(super) fn counted(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
+/// `-DX -UY` for messages.
+fn unifdef_flags(assumptions: &Assumptions) -> String {
+    assumptions.flags().join(" ")
+}
+
+/// " of f() that call g()" for messages.
+fn describe_predicates(predicates: &[Option<String>; 4], inside: Option<&str>) -> String {
+    let mut text = String::new();
+    if let Some(function) = inside {
+        let _ = write!(text, " of {function}()");
+    }
+    let mut parts = Vec::new();
+    if let Some(name) = &predicates[0] {
+        parts.push(format!("call {name}()"));
+    }
+    if let Some(name) = &predicates[1] {
+        parts.push(format!("include <{name}>"));
+    }
+    if let Some(name) = &predicates[2] {
+        parts.push(format!("use {name}"));
+    }
+    if let Some(name) = &predicates[3] {
+        parts.push(format!("use struct {name}"));
+    }
+    if !parts.is_empty() {
+        let _ = write!(text, " that {}", parts.join(" and "));
+    }
+    text
+}
+
+/// A name as part of a rule id: lower case, runs of anything else than letters and digits as
+/// one `-`.
+fn slug(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_end_matches('-').to_string();
+    if slug.is_empty() {
+        "rule".to_string()
+    } else {
+        slug
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn predicates_are_the_smallest_discriminating_set() {
+        let body = |calls: &[&str], includes: &[&str], mentions: &[&str]| {
+            let set = |names: &[&str]| names.iter().map(|name| name.to_string()).collect();
+            BodySets {
+                sets: [set(calls), set(includes), set(mentions), BTreeSet::new()],
+            }
+        };
+        let rank = |_: usize, name: &str| usize::from(name == "exit") * 10;
+        let positives = [
+            body(&["unshare", "exit"], &[], &["flags"]),
+            body(&["unshare", "exit", "log"], &[], &["flags"]),
+        ];
+        // No negative: the rarest shared call.
+        let chosen = choose_predicates(&positives, &[], &rank, true).unwrap();
+        assert_eq!(chosen[0].as_deref(), Some("unshare"));
+        assert_eq!(
+            choose_predicates(&positives, &[], &rank, false).unwrap()[0],
+            None
+        );
+        // A negative that calls unshare too: exit tells them apart.
+        let negatives = [body(&["unshare"], &[], &["flags"])];
+        let chosen = choose_predicates(&positives, &negatives, &rank, true).unwrap();
+        assert_eq!(chosen[0].as_deref(), Some("exit"));
+        // Two negatives, each lacking a different one: a call and a mention together.
+        let negatives = [
+            body(&["unshare", "exit"], &[], &[]),
+            body(&["log"], &[], &["flags"]),
+        ];
+        let chosen = choose_predicates(&positives, &negatives, &rank, true).unwrap();
+        assert_eq!(chosen[0].as_deref(), Some("unshare"));
+        assert_eq!(chosen[2].as_deref(), Some("flags"));
+        // A negative with everything: nothing discriminates.
+        let negatives = [body(&["unshare", "exit"], &[], &["flags"])];
+        assert!(choose_predicates(&positives, &negatives, &rank, true).is_none());
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(slug("OBSOLETE_LINUX_KERNEL"), "obsolete-linux-kernel");
+        assert_eq!(slug("sys/inotify.h"), "sys-inotify-h");
+        assert_eq!(slug("__"), "rule");
+    }
+}
