@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
-use std::ops::Range;
+use std::ops::{Index, IndexMut, Range};
 
 use crate::c::{self, TokenKind};
 use crate::cond::{Assumptions, Norm};
@@ -19,14 +19,74 @@ use crate::source::{Branch, Conditional};
 use super::sites::{Site, Study, combinations};
 use super::{LearnError, LearnErrorKind};
 
-/// The body predicate kinds, most specific first, as `[rule.match]` keys.
-pub(super) const KINDS: [&str; 4] = ["calls", "includes", "mentions", "structs"];
-
-/// What a branch body has, per predicate kind (indexed like [`KINDS`]).
-#[derive(Clone, Debug, Default)]
-struct BodySets {
-    sets: [BTreeSet<String>; 4],
+/// A kind of body predicate: one of the lists of `[rule.match]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// The body calls the function.
+    Calls,
+    /// The body `#include`s the header.
+    Includes,
+    /// The body uses the identifier.
+    Mentions,
+    /// The body uses the struct or union tag.
+    Structs,
 }
+
+impl Kind {
+    /// Every kind, most specific first: the order in which predicates are tried and written.
+    pub(super) const ALL: [Kind; 4] = [Kind::Calls, Kind::Includes, Kind::Mentions, Kind::Structs];
+
+    /// The kind's key in `[rule.match]`.
+    pub(super) fn key(self) -> &'static str {
+        match self {
+            Kind::Calls => "calls",
+            Kind::Includes => "includes",
+            Kind::Mentions => "mentions",
+            Kind::Structs => "structs",
+        }
+    }
+
+    /// What a rule's message says of the blocks with the predicate `name`.
+    fn phrase(self, name: &str) -> String {
+        match self {
+            Kind::Calls => format!("call {name}()"),
+            Kind::Includes => format!("include <{name}>"),
+            Kind::Mentions => format!("use {name}"),
+            Kind::Structs => format!("use struct {name}"),
+        }
+    }
+}
+
+/// One value for each predicate kind, indexed by [`Kind`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(super) struct PerKind<T>([T; 4]);
+
+impl<T> PerKind<T> {
+    /// Each kind with its value, in the order of [`Kind::ALL`].
+    pub(super) fn iter(&self) -> impl Iterator<Item = (Kind, &T)> {
+        Kind::ALL.into_iter().map(|kind| (kind, &self[kind]))
+    }
+}
+
+impl<T> Index<Kind> for PerKind<T> {
+    type Output = T;
+
+    fn index(&self, kind: Kind) -> &T {
+        &self.0[kind as usize]
+    }
+}
+
+impl<T> IndexMut<Kind> for PerKind<T> {
+    fn index_mut(&mut self, kind: Kind) -> &mut T {
+        &mut self.0[kind as usize]
+    }
+}
+
+/// What a branch body has, per predicate kind.
+type BodySets = PerKind<BTreeSet<String>>;
+
+/// The body predicates of a rule: at most one name per kind.
+pub(super) type Predicates = PerKind<Option<String>>;
 
 /// A rule being learned: its action and selection, and the sites it stands for.
 pub(super) struct Draft<'a> {
@@ -221,19 +281,19 @@ impl Study<'_> {
                 ));
             }
         };
-        sets.sets[0] = parsed.calls.into_iter().map(|(name, _)| name).collect();
-        sets.sets[1] = self
+        sets[Kind::Calls] = parsed.calls.into_iter().map(|(name, _)| name).collect();
+        sets[Kind::Includes] = self
             .scan()
             .includes(branch.body.clone())
             .filter_map(|include| include.name)
             .map(|name| String::from_utf8_lossy(name).into_owned())
             .collect();
-        sets.sets[2] = parsed
+        sets[Kind::Mentions] = parsed
             .identifiers
             .into_iter()
             .map(|(name, _)| name)
             .collect();
-        sets.sets[3] = parsed.structs.into_iter().map(|(name, _)| name).collect();
+        sets[Kind::Structs] = parsed.structs.into_iter().map(|(name, _)| name).collect();
         Ok(sets)
     }
 
@@ -274,29 +334,33 @@ impl Study<'_> {
 fn choose_predicates(
     positives: &[BodySets],
     negatives: &[BodySets],
-    rank: &dyn Fn(usize, &str) -> usize,
+    rank: &dyn Fn(Kind, &str) -> usize,
     always: bool,
-) -> Option<[Option<String>; 4]> {
-    let mut candidates: [Vec<String>; 4] = Default::default();
-    for kind in 0..KINDS.len() {
+) -> Option<Predicates> {
+    let mut candidates: PerKind<Vec<String>> = PerKind::default();
+    for kind in Kind::ALL {
         let Some((first, rest)) = positives.split_first() else {
             break;
         };
-        let mut shared: Vec<String> = first.sets[kind]
+        let mut shared: Vec<String> = first[kind]
             .iter()
-            .filter(|name| rest.iter().all(|body| body.sets[kind].contains(*name)))
+            .filter(|name| rest.iter().all(|body| body[kind].contains(*name)))
             .cloned()
             .collect();
-        if kind == 2 {
+        if kind == Kind::Mentions {
             // An identifier that is also a shared call says nothing more as a mention.
-            shared.retain(|name| !candidates[0].contains(name));
+            shared.retain(|name| !candidates[Kind::Calls].contains(name));
         }
         shared.sort_by_key(|name| (rank(kind, name), name.clone()));
         candidates[kind] = shared;
     }
-    let mut chosen: [Option<String>; 4] = Default::default();
+    let mut chosen = Predicates::default();
     if negatives.is_empty() {
-        if always && let Some(kind) = (0..KINDS.len()).find(|&kind| !candidates[kind].is_empty()) {
+        if always
+            && let Some(kind) = Kind::ALL
+                .into_iter()
+                .find(|&kind| !candidates[kind].is_empty())
+        {
             chosen[kind] = candidates[kind].first().cloned();
         }
         return Some(chosen);
@@ -305,15 +369,16 @@ fn choose_predicates(
         negatives.iter().all(|body| {
             choice
                 .iter()
-                .any(|(kind, name)| !body.sets[*kind].contains(*name))
+                .any(|(kind, name)| !body[*kind].contains(*name))
         })
     };
-    for size in 1..=KINDS.len() {
+    for size in 1..=Kind::ALL.len() {
         let limit = if size == 1 { usize::MAX } else { 12 };
-        for kinds in combinations(KINDS.len(), size) {
+        for kinds in combinations(Kind::ALL.len(), size) {
             let lists: Vec<Vec<Predicate>> = kinds
                 .iter()
-                .map(|&kind| {
+                .map(|&index| {
+                    let kind = Kind::ALL[index];
                     candidates[kind]
                         .iter()
                         .take(limit)
@@ -332,8 +397,8 @@ fn choose_predicates(
     None
 }
 
-/// One body predicate: its kind (index into [`KINDS`]) and name.
-type Predicate<'n> = (usize, &'n String);
+/// One body predicate: its kind and name.
+type Predicate<'n> = (Kind, &'n String);
 
 /// The first element (in order) of the product of `lists` that `accept`s.
 fn first_product<'n>(
@@ -364,7 +429,7 @@ pub(super) struct RuleSpec {
     pub(super) action: Action,
     pub(super) condition: Option<String>,
     pub(super) uses: Vec<String>,
-    pub(super) predicates: [Option<String>; 4],
+    pub(super) predicates: Predicates,
     pub(super) inside: Option<String>,
     pub(super) expect: u64,
     /// Per file: what the patch does there, for a comment.
@@ -395,7 +460,7 @@ pub(super) fn spec(
     };
     let negatives = negatives(draft, studies, inside.as_deref());
     let always = draft.action == Action::Drop;
-    let mut predicates: [Option<String>; 4] = Default::default();
+    let mut predicates = Predicates::default();
     if always || !negatives.is_empty() {
         let body = |(file, branch): &(usize, &Branch)| studies[*file].body_sets(branch);
         let positive_sets = positives.iter().map(body).collect::<Result<Vec<_>, _>>()?;
@@ -410,8 +475,12 @@ pub(super) fn spec(
                 .collect();
             studies[file].occurrences(&skip, &mut identifiers, &mut headers);
         }
-        let rank = |kind: usize, name: &str| {
-            let counts = if kind == 1 { &headers } else { &identifiers };
+        let rank = |kind: Kind, name: &str| {
+            let counts = if kind == Kind::Includes {
+                &headers
+            } else {
+                &identifiers
+            };
             counts.get(name).copied().unwrap_or(0)
         };
         predicates = match choose_predicates(&positive_sets, &negative_sets, &rank, always) {
@@ -493,9 +562,7 @@ pub(super) fn spec(
     };
     let slug_source = predicates
         .iter()
-        .flatten()
-        .next()
-        .cloned()
+        .find_map(|(_, name)| name.clone())
         .or_else(|| match &draft.action {
             Action::Resolve(assumptions) => Some(assumptions.symbols().join("-")),
             _ => None,
@@ -559,24 +626,15 @@ fn unifdef_flags(assumptions: &Assumptions) -> String {
 }
 
 /// " of f() that call g()" for messages.
-fn describe_predicates(predicates: &[Option<String>; 4], inside: Option<&str>) -> String {
+fn describe_predicates(predicates: &Predicates, inside: Option<&str>) -> String {
     let mut text = String::new();
     if let Some(function) = inside {
         let _ = write!(text, " of {function}()");
     }
-    let mut parts = Vec::new();
-    if let Some(name) = &predicates[0] {
-        parts.push(format!("call {name}()"));
-    }
-    if let Some(name) = &predicates[1] {
-        parts.push(format!("include <{name}>"));
-    }
-    if let Some(name) = &predicates[2] {
-        parts.push(format!("use {name}"));
-    }
-    if let Some(name) = &predicates[3] {
-        parts.push(format!("use struct {name}"));
-    }
+    let parts: Vec<String> = predicates
+        .iter()
+        .filter_map(|(kind, name)| Some(kind.phrase(name.as_ref()?)))
+        .collect();
     if !parts.is_empty() {
         let _ = write!(text, " that {}", parts.join(" and "));
     }
@@ -610,34 +668,32 @@ mod tests {
     fn predicates_are_the_smallest_discriminating_set() {
         let body = |calls: &[&str], includes: &[&str], mentions: &[&str]| {
             let set = |names: &[&str]| names.iter().map(|name| name.to_string()).collect();
-            BodySets {
-                sets: [set(calls), set(includes), set(mentions), BTreeSet::new()],
-            }
+            PerKind([set(calls), set(includes), set(mentions), BTreeSet::new()])
         };
-        let rank = |_: usize, name: &str| usize::from(name == "exit") * 10;
+        let rank = |_: Kind, name: &str| usize::from(name == "exit") * 10;
         let positives = [
             body(&["unshare", "exit"], &[], &["flags"]),
             body(&["unshare", "exit", "log"], &[], &["flags"]),
         ];
         // No negative: the rarest shared call.
         let chosen = choose_predicates(&positives, &[], &rank, true).unwrap();
-        assert_eq!(chosen[0].as_deref(), Some("unshare"));
+        assert_eq!(chosen[Kind::Calls].as_deref(), Some("unshare"));
         assert_eq!(
-            choose_predicates(&positives, &[], &rank, false).unwrap()[0],
+            choose_predicates(&positives, &[], &rank, false).unwrap()[Kind::Calls],
             None
         );
         // A negative that calls unshare too: exit tells them apart.
         let negatives = [body(&["unshare"], &[], &["flags"])];
         let chosen = choose_predicates(&positives, &negatives, &rank, true).unwrap();
-        assert_eq!(chosen[0].as_deref(), Some("exit"));
+        assert_eq!(chosen[Kind::Calls].as_deref(), Some("exit"));
         // Two negatives, each lacking a different one: a call and a mention together.
         let negatives = [
             body(&["unshare", "exit"], &[], &[]),
             body(&["log"], &[], &["flags"]),
         ];
         let chosen = choose_predicates(&positives, &negatives, &rank, true).unwrap();
-        assert_eq!(chosen[0].as_deref(), Some("unshare"));
-        assert_eq!(chosen[2].as_deref(), Some("flags"));
+        assert_eq!(chosen[Kind::Calls].as_deref(), Some("unshare"));
+        assert_eq!(chosen[Kind::Mentions].as_deref(), Some("flags"));
         // A negative with everything: nothing discriminates.
         let negatives = [body(&["unshare", "exit"], &[], &["flags"])];
         assert!(choose_predicates(&positives, &negatives, &rank, true).is_none());

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use crate::rules::Action;
 
 use super::Request;
-use super::draft::{KINDS, RuleSpec, counted};
+use super::draft::{RuleSpec, counted};
 use super::patch::PatchedFile;
 
 /// A TOML basic string.
@@ -163,12 +163,12 @@ pub(super) fn render(specs: &[RuleSpec], request: &Request, files: &[PatchedFile
         if !spec.uses.is_empty() {
             let _ = writeln!(text, "{}", toml_list("uses", &spec.uses));
         }
-        for (kind, predicate) in spec.predicates.iter().enumerate() {
+        for (kind, predicate) in spec.predicates.iter() {
             if let Some(name) = predicate {
                 let _ = writeln!(
                     text,
                     "{}",
-                    toml_list(KINDS[kind], std::slice::from_ref(name))
+                    toml_list(kind.key(), std::slice::from_ref(name))
                 );
             }
         }
