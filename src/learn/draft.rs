@@ -12,8 +12,8 @@ use crate::c::{self, TokenKind};
 use crate::cond::{Assumptions, Norm};
 use crate::diag::Problem;
 use crate::engine::BodyFacts;
-use crate::output::and_list;
-use crate::rules::Action;
+use crate::output::{and_list, plural};
+use crate::rules::{Action, ExpectToml, MatchToml, RuleToml, unspanned};
 use crate::source::{Branch, Conditional};
 
 use super::sites::{Site, Study, combinations};
@@ -21,7 +21,7 @@ use super::{LearnError, LearnErrorKind};
 
 /// A kind of body predicate: one of the lists of `[rule.match]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Kind {
+enum Kind {
     /// The body calls the function.
     Calls,
     /// The body `#include`s the header.
@@ -34,15 +34,15 @@ pub(super) enum Kind {
 
 impl Kind {
     /// Every kind, most specific first: the order in which predicates are tried and written.
-    pub(super) const ALL: [Kind; 4] = [Kind::Calls, Kind::Includes, Kind::Mentions, Kind::Structs];
+    const ALL: [Kind; 4] = [Kind::Calls, Kind::Includes, Kind::Mentions, Kind::Structs];
 
-    /// The kind's key in `[rule.match]`.
-    pub(super) fn key(self) -> &'static str {
+    /// The kind's list in `[rule.match]`, under the key of the same name.
+    fn list(self, matcher: &mut MatchToml) -> &mut Vec<String> {
         match self {
-            Kind::Calls => "calls",
-            Kind::Includes => "includes",
-            Kind::Mentions => "mentions",
-            Kind::Structs => "structs",
+            Kind::Calls => &mut matcher.calls,
+            Kind::Includes => &mut matcher.includes,
+            Kind::Mentions => &mut matcher.mentions,
+            Kind::Structs => &mut matcher.structs,
         }
     }
 
@@ -59,11 +59,11 @@ impl Kind {
 
 /// One value for each predicate kind, indexed by [`Kind`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(super) struct PerKind<T>([T; 4]);
+struct PerKind<T>([T; 4]);
 
 impl<T> PerKind<T> {
     /// Each kind with its value, in the order of [`Kind::ALL`].
-    pub(super) fn iter(&self) -> impl Iterator<Item = (Kind, &T)> {
+    fn iter(&self) -> impl Iterator<Item = (Kind, &T)> {
         Kind::ALL.into_iter().map(|kind| (kind, &self[kind]))
     }
 }
@@ -86,7 +86,7 @@ impl<T> IndexMut<Kind> for PerKind<T> {
 type BodySets = PerKind<BTreeSet<String>>;
 
 /// The body predicates of a rule: at most one name per kind.
-pub(super) type Predicates = PerKind<Option<String>>;
+type Predicates = PerKind<Option<String>>;
 
 /// A rule being learned: its action and selection, and the sites it stands for.
 pub(super) struct Draft<'a> {
@@ -420,28 +420,52 @@ fn first_product<'n>(
     None
 }
 
-/// A learned rule, ready to render.
-#[derive(Clone, Debug)]
+/// A learned rule: as the rules file writes it, and what the file's comments and the summary
+/// say of it.
 pub(super) struct RuleSpec {
-    pub(super) id: String,
-    pub(super) message: String,
-    pub(super) files: Vec<String>,
+    pub(super) toml: RuleToml,
+    /// The rule's action (written in `toml` as `action` and its parameters).
     pub(super) action: Action,
-    pub(super) condition: Option<String>,
-    pub(super) uses: Vec<String>,
-    pub(super) predicates: Predicates,
-    pub(super) inside: Option<String>,
+    /// How many blocks the patch changes: the rule's `expect`.
     pub(super) expect: u64,
-    /// Per file: what the patch does there, for a comment.
+    /// Per file: what the patch does there, for the comment above the rule.
     pub(super) notes: Vec<String>,
 }
 
-/// Finish a draft: `inside`, body predicates, id, message.
-pub(super) fn spec(
-    draft: &Draft,
+impl RuleSpec {
+    pub(super) fn id(&self) -> &str {
+        self.toml.id.get_ref()
+    }
+
+    /// The rule's `files` globs.
+    pub(super) fn files(&self) -> Vec<String> {
+        let files = self.toml.files.get_ref();
+        files.iter().map(|file| file.get_ref().clone()).collect()
+    }
+}
+
+/// Finish the drafts, each rule's id made unique with a number (`learned-drop-x-2`).
+pub(super) fn specs(
+    drafts: &[Draft],
     studies: &[Study],
     patch_file: &str,
-) -> Result<RuleSpec, LearnError> {
+) -> Result<Vec<RuleSpec>, LearnError> {
+    let mut specs: Vec<RuleSpec> = Vec::new();
+    for draft in drafts {
+        let mut spec = spec(draft, studies, patch_file)?;
+        let base = spec.id().to_string();
+        let mut number = 2;
+        while specs.iter().any(|earlier| earlier.id() == spec.id()) {
+            spec.toml.id = unspanned(format!("{base}-{number}"));
+            number += 1;
+        }
+        specs.push(spec);
+    }
+    Ok(specs)
+}
+
+/// Finish a draft: `inside`, body predicates, id, message.
+fn spec(draft: &Draft, studies: &[Study], patch_file: &str) -> Result<RuleSpec, LearnError> {
     let positives = draft.positives();
     let functions: Vec<Option<String>> = positives
         .iter()
@@ -502,30 +526,21 @@ pub(super) fn spec(
                 study.file.lines.line_column(directive.hash).0.to_string()
             })
             .collect();
-        let count = lines.len();
+        let count = lines.len() as u64;
+        let changes = counted(count, &draft.action);
         let what = match &draft.action {
-            Action::Drop => format!(
-                "removes {} whole, directive and body",
-                counted(count, "block", "blocks")
-            ),
-            Action::Keep => format!(
-                "keeps {} without their directives",
-                counted(count, "branch", "branches")
-            ),
+            Action::Drop => format!("removes {changes} whole, directive and body"),
+            Action::Keep => format!("keeps {changes} without their directives"),
             Action::Resolve(assumptions) => format!(
-                "resolves {} as unifdef {} would",
-                counted(count, "conditional", "conditionals"),
+                "resolves {changes} as unifdef {} would",
                 unifdef_flags(assumptions)
             ),
-            Action::ReplaceCondition(_) => format!(
-                "rewrites the condition of {}",
-                counted(count, "branch", "branches")
-            ),
+            Action::ReplaceCondition(_) => format!("rewrites the condition of {changes}"),
         };
         notes.push(format!(
             "{}: the patch {what}, at {} {}",
             study.file.relative,
-            if count == 1 { "line" } else { "lines" },
+            plural(count, "line", "lines"),
             and_list(&lines)
         ));
     }
@@ -575,15 +590,28 @@ pub(super) fn spec(
             })
         })
         .unwrap_or_default();
-    Ok(RuleSpec {
-        id: format!("learned-{}-{}", draft.action.name(), slug(&slug_source)),
-        message,
-        files,
-        action: draft.action.clone(),
-        condition,
+    let mut matcher = MatchToml {
+        condition: condition.map(unspanned),
         uses: draft.uses.clone(),
-        predicates,
         inside,
+        ..MatchToml::default()
+    };
+    for (kind, name) in predicates.iter() {
+        if let Some(name) = name {
+            kind.list(&mut matcher).push(name.clone());
+        }
+    }
+    let id = format!("learned-{}-{}", draft.action.name(), slug(&slug_source));
+    Ok(RuleSpec {
+        toml: RuleToml::new(
+            id,
+            message,
+            files,
+            &draft.action,
+            matcher,
+            Some(ExpectToml::Exactly(expect)),
+        ),
+        action: draft.action.clone(),
         expect,
         notes,
     })
@@ -615,9 +643,15 @@ fn indistinct(draft: &Draft, studies: &[Study], negatives: &[(usize, &Branch)]) 
     )
 }
 
-/// "1 block", "2 blocks".
-pub(super) fn counted(count: usize, one: &str, many: &str) -> String {
-    format!("{count} {}", if count == 1 { one } else { many })
+/// "1 block", "2 conditionals": a number of what `action` changes (a `resolve` rule changes
+/// conditionals, `keep` and `replace-condition` branches, `drop` blocks).
+pub(super) fn counted(count: u64, action: &Action) -> String {
+    let (one, many) = match action {
+        Action::Drop => ("block", "blocks"),
+        Action::Keep | Action::ReplaceCondition(_) => ("branch", "branches"),
+        Action::Resolve(_) => ("conditional", "conditionals"),
+    };
+    format!("{count} {}", plural(count, one, many))
 }
 
 /// `-DX -UY` for messages.

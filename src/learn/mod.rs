@@ -32,7 +32,7 @@ mod render;
 mod sites;
 mod verify;
 
-use draft::{RuleSpec, drafts, spec};
+use draft::{drafts, specs};
 use patch::{PatchText, PatchedFile, apply, parse_patch, resolve_files};
 use render::render;
 use sites::Study;
@@ -226,28 +226,18 @@ pub fn learn(request: &Request) -> Result<Learned, LearnError> {
         || request.patch_name.clone(),
         |name| name.to_string_lossy().into_owned(),
     );
-    let mut specs: Vec<RuleSpec> = Vec::new();
-    for draft in &drafts {
-        let mut spec = spec(draft, &studies, &patch_file)?;
-        let base = spec.id.clone();
-        let mut number = 2;
-        while specs.iter().any(|earlier| earlier.id == spec.id) {
-            spec.id = format!("{base}-{number}");
-            number += 1;
-        }
-        specs.push(spec);
-    }
-    let toml = render(&specs, request, &files);
+    let specs = specs(&drafts, &studies, &patch_file)?;
+    let toml = render(&specs, request, &files)?;
     verify(&toml, &specs, &files, &tree_typedefs)?;
     Ok(Learned {
         toml,
         rules: specs
             .iter()
             .map(|spec| LearnedRule {
-                id: spec.id.clone(),
+                id: spec.id().to_string(),
                 action: spec.action.name(),
                 matches: spec.expect,
-                files: spec.files.clone(),
+                files: spec.files(),
             })
             .collect(),
     })

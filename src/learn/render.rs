@@ -1,57 +1,18 @@
-//! Step 5, the TOML text: the learned rules as a rules file, with comments saying where they
-//! come from, what the patch does in each file and what `expect` is for.
+//! Step 5, the TOML text: the learned rules as a rules file, written from the same serde model
+//! that reads one ([`RulesToml::to_document`]), with comments saying where the rules come from,
+//! what the patch does in each file and what `expect` is for.
 
 use std::collections::BTreeSet;
-use std::fmt::Write as _;
 
-use crate::rules::Action;
+use toml_edit::Item;
 
-use super::Request;
+use crate::diag::Problem;
+use crate::output::plural;
+use crate::rules::RulesToml;
+
 use super::draft::{RuleSpec, counted};
 use super::patch::PatchedFile;
-
-/// A TOML basic string.
-fn toml_string(text: &str) -> String {
-    let mut quoted = String::with_capacity(text.len() + 2);
-    quoted.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => quoted.push_str("\\\""),
-            '\\' => quoted.push_str("\\\\"),
-            c if c.is_control() => {
-                let _ = write!(quoted, "\\u{:04X}", u32::from(c));
-            }
-            c => quoted.push(c),
-        }
-    }
-    quoted.push('"');
-    quoted
-}
-
-/// A TOML array of strings: on one line when `key = [...]` fits in 100 columns, else wrapped
-/// as the shipped rules files write long lists.
-fn toml_list(key: &str, items: &[String]) -> String {
-    let items: Vec<String> = items.iter().map(|item| toml_string(item)).collect();
-    let line = format!("{key} = [{}]", items.join(", "));
-    if line.len() <= 100 {
-        return line;
-    }
-    let mut text = format!("{key} = [\n");
-    let mut row = String::new();
-    for item in items {
-        if !row.is_empty() && 4 + row.len() + item.len() + 2 > 100 {
-            let _ = writeln!(text, "    {}", row.trim_end());
-            row.clear();
-        }
-        row.push_str(&item);
-        row.push_str(", ");
-    }
-    if !row.is_empty() {
-        let _ = writeln!(text, "    {}", row.trim_end().trim_end_matches(','));
-    }
-    text.push(']');
-    text
-}
+use super::{LearnError, LearnErrorKind, Request};
 
 /// Keep the first of each.
 fn unique(items: &[String]) -> Vec<String> {
@@ -84,99 +45,76 @@ fn comment(out: &mut String, text: &str) {
     out.push('\n');
 }
 
-pub(super) fn render(specs: &[RuleSpec], request: &Request, files: &[PatchedFile]) -> String {
-    let mut text = String::new();
+/// The rules file: a header comment, the C parsing hints (repeated so that the file works on
+/// its own), then each rule after a comment on what the patch does, with one on `expect`.
+pub(super) fn render(
+    specs: &[RuleSpec],
+    request: &Request,
+    files: &[PatchedFile],
+) -> Result<String, LearnError> {
+    let hints = &request.hints;
+    let model = RulesToml {
+        statement_macros: unique(&hints.macros.statements),
+        blank_macros: unique(&hints.macros.blank),
+        function_macros: unique(&hints.macros.functions),
+        typedefs: unique(&hints.typedefs),
+        rule: specs.iter().map(|spec| spec.toml.clone()).collect(),
+        test: Vec::new(),
+    };
+    let mut document = model.to_document().map_err(|error| {
+        LearnError::new(
+            LearnErrorKind::Verify,
+            Problem::error(format!("the learned rules cannot be written: {error}"))
+                .help("this is a bug in cdefang learn: please report it with the patch"),
+        )
+    })?;
+
     let changed: Vec<&str> = files.iter().map(|file| file.relative.as_str()).collect();
+    let mut header = String::new();
     comment(
-        &mut text,
+        &mut header,
         &format!(
             "Learned by `cdefang learn` from the patch {} against the sources in {}. Verified before writing: run with cdefang over those sources, these rules give exactly the patched {}: {}.",
             request.patch_name,
             request.source.display(),
-            if changed.len() == 1 { "file" } else { "files" },
+            plural(changed.len() as u64, "file", "files"),
             changed.join(", ")
         ),
     );
-    let hints = &request.hints;
-    let lists = [
-        ("statement_macros", unique(&hints.macros.statements)),
-        ("blank_macros", unique(&hints.macros.blank)),
-        ("function_macros", unique(&hints.macros.functions)),
-        ("typedefs", unique(&hints.typedefs)),
-    ];
-    if lists.iter().any(|(_, list)| !list.is_empty()) {
-        let _ = writeln!(
-            text,
-            "\n# C parsing hints given to learn (lang-c needs them to read these sources)."
+    document.decor_mut().set_prefix(header);
+    let root = document.as_table_mut();
+    // The hints are the top-level values; the rules are tables.
+    if let Some((mut first, _)) = root.iter_mut().find(|(_, item)| item.is_value()) {
+        first.leaf_decor_mut().set_prefix(
+            "\n# C parsing hints given to learn (lang-c needs them to read these sources).\n",
         );
-        for (key, list) in &lists {
-            if !list.is_empty() {
-                let _ = writeln!(text, "{}", toml_list(key, list));
-            }
-        }
     }
-    for spec in specs {
-        text.push('\n');
+    let tables = root.get_mut("rule").and_then(Item::as_array_of_tables_mut);
+    for (table, spec) in tables
+        .into_iter()
+        .flat_map(|tables| tables.iter_mut())
+        .zip(specs)
+    {
+        let mut notes = String::from("\n");
         for note in &spec.notes {
-            comment(&mut text, &format!("{note}."));
+            comment(&mut notes, &format!("{note}."));
         }
-        let _ = writeln!(text, "[[rule]]");
-        let _ = writeln!(text, "id = {}", toml_string(&spec.id));
-        let _ = writeln!(text, "message = {}", toml_string(&spec.message));
-        let _ = writeln!(text, "{}", toml_list("files", &spec.files));
-        let _ = writeln!(text, "action = {}", toml_string(spec.action.name()));
-        if let Action::ReplaceCondition(replacement) = &spec.action {
-            let _ = writeln!(text, "replacement = {}", toml_string(replacement));
-        }
-        if let Action::Resolve(assumptions) = &spec.action {
-            let define = assumptions.definitions();
-            if !define.is_empty() {
-                let _ = writeln!(text, "{}", toml_list("define", &define));
-            }
-            if !assumptions.undefined.is_empty() {
-                let _ = writeln!(text, "{}", toml_list("undef", &assumptions.undefined));
-            }
-        }
-        let (one, many) = match spec.action {
-            Action::Resolve(_) => ("conditional", "conditionals"),
-            Action::Keep | Action::ReplaceCondition(_) => ("branch", "branches"),
-            _ => ("block", "blocks"),
-        };
+        table.decor_mut().set_prefix(notes);
+        let mut about_expect = String::new();
         comment(
-            &mut text,
+            &mut about_expect,
             &format!(
                 "The patch changes {}. Another count (on another release, say) fires the drift alarm: exit 2, nothing written. Check the rule there, then adjust `expect` (e.g. {}) if the rule is still right.",
-                counted(
-                    usize::try_from(spec.expect).unwrap_or(usize::MAX),
-                    one,
-                    many
-                ),
+                counted(spec.expect, &spec.action),
                 format!("{{ min = 1, max = {} }}", spec.expect.max(2))
                     .replace(' ', &GLUE.to_string())
             ),
         );
-        let _ = writeln!(text, "expect = {}", spec.expect);
-        let _ = writeln!(text, "\n[rule.match]");
-        if let Some(condition) = &spec.condition {
-            let _ = writeln!(text, "condition = {}", toml_string(condition));
-        }
-        if !spec.uses.is_empty() {
-            let _ = writeln!(text, "{}", toml_list("uses", &spec.uses));
-        }
-        for (kind, predicate) in spec.predicates.iter() {
-            if let Some(name) = predicate {
-                let _ = writeln!(
-                    text,
-                    "{}",
-                    toml_list(kind.key(), std::slice::from_ref(name))
-                );
-            }
-        }
-        if let Some(function) = &spec.inside {
-            let _ = writeln!(text, "inside = {}", toml_string(function));
+        if let Some(mut expect) = table.key_mut("expect") {
+            expect.leaf_decor_mut().set_prefix(about_expect);
         }
     }
-    text
+    Ok(document.to_string())
 }
 
 #[cfg(test)]
@@ -186,7 +124,6 @@ mod tests {
 
     #[test]
     fn comments() {
-        assert_eq!(toml_string("a \"b\" \\ \t"), "\"a \\\"b\\\" \\\\ \\u0009\"");
         assert_eq!(
             and_list(&["1".into(), "2".into(), "3".into()]),
             "1, 2 and 3"

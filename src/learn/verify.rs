@@ -52,7 +52,8 @@ pub(super) fn verify(
             return Err(failed(
                 Problem::error(format!(
                     "the learned rule `{}` finds {found} block(s) where the patch changes {}",
-                    spec.id, spec.expect
+                    spec.id(),
+                    spec.expect
                 ))
                 .help("this is a limit of learn: write the rule by hand (README.md, \"Rules\")"),
             ));
