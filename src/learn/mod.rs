@@ -22,9 +22,9 @@ use std::rc::Rc;
 
 use crate::c::Macros;
 use crate::diag::{InFile, Problem};
-use crate::engine::{self, FileFacts, Setup};
+use crate::engine::{FileError, FileFacts, Setup};
 use crate::files;
-use crate::source::ParsedFile;
+use crate::source::{ParsedFile, SourceError};
 
 mod draft;
 mod patch;
@@ -35,7 +35,7 @@ mod verify;
 use draft::{drafts, specs};
 use patch::{PatchText, PatchedFile, apply, parse_patch, resolve_files};
 use render::render;
-use sites::Study;
+use sites::{Study, sites};
 use verify::verify;
 
 /// What went wrong, in kinds a caller (or a test) can tell apart.
@@ -124,6 +124,18 @@ pub struct Learned {
     pub rules: Vec<LearnedRule>,
 }
 
+/// A source file cdefang cannot read (unbalanced conditionals, an unreadable condition).
+fn source_error(file: &PatchedFile, error: SourceError) -> LearnError {
+    LearnError::new(
+        LearnErrorKind::Source,
+        Problem::from(InFile::new(
+            &file.source.display,
+            &file.original,
+            &FileError::from(error),
+        )),
+    )
+}
+
 /// Learn the rules a patch expresses, and verify them.
 pub fn learn(request: &Request) -> Result<Learned, LearnError> {
     let patch = PatchText {
@@ -165,14 +177,8 @@ pub fn learn(request: &Request) -> Result<Learned, LearnError> {
     let originals: Vec<Rc<[u8]>> = files.iter().map(|file| Rc::clone(&file.original)).collect();
     let mut parsed: Vec<ParsedFile> = Vec::new();
     for (file, original) in files.iter().zip(&originals) {
-        let source_error = |error| {
-            let error = engine::FileError::Source(error);
-            LearnError::new(
-                LearnErrorKind::Source,
-                Problem::from(InFile::new(&file.source.display, original, &error)),
-            )
-        };
-        parsed.push(ParsedFile::new(original).map_err(source_error)?);
+        let parse = ParsedFile::new(original);
+        parsed.push(parse.map_err(|error| source_error(file, error))?);
     }
     for (file, parsed) in files.iter_mut().zip(&parsed) {
         file.realign(&parsed.scan, &parsed.tree);
@@ -180,38 +186,16 @@ pub fn learn(request: &Request) -> Result<Learned, LearnError> {
     let mut facts: Vec<FileFacts> = Vec::new();
     for (file, parsed) in files.iter().zip(&parsed) {
         let file_facts = FileFacts::new(parsed, &parsing.macros, &parsing.parser);
-        facts.push(file_facts.map_err(|error| {
-            LearnError::new(
-                LearnErrorKind::Source,
-                Problem::from(InFile::new(
-                    &file.source.display,
-                    &file.original,
-                    &engine::FileError::Source(error),
-                )),
-            )
-        })?);
+        facts.push(file_facts.map_err(|error| source_error(file, error))?);
     }
     let studies: Vec<Study> = files
         .iter()
         .zip(&facts)
         .enumerate()
-        .map(|(index, (file, facts))| Study {
-            index,
-            file,
-            facts,
-            patch: &patch,
-            code: facts.scan.code_view(),
-        })
+        .map(|(index, (file, facts))| Study::new(index, file, facts, &patch))
         .collect();
 
-    let mut sites = Vec::new();
-    for study in &studies {
-        study.region(
-            &(0..study.file.original.len()),
-            &study.facts.tree.roots,
-            &mut sites,
-        )?;
-    }
+    let sites = sites(&studies)?;
     if sites.is_empty() {
         return Err(patch.error(
             LearnErrorKind::Unlearnable,

@@ -29,22 +29,37 @@ pub(super) struct Site<'a> {
 
 /// One file's analysis.
 pub(super) struct Study<'a> {
-    pub(super) index: usize,
+    index: usize,
     pub(super) file: &'a PatchedFile,
     pub(super) facts: &'a FileFacts<'a>,
-    pub(super) patch: &'a PatchText<'a>,
+    patch: &'a PatchText<'a>,
     /// The file's code view (comments and directives blanked), for counting names.
     pub(super) code: Vec<u8>,
 }
 
 impl<'a> Study<'a> {
+    pub(super) fn new(
+        index: usize,
+        file: &'a PatchedFile,
+        facts: &'a FileFacts<'a>,
+        patch: &'a PatchText<'a>,
+    ) -> Study<'a> {
+        Study {
+            index,
+            file,
+            facts,
+            patch,
+            code: facts.scan.code_view(),
+        }
+    }
+
     pub(super) fn scan(&self) -> &'a Scan {
         self.facts.scan
     }
 
     /// Check that the patch changes nothing in `range` but conditionals (`children`), and learn
     /// each changed conditional.
-    pub(super) fn region(
+    fn region(
         &self,
         range: &Range<usize>,
         children: &'a [Conditional],
@@ -304,6 +319,17 @@ impl<'a> Study<'a> {
         edits.sort_by_key(|edit| (edit.range.start, edit.range.end));
         (engine::apply_within(&self.file.original, span, &edits)? == wanted).then_some((kept, true))
     }
+}
+
+/// Every conditional the patch changes in the files, with the action that explains it; an error
+/// for a change to anything else.
+pub(super) fn sites<'a>(studies: &[Study<'a>]) -> Result<Vec<Site<'a>>, LearnError> {
+    let mut sites = Vec::new();
+    for study in studies {
+        let whole = 0..study.file.original.len();
+        study.region(&whole, &study.facts.tree.roots, &mut sites)?;
+    }
+    Ok(sites)
 }
 
 /// The condition of a lone `#if`/`#elif` line (comments blanked, trimmed).
