@@ -1,92 +1,21 @@
-//! Step 4, the rules: the sites grouped into drafts (action, condition, assumptions); each gets
-//! the enclosing function when all its sites share one (`inside`) and the smallest set of body
-//! predicates (calls, then includes, then identifiers, then struct tags, from lang-c's facts)
-//! that every changed block has and every block the rule would otherwise also select lacks;
-//! then its id, message and the notes its comments give.
+//! Step 4, the rules: the sites grouped into drafts (action, condition, assumptions), the blocks
+//! each draft would also select though the patch leaves them alone, and each draft finished as
+//! a rule: the enclosing function when all its sites share one (`inside`), the body predicates
+//! ([`super::predicates`]) when they are needed, an id, a message, and the notes its comments
+//! give.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::ops::{Index, IndexMut, Range};
 
-use crate::c::{self, TokenKind};
 use crate::cond::{Assumptions, Norm};
 use crate::diag::Problem;
-use crate::engine::BodyFacts;
 use crate::output::{and_list, plural};
 use crate::rules::{Action, ExpectToml, MatchToml, RuleToml, unspanned};
 use crate::source::{Branch, Conditional};
 
-use super::sites::{Site, Study, combinations};
+use super::predicates::{self, Predicates};
+use super::sites::{Site, Study};
 use super::{LearnError, LearnErrorKind};
-
-/// A kind of body predicate: one of the lists of `[rule.match]`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    /// The body calls the function.
-    Calls,
-    /// The body `#include`s the header.
-    Includes,
-    /// The body uses the identifier.
-    Mentions,
-    /// The body uses the struct or union tag.
-    Structs,
-}
-
-impl Kind {
-    /// Every kind, most specific first: the order in which predicates are tried and written.
-    const ALL: [Kind; 4] = [Kind::Calls, Kind::Includes, Kind::Mentions, Kind::Structs];
-
-    /// The kind's list in `[rule.match]`, under the key of the same name.
-    fn list(self, matcher: &mut MatchToml) -> &mut Vec<String> {
-        match self {
-            Kind::Calls => &mut matcher.calls,
-            Kind::Includes => &mut matcher.includes,
-            Kind::Mentions => &mut matcher.mentions,
-            Kind::Structs => &mut matcher.structs,
-        }
-    }
-
-    /// What a rule's message says of the blocks with the predicate `name`.
-    fn phrase(self, name: &str) -> String {
-        match self {
-            Kind::Calls => format!("call {name}()"),
-            Kind::Includes => format!("include <{name}>"),
-            Kind::Mentions => format!("use {name}"),
-            Kind::Structs => format!("use struct {name}"),
-        }
-    }
-}
-
-/// One value for each predicate kind, indexed by [`Kind`].
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct PerKind<T>([T; 4]);
-
-impl<T> PerKind<T> {
-    /// Each kind with its value, in the order of [`Kind::ALL`].
-    fn iter(&self) -> impl Iterator<Item = (Kind, &T)> {
-        Kind::ALL.into_iter().map(|kind| (kind, &self[kind]))
-    }
-}
-
-impl<T> Index<Kind> for PerKind<T> {
-    type Output = T;
-
-    fn index(&self, kind: Kind) -> &T {
-        &self.0[kind as usize]
-    }
-}
-
-impl<T> IndexMut<Kind> for PerKind<T> {
-    fn index_mut(&mut self, kind: Kind) -> &mut T {
-        &mut self.0[kind as usize]
-    }
-}
-
-/// What a branch body has, per predicate kind.
-type BodySets = PerKind<BTreeSet<String>>;
-
-/// The body predicates of a rule: at most one name per kind.
-type Predicates = PerKind<Option<String>>;
 
 /// A rule being learned: its action and selection, and the sites it stands for.
 pub(super) struct Draft<'a> {
@@ -253,173 +182,6 @@ fn negatives<'a>(
     found
 }
 
-impl Study<'_> {
-    /// What lang-c (and the directives) find in a branch body.
-    fn body_sets(&self, branch: &Branch) -> Result<BodySets, LearnError> {
-        let mut sets = BodySets::default();
-        if branch.body.is_empty() {
-            return Ok(sets);
-        }
-        let parsed = match self.facts.body_facts(branch.body.clone()) {
-            BodyFacts::Parsed(parsed) => parsed,
-            BodyFacts::Unparsable(failure) => {
-                let file = self.file;
-                return Err(LearnError::new(
-                    LearnErrorKind::Unparsable,
-                    Problem::error(format!(
-                        "lang-c cannot parse the code around a block of {} the rule must describe",
-                        file.source.display
-                    ))
-                    .at(
-                        &file.source.display,
-                        &file.original,
-                        failure.offset..failure.offset + 1,
-                        failure.message.clone(),
-                    )
-                    .also(branch.body.start..branch.body.start, "the block starts here")
-                    .help("declare the macros or type names that hide C syntax: --hints FILE (the statement_macros, blank_macros, function_macros and typedefs of a rules file; for uWSGI, rules/uwsgi-parse.toml) or --statement-macro/--blank-macro/--function-macro/--typedef"),
-                ));
-            }
-        };
-        sets[Kind::Calls] = parsed.calls.into_iter().map(|(name, _)| name).collect();
-        sets[Kind::Includes] = self
-            .scan()
-            .includes(branch.body.clone())
-            .filter_map(|include| include.name)
-            .map(|name| String::from_utf8_lossy(name).into_owned())
-            .collect();
-        sets[Kind::Mentions] = parsed
-            .identifiers
-            .into_iter()
-            .map(|(name, _)| name)
-            .collect();
-        sets[Kind::Structs] = parsed.structs.into_iter().map(|(name, _)| name).collect();
-        Ok(sets)
-    }
-
-    /// How often each identifier and each included header occurs in the file outside `skip`.
-    fn occurrences(
-        &self,
-        skip: &[Range<usize>],
-        identifiers: &mut HashMap<String, usize>,
-        headers: &mut HashMap<String, usize>,
-    ) {
-        let outside = |offset: usize| !skip.iter().any(|range| range.contains(&offset));
-        let code = &self.code;
-        let tokens = c::tokens(code, 0..code.len());
-        for (index, token) in tokens.iter().enumerate() {
-            // Members (`uwsgi.unshare`, `p->unshare`) are other names.
-            let member = index > 0 && matches!(&code[tokens[index - 1].span.clone()], b"." | b"->");
-            if token.kind == TokenKind::Ident && !member && outside(token.span.start) {
-                let name = String::from_utf8_lossy(&code[token.span.clone()]).into_owned();
-                *identifiers.entry(name).or_default() += 1;
-            }
-        }
-        for include in self.scan().includes(0..self.file.original.len()) {
-            if outside(include.directive.line.start)
-                && let Some(name) = include.name
-            {
-                let name = String::from_utf8_lossy(name).into_owned();
-                *headers.entry(name).or_default() += 1;
-            }
-        }
-    }
-}
-
-/// The smallest set of body predicates (at most one per kind: a list means "any of") that every
-/// positive has and that every negative lacks in at least one kind. Candidates are tried by
-/// kind (calls, includes, mentions, structs) and, within a kind, rarest in the files first.
-/// With no negative, `always` still picks the first candidate (so a `drop` rule says what it
-/// removes, and a second run finds nothing left to remove). `None`: nothing discriminates.
-fn choose_predicates(
-    positives: &[BodySets],
-    negatives: &[BodySets],
-    rank: &dyn Fn(Kind, &str) -> usize,
-    always: bool,
-) -> Option<Predicates> {
-    let mut candidates: PerKind<Vec<String>> = PerKind::default();
-    for kind in Kind::ALL {
-        let Some((first, rest)) = positives.split_first() else {
-            break;
-        };
-        let mut shared: Vec<String> = first[kind]
-            .iter()
-            .filter(|name| rest.iter().all(|body| body[kind].contains(*name)))
-            .cloned()
-            .collect();
-        if kind == Kind::Mentions {
-            // An identifier that is also a shared call says nothing more as a mention.
-            shared.retain(|name| !candidates[Kind::Calls].contains(name));
-        }
-        shared.sort_by_key(|name| (rank(kind, name), name.clone()));
-        candidates[kind] = shared;
-    }
-    let mut chosen = Predicates::default();
-    if negatives.is_empty() {
-        if always
-            && let Some(kind) = Kind::ALL
-                .into_iter()
-                .find(|&kind| !candidates[kind].is_empty())
-        {
-            chosen[kind] = candidates[kind].first().cloned();
-        }
-        return Some(chosen);
-    }
-    let excludes_all = |choice: &[Predicate]| {
-        negatives.iter().all(|body| {
-            choice
-                .iter()
-                .any(|(kind, name)| !body[*kind].contains(*name))
-        })
-    };
-    for size in 1..=Kind::ALL.len() {
-        let limit = if size == 1 { usize::MAX } else { 12 };
-        for kinds in combinations(Kind::ALL.len(), size) {
-            let lists: Vec<Vec<Predicate>> = kinds
-                .iter()
-                .map(|&index| {
-                    let kind = Kind::ALL[index];
-                    candidates[kind]
-                        .iter()
-                        .take(limit)
-                        .map(|name| (kind, name))
-                        .collect()
-                })
-                .collect();
-            if let Some(choice) = first_product(&lists, &mut Vec::new(), &excludes_all) {
-                for (kind, name) in choice {
-                    chosen[kind] = Some(name.clone());
-                }
-                return Some(chosen);
-            }
-        }
-    }
-    None
-}
-
-/// One body predicate: its kind and name.
-type Predicate<'n> = (Kind, &'n String);
-
-/// The first element (in order) of the product of `lists` that `accept`s.
-fn first_product<'n>(
-    lists: &[Vec<Predicate<'n>>],
-    prefix: &mut Vec<Predicate<'n>>,
-    accept: &dyn Fn(&[Predicate]) -> bool,
-) -> Option<Vec<Predicate<'n>>> {
-    let Some((list, rest)) = lists.split_first() else {
-        return accept(prefix).then(|| prefix.clone());
-    };
-    for &item in list {
-        prefix.push(item);
-        let found = first_product(rest, prefix, accept);
-        prefix.pop();
-        if found.is_some() {
-            return found;
-        }
-    }
-    None
-}
-
 /// A learned rule: as the rules file writes it, and what the file's comments and the summary
 /// say of it.
 pub(super) struct RuleSpec {
@@ -486,28 +248,8 @@ fn spec(draft: &Draft, studies: &[Study], patch_file: &str) -> Result<RuleSpec, 
     let always = draft.action == Action::Drop;
     let mut predicates = Predicates::default();
     if always || !negatives.is_empty() {
-        let body = |(file, branch): &(usize, &Branch)| studies[*file].body_sets(branch);
-        let positive_sets = positives.iter().map(body).collect::<Result<Vec<_>, _>>()?;
-        let negative_sets = negatives.iter().map(body).collect::<Result<Vec<_>, _>>()?;
-        let mut identifiers = HashMap::new();
-        let mut headers = HashMap::new();
-        for file in draft.files() {
-            let skip: Vec<Range<usize>> = positives
-                .iter()
-                .filter(|(positive, _)| *positive == file)
-                .map(|(_, branch)| branch.body.clone())
-                .collect();
-            studies[file].occurrences(&skip, &mut identifiers, &mut headers);
-        }
-        let rank = |kind: Kind, name: &str| {
-            let counts = if kind == Kind::Includes {
-                &headers
-            } else {
-                &identifiers
-            };
-            counts.get(name).copied().unwrap_or(0)
-        };
-        predicates = match choose_predicates(&positive_sets, &negative_sets, &rank, always) {
+        let chosen = predicates::choose(studies, &positives, &negatives, &draft.files(), always)?;
+        predicates = match chosen {
             Some(chosen) => chosen,
             None => return Err(indistinct(draft, studies, &negatives)),
         };
@@ -697,41 +439,6 @@ fn slug(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn predicates_are_the_smallest_discriminating_set() {
-        let body = |calls: &[&str], includes: &[&str], mentions: &[&str]| {
-            let set = |names: &[&str]| names.iter().map(|name| name.to_string()).collect();
-            PerKind([set(calls), set(includes), set(mentions), BTreeSet::new()])
-        };
-        let rank = |_: Kind, name: &str| usize::from(name == "exit") * 10;
-        let positives = [
-            body(&["unshare", "exit"], &[], &["flags"]),
-            body(&["unshare", "exit", "log"], &[], &["flags"]),
-        ];
-        // No negative: the rarest shared call.
-        let chosen = choose_predicates(&positives, &[], &rank, true).unwrap();
-        assert_eq!(chosen[Kind::Calls].as_deref(), Some("unshare"));
-        assert_eq!(
-            choose_predicates(&positives, &[], &rank, false).unwrap()[Kind::Calls],
-            None
-        );
-        // A negative that calls unshare too: exit tells them apart.
-        let negatives = [body(&["unshare"], &[], &["flags"])];
-        let chosen = choose_predicates(&positives, &negatives, &rank, true).unwrap();
-        assert_eq!(chosen[Kind::Calls].as_deref(), Some("exit"));
-        // Two negatives, each lacking a different one: a call and a mention together.
-        let negatives = [
-            body(&["unshare", "exit"], &[], &[]),
-            body(&["log"], &[], &["flags"]),
-        ];
-        let chosen = choose_predicates(&positives, &negatives, &rank, true).unwrap();
-        assert_eq!(chosen[Kind::Calls].as_deref(), Some("unshare"));
-        assert_eq!(chosen[Kind::Mentions].as_deref(), Some("flags"));
-        // A negative with everything: nothing discriminates.
-        let negatives = [body(&["unshare", "exit"], &[], &["flags"])];
-        assert!(choose_predicates(&positives, &negatives, &rank, true).is_none());
-    }
 
     #[test]
     fn names() {

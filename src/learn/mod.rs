@@ -11,8 +11,9 @@
 //! 3. [`sites`]: every conditional whose directive lines the patch touches, and the action
 //!    (`drop`, `resolve`, `keep`, `replace-condition`) that the engine's planner says gives the
 //!    patch's text on its lines.
-//! 4. [`draft`]: the sites grouped into rules, each with `inside` and the smallest set of body
-//!    predicates that tells the changed blocks from those the rule would otherwise also select.
+//! 4. [`draft`]: the sites grouped into rules, each with `inside` and ([`predicates`]) the
+//!    smallest set of body predicates that tells the changed blocks from those the rule would
+//!    otherwise also select.
 //! 5. [`render`]: the rules as TOML text, with comments.
 //! 6. [`verify`]: the text loaded back with [`crate::rules::load`] and run with the engine over
 //!    the original files; anything but the patched files and the expected counts is an error.
@@ -28,6 +29,7 @@ use crate::source::{ParsedFile, SourceError};
 
 mod draft;
 mod patch;
+mod predicates;
 mod render;
 mod sites;
 mod verify;
