@@ -339,4 +339,45 @@ mod tests {
         );
         assert_eq!(rule.matcher.uses, vec!["OBSOLETE_LINUX_KERNEL".to_string()]);
     }
+
+    #[test]
+    fn every_key_written_reads_back() {
+        let text = r#"
+[[rule]]
+id = "a"
+message = "m"
+files = ["*.c"]
+action = "drop"
+expect = { min = 1, max = 2, per = "file" }
+fallback = "tokens"
+[rule.match]
+condition = "defined(X)"
+calls = ["f"]
+references = true
+
+[[test]]
+name = "one"
+file = "x.c"
+code = '''
+int x;
+'''
+expect = { a = 1 }
+"#;
+        let written = |text: &str| {
+            let model: RulesToml = toml::from_str(text).unwrap();
+            model.to_document().unwrap().to_string()
+        };
+        let once = written(text);
+        for part in [
+            "\nexpect = { min = 1, max = 2, per = \"file\" }\nfallback = \"tokens\"\n\n[rule.match]\n",
+            "\nreferences = true\n\n[[test]]\n",
+        ] {
+            assert!(once.contains(part), "{once}");
+        }
+        assert!(once.ends_with("\nexpect = { a = 1 }\n"), "{once}");
+        assert_eq!(written(&once), once);
+        let loaded = super::super::load(&once, 0).unwrap();
+        assert_eq!(loaded.rules[0].fallback, Fallback::Tokens);
+        assert_eq!(loaded.tests[0].expect[0].matches, 1);
+    }
 }
