@@ -124,20 +124,24 @@ pub fn calls(code: &[u8], tokens: &[Token], names: &[String]) -> Vec<Range<usize
 
 /// The spans of the identifiers in `names` used in `tokens`, members (`x.name`) excepted.
 pub fn mentions(code: &[u8], tokens: &[Token], names: &[String]) -> Vec<Range<usize>> {
-    let mut found = Vec::new();
-    for (index, token) in tokens.iter().enumerate() {
-        if token.kind != TokenKind::Ident || !is_one_of(&code[token.span.clone()], names) {
-            continue;
-        }
+    names_used(code, tokens)
+        .filter(|span| is_one_of(&code[span.clone()], names))
+        .collect()
+}
+
+/// The spans of every identifier used in `tokens` as a name of its own: members (`x.name`,
+/// `p->name`) are other names.
+pub fn names_used<'t>(
+    code: &'t [u8],
+    tokens: &'t [Token],
+) -> impl Iterator<Item = Range<usize>> + 't {
+    tokens.iter().enumerate().filter_map(move |(index, token)| {
         let member = index.checked_sub(1).is_some_and(|previous| {
             let text = &code[tokens[previous].span.clone()];
             text == b"." || text == b"->"
         });
-        if !member {
-            found.push(token.span.clone());
-        }
-    }
-    found
+        (token.kind == TokenKind::Ident && !member).then(|| token.span.clone())
+    })
 }
 
 fn is_one_of(text: &[u8], names: &[String]) -> bool {

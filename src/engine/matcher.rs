@@ -88,7 +88,8 @@ impl<'a> FileFacts<'a> {
         }
     }
 
-    fn code(&self) -> &[u8] {
+    /// The file's code view (comments and directive lines blanked), made once.
+    pub fn code(&self) -> &[u8] {
         self.code.get_or_init(|| self.scan.code_view())
     }
 

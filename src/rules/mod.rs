@@ -1,6 +1,6 @@
 //! Rules: the validated model a run matches with ([`Rule`], [`RulesFile`]), read from TOML by
-//! [`load`] (`schema.rs`: the serde model of the file; `validate.rs`: from it to rules, every error
-//! with its span in the TOML). Knows nothing about C files on disk.
+//! [`load`] (`schema.rs`: the serde model of the file, which also writes one; `validate.rs`: from
+//! it to rules, every error with its span in the TOML). Knows nothing about C files on disk.
 //!
 //! ```toml
 //! [[rule]]
@@ -25,11 +25,12 @@ mod validate;
 
 use std::ops::Range;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::c::Macros;
 use crate::cond::{Assumptions, Norm};
 
+pub(crate) use schema::{ExpectToml, MatchToml, RuleToml, RulesToml, unspanned};
 pub use validate::load;
 
 /// What a rule does to the blocks it matches.
@@ -57,7 +58,7 @@ impl Action {
 }
 
 /// Whether a rule's expected count is over the whole run or each file.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Per {
     #[default]
@@ -97,7 +98,7 @@ impl Expect {
 }
 
 /// What to do when lang-c cannot parse the code a rule's body predicates need.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Fallback {
     /// The site is not rewritten and the run fails (exit 2).

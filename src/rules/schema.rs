@@ -1,88 +1,101 @@
 //! The serde model of a rules file, as written: every key of the README's "Rules" section,
-//! with the spans of the values diagnostics point at. `validate.rs` turns it into rules.
+//! with the spans of the values diagnostics point at. `validate.rs` turns it into rules; `learn`
+//! builds it ([`RuleToml::new`]) and writes it ([`RulesToml::to_document`]), so that a file is
+//! read and written by the same model. Serializing skips what is empty or the default, so a
+//! written file says only what matters; spans serialize as their values.
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
+use toml_edit::{Array, DocumentMut, Item, Table, Value};
 
-use super::{Fallback, Per};
+use super::{Action, Fallback, Per};
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RulesToml {
-    #[serde(default)]
-    pub(super) rule: Vec<RuleToml>,
-    #[serde(default)]
-    pub(super) statement_macros: Vec<String>,
-    #[serde(default)]
-    pub(super) blank_macros: Vec<String>,
-    #[serde(default)]
-    pub(super) function_macros: Vec<String>,
-    #[serde(default)]
-    pub(super) typedefs: Vec<String>,
-    #[serde(default)]
-    pub(super) test: Vec<TestToml>,
+pub(crate) struct RulesToml {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) statement_macros: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) blank_macros: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) function_macros: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) typedefs: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) rule: Vec<RuleToml>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) test: Vec<TestToml>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct TestToml {
-    pub(super) name: Spanned<String>,
-    pub(super) file: Spanned<String>,
-    pub(super) code: Option<Spanned<String>>,
-    pub(super) path: Option<Spanned<String>>,
-    pub(super) expect: Spanned<BTreeMap<Spanned<String>, Spanned<u64>>>,
+pub(crate) struct TestToml {
+    pub(crate) name: Spanned<String>,
+    pub(crate) file: Spanned<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) code: Option<Spanned<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) path: Option<Spanned<String>>,
+    pub(crate) expect: Spanned<BTreeMap<Spanned<String>, Spanned<u64>>>,
 }
 
-#[derive(Deserialize)]
+/// A rule, its keys in the order a rules file writes them (`[rule.match]` comes last, as a
+/// table). The required keys keep the order in which a missing one is reported.
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RuleToml {
-    pub(super) id: Spanned<String>,
-    pub(super) message: String,
-    pub(super) files: Spanned<Vec<Spanned<String>>>,
+pub(crate) struct RuleToml {
+    pub(crate) id: Spanned<String>,
+    pub(crate) message: String,
+    pub(crate) files: Spanned<Vec<Spanned<String>>>,
     #[serde(rename = "match")]
-    pub(super) matcher: Spanned<MatchToml>,
-    pub(super) action: Spanned<ActionToml>,
-    #[serde(default)]
-    pub(super) define: Vec<Spanned<String>>,
-    #[serde(default)]
-    pub(super) undef: Vec<Spanned<String>>,
-    pub(super) replacement: Option<Spanned<String>>,
-    pub(super) expect: Option<Spanned<ExpectToml>>,
-    #[serde(default)]
-    pub(super) fallback: Fallback,
+    pub(crate) matcher: Spanned<MatchToml>,
+    pub(crate) action: Spanned<ActionToml>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) replacement: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) define: Vec<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) undef: Vec<Spanned<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) expect: Option<Spanned<ExpectToml>>,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub(crate) fallback: Fallback,
 }
 
-#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, Serialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
-pub(super) enum ActionToml {
+pub(crate) enum ActionToml {
     Drop,
     Keep,
     Resolve,
     ReplaceCondition,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Clone, Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields)]
-pub(super) struct MatchToml {
-    pub(super) condition: Option<Spanned<String>>,
-    #[serde(default)]
-    pub(super) uses: Vec<String>,
-    #[serde(default)]
-    pub(super) calls: Vec<String>,
-    #[serde(default)]
-    pub(super) includes: Vec<String>,
-    #[serde(default)]
-    pub(super) mentions: Vec<String>,
-    #[serde(default)]
-    pub(super) structs: Vec<String>,
-    #[serde(default)]
-    pub(super) references: bool,
-    pub(super) inside: Option<String>,
+pub(crate) struct MatchToml {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) condition: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) uses: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) calls: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) includes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) mentions: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) structs: Vec<String>,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub(crate) references: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) inside: Option<String>,
 }
 
-pub(super) enum ExpectToml {
+#[derive(Clone)]
+pub(crate) enum ExpectToml {
     Exactly(u64),
     Range(ExpectRangeToml),
 }
@@ -121,11 +134,250 @@ impl<'de> Deserialize<'de> for ExpectToml {
     }
 }
 
-#[derive(Deserialize)]
+/// A number, or the table of a range: as it is read.
+impl Serialize for ExpectToml {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ExpectToml::Exactly(count) => serializer.serialize_u64(*count),
+            ExpectToml::Range(range) => range.serialize(serializer),
+        }
+    }
+}
+
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct ExpectRangeToml {
-    pub(super) min: Option<u64>,
-    pub(super) max: Option<u64>,
-    #[serde(default)]
-    pub(super) per: Per,
+pub(crate) struct ExpectRangeToml {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) min: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) max: Option<u64>,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub(crate) per: Per,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+/// A value written by a program rather than read from a text: its span is empty.
+pub(crate) fn unspanned<T>(value: T) -> Spanned<T> {
+    Spanned::new(0..0, value)
+}
+
+impl RuleToml {
+    /// A rule as written, from validated parts: the action becomes `action` and, as validation
+    /// reads them, `define`/`undef` or `replacement`. (Only `define`d and `undef`ined symbols
+    /// are written: assumptions about every other symbol or about constant conditions are the
+    /// command line's.)
+    pub(crate) fn new(
+        id: String,
+        message: String,
+        files: Vec<String>,
+        action: &Action,
+        matcher: MatchToml,
+        expect: Option<ExpectToml>,
+    ) -> RuleToml {
+        let (action, define, undef, replacement) = match action {
+            Action::Drop => (ActionToml::Drop, Vec::new(), Vec::new(), None),
+            Action::Keep => (ActionToml::Keep, Vec::new(), Vec::new(), None),
+            Action::Resolve(assumptions) => (
+                ActionToml::Resolve,
+                assumptions.definitions(),
+                assumptions.undefined.clone(),
+                None,
+            ),
+            Action::ReplaceCondition(replacement) => (
+                ActionToml::ReplaceCondition,
+                Vec::new(),
+                Vec::new(),
+                Some(replacement.clone()),
+            ),
+        };
+        RuleToml {
+            id: unspanned(id),
+            message,
+            files: unspanned(files.into_iter().map(unspanned).collect()),
+            matcher: unspanned(matcher),
+            action: unspanned(action),
+            replacement: replacement.map(unspanned),
+            define: define.into_iter().map(unspanned).collect(),
+            undef: undef.into_iter().map(unspanned).collect(),
+            expect: expect.map(unspanned),
+            fallback: Fallback::default(),
+        }
+    }
+}
+
+/// How wide a `key = [...]` line may be before its array is wrapped.
+const COLUMNS: usize = 100;
+
+impl RulesToml {
+    /// The file as a TOML document laid out as the shipped rules files are: the top-level keys
+    /// first, then each rule as a `[[rule]]` table followed by its `[rule.match]` table, then
+    /// each `[[test]]` (its `expect` inline); an array on one line when `key = [...]` fits in
+    /// 100 columns, else wrapped, as many items a line as fit, indented by four. Comments are
+    /// the caller's to add (as the decor of keys and tables).
+    pub(crate) fn to_document(&self) -> Result<DocumentMut, toml_edit::ser::Error> {
+        let mut document = toml_edit::ser::to_document(self)?;
+        let root = document.as_table_mut();
+        for (key, inner) in [("rule", &["match"][..]), ("test", &[])] {
+            if let Some(item) = root.remove(key) {
+                root.insert(key, tables(item, inner));
+            }
+        }
+        wrap_arrays(root);
+        Ok(document)
+    }
+}
+
+/// An array of inline tables (as serialized) as an array of tables, and in each, the inline
+/// tables under the keys `inner` as tables. Anything else stays as it is.
+fn tables(item: Item, inner: &[&str]) -> Item {
+    let mut tables = match item.into_array_of_tables() {
+        Ok(tables) => tables,
+        Err(item) => return item,
+    };
+    for table in tables.iter_mut() {
+        for &key in inner {
+            if let Some(item) = table.remove(key) {
+                table.insert(key, item.into_table().map_or_else(|item| item, Item::Table));
+            }
+        }
+    }
+    Item::ArrayOfTables(tables)
+}
+
+/// Wrap the arrays of `table` and of the tables under it whose `key = [...]` line is too wide.
+fn wrap_arrays(table: &mut Table) {
+    for (key, item) in table.iter_mut() {
+        match item {
+            Item::Value(Value::Array(array)) => {
+                let line = key.display_repr().len() + " = ".len() + array.to_string().len();
+                if line > COLUMNS {
+                    wrap(array);
+                }
+            }
+            Item::Table(table) => wrap_arrays(table),
+            Item::ArrayOfTables(tables) => tables.iter_mut().for_each(wrap_arrays),
+            _ => {}
+        }
+    }
+}
+
+/// One row of items after another, each row as long as fits in [`COLUMNS`] after its indent.
+fn wrap(array: &mut Array) {
+    const INDENT: &str = "    ";
+    let mut row = 0;
+    for item in array.iter_mut() {
+        // Each item with its `, `, as the row is written.
+        let width = item.to_string().len() + 2;
+        if row == 0 || INDENT.len() + row + width > COLUMNS {
+            item.decor_mut().set_prefix(format!("\n{INDENT}"));
+            row = 0;
+        } else {
+            item.decor_mut().set_prefix(" ");
+        }
+        item.decor_mut().set_suffix("");
+        row += width;
+    }
+    array.set_trailing("\n");
+    array.set_trailing_comma(false);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cond::Assumptions;
+
+    #[test]
+    fn a_rule_written_reads_back_the_same() {
+        let mut assumptions = Assumptions::default();
+        assumptions.define("OBSOLETE_LINUX_KERNEL");
+        assumptions.define("LEVEL=2");
+        assumptions.undefine("__linux__");
+        let matcher = MatchToml {
+            uses: vec!["OBSOLETE_LINUX_KERNEL".to_string()],
+            ..MatchToml::default()
+        };
+        let names: Vec<String> = (0..30).map(|index| format!("MACRO_{index}")).collect();
+        let file = RulesToml {
+            statement_macros: vec!["uwsgi_foreach".to_string()],
+            blank_macros: names.clone(),
+            function_macros: Vec::new(),
+            typedefs: Vec::new(),
+            rule: vec![RuleToml::new(
+                "a \"quoted\" \\ \t id".to_string(),
+                "resolve them".to_string(),
+                vec!["core/*.c".to_string()],
+                &Action::Resolve(assumptions.clone()),
+                matcher,
+                Some(ExpectToml::Exactly(2)),
+            )],
+            test: Vec::new(),
+        };
+        let text = file.to_document().unwrap().to_string();
+        assert!(
+            text.starts_with(
+                "statement_macros = [\"uwsgi_foreach\"]\nblank_macros = [\n    \"MACRO_0\", "
+            ),
+            "{text}"
+        );
+        assert!(text.lines().all(|line| line.len() <= COLUMNS), "{text}");
+        assert!(text.contains("\n[[rule]]\n"), "{text}");
+        assert!(
+            text.contains("\nexpect = 2\n\n[rule.match]\nuses = [\"OBSOLETE_LINUX_KERNEL\"]\n"),
+            "{text}"
+        );
+        let loaded = super::super::load(&text, 0).unwrap();
+        assert_eq!(loaded.macros.blank, names);
+        let rule = &loaded.rules[0];
+        assert_eq!(rule.id, "a \"quoted\" \\ \t id");
+        assert_eq!(rule.action, Action::Resolve(assumptions));
+        assert_eq!(
+            rule.expect.as_ref().map(|expect| (expect.min, expect.max)),
+            Some((2, 2))
+        );
+        assert_eq!(rule.matcher.uses, vec!["OBSOLETE_LINUX_KERNEL".to_string()]);
+    }
+
+    #[test]
+    fn every_key_written_reads_back() {
+        let text = r#"
+[[rule]]
+id = "a"
+message = "m"
+files = ["*.c"]
+action = "drop"
+expect = { min = 1, max = 2, per = "file" }
+fallback = "tokens"
+[rule.match]
+condition = "defined(X)"
+calls = ["f"]
+references = true
+
+[[test]]
+name = "one"
+file = "x.c"
+code = '''
+int x;
+'''
+expect = { a = 1 }
+"#;
+        let written = |text: &str| {
+            let model: RulesToml = toml::from_str(text).unwrap();
+            model.to_document().unwrap().to_string()
+        };
+        let once = written(text);
+        for part in [
+            "\nexpect = { min = 1, max = 2, per = \"file\" }\nfallback = \"tokens\"\n\n[rule.match]\n",
+            "\nreferences = true\n\n[[test]]\n",
+        ] {
+            assert!(once.contains(part), "{once}");
+        }
+        assert!(once.ends_with("\nexpect = { a = 1 }\n"), "{once}");
+        assert_eq!(written(&once), once);
+        let loaded = super::super::load(&once, 0).unwrap();
+        assert_eq!(loaded.rules[0].fallback, Fallback::Tokens);
+        assert_eq!(loaded.tests[0].expect[0].matches, 1);
+    }
 }

@@ -53,7 +53,7 @@ pub fn run(options: &Options) -> ExitStatus {
             ExitStatus::Ok
         }
         Err(error) => {
-            cdefang::print_problems(&[*error.problem]);
+            cdefang::print_problems(&[Problem::from(error)]);
             ExitStatus::Trouble
         }
     }

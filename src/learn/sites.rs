@@ -1,0 +1,368 @@
+//! Step 3, the sites: every conditional whose directive lines the patch changes, and the action
+//! that explains the patch's text on its lines. Each hunk has been re-aligned (see
+//! [`PatchedFile::realign`]); the engine's planner is asked what `drop`, `resolve` (under small
+//! sets of `define`/`undef`), `keep` and `replace-condition` would do to the conditional, and
+//! the first action whose text equals the patch's is the one learned. A change to any line that
+//! is not a directive line or the body of a branch removed whole is an error.
+
+use std::ops::Range;
+
+use crate::cond::{Assumptions, Norm};
+use crate::diag::Problem;
+use crate::engine::{self, FileFacts, Owner};
+use crate::rules::Action;
+use crate::source::{self, Branch, Conditional, DirectiveKind, Scan};
+
+use super::patch::{self, PatchText, PatchedFile};
+use super::{LearnError, LearnErrorKind};
+
+/// One conditional the patch changes, and how.
+#[derive(Clone, Debug)]
+pub(super) struct Site<'a> {
+    pub(super) file: usize,
+    pub(super) conditional: &'a Conditional,
+    pub(super) action: Action,
+    /// The branches the rule selects: for `drop` the removed ones, for `keep` the kept one, for
+    /// `resolve` the first.
+    pub(super) selected: Vec<usize>,
+}
+
+/// One file's analysis.
+pub(super) struct Study<'a> {
+    index: usize,
+    pub(super) file: &'a PatchedFile,
+    pub(super) facts: &'a FileFacts<'a>,
+    patch: &'a PatchText<'a>,
+}
+
+impl<'a> Study<'a> {
+    pub(super) fn new(
+        index: usize,
+        file: &'a PatchedFile,
+        facts: &'a FileFacts<'a>,
+        patch: &'a PatchText<'a>,
+    ) -> Study<'a> {
+        Study {
+            index,
+            file,
+            facts,
+            patch,
+        }
+    }
+
+    pub(super) fn scan(&self) -> &'a Scan {
+        self.facts.scan
+    }
+
+    /// Check that the patch changes nothing in `range` but conditionals (`children`), and learn
+    /// each changed conditional.
+    fn region(
+        &self,
+        range: &Range<usize>,
+        children: &'a [Conditional],
+        sites: &mut Vec<Site<'a>>,
+    ) -> Result<(), LearnError> {
+        let spans: Vec<Range<usize>> = children
+            .iter()
+            .map(|child| child.span(&self.scan().directives))
+            .collect();
+        for line in self.file.lines_in(range) {
+            let start = self.file.lines[line].start;
+            if self.file.deleted[line] && !spans.iter().any(|span| span.contains(&start)) {
+                return Err(self.not_conditional(line));
+            }
+        }
+        for child in children {
+            self.conditional(child, sites)?;
+        }
+        Ok(())
+    }
+
+    fn not_conditional(&self, line: usize) -> LearnError {
+        let file = self.file;
+        let mut problem = Problem::error(format!(
+            "the patch changes a line of {} that is not a conditional branch",
+            file.source.display
+        ))
+        .at(
+            &file.source.display,
+            &file.original,
+            file.lines[line].start..file.lines[line].end.saturating_sub(1),
+            "changed by the patch, outside any branch it removes",
+        );
+        if let Some(at) = &file.patch_at[line] {
+            problem = problem.with_note(format!(
+                "the patch changes it at {}:{}",
+                self.patch.name,
+                self.patch.line_number(at)
+            ));
+        }
+        LearnError::new(
+            LearnErrorKind::NotConditional,
+            problem.help(patch::NOT_CONDITIONAL_HELP),
+        )
+    }
+
+    /// Learn one conditional: untouched (look inside), or a site with the action that explains
+    /// the patch's text on its lines.
+    fn conditional(
+        &self,
+        conditional: &'a Conditional,
+        sites: &mut Vec<Site<'a>>,
+    ) -> Result<(), LearnError> {
+        let directives = &self.scan().directives;
+        let directive_line = |index: usize| directives[index].line.clone();
+        let touched = conditional
+            .branches
+            .iter()
+            .map(|branch| directive_line(branch.directive))
+            .chain([directive_line(conditional.endif)])
+            .any(|line| self.file.any_deleted(&line));
+        if !touched {
+            for branch in &conditional.branches {
+                self.region(&branch.body, &branch.children, sites)?;
+            }
+            return Ok(());
+        }
+        for (action, selected) in self.hypotheses(conditional) {
+            let verdicts = engine::plan_verdicts(&action, conditional, &selected, self.facts);
+            let Some((kept, nested)) = self.explains(conditional, &verdicts) else {
+                continue;
+            };
+            if nested {
+                for index in kept {
+                    let branch = &conditional.branches[index];
+                    self.region(&branch.body, &branch.children, sites)?;
+                }
+            }
+            sites.push(Site {
+                file: self.index,
+                conditional,
+                action,
+                selected,
+            });
+            return Ok(());
+        }
+        Err(self.unlearnable(conditional))
+    }
+
+    fn unlearnable(&self, conditional: &Conditional) -> LearnError {
+        let directives = &self.scan().directives;
+        let file = self.file;
+        let first = conditional
+            .branches
+            .iter()
+            .map(|branch| branch.directive)
+            .chain([conditional.endif])
+            .find(|&index| file.any_deleted(&directives[index].line))
+            .unwrap_or(conditional.endif);
+        let directive = &directives[first];
+        let partly = conditional
+            .branches
+            .iter()
+            .find(|branch| file.any_deleted(&branch.body) && !file.all_deleted(&branch.body));
+        let mut problem = Problem::error(format!(
+            "cannot learn this change to a conditional of {}",
+            file.source.display
+        ))
+        .at(
+            &file.source.display,
+            &file.original,
+            directive.hash..directive.rest.end,
+            "the patch changes this directive",
+        );
+        if let Some(branch) = partly {
+            let line = file
+                .lines_in(&branch.body)
+                .find(|&line| file.deleted[line])
+                .unwrap_or(0);
+            problem = problem.also(
+                file.lines[line].start..file.lines[line].end.saturating_sub(1),
+                "and only part of this branch's body",
+            );
+        }
+        LearnError::new(
+            LearnErrorKind::Unlearnable,
+            problem.help("learn explains a change to a conditional as `drop` (branches removed whole, directive and body), `resolve` (directives removed and branches kept or removed as unifdef -D/-U would) or `keep`; this change is none of them: write the rule by hand, or make the patch of one such change"),
+        )
+    }
+
+    /// The actions that could explain a changed conditional, most likely first: when a branch's
+    /// body stays while its directive goes (unifdef's shape), `resolve` under each small set of
+    /// assumptions, then `drop`, then `keep`; otherwise `drop` first.
+    fn hypotheses(&self, conditional: &Conditional) -> Vec<(Action, Vec<usize>)> {
+        let file = self.file;
+        let directives = &self.scan().directives;
+        let has_condition = |branch: &Branch| self.facts.conditions[branch.directive].is_some();
+        let directive_gone = |branch: &Branch| file.any_deleted(&directives[branch.directive].line);
+        let removed: Vec<usize> = (0..conditional.branches.len())
+            .filter(|&index| {
+                let branch = &conditional.branches[index];
+                has_condition(branch) && directive_gone(branch) && file.all_deleted(&branch.body)
+            })
+            .collect();
+        let body_stays = |branch: &Branch| {
+            directive_gone(branch) && !branch.body.is_empty() && !file.all_deleted(&branch.body)
+        };
+        let unifdef_shape = conditional.branches.iter().any(body_stays);
+        let mut drop = Vec::new();
+        if !removed.is_empty() {
+            drop.push((Action::Drop, removed));
+        }
+        let resolve = self
+            .assumption_sets(conditional)
+            .into_iter()
+            .map(|assumptions| (Action::Resolve(assumptions), vec![0]));
+        let keep = conditional
+            .branches
+            .iter()
+            .position(|branch| has_condition(branch) && body_stays(branch))
+            .map(|index| (Action::Keep, vec![index]));
+        // A directive line rewritten into another condition, its body untouched.
+        let replace = conditional
+            .branches
+            .iter()
+            .enumerate()
+            .filter_map(|(index, branch)| {
+                let line = file.lines_in(&directives[branch.directive].line).last()?;
+                let text = file.replacement[line].as_deref()?;
+                let unchanged_body = !file.any_deleted(&branch.body);
+                (has_condition(branch) && unchanged_body)
+                    .then(|| new_condition(text))
+                    .flatten()
+                    .map(|condition| (Action::ReplaceCondition(condition), vec![index]))
+            });
+        let mut all = Vec::new();
+        if unifdef_shape {
+            all.extend(resolve);
+            all.extend(drop);
+        } else {
+            all.extend(drop);
+            all.extend(resolve);
+        }
+        all.extend(keep);
+        all.extend(replace);
+        all
+    }
+
+    /// Every way of assuming the conditional's symbols defined (to 1) or undefined, fewest
+    /// assumptions first, in the order the symbols appear, defined before undefined.
+    fn assumption_sets(&self, conditional: &Conditional) -> Vec<Assumptions> {
+        let mut symbols: Vec<String> = Vec::new();
+        for branch in &conditional.branches {
+            if let Some(condition) = &self.facts.conditions[branch.directive] {
+                let norm = Norm::of(condition);
+                let mut names = Vec::new();
+                norm.symbols(&mut names);
+                for name in names {
+                    if !symbols.iter().any(|known| known == name) {
+                        symbols.push(name.to_string());
+                    }
+                }
+            }
+        }
+        let most = if symbols.len() <= 6 { symbols.len() } else { 2 };
+        let mut sets = Vec::new();
+        for size in 1..=most {
+            for chosen in combinations(symbols.len(), size) {
+                for pattern in 0..(1u32 << size) {
+                    let mut assumptions = Assumptions::default();
+                    for (bit, &symbol) in chosen.iter().enumerate() {
+                        if pattern & (1 << (size - 1 - bit)) == 0 {
+                            assumptions.define(&symbols[symbol]);
+                        } else {
+                            assumptions.undefine(&symbols[symbol]);
+                        }
+                    }
+                    sets.push(assumptions);
+                }
+            }
+        }
+        sets
+    }
+
+    /// Whether planning `verdicts` on the conditional writes exactly what the patch writes on
+    /// the conditional's lines. Returns the kept branches, and whether the patch also changes
+    /// something inside them (to be learned on its own). The text is compared first with the
+    /// kept bodies as they are, so that how `diff` aligned lines inside the conditional does not
+    /// matter (unifdef's output often repeats a line of the removed branch in the kept one).
+    fn explains(
+        &self,
+        conditional: &Conditional,
+        verdicts: &[engine::Verdict],
+    ) -> Option<(Vec<usize>, bool)> {
+        let scan = self.scan();
+        let mut planned = Vec::new();
+        let owner = Owner { rule: 0, site: 0 };
+        engine::plan_conditional(scan, conditional, verdicts, owner, &mut planned);
+        let mut edits = engine::settle(planned).ok()?;
+        let span = conditional.span(&scan.directives);
+        let kept: Vec<usize> = (0..conditional.branches.len())
+            .filter(|&index| {
+                let body = &conditional.branches[index].body;
+                !body.is_empty()
+                    && !edits
+                        .iter()
+                        .any(|edit| edit.range.start < body.end && body.start < edit.range.end)
+            })
+            .collect();
+        let wanted = self.file.patched_text(&span);
+        if engine::apply_within(&self.file.original, span.clone(), &edits)? == wanted {
+            return Some((kept, false));
+        }
+        for &index in &kept {
+            edits.extend(self.file.patch_edits(&conditional.branches[index].body));
+        }
+        edits.sort_by_key(|edit| (edit.range.start, edit.range.end));
+        (engine::apply_within(&self.file.original, span, &edits)? == wanted).then_some((kept, true))
+    }
+}
+
+/// Every conditional the patch changes in the files, with the action that explains it; an error
+/// for a change to anything else.
+pub(super) fn sites<'a>(studies: &[Study<'a>]) -> Result<Vec<Site<'a>>, LearnError> {
+    let mut sites = Vec::new();
+    for study in studies {
+        let whole = 0..study.file.original.len();
+        study.region(&whole, &study.facts.tree.roots, &mut sites)?;
+    }
+    Ok(sites)
+}
+
+/// The condition of a lone `#if`/`#elif` line (comments blanked, trimmed).
+fn new_condition(line: &[u8]) -> Option<String> {
+    let scan = source::scan(line).ok()?;
+    let [directive] = scan.directives.as_slice() else {
+        return None;
+    };
+    if !matches!(directive.kind, DirectiveKind::If | DirectiveKind::Elif) {
+        return None;
+    }
+    let condition = scan.rest_text(directive);
+    (!condition.is_empty()).then(|| String::from_utf8_lossy(condition).into_owned())
+}
+
+/// The `size`-element subsets of `0..count`, in lexicographic order.
+pub(super) fn combinations(count: usize, size: usize) -> Vec<Vec<usize>> {
+    let mut all = Vec::new();
+    let mut current = Vec::with_capacity(size);
+    fn extend(
+        start: usize,
+        count: usize,
+        size: usize,
+        current: &mut Vec<usize>,
+        all: &mut Vec<Vec<usize>>,
+    ) {
+        if current.len() == size {
+            all.push(current.clone());
+            return;
+        }
+        for next in start..count {
+            current.push(next);
+            extend(next + 1, count, size, current, all);
+            current.pop();
+        }
+    }
+    extend(0, count, size, &mut current, &mut all);
+    all
+}

@@ -1,0 +1,95 @@
+//! Step 6, the verification: the learned TOML is loaded back with [`crate::rules::load`], run
+//! with [`crate::engine::process`] over the original files and compared with the patched ones;
+//! any difference, or a match count other than the one written in `expect`, is an error.
+
+use crate::diag::{InFile, Problem};
+use crate::engine::{self, Setup};
+use crate::rules;
+use crate::source::Lines;
+
+use super::draft::RuleSpec;
+use super::patch::{PatchedFile, shown};
+use super::{LearnError, LearnErrorKind};
+
+/// Load the rendered rules back, run them with the engine over the original files, and check
+/// that the output is the patched files and each rule's count its `expect`.
+pub(super) fn verify(
+    toml: &str,
+    specs: &[RuleSpec],
+    files: &[PatchedFile],
+    tree_typedefs: &[String],
+) -> Result<(), LearnError> {
+    let failed = |problem: Problem| LearnError::new(LearnErrorKind::Verify, problem);
+    let loaded = rules::load(toml, 0).map_err(|error| {
+        failed(
+            Problem::error(format!("the learned rules do not load: {}", error.message))
+                .at("learned rules", toml.as_bytes(), error.span, "here")
+                .help("this is a bug in cdefang learn: please report it with the patch"),
+        )
+    })?;
+    // The setup a run over the source directory would have.
+    let typedefs = [tree_typedefs, &loaded.typedefs].concat();
+    let setup = Setup::new(loaded.rules, loaded.macros, &typedefs);
+    let mut counts = vec![0u64; setup.rules.len()];
+    for file in files {
+        let result = engine::process(&file.original, &file.relative, &setup).map_err(|error| {
+            failed(Problem::from(InFile::new(
+                &file.source.display,
+                &file.original,
+                &error,
+            )))
+        })?;
+        for (count, found) in counts.iter_mut().zip(&result.counts) {
+            *count += found.matches;
+        }
+        let output = result.output.as_deref().unwrap_or(&file.original);
+        if output != file.patched {
+            return Err(failed(difference(file, output)));
+        }
+    }
+    for (spec, found) in specs.iter().zip(counts) {
+        if found != spec.expect {
+            return Err(failed(
+                Problem::error(format!(
+                    "the learned rule `{}` finds {found} block(s) where the patch changes {}",
+                    spec.id(),
+                    spec.expect
+                ))
+                .help("this is a limit of learn: write the rule by hand (README.md, \"Rules\")"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Where the learned rules' output first differs from the patched file.
+fn difference(file: &PatchedFile, output: &[u8]) -> Problem {
+    let expected = Lines::new(&file.patched);
+    let got = Lines::new(output);
+    let index = expected
+        .iter()
+        .zip(got.iter())
+        .position(|(a, b)| file.patched[a.clone()] != output[b.clone()])
+        .unwrap_or(expected.len().min(got.len()));
+    let span = expected
+        .get(index)
+        .map_or(file.patched.len()..file.patched.len(), |line| {
+            line.start..line.end.saturating_sub(1).max(line.start)
+        });
+    let theirs = got.get(index).map_or_else(
+        || "the end of the file".to_string(),
+        |line| format!("`{}`", shown(&output[line.clone()])),
+    );
+    Problem::error(format!(
+        "the learned rules do not reproduce the patched {}",
+        file.relative
+    ))
+    .at(
+        &format!("{} (patched)", file.source.display),
+        &file.patched,
+        span,
+        "the patched file has this",
+    )
+    .with_note(format!("the learned rules give {theirs} here"))
+    .help("this is a limit of learn: write the rule by hand (README.md, \"Rules\"), or make the patch of the conditional change alone")
+}
