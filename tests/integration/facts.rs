@@ -2,25 +2,19 @@
 //! uses, kept as snapshots in snapshots/.
 
 use std::fmt::Write;
-use std::path::Path;
 
 use cdefang::{Macros, ParsedFile, Setup};
+
+use crate::util::{assert_snapshot, read_testdata};
 
 fn setup() -> Setup {
     Setup::new(Vec::new(), Macros::default(), &[])
 }
 
-fn read(fixture: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata")
-        .join(fixture);
-    std::fs::read(&path).unwrap()
-}
-
 /// The facts of every function of a fixture under the default view, then of every branch with
 /// that branch active; one block each.
 fn facts_of(fixture: &str, setup: &Setup) -> String {
-    let source = read(fixture);
+    let source = read_testdata(fixture);
     let mut text = String::new();
     let parsed = ParsedFile::new(&source).unwrap();
     let functions = cdefang::function_facts(&parsed, setup);
@@ -94,13 +88,7 @@ fn facts_of_every_fixture() {
     ] {
         let facts = facts_of(fixture, &setup);
         let name = format!("facts-{}", fixture.replace('/', "-"));
-        insta::with_settings!({
-            snapshot_path => "../snapshots",
-            prepend_module_to_snapshot => false,
-            omit_expression => true,
-        }, {
-            insta::assert_snapshot!(name, facts);
-        });
+        assert_snapshot(&name, &facts);
     }
 }
 
@@ -109,7 +97,7 @@ fn the_branch_under_examination_is_parsed_not_only_the_default_one() {
     // event.c's inotify functions sit in the #else of `#ifdef OBSOLETE_LINUX_KERNEL`: under the
     // default view (every macro defined) they are inactive, with their branch active they are
     // parsed, and `struct inotify_event` is found there.
-    let source = read("uwsgi/core/event.c");
+    let source = read_testdata("uwsgi/core/event.c");
     let parsed = ParsedFile::new(&source).unwrap();
     let functions = cdefang::function_facts(&parsed, &setup());
     assert!(functions.iter().all(|function| {
@@ -139,7 +127,7 @@ fn the_branch_under_examination_is_parsed_not_only_the_default_one() {
 #[test]
 fn a_declared_statement_macro_makes_the_function_parse() {
     let mut setup = setup();
-    let source = read("constructs/unparsable.c");
+    let source = read_testdata("constructs/unparsable.c");
     let branch = |setup: &Setup| {
         cdefang::branch_facts(&ParsedFile::new(&source).unwrap(), setup)
             .unwrap()

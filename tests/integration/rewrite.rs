@@ -3,14 +3,14 @@
 
 use std::path::Path;
 
-use cdefang::{FileResult, Setup, write_diff};
+use cdefang::{FileResult, write_diff};
+
+use crate::util::{assert_snapshot, el5_rules, one_rule, read_testdata, setup};
 
 const LINUX: &str = "defined(__linux__) && !defined(OBSOLETE_LINUX_KERNEL)";
 
 fn rule(action: &str, extra: &str, matcher: &str) -> String {
-    format!(
-        "[[rule]]\nid = \"r\"\nmessage = \"m\"\nfiles = [\"*.c\"]\naction = \"{action}\"\n{extra}\n[rule.match]\n{matcher}\n"
-    )
+    one_rule("r", action, extra, matcher)
 }
 
 fn drop_unshare() -> String {
@@ -21,18 +21,11 @@ fn drop_unshare() -> String {
     )
 }
 
-fn read(fixture: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata")
-        .join(fixture);
-    std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
-}
-
 /// Run the rules over a fixture; returns the result and the new bytes (the old ones if
 /// unchanged).
 fn run(fixture: &str, rules_toml: &str) -> (FileResult, Vec<u8>) {
-    let rules = Setup::from_rules_file(cdefang::load_rules(rules_toml, 0).expect("rules load"));
-    let source = read(fixture);
+    let rules = setup(rules_toml);
+    let source = read_testdata(fixture);
     let name = Path::new(fixture).file_name().unwrap().to_string_lossy();
     let result = cdefang::process(&source, &name, &rules).expect("file processes");
     let output = result.output.clone().unwrap_or(source);
@@ -54,19 +47,13 @@ fn visible_diff(fixture: &str, old: &[u8], new: &[u8]) -> String {
 }
 
 fn snapshot(name: &str, fixture: &str, new: &[u8]) {
-    let diff = visible_diff(fixture, &read(fixture), new);
-    insta::with_settings!({
-        snapshot_path => "../snapshots",
-        prepend_module_to_snapshot => false,
-        omit_expression => true,
-    }, {
-        insta::assert_snapshot!(name, diff);
-    });
+    let diff = visible_diff(fixture, &read_testdata(fixture), new);
+    assert_snapshot(name, &diff);
 }
 
 /// Running the rules again on the output changes nothing.
 fn assert_idempotent(new: &[u8], rules_toml: &str) {
-    let rules = Setup::from_rules_file(cdefang::load_rules(rules_toml, 0).unwrap());
+    let rules = setup(rules_toml);
     let again = cdefang::process(new, "again.c", &rules).unwrap();
     assert_eq!(again.output, None, "a second run changed the output");
 }
@@ -216,10 +203,7 @@ int always = 1;\n\n\
 
 #[test]
 fn el5_rules_on_the_uwsgi_shaped_tree() {
-    let rules_toml =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/el5.toml"))
-            .unwrap();
-    let rules = Setup::from_rules_file(cdefang::load_rules(&rules_toml, 0).unwrap());
+    let rules = setup(&std::fs::read_to_string(el5_rules()).unwrap());
     for (file, changes) in [
         ("core/utils.c", true),
         ("core/event.c", true),
@@ -227,7 +211,7 @@ fn el5_rules_on_the_uwsgi_shaped_tree() {
         ("core/master.c", false),
     ] {
         let fixture = format!("uwsgi/{file}");
-        let source = read(&fixture);
+        let source = read_testdata(&fixture);
         let result = cdefang::process(&source, file, &rules).unwrap();
         assert_eq!(result.output.is_some(), changes, "{file}");
         if let Some(new) = &result.output {
@@ -238,7 +222,8 @@ fn el5_rules_on_the_uwsgi_shaped_tree() {
         }
     }
     // utils.c: the block without a call, and the one outside uwsgi_as_root, stay.
-    let result = cdefang::process(&read("uwsgi/core/utils.c"), "core/utils.c", &rules).unwrap();
+    let result =
+        cdefang::process(&read_testdata("uwsgi/core/utils.c"), "core/utils.c", &rules).unwrap();
     let text = String::from_utf8(result.output.unwrap()).unwrap();
     assert!(text.contains("namespace mask %d"));
     assert!(text.contains("if (unshare(flags))"));

@@ -12,12 +12,8 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use assert_cmd::cargo::cargo_bin_cmd;
-
-mod common;
-use common::{fetch_uwsgi, skip_uwsgi};
+use crate::util::{copy_dir, files_under, root, run_with_rules, uwsgi_releases};
 
 const NOTHING_MATCHES: &str = r#"
 [[rule]]
@@ -44,7 +40,7 @@ fn versions() -> Vec<String> {
         Ok("all") => "scripts/uwsgi-versions.txt",
         _ => "scripts/uwsgi-quick.txt",
     };
-    let text = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(list)).unwrap();
+    let text = fs::read_to_string(root().join(list)).unwrap();
     text.lines()
         .map(str::trim)
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
@@ -54,18 +50,11 @@ fn versions() -> Vec<String> {
 
 /// Every file under `dir`: its path relative to `dir`, bytes and mode.
 fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>, u32)> {
-    walkdir::WalkDir::new(dir)
-        .sort_by_file_name()
+    files_under(dir)
         .into_iter()
-        .map(Result::unwrap)
-        .filter(|entry| entry.file_type().is_file())
-        .map(|entry| {
-            let mode = entry.metadata().unwrap().permissions().mode();
-            (
-                entry.path().strip_prefix(dir).unwrap().to_path_buf(),
-                fs::read(entry.path()).unwrap(),
-                mode,
-            )
+        .map(|(path, bytes)| {
+            let mode = fs::metadata(dir.join(&path)).unwrap().permissions().mode();
+            (path, bytes, mode)
         })
         .collect()
 }
@@ -79,11 +68,10 @@ fn is_c(path: &Path) -> bool {
 
 #[test]
 fn every_release_scans_and_a_rewrite_that_matches_nothing_changes_no_byte() {
-    if skip_uwsgi("the corpus invariants") {
-        return;
-    }
     let versions = versions();
-    let trees = fetch_uwsgi(&versions);
+    let Some(trees) = uwsgi_releases(&versions) else {
+        return;
+    };
     let work = tempfile::tempdir().unwrap();
     let rules = work.path().join("nothing.toml");
     fs::write(&rules, NOTHING_MATCHES).unwrap();
@@ -98,21 +86,10 @@ fn every_release_scans_and_a_rewrite_that_matches_nothing_changes_no_byte() {
             c_files += 1;
         }
 
-        let copy = work.path().join(format!("uwsgi-{version}"));
-        let status = Command::new("cp")
-            .arg("-a")
-            .arg(release)
-            .arg(&copy)
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let run = cargo_bin_cmd!("cdefang")
-            .arg("--rules")
-            .arg(&rules)
-            .arg("--quiet")
-            .arg(&copy)
-            .output()
-            .unwrap();
+        let name = format!("uwsgi-{version}");
+        let copy = work.path().join(&name);
+        copy_dir(release, &copy);
+        let run = run_with_rules(work.path(), &rules, &["--quiet", &name]);
         assert_eq!(
             run.status.code(),
             Some(0),

@@ -1,0 +1,286 @@
+//! What the test modules share, each in one place: the project's paths and fixtures, copies and
+//! listings of trees, the `cdefang` command and its output, rules in scratch directories, GNU
+//! patch and unifdef, the real uWSGI releases (fetched from PyPI by scripts/fetch-uwsgi.sh into
+//! .cache/uwsgi/), and snapshots.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use cdefang::{Assumptions, Rule, RulesFile, Setup};
+
+/// The project's root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A path under testdata/.
+pub fn testdata(path: &str) -> PathBuf {
+    root().join("testdata").join(path)
+}
+
+/// The bytes of a file under testdata/.
+pub fn read_testdata(path: &str) -> Vec<u8> {
+    let path = testdata(path);
+    fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+}
+
+/// rules/el5.toml.
+pub fn el5_rules() -> PathBuf {
+    root().join("rules/el5.toml")
+}
+
+/// Copy the tree `from` to `to` (created with its parents): directories, files with their
+/// permissions, and symbolic links as links.
+pub fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else if kind.is_symlink() {
+            std::os::unix::fs::symlink(fs::read_link(entry.path()).unwrap(), target).unwrap();
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A scratch directory holding a copy of testdata/uwsgi as `tree/`.
+pub fn scratch() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&testdata("uwsgi"), &dir.path().join("tree"));
+    dir
+}
+
+/// Every file under `dir` (links not followed), by its path relative to `dir`, with its bytes,
+/// sorted.
+pub fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|entry| entry.file_type().is_file())
+        .map(|entry| {
+            (
+                entry.path().strip_prefix(dir).unwrap().to_path_buf(),
+                fs::read(entry.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Write `text` as `dir/rules.toml`; its path.
+pub fn write_rules(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("rules.toml");
+    fs::write(&path, text).unwrap();
+    path
+}
+
+/// A rules file of one rule: `id`, a message, `files = ["*.c"]`, `action`, then `rule_keys`,
+/// and `[rule.match]` with `match_keys`.
+pub fn one_rule(id: &str, action: &str, rule_keys: &str, match_keys: &str) -> String {
+    format!(
+        "[[rule]]\nid = \"{id}\"\nmessage = \"m\"\nfiles = [\"*.c\"]\naction = \"{action}\"\n\
+         {rule_keys}\n[rule.match]\n{match_keys}\n"
+    )
+}
+
+/// The setup of a rules file's text.
+pub fn setup(rules_toml: &str) -> Setup {
+    Setup::from_rules_file(cdefang::load_rules(rules_toml, 0).expect("rules load"))
+}
+
+/// The setup that resolves every conditional with the symbols `define`d and `undef`ined, as
+/// `-D`/`-U` do.
+pub fn resolve_setup(define: &[&str], undef: &[&str]) -> Setup {
+    let mut assumptions = Assumptions::default();
+    for symbol in define {
+        assumptions.define(symbol);
+    }
+    for symbol in undef {
+        assumptions.undefine(symbol);
+    }
+    Setup::from_rules_file(RulesFile {
+        rules: vec![Rule::resolve_everywhere(assumptions)],
+        ..RulesFile::default()
+    })
+}
+
+/// The cdefang binary, to run in `dir`.
+pub fn cdefang(dir: &Path) -> assert_cmd::Command {
+    let mut command = cargo_bin_cmd!("cdefang");
+    command.current_dir(dir);
+    command
+}
+
+/// `cdefang ARGS…` run in `dir`; its output.
+pub fn run(dir: &Path, args: &[&str]) -> Output {
+    cdefang(dir).args(args).output().unwrap()
+}
+
+/// `cdefang ARGS…` run from the project root (so that paths in the output are `testdata/…`);
+/// its output.
+pub fn run_at_root(args: &[&str]) -> Output {
+    run(&root(), args)
+}
+
+/// `cdefang --rules RULES ARGS…` run in `dir`; its output.
+pub fn run_with_rules(dir: &Path, rules: &Path, args: &[&str]) -> Output {
+    cdefang(dir)
+        .arg("--rules")
+        .arg(rules)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// A run's standard output, as text (invalid UTF-8 replaced).
+pub fn stdout_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A run's standard error, as text (invalid UTF-8 replaced).
+pub fn stderr_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Check a run's exit status, showing its standard output and error if it is not `code`.
+#[track_caller]
+pub fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "standard output:\n{}\nstandard error:\n{}",
+        stdout_of(output),
+        stderr_of(output)
+    );
+}
+
+/// Check a run's exit status and that its standard error contains each of `wanted`; its
+/// standard error.
+#[track_caller]
+pub fn assert_stderr(output: &Output, code: i32, wanted: &[&str]) -> String {
+    assert_exit(output, code);
+    let stderr = stderr_of(output);
+    assert_contains(&stderr, wanted);
+    stderr
+}
+
+/// Check that `text` contains each of `wanted`, showing `text` if not.
+#[track_caller]
+pub fn assert_contains(text: &str, wanted: &[&str]) {
+    for needle in wanted {
+        assert!(text.contains(needle), "{needle:?} not in:\n{text}");
+    }
+}
+
+/// Check that the file at `path` holds exactly `expected`.
+#[track_caller]
+pub fn assert_file(path: &Path, expected: &[u8]) {
+    let bytes = fs::read(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    assert!(
+        bytes == expected,
+        "{} holds:\n{}\nexpected:\n{}",
+        path.display(),
+        String::from_utf8_lossy(&bytes),
+        String::from_utf8_lossy(expected)
+    );
+}
+
+/// The paths (as text) whose bytes differ between two listings of the same files.
+pub fn changed_files(before: &[(PathBuf, Vec<u8>)], after: &[(PathBuf, Vec<u8>)]) -> Vec<String> {
+    assert_eq!(before.len(), after.len(), "files added or lost");
+    before
+        .iter()
+        .zip(after)
+        .filter(|(a, b)| a != b)
+        .map(|(a, _)| a.0.display().to_string())
+        .collect()
+}
+
+/// Run GNU patch -p1 --batch `options` with `patch` in `dir`; its standard output (it must
+/// succeed).
+pub fn apply_patch(dir: &Path, patch: &[u8], options: &[&str]) -> String {
+    let child = Command::new("patch")
+        .args(["-p1", "--batch"])
+        .args(options)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        panic!("GNU patch is needed for this test (apt-get install patch)");
+    };
+    child.stdin.take().unwrap().write_all(patch).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let report = stdout_of(&output);
+    assert!(
+        output.status.success(),
+        "{report}\n{}",
+        String::from_utf8_lossy(patch)
+    );
+    report
+}
+
+/// `unifdef ARGS…` run in `dir`.
+pub fn unifdef(dir: &Path, args: &[&str]) -> Output {
+    Command::new("unifdef")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run unifdef (apt-get install unifdef)")
+}
+
+/// `unifdef -DOBSOLETE_LINUX_KERNEL core/utils.c` of a release (exit 1: it changed the file).
+pub fn unifdef_utils(release: &Path) -> Vec<u8> {
+    let oracle = unifdef(release, &["-DOBSOLETE_LINUX_KERNEL", "core/utils.c"]);
+    assert_eq!(oracle.status.code(), Some(1), "unifdef changed the file");
+    oracle.stdout
+}
+
+/// The unpacked trees of uWSGI `versions`, in order; `None` (and it says so) when
+/// CDEFANG_SKIP_UWSGI is set: the tests that use them need pip, PyPI or a warm cache, and the
+/// tools .ci/run installs.
+pub fn uwsgi_releases<S: AsRef<str>>(versions: &[S]) -> Option<Vec<PathBuf>> {
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
+    if std::env::var_os("CDEFANG_SKIP_UWSGI").is_some() {
+        eprintln!("SKIPPED: CDEFANG_SKIP_UWSGI is set; {test} did not run");
+        return None;
+    }
+    let output = Command::new("bash")
+        .arg(root().join("scripts/fetch-uwsgi.sh"))
+        .args(versions.iter().map(AsRef::as_ref))
+        .output()
+        .expect("run scripts/fetch-uwsgi.sh");
+    assert!(
+        output.status.success(),
+        "fetching uWSGI failed (needs pip and PyPI, or a warm .cache/uwsgi):\n{}",
+        stderr_of(&output)
+    );
+    let trees: Vec<PathBuf> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(PathBuf::from)
+        .collect();
+    assert_eq!(trees.len(), versions.len());
+    Some(trees)
+}
+
+/// Check `text` against the snapshot `snapshots/<name>.snap`.
+pub fn assert_snapshot(name: &str, text: &str) {
+    insta::with_settings!({
+        snapshot_path => "../../snapshots",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!(name, text);
+    });
+}
