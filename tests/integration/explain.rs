@@ -78,7 +78,11 @@ fn explains_the_el5_rules_on_the_uwsgi_shaped_tree() {
     // The block without a call and the one outside uwsgi_as_root are not explained.
     assert!(!stdout.contains("utils.c:45:"), "{stdout}");
     assert!(!stdout.contains("utils.c:84:"), "{stdout}");
-    assert_snapshot("explain-el5-uwsgi", &stdout);
+    assert_snapshot(
+        "explain-el5-uwsgi",
+        "standard output of cdefang --rules rules/el5.toml --explain --check testdata/uwsgi",
+        stdout,
+    );
 }
 
 #[test]
@@ -97,7 +101,11 @@ fn explains_keep_and_replace_condition() {
             "condition `!defined(UWSGI_PCRE)` matches: becomes `#if !defined(UWSGI_PCRE) && !defined(UWSGI_PCRE2)`",
         ],
     );
-    assert_snapshot("explain-keep-replace", &stdout);
+    assert_snapshot(
+        "explain-keep-replace",
+        "standard output of cdefang --rules KEEP_REPLACE --explain --check testdata/constructs/keep-replace.c",
+        stdout,
+    );
 }
 
 #[test]
@@ -121,7 +129,11 @@ fn explains_resolve_from_the_command_line() {
     );
     // The nested `#ifdef NESTED` goes with the block around it: not explained on its own.
     assert!(!stdout.contains("resolve.c:24:"), "{stdout}");
-    assert_snapshot("explain-resolve", &stdout);
+    assert_snapshot(
+        "explain-resolve",
+        "standard output of cdefang -DBAR=2 -DOBSOLETE_LINUX_KERNEL -UFOO --explain --check testdata/constructs/resolve.c",
+        stdout,
+    );
 }
 
 #[test]
@@ -131,7 +143,11 @@ fn explains_nothing_when_nothing_matches() {
         0,
     );
     assert_eq!(stdout, "explain: no match in 1 file, nothing to explain\n");
-    assert_snapshot("explain-no-match", &stdout);
+    assert_snapshot(
+        "explain-no-match",
+        "standard output of cdefang --rules rules/el5.toml --explain --check testdata/uwsgi/core/master.c",
+        stdout,
+    );
 }
 
 fn run_el5(dir: &Path, args: &[&str]) -> Output {

@@ -88,7 +88,7 @@ fn facts_of_every_fixture() {
     ] {
         let facts = facts_of(fixture, &setup);
         let name = format!("facts-{}", fixture.replace('/', "-"));
-        assert_snapshot(&name, &facts);
+        assert_snapshot(&name, &format!("facts of testdata/{fixture}"), facts);
     }
 }
 

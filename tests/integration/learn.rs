@@ -50,7 +50,11 @@ fn learns_drop_unshare_from_a_patch_and_reproduces_it() {
     ]);
     assert_exit(&output, 0);
     let toml = String::from_utf8(output.stdout.clone()).unwrap();
-    assert_snapshot("learn-drop-unshare", &toml);
+    assert_snapshot(
+        "learn-drop-unshare",
+        "rules learned from testdata/learn/unshare.patch (standard output of cdefang learn)",
+        &toml,
+    );
     assert_contains(
         &toml,
         &[
@@ -95,7 +99,11 @@ fn learns_resolve_from_an_unifdef_patch_with_plain_paths() {
     assert!(output.stdout.is_empty());
     assert!(output.stderr.is_empty(), "{}", stderr_of(&output));
     let toml = fs::read_to_string(&learned).unwrap();
-    assert_snapshot("learn-resolve-inotify", &toml);
+    assert_snapshot(
+        "learn-resolve-inotify",
+        "rules learned from testdata/learn/inotify.patch (cdefang learn --output)",
+        &toml,
+    );
     assert_contains(
         &toml,
         &[

@@ -1,5 +1,9 @@
 //! The integration tests, in one binary: the helpers they share are in `util`, each test module
 //! says at its top what it tests. `cargo test --test integration MODULE::` runs one module.
+//!
+//! Snapshots (snapshots/*.snap) are kept in the format `cdefang test` keeps its own, through
+//! `util::assert_snapshot`: a failing one writes snapshots/NAME.snap.new for review, which
+//! scripts/accept-snapshots.sh accepts.
 
 mod util;
 

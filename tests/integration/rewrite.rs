@@ -48,7 +48,8 @@ fn visible_diff(fixture: &str, old: &[u8], new: &[u8]) -> String {
 
 fn snapshot(name: &str, fixture: &str, new: &[u8]) {
     let diff = visible_diff(fixture, &read_testdata(fixture), new);
-    assert_snapshot(name, &diff);
+    let of = format!("diff of testdata/{fixture} (CR and non-UTF-8 bytes escaped)");
+    assert_snapshot(name, &of, diff);
 }
 
 /// Running the rules again on the output changes nothing.

@@ -4,7 +4,7 @@
 //! .cache/uwsgi/), and snapshots.
 
 use std::fs;
-use std::io::Write;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -274,13 +274,69 @@ pub fn uwsgi_releases<S: AsRef<str>>(versions: &[S]) -> Option<Vec<PathBuf>> {
     Some(trees)
 }
 
-/// Check `text` against the snapshot `snapshots/<name>.snap`.
-pub fn assert_snapshot(name: &str, text: &str) {
-    insta::with_settings!({
-        snapshot_path => "../../snapshots",
-        prepend_module_to_snapshot => false,
-        omit_expression => true,
-    }, {
-        insta::assert_snapshot!(name, text);
+/// Check `content` against the snapshot snapshots/<name>.snap, kept as `cdefang test` keeps
+/// its snapshots (cdefang::snapshot_bytes: a header saying where it comes from, then the bytes
+/// exactly; only the bytes are compared). `of` says what the content is, for the header.
+///
+/// A missing or different snapshot fails the test with the diff, and the output is written
+/// beside it as the pending snapshots/<name>.snap.new (not when CI is set), for review: read it,
+/// then accept it with scripts/accept-snapshots.sh. Nothing here ever writes an accepted
+/// snapshot. A pending snapshot left over from an earlier failure is removed once the test
+/// passes.
+#[track_caller]
+pub fn assert_snapshot(name: &str, of: &str, content: impl AsRef<[u8]>) {
+    let content = content.as_ref();
+    let source = std::panic::Location::caller().file();
+    let shown = format!("snapshots/{name}.snap");
+    let path = root().join(&shown);
+    let pending = cdefang::pending_path(&path);
+    let stored = match fs::read(&path) {
+        Ok(bytes) => Some(bytes),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => None,
+        Err(error) => panic!("cannot read {shown}: {error}"),
+    };
+    let accepted = stored.as_deref().map(|bytes| {
+        cdefang::snapshot_content(bytes)
+            .unwrap_or_else(|| panic!("{shown} is not a snapshot: it has no `---` header"))
     });
+    let ci = std::env::var_os("CI").is_some();
+    if accepted == Some(content) {
+        if !ci && pending.exists() {
+            fs::remove_file(&pending).unwrap();
+        }
+        return;
+    }
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("the test")
+        .to_string();
+    let mut message = match accepted {
+        None => format!("no snapshot {shown}; the output of {test} (+):\n"),
+        Some(_) => format!("snapshot {shown} differs from the output (- snapshot, + output):\n"),
+    };
+    // The whole files, so that line numbers are those of the snapshot file (as `cdefang test`).
+    let snapshot = cdefang::snapshot_bytes(source, name, of, content);
+    let mut diff = Vec::new();
+    cdefang::write_labelled_diff(
+        &mut diff,
+        &shown,
+        &format!("output of {test}"),
+        stored.as_deref().unwrap_or_default(),
+        &snapshot,
+    )
+    .unwrap();
+    message.push_str(&String::from_utf8_lossy(&diff));
+    if !message.ends_with('\n') {
+        message.push('\n');
+    }
+    if ci {
+        message.push_str("CI is set: no pending snapshot written\n");
+    } else {
+        fs::create_dir_all(root().join("snapshots")).unwrap();
+        fs::write(&pending, snapshot).unwrap();
+        message.push_str(&format!(
+            "wrote {shown}.new for review: read it, then accept it with scripts/accept-snapshots.sh\n"
+        ));
+    }
+    panic!("{message}");
 }
