@@ -1,13 +1,15 @@
-//! Whole-corpus invariants on real uWSGI releases (their sdists, fetched from PyPI at test time
-//! by scripts/fetch-uwsgi.sh into .cache/uwsgi/):
+//! Whole-corpus invariants on real uWSGI releases (their sdists from PyPI, unpacked in
+//! .cache/uwsgi/ by scripts/fetch-uwsgi.sh; see util::uwsgi_releases):
 //! - the scanner and the conditional tree accept every .c and .h file of every release (no
 //!   unterminated comment, no unbalanced conditional);
 //! - a run in place with rules that match nothing exits 0 and leaves every byte of the tree as it
 //!   was, every file (not only C), with its permissions.
 //!
 //! By default the quick set (scripts/uwsgi-quick.txt, a dozen releases; CI runs it); with
-//! CDEFANG_CORPUS=all, every release in scripts/uwsgi-versions.txt. Set CDEFANG_SKIP_UWSGI=1 to
-//! skip it on a machine without pip and PyPI.
+//! CDEFANG_CORPUS=all, every release in scripts/uwsgi-versions.txt. Releases not in the cache
+//! are fetched only with CDEFANG_FETCH=1 (CI sets it); without it the test is skipped, saying so.
+//! Offline, the same invariants hold on testdata/ (cli::in_place_rewrites_only_targeted_files…,
+//! properties::scanner_and_tree_never_panic, properties::no_rules_change_nothing).
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

@@ -4,7 +4,8 @@
 //! missing file, a malformed or mismatched diff, blocks that cannot be told apart, a parse that
 //! needs hints) name the file and line. Last, the real uWSGI 2.0.17 fix learned from
 //! `unifdef -DOBSOLETE_LINUX_KERNEL` and applied unchanged to 1.9.21 and 2.0.30 (and the drift
-//! alarm on 1.4.9), fetched from PyPI by scripts/fetch-uwsgi.sh (CDEFANG_SKIP_UWSGI=1 skips it).
+//! alarm on 1.4.9): releases from the cache, or fetched from PyPI with CDEFANG_FETCH=1 (skipped,
+//! saying so, without either; see util::uwsgi_releases).
 
 use std::fs;
 use std::path::PathBuf;

@@ -243,35 +243,74 @@ pub fn unifdef_utils(release: &Path) -> Vec<u8> {
     oracle.stdout
 }
 
-/// The unpacked trees of uWSGI `versions`, in order; `None` (and it says so) when
-/// CDEFANG_SKIP_UWSGI is set: the tests that use them need pip, PyPI or a warm cache, and the
-/// tools .ci/run installs.
+/// The unpacked trees of uWSGI `versions`, in order: the only way a test gets a real release.
+///
+/// Releases already unpacked in the cache (.cache/uwsgi/, or CDEFANG_UWSGI_CACHE: where
+/// scripts/fetch-uwsgi.sh keeps them) are used as they are. Fetching the others from PyPI (pip
+/// and the network) is opt-in: with CDEFANG_FETCH=1 (which .ci/run sets) scripts/fetch-uwsgi.sh
+/// fetches them; without it, the test says `SKIPPED: …` and gets `None`, and returns. So does a
+/// test when CDEFANG_SKIP_UWSGI is set (a machine without the tools those tests run: gcc, nm,
+/// unifdef), cache or not.
 pub fn uwsgi_releases<S: AsRef<str>>(versions: &[S]) -> Option<Vec<PathBuf>> {
-    let test = std::thread::current()
-        .name()
-        .unwrap_or("a test")
-        .to_string();
+    let versions: Vec<&str> = versions.iter().map(AsRef::as_ref).collect();
     if std::env::var_os("CDEFANG_SKIP_UWSGI").is_some() {
-        eprintln!("SKIPPED: CDEFANG_SKIP_UWSGI is set; {test} did not run");
+        skipped("CDEFANG_SKIP_UWSGI is set");
+        return None;
+    }
+    // As scripts/fetch-uwsgi.sh: the cache, and a release is unpacked once core/utils.c is.
+    let cache = std::env::var_os("CDEFANG_UWSGI_CACHE")
+        .filter(|value| !value.is_empty())
+        .map_or_else(|| root().join(".cache/uwsgi"), PathBuf::from);
+    let trees: Vec<PathBuf> = versions
+        .iter()
+        .map(|version| cache.join(format!("uwsgi-{version}")))
+        .collect();
+    let missing: Vec<&str> = versions
+        .iter()
+        .zip(&trees)
+        .filter(|(_, tree)| !tree.join("core/utils.c").is_file())
+        .map(|(version, _)| *version)
+        .collect();
+    if missing.is_empty() {
+        return Some(trees);
+    }
+    let fetch =
+        std::env::var_os("CDEFANG_FETCH").is_some_and(|value| !value.is_empty() && value != "0");
+    if !fetch {
+        skipped(&format!(
+            "uWSGI {} not unpacked in {}; set CDEFANG_FETCH=1 to fetch from PyPI (pip and network)",
+            missing.join(", "),
+            cache.display()
+        ));
         return None;
     }
     let output = Command::new("bash")
         .arg(root().join("scripts/fetch-uwsgi.sh"))
-        .args(versions.iter().map(AsRef::as_ref))
+        .args(&versions)
         .output()
         .expect("run scripts/fetch-uwsgi.sh");
     assert!(
         output.status.success(),
-        "fetching uWSGI failed (needs pip and PyPI, or a warm .cache/uwsgi):\n{}",
+        "fetching uWSGI failed (needs pip and PyPI):\n{}",
         stderr_of(&output)
     );
-    let trees: Vec<PathBuf> = String::from_utf8(output.stdout)
+    let fetched: Vec<PathBuf> = String::from_utf8(output.stdout)
         .unwrap()
         .lines()
         .map(PathBuf::from)
         .collect();
-    assert_eq!(trees.len(), versions.len());
-    Some(trees)
+    assert_eq!(fetched.len(), versions.len());
+    Some(fetched)
+}
+
+/// Say that the running test skipped its checks, and why: on standard error itself, not through
+/// the test harness's capture, so that it shows whether the test passes or not.
+fn skipped(why: &str) {
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
+    let _ = writeln!(io::stderr().lock(), "SKIPPED: {test}: {why}");
 }
 
 /// Check `content` against the snapshot snapshots/<name>.snap, kept as `cdefang test` keeps

@@ -1,11 +1,14 @@
-//! rules/el5.toml on the real uWSGI 2.0.17 release (its sdist, fetched from PyPI at test time by
-//! scripts/fetch-uwsgi.sh into .cache/uwsgi/): the rewrite touches exactly core/utils.c,
-//! core/event.c and core/fsmon.c; core/utils.c equals `unifdef -DOBSOLETE_LINUX_KERNEL`; the
-//! three files compile under an EL5 emulation (a `sys/inotify.h` that is an `#error`) and the
-//! utils object needs no `unshare`; a second run changes nothing.
+//! rules/el5.toml on the real uWSGI 2.0.17 release (its sdist from PyPI, unpacked in
+//! .cache/uwsgi/ by scripts/fetch-uwsgi.sh; see util::uwsgi_releases): the rewrite touches
+//! exactly core/utils.c, core/event.c and core/fsmon.c; core/utils.c equals
+//! `unifdef -DOBSOLETE_LINUX_KERNEL`; the three files compile under an EL5 emulation (a
+//! `sys/inotify.h` that is an `#error`) and the utils object needs no `unshare`; a second run
+//! changes nothing.
 //!
-//! Needs python3 with pip, network access to PyPI (or a warm cache), unifdef, gcc and nm; .ci/run
-//! installs them. Set CDEFANG_SKIP_UWSGI=1 to skip it on a machine without them.
+//! Needs the release in the cache, or CDEFANG_FETCH=1 with python3, pip and network access to
+//! PyPI (without either, each test is skipped, saying so); and unifdef, gcc and nm. .ci/run
+//! installs them and sets CDEFANG_FETCH=1. Set CDEFANG_SKIP_UWSGI=1 to skip them on a machine
+//! without the tools.
 
 use std::fs;
 use std::path::{Path, PathBuf};
