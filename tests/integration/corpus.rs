@@ -8,14 +8,13 @@
 //! By default the quick set (scripts/uwsgi-quick.txt, a dozen releases; CI runs it); with
 //! CDEFANG_CORPUS=all, every release in scripts/uwsgi-versions.txt. Releases not in the cache
 //! are fetched only with CDEFANG_FETCH=1 (CI sets it); without it the test is skipped, saying so.
-//! Offline, the same invariants hold on testdata/ (cli::in_place_rewrites_only_targeted_files…,
-//! properties::scanner_and_tree_never_panic, properties::no_rules_change_nothing).
+//! The same invariants are checked offline on the fixture trees of testdata/.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::util::{copy_dir, files_under, root, run_with_rules, uwsgi_releases};
+use crate::util::{copy_dir, files_under, root, run_with_rules, testdata, uwsgi_releases};
 
 const NOTHING_MATCHES: &str = r#"
 [[rule]]
@@ -68,6 +67,50 @@ fn is_c(path: &Path) -> bool {
     )
 }
 
+/// The invariants on one tree, named `label` in messages: every .c and .h file scans and nests;
+/// a copy of the tree (under `work`) run in place with rules that match nothing exits 0 and keeps
+/// every file, bytes and mode. The number of .c and .h files.
+fn check_tree(label: &str, tree: &Path, work: &Path, rules: &Path) -> usize {
+    let before = snapshot(tree);
+    let mut c_files = 0;
+    for (path, bytes, _) in before.iter().filter(|(path, _, _)| is_c(path)) {
+        let found = cdefang::scan(bytes)
+            .unwrap_or_else(|error| panic!("{label}: {}: {error:?}", path.display()));
+        cdefang::build_tree(&found.directives)
+            .unwrap_or_else(|error| panic!("{label}: {}: {error:?}", path.display()));
+        c_files += 1;
+    }
+
+    let name = label.replace([' ', '/'], "-");
+    let copy = work.join(&name);
+    copy_dir(tree, &copy);
+    let run = run_with_rules(work, rules, &["--quiet", &name]);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{label}: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let after = snapshot(&copy);
+    assert_eq!(before.len(), after.len(), "{label}: files added or lost");
+    for (old, new) in before.iter().zip(&after) {
+        assert!(
+            old == new,
+            "{label}: {} changed (bytes or mode)",
+            old.0.display()
+        );
+    }
+    fs::remove_dir_all(&copy).unwrap();
+    c_files
+}
+
+/// The rules that match nothing, written in `work`.
+fn nothing_matches(work: &Path) -> PathBuf {
+    let rules = work.join("nothing.toml");
+    fs::write(&rules, NOTHING_MATCHES).unwrap();
+    rules
+}
+
 #[test]
 fn every_release_scans_and_a_rewrite_that_matches_nothing_changes_no_byte() {
     let versions = versions();
@@ -75,46 +118,37 @@ fn every_release_scans_and_a_rewrite_that_matches_nothing_changes_no_byte() {
         return;
     };
     let work = tempfile::tempdir().unwrap();
-    let rules = work.path().join("nothing.toml");
-    fs::write(&rules, NOTHING_MATCHES).unwrap();
+    let rules = nothing_matches(work.path());
     let mut c_files = 0;
     for (version, release) in versions.iter().zip(&trees) {
-        let before = snapshot(release);
-        for (path, bytes, _) in before.iter().filter(|(path, _, _)| is_c(path)) {
-            let found = cdefang::scan(bytes)
-                .unwrap_or_else(|error| panic!("uWSGI {version}: {}: {error:?}", path.display()));
-            cdefang::build_tree(&found.directives)
-                .unwrap_or_else(|error| panic!("uWSGI {version}: {}: {error:?}", path.display()));
-            c_files += 1;
-        }
-
-        let name = format!("uwsgi-{version}");
-        let copy = work.path().join(&name);
-        copy_dir(release, &copy);
-        let run = run_with_rules(work.path(), &rules, &["--quiet", &name]);
-        assert_eq!(
-            run.status.code(),
-            Some(0),
-            "uWSGI {version}: {}",
-            String::from_utf8_lossy(&run.stderr)
-        );
-        let after = snapshot(&copy);
-        assert_eq!(
-            before.len(),
-            after.len(),
-            "uWSGI {version}: files added or lost"
-        );
-        for (old, new) in before.iter().zip(&after) {
-            assert!(
-                old == new,
-                "uWSGI {version}: {} changed (bytes or mode)",
-                old.0.display()
-            );
-        }
-        fs::remove_dir_all(&copy).unwrap();
+        c_files += check_tree(&format!("uWSGI {version}"), release, work.path(), &rules);
     }
     eprintln!(
         "{} releases, {c_files} .c/.h files: all scanned, none changed",
         versions.len()
     );
+}
+
+/// The same invariants offline, on the fixture trees that must scan (not testdata/bad/), with
+/// files of other modes than the checkout's and a file that is not C.
+#[test]
+fn every_fixture_tree_scans_and_a_rewrite_that_matches_nothing_changes_no_byte() {
+    let work = tempfile::tempdir().unwrap();
+    let rules = nothing_matches(work.path());
+    let mut c_files = 0;
+    for fixture in ["uwsgi", "constructs", "learn"] {
+        let tree = work.path().join("fixtures").join(fixture);
+        copy_dir(&testdata(fixture), &tree);
+        for (file, mode) in [("executable", 0o755), ("private", 0o600)] {
+            let path = tree.join(format!("{file}.c"));
+            fs::write(
+                &path,
+                format!("#ifdef {}\nint {file};\n#endif\n", file.to_uppercase()),
+            )
+            .unwrap();
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+        }
+        c_files += check_tree(&format!("testdata/{fixture}"), &tree, work.path(), &rules);
+    }
+    assert!(c_files > 20, "{c_files} .c/.h files");
 }

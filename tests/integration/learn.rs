@@ -12,8 +12,9 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use crate::util::{
-    assert_contains, assert_exit, assert_file, assert_snapshot, cdefang, copy_dir, read_testdata,
-    root, run_at_root, run_with_rules, stderr_of, testdata, unifdef_utils, uwsgi_releases,
+    assert_contains, assert_exit, assert_file, assert_snapshot, assert_stderr, cdefang, copy_dir,
+    el5_rules, read_testdata, root, run_at_root, run_with_rules, scratch, stderr_of, stdout_of,
+    testdata, unifdef_utils, uwsgi_releases, write_rules,
 };
 
 /// Apply a learned rules file to a copy of testdata/learn/src and return `file` as rewritten
@@ -75,6 +76,78 @@ fn learns_drop_unshare_from_a_patch_and_reproduces_it() {
 
     let rewritten = apply_learned(&toml, "core/utils.c");
     assert_eq!(rewritten, read_testdata("learn/patched/core/utils.c"));
+}
+
+/// The parsing hints of a rules file (--hints, as the real-release test below gives
+/// rules/uwsgi-parse.toml) serve as --statement-macro does, and are repeated in the learned file
+/// so that it parses what it was learned on.
+#[test]
+fn learns_with_the_parsing_hints_of_a_rules_file() {
+    let output = run_at_root(&[
+        "learn",
+        "testdata/learn/unshare.patch",
+        "--source",
+        "testdata/learn/src",
+        "--hints",
+        "rules/uwsgi-parse.toml",
+    ]);
+    assert_exit(&output, 0);
+    let toml = String::from_utf8(output.stdout).unwrap();
+    assert_contains(
+        &toml,
+        &[
+            "statement_macros = [\"uwsgi_foreach\", \"uwsgi_foreach_token\"]",
+            "calls = [\"unshare\"]",
+            "inside = \"uwsgi_as_root\"",
+            "\nexpect = 2\n",
+        ],
+    );
+    let rewritten = apply_learned(&toml, "core/utils.c");
+    assert_eq!(rewritten, read_testdata("learn/patched/core/utils.c"));
+}
+
+/// A rule learned on one tree applies unchanged to another where the code has moved, and its
+/// exact `expect` raises the drift alarm where a block is gone (offline, what the real-release
+/// test below checks on 1.9.21, 2.0.30 and 1.4.9): testdata/uwsgi's core/utils.c has the two
+/// blocks at other lines, and the shipped el5 rule gives the same result there.
+#[test]
+fn a_learned_rule_applies_unchanged_where_the_code_moved() {
+    let learned = run_at_root(&[
+        "learn",
+        "testdata/learn/unshare.patch",
+        "--source",
+        "testdata/learn/src",
+        "--statement-macro",
+        "uwsgi_foreach",
+    ]);
+    assert_exit(&learned, 0);
+    let dir = scratch();
+    let rules = write_rules(dir.path(), &stdout_of(&learned));
+    let tree = dir.path().join("tree");
+    let ours = run_with_rules(&tree, &rules, &["--stdout", "core/utils.c"]);
+    assert_exit(&ours, 1);
+    let shipped = run_with_rules(&tree, &el5_rules(), &["--stdout", "core/utils.c"]);
+    assert_exit(&shipped, 1);
+    assert!(
+        ours.stdout == shipped.stdout,
+        "the learned rule's core/utils.c differs from the el5 rules'"
+    );
+
+    // One of the two blocks under another condition: 1 match where the rule expects 2.
+    let utils = tree.join("core/utils.c");
+    let one_block = fs::read_to_string(&utils).unwrap().replacen(
+        "#if defined(__linux__) && !defined(OBSOLETE_LINUX_KERNEL)\n",
+        "#ifdef __linux__\n",
+        1,
+    );
+    fs::write(&utils, one_block).unwrap();
+    let drift = run_with_rules(&tree, &rules, &["--stdout", "core/utils.c"]);
+    assert_stderr(
+        &drift,
+        2,
+        &["drift: rule `learned-drop-unshare` found 1 match(es), expected 2 match(es)"],
+    );
+    assert!(drift.stdout.is_empty());
 }
 
 #[test]
