@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::util::{
-    apply_patch, assert_contains, assert_exit, assert_file, assert_stderr, cdefang, changed_files,
-    copy_dir, el5_rules, files_under, one_rule, read_testdata, root, run, run_at_root,
-    run_with_rules, scratch, stderr_of, stdout_of, testdata, write_rules,
+    apply_patch, assert_contains, assert_exit, assert_file, assert_stderr, cdefang,
+    cdefang_process, changed_files, copy_dir, el5_rules, files_under, one_rule, read_testdata,
+    root, run, run_at_root, run_with_rules, scratch, stderr_of, stdout_of, testdata, write_rules,
 };
 
 #[test]
@@ -367,6 +367,74 @@ fn binary_files_are_skipped_with_a_note_and_globs_matching_nothing_warn() {
             "warning: rule `stub-inotify`: glob `core/event.c` matches no file",
         ],
     );
+}
+
+/// Spawn `cdefang ARGS…` in `dir`, read the first line of its standard output and close the
+/// pipe, as `| head -1` does; the line, the exit status and standard error.
+fn read_one_line_then_close(dir: &Path, args: &[&str]) -> (String, Option<i32>, String) {
+    use std::io::BufRead;
+    let mut child = cdefang_process(dir)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut line).unwrap();
+    drop(stdout);
+    let output = child.wait_with_output().unwrap();
+    (line, output.status.code(), stderr_of(&output))
+}
+
+/// A reader of standard output that goes away (`cdefang --diff … | head -1`) ends the run
+/// quietly, exit 0, as a Unix filter does, for --diff, --stdout and --symbols alike. Each output
+/// is made larger than any pipe buffer (a comment of long lines in a block the rule drops and at
+/// the top of the file; a header of many symbols), so that cdefang is still writing when the
+/// pipe closes. (At 7be8996, --diff and --stdout said "Broken pipe" and exited 2.)
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    let dir = scratch();
+    let utils = dir.path().join("tree/core/utils.c");
+    let padding: String = (0..32)
+        .map(|line| format!(" * {line:02} {}\n", "x".repeat(64 << 10)))
+        .collect();
+    let padding = format!("/*\n{padding} */\n");
+    let block = "#if defined(__linux__) && !defined(OBSOLETE_LINUX_KERNEL)\n";
+    let text = fs::read_to_string(&utils).unwrap();
+    assert!(text.contains(block), "the fixture has the unshare blocks");
+    fs::write(
+        &utils,
+        format!(
+            "{padding}{}",
+            text.replacen(block, &format!("{block}{padding}"), 1)
+        ),
+    )
+    .unwrap();
+    let symbols: String = (0..150_000)
+        .map(|n| format!("#ifdef S_{n:06}\n#endif\n"))
+        .collect();
+    fs::write(dir.path().join("tree/core/symbols.h"), symbols).unwrap();
+
+    let el5 = el5_rules();
+    let el5 = el5.to_str().unwrap();
+    for (args, first) in [
+        (
+            &["--diff", "--rules", el5, "tree"][..],
+            "--- a/tree/core/event.c\n",
+        ),
+        (
+            &["-DOBSOLETE_LINUX_KERNEL", "--stdout", "tree/core/utils.c"],
+            "/*\n",
+        ),
+        (&["--symbols", "tree/core/symbols.h"], "S_000000 1\n"),
+    ] {
+        let (line, code, stderr) = read_one_line_then_close(dir.path(), args);
+        assert_eq!(line, first, "{args:?}");
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+    }
 }
 
 #[test]

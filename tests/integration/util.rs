@@ -8,7 +8,6 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use assert_cmd::cargo::cargo_bin_cmd;
 use cdefang::{Assumptions, Rule, RulesFile, Setup};
 
 /// The project's root.
@@ -111,11 +110,16 @@ pub fn resolve_setup(define: &[&str], undef: &[&str]) -> Setup {
     })
 }
 
-/// The cdefang binary, to run in `dir`.
-pub fn cdefang(dir: &Path) -> assert_cmd::Command {
-    let mut command = cargo_bin_cmd!("cdefang");
+/// The cdefang binary, to run in `dir`, as a plain process (for the tests that drive its pipes).
+pub fn cdefang_process(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cdefang"));
     command.current_dir(dir);
     command
+}
+
+/// The cdefang binary, to run in `dir`.
+pub fn cdefang(dir: &Path) -> assert_cmd::Command {
+    assert_cmd::Command::from_std(cdefang_process(dir))
 }
 
 /// `cdefang ARGS…` run in `dir`; its output.
