@@ -369,6 +369,62 @@ fn binary_files_are_skipped_with_a_note_and_globs_matching_nothing_warn() {
     );
 }
 
+/// The engine and the warning match a glob against the same path: the file's, relative to the
+/// directory given. (Before the restructuring, at 7be8996, the engine matched the path as
+/// shown, `uw/core/utils.c`: one run warned that `uw/core/utils.c` matched no file and applied
+/// the rule to that very file.)
+#[test]
+fn a_glob_is_matched_against_the_path_relative_to_the_directory_given() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&testdata("uwsgi"), &dir.path().join("uw"));
+    // The el5 unshare rule alone, with its parsing hints.
+    let el5 = fs::read_to_string(el5_rules()).unwrap();
+    let unshare = &el5[..el5.find("\n[[rule]]\nid = \"stub-inotify\"").unwrap()];
+    assert!(
+        unshare.contains("\nfiles = [\"core/utils.c\"]\n"),
+        "{unshare}"
+    );
+    let run_glob = |glob: &str| -> (std::process::Output, serde_json::Value) {
+        let rules = unshare.replace(
+            "files = [\"core/utils.c\"]",
+            &format!("files = [\"{glob}\"]"),
+        );
+        let rules = write_rules(dir.path(), &rules);
+        let output = run_with_rules(
+            dir.path(),
+            &rules,
+            &["--check", "--report", "report.json", "uw"],
+        );
+        let json = fs::read(dir.path().join("report.json")).unwrap();
+        (output, serde_json::from_slice(&json).unwrap())
+    };
+
+    // Named with the directory given: the glob selects nothing, says so, and matches nothing.
+    let (output, report) = run_glob("uw/core/utils.c");
+    assert_stderr(
+        &output,
+        0,
+        &[
+            "warning: rule `drop-unshare-blocks`: glob `uw/core/utils.c` matches no file",
+            "cdefang: drop-unshare-blocks: 0 files, 0 matches, 0 edits",
+        ],
+    );
+    assert_eq!(report["rules"][0]["id"], "drop-unshare-blocks");
+    assert_eq!(report["rules"][0]["matches"], 0);
+    assert_eq!(report["files_changed"], 0);
+
+    // Relative to it: both blocks, and no warning.
+    let (output, report) = run_glob("core/utils.c");
+    let stderr = assert_stderr(
+        &output,
+        1,
+        &["cdefang: drop-unshare-blocks: 1 file, 2 matches, 2 edits"],
+    );
+    assert!(!stderr.contains("matches no file"), "{stderr}");
+    assert_eq!(report["rules"][0]["matches"], 2);
+    assert_eq!(report["files_changed"], 1);
+}
+
 /// Spawn `cdefang ARGS…` in `dir`, read the first line of its standard output and close the
 /// pipe, as `| head -1` does; the line, the exit status and standard error.
 fn read_one_line_then_close(dir: &Path, args: &[&str]) -> (String, Option<i32>, String) {
