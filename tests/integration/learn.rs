@@ -37,19 +37,39 @@ fn apply_learned(toml: &str, file: &str) -> Vec<u8> {
     stdout.stdout
 }
 
+/// `cdefang learn testdata/learn/unshare.patch --source testdata/learn/src HINTS…` from the
+/// project root.
+fn learn_unshare(hints: &[&str]) -> Output {
+    let learn = [
+        "learn",
+        "testdata/learn/unshare.patch",
+        "--source",
+        "testdata/learn/src",
+    ];
+    run_at_root(&[&learn[..], hints].concat())
+}
+
+/// The rule learned from testdata/learn/unshare.patch drops the blocks that call unshare() in
+/// uwsgi_as_root, both of them, and applied to testdata/learn/src it gives the patched file.
+fn assert_reproduces_the_unshare_patch(toml: &str) {
+    assert_contains(
+        toml,
+        &[
+            "calls = [\"unshare\"]",
+            "inside = \"uwsgi_as_root\"",
+            "\nexpect = 2\n",
+        ],
+    );
+    let rewritten = apply_learned(toml, "core/utils.c");
+    assert_eq!(rewritten, read_testdata("learn/patched/core/utils.c"));
+}
+
 #[test]
 fn learns_drop_unshare_from_a_patch_and_reproduces_it() {
     // a/ b/ prefixes (-p1); two blocks call unshare() in uwsgi_as_root, a third block with the
     // same condition in the same function does not and stays, a fourth calls unshare() in
     // another function and stays.
-    let output = run_at_root(&[
-        "learn",
-        "testdata/learn/unshare.patch",
-        "--source",
-        "testdata/learn/src",
-        "--statement-macro",
-        "uwsgi_foreach",
-    ]);
+    let output = learn_unshare(&["--statement-macro", "uwsgi_foreach"]);
     assert_exit(&output, 0);
     let toml = String::from_utf8(output.stdout.clone()).unwrap();
     assert_snapshot(
@@ -57,14 +77,7 @@ fn learns_drop_unshare_from_a_patch_and_reproduces_it() {
         "rules learned from testdata/learn/unshare.patch (standard output of cdefang learn)",
         &toml,
     );
-    assert_contains(
-        &toml,
-        &[
-            "calls = [\"unshare\"]",
-            "inside = \"uwsgi_as_root\"",
-            "\nexpect = 2\n",
-        ],
-    );
+    assert_reproduces_the_unshare_patch(&toml);
     let stderr = stderr_of(&output);
     assert_contains(
         &stderr,
@@ -73,9 +86,6 @@ fn learns_drop_unshare_from_a_patch_and_reproduces_it() {
             "verified",
         ],
     );
-
-    let rewritten = apply_learned(&toml, "core/utils.c");
-    assert_eq!(rewritten, read_testdata("learn/patched/core/utils.c"));
 }
 
 /// The parsing hints of a rules file (--hints, as the real-release test below gives
@@ -83,27 +93,14 @@ fn learns_drop_unshare_from_a_patch_and_reproduces_it() {
 /// so that it parses what it was learned on.
 #[test]
 fn learns_with_the_parsing_hints_of_a_rules_file() {
-    let output = run_at_root(&[
-        "learn",
-        "testdata/learn/unshare.patch",
-        "--source",
-        "testdata/learn/src",
-        "--hints",
-        "rules/uwsgi-parse.toml",
-    ]);
+    let output = learn_unshare(&["--hints", "rules/uwsgi-parse.toml"]);
     assert_exit(&output, 0);
     let toml = String::from_utf8(output.stdout).unwrap();
     assert_contains(
         &toml,
-        &[
-            "statement_macros = [\"uwsgi_foreach\", \"uwsgi_foreach_token\"]",
-            "calls = [\"unshare\"]",
-            "inside = \"uwsgi_as_root\"",
-            "\nexpect = 2\n",
-        ],
+        &["statement_macros = [\"uwsgi_foreach\", \"uwsgi_foreach_token\"]"],
     );
-    let rewritten = apply_learned(&toml, "core/utils.c");
-    assert_eq!(rewritten, read_testdata("learn/patched/core/utils.c"));
+    assert_reproduces_the_unshare_patch(&toml);
 }
 
 /// A rule learned on one tree applies unchanged to another where the code has moved, and its
@@ -112,14 +109,7 @@ fn learns_with_the_parsing_hints_of_a_rules_file() {
 /// blocks at other lines, and the shipped el5 rule gives the same result there.
 #[test]
 fn a_learned_rule_applies_unchanged_where_the_code_moved() {
-    let learned = run_at_root(&[
-        "learn",
-        "testdata/learn/unshare.patch",
-        "--source",
-        "testdata/learn/src",
-        "--statement-macro",
-        "uwsgi_foreach",
-    ]);
+    let learned = learn_unshare(&["--statement-macro", "uwsgi_foreach"]);
     assert_exit(&learned, 0);
     let dir = scratch();
     let rules = write_rules(dir.path(), &stdout_of(&learned));
@@ -360,12 +350,7 @@ fn a_patch_of_other_sources_is_refused() {
 #[test]
 fn a_block_that_needs_parsing_hints_is_refused_with_the_way_out() {
     // uwsgi_as_root uses uwsgi_foreach(…) { … }, which lang-c reads only as a statement macro.
-    let output = run_at_root(&[
-        "learn",
-        "testdata/learn/unshare.patch",
-        "--source",
-        "testdata/learn/src",
-    ]);
+    let output = learn_unshare(&[]);
     assert_refused(
         &output,
         &[
