@@ -7,7 +7,8 @@ use cdefang::{Macros, ParsedFile, Setup};
 
 use crate::util::{assert_snapshot, read_testdata};
 
-fn setup() -> Setup {
+/// A setup without rules, macros or type names: lang-c's view of the fixtures as they are.
+fn no_rules() -> Setup {
     Setup::new(Vec::new(), Macros::default(), &[])
 }
 
@@ -75,7 +76,7 @@ fn facts_of(fixture: &str, setup: &Setup) -> String {
 
 #[test]
 fn facts_of_every_fixture() {
-    let setup = setup();
+    let setup = no_rules();
     for fixture in [
         "constructs/not-calls.c",
         "constructs/split-function.c",
@@ -99,7 +100,7 @@ fn the_branch_under_examination_is_parsed_not_only_the_default_one() {
     // parsed, and `struct inotify_event` is found there.
     let source = read_testdata("uwsgi/core/event.c");
     let parsed = ParsedFile::new(&source).unwrap();
-    let functions = cdefang::function_facts(&parsed, &setup());
+    let functions = cdefang::function_facts(&parsed, &no_rules());
     assert!(functions.iter().all(|function| {
         function
             .facts
@@ -109,7 +110,7 @@ fn the_branch_under_examination_is_parsed_not_only_the_default_one() {
             .iter()
             .all(|(name, _)| name != "inotify_init")
     }));
-    let branches = cdefang::branch_facts(&parsed, &setup()).unwrap();
+    let branches = cdefang::branch_facts(&parsed, &no_rules()).unwrap();
     let inotify = branches
         .iter()
         .find(|branch| source[branch.directive.clone()].starts_with(b"#else"))
@@ -126,7 +127,7 @@ fn the_branch_under_examination_is_parsed_not_only_the_default_one() {
 
 #[test]
 fn a_declared_statement_macro_makes_the_function_parse() {
-    let mut setup = setup();
+    let mut setup = no_rules();
     let source = read_testdata("constructs/unparsable.c");
     let branch = |setup: &Setup| {
         cdefang::branch_facts(&ParsedFile::new(&source).unwrap(), setup)

@@ -23,7 +23,7 @@ fn drop_unshare() -> String {
 
 /// Run the rules over a fixture; returns the result and the new bytes (the old ones if
 /// unchanged).
-fn run(fixture: &str, rules_toml: &str) -> (FileResult, Vec<u8>) {
+fn rewrite(fixture: &str, rules_toml: &str) -> (FileResult, Vec<u8>) {
     let rules = setup(rules_toml);
     let source = read_testdata(fixture);
     let name = Path::new(fixture).file_name().unwrap().to_string_lossy();
@@ -62,7 +62,7 @@ fn assert_idempotent(new: &[u8], rules_toml: &str) {
 #[test]
 fn elif_chain_first_branch_dropped_turns_elif_into_if() {
     let rules = rule("drop", "", &format!("condition = \"{LINUX}\""));
-    let (result, new) = run("constructs/elif-chain.c", &rules);
+    let (result, new) = rewrite("constructs/elif-chain.c", &rules);
     let text = String::from_utf8(new.clone()).unwrap();
     assert!(text.contains("int uwsgi_get_cores(void) {\n#if   defined(__FreeBSD__) /* bsd */\n\treturn bsd_cores();\n#else"));
     assert!(text.contains("\treturn threads();\n#else\n\treturn 0;\n#endif"));
@@ -74,7 +74,7 @@ fn elif_chain_first_branch_dropped_turns_elif_into_if() {
 
 #[test]
 fn if_else_with_if_dropped_keeps_else_body_alone() {
-    let (_, new) = run("constructs/if-else.c", &drop_unshare());
+    let (_, new) = rewrite("constructs/if-else.c", &drop_unshare());
     assert_eq!(
         String::from_utf8(new.clone()).unwrap(),
         "/* #if A ... #else B #endif with the #if branch dropped: B alone stays. */\n\
@@ -85,7 +85,7 @@ fn if_else_with_if_dropped_keeps_else_body_alone() {
 
 #[test]
 fn crlf_tabs_trailing_spaces_and_missing_final_newline_are_kept() {
-    let (_, new) = run("constructs/crlf.c", &drop_unshare());
+    let (_, new) = rewrite("constructs/crlf.c", &drop_unshare());
     let expected = b"/* CRLF line endings, tabs, trailing spaces and no final newline. */\r\n\
 void uwsgi_as_root(void) {\r\n\tint x = 1;   \r\n\tx++;  \t\r\n}";
     assert_eq!(new, expected.to_vec());
@@ -94,7 +94,7 @@ void uwsgi_as_root(void) {\r\n\tint x = 1;   \r\n\tx++;  \t\r\n}";
 
 #[test]
 fn non_utf8_bytes_are_kept() {
-    let (_, new) = run("constructs/non-utf8.c", &drop_unshare());
+    let (_, new) = rewrite("constructs/non-utf8.c", &drop_unshare());
     let expected = b"/* Latin-1 bytes: caf\xe9, na\xefve. */\nvoid uwsgi_as_root(void) {\n\tchar *s = \"\xff\xfe\";\n\tuwsgi_log(\"%s\\n\", s);\n}\n";
     assert_eq!(new, expected.to_vec());
     snapshot("non-utf8", "constructs/non-utf8.c", &new);
@@ -103,7 +103,7 @@ fn non_utf8_bytes_are_kept() {
 #[test]
 fn directive_spellings_and_continued_lines_match_structurally() {
     let rules = drop_unshare();
-    let (result, new) = run("constructs/directive-forms.c", &rules);
+    let (result, new) = rewrite("constructs/directive-forms.c", &rules);
     assert_eq!(
         result.counts[0].matches, 3,
         "three spellings of one condition"
@@ -118,7 +118,7 @@ fn directive_spellings_and_continued_lines_match_structurally() {
 
 #[test]
 fn only_real_calls_count_as_calls() {
-    let (result, new) = run("constructs/not-calls.c", &drop_unshare());
+    let (result, new) = rewrite("constructs/not-calls.c", &drop_unshare());
     let text = String::from_utf8(new.clone()).unwrap();
     for kept in [
         "uwsgi.unshare) uwsgi_log",
@@ -148,7 +148,7 @@ fn inside_finds_a_function_whose_header_is_split_by_conditionals() {
         "",
         &format!("condition = \"{LINUX}\"\ncalls = [\"unshare\"]\ninside = \"uwsgi_as_root\""),
     );
-    let (result, new) = run("constructs/split-function.c", &rules);
+    let (result, new) = rewrite("constructs/split-function.c", &rules);
     assert_eq!(result.counts[0].matches, 1);
     assert_eq!(result.matches[0].function.as_deref(), Some("uwsgi_as_root"));
     let text = String::from_utf8(new.clone()).unwrap();
@@ -159,7 +159,7 @@ fn inside_finds_a_function_whose_header_is_split_by_conditionals() {
 #[test]
 fn keep_removes_directives_and_other_branches() {
     let rules = rule("keep", "", "condition = \"defined(UWSGI_SSL)\"");
-    let (_, new) = run("constructs/keep-replace.c", &rules);
+    let (_, new) = rewrite("constructs/keep-replace.c", &rules);
     let text = String::from_utf8(new.clone()).unwrap();
     assert!(text.contains("void uwsgi_setup(void) {\n\tuwsgi_ssl_init();\n\n#ifndef UWSGI_PCRE"));
     assert!(!text.contains("no ssl"));
@@ -173,7 +173,7 @@ fn replace_condition_writes_the_new_condition() {
         "replacement = \"!defined(UWSGI_PCRE) && !defined(UWSGI_PCRE2)\"",
         "condition = \"!defined(UWSGI_PCRE)\"",
     );
-    let (_, new) = run("constructs/keep-replace.c", &rules);
+    let (_, new) = rewrite("constructs/keep-replace.c", &rules);
     let text = String::from_utf8(new.clone()).unwrap();
     assert!(text.contains(
         "#if !defined(UWSGI_PCRE) && !defined(UWSGI_PCRE2)\n\tuwsgi_log(\"no pcre\\n\");\n#endif"
@@ -189,7 +189,7 @@ fn resolve_evaluates_like_unifdef() {
         "define = [\"BAR=2\", \"OBSOLETE_LINUX_KERNEL\"]\nundef = [\"FOO\"]",
         "",
     );
-    let (_, new) = run("constructs/resolve.c", &rules);
+    let (_, new) = rewrite("constructs/resolve.c", &rules);
     let text = String::from_utf8(new.clone()).unwrap();
     let expected = "/* resolve under FOO undefined, BAR=2 and OBSOLETE_LINUX_KERNEL defined. */\n\
 int foo = 0;\n\n\
