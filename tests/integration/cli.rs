@@ -5,74 +5,27 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use assert_cmd::cargo::cargo_bin_cmd;
-
-mod common;
-use common::{copy_dir, root};
-
-fn el5() -> PathBuf {
-    root().join("rules/el5.toml")
-}
-
-/// A scratch directory holding a copy of testdata/uwsgi as `tree/`.
-fn scratch() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&root().join("testdata/uwsgi"), &dir.path().join("tree"));
-    dir
-}
-
-/// Every file under `dir`, with its bytes, sorted.
-fn snapshot_tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry.unwrap();
-        if entry.file_type().is_file() {
-            files.push((
-                entry.path().strip_prefix(dir).unwrap().to_path_buf(),
-                fs::read(entry.path()).unwrap(),
-            ));
-        }
-    }
-    files
-}
-
-fn cdefang(dir: &Path) -> assert_cmd::Command {
-    let mut command = cargo_bin_cmd!("cdefang");
-    command.current_dir(dir);
-    command
-}
-
-fn stderr_of(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use crate::util::{
+    apply_patch, assert_contains, assert_exit, assert_file, assert_stderr, cdefang,
+    cdefang_process, changed_files, copy_dir, el5_rules, files_under, one_rule, read_testdata,
+    root, run, run_at_root, run_with_rules, scratch, stderr_of, stdout_of, testdata, write_rules,
+};
 
 #[test]
 fn in_place_rewrites_only_targeted_files_and_is_idempotent() {
     let dir = scratch();
-    let before = snapshot_tree(dir.path());
-    let output = cdefang(dir.path())
-        .arg("--rules")
-        .arg(el5())
-        .arg("tree")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
-    let stderr = stderr_of(&output);
-    assert!(
-        stderr.contains("cdefang: drop-unshare-blocks: 1 file, 2 matches, 2 edits"),
-        "{stderr}"
+    let before = files_under(dir.path());
+    let output = run_with_rules(dir.path(), &el5_rules(), &["tree"]);
+    assert_stderr(
+        &output,
+        0,
+        &[
+            "cdefang: drop-unshare-blocks: 1 file, 2 matches, 2 edits",
+            "cdefang: stub-inotify: 2 files, 3 matches, 4 edits",
+        ],
     );
-    assert!(
-        stderr.contains("cdefang: stub-inotify: 2 files, 3 matches, 4 edits"),
-        "{stderr}"
-    );
-    let after = snapshot_tree(dir.path());
-    let changed: Vec<String> = before
-        .iter()
-        .zip(&after)
-        .filter(|(a, b)| a != b)
-        .map(|(a, _)| a.0.display().to_string())
-        .collect();
+    let after = files_under(dir.path());
+    let changed = changed_files(&before, &after);
     assert_eq!(
         changed,
         [
@@ -83,20 +36,13 @@ fn in_place_rewrites_only_targeted_files_and_is_idempotent() {
     );
 
     // A second run changes nothing, and --check agrees.
-    let output = cdefang(dir.path())
-        .arg("--rules")
-        .arg(el5())
-        .arg("tree")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0));
-    assert_eq!(snapshot_tree(dir.path()), after);
-    cdefang(dir.path())
-        .args(["--check", "--rules"])
-        .arg(el5())
-        .arg("tree")
-        .assert()
-        .code(0);
+    let output = run_with_rules(dir.path(), &el5_rules(), &["tree"]);
+    assert_exit(&output, 0);
+    assert_eq!(files_under(dir.path()), after);
+    assert_exit(
+        &run_with_rules(dir.path(), &el5_rules(), &["--check", "tree"]),
+        0,
+    );
 }
 
 #[cfg(unix)]
@@ -105,15 +51,19 @@ fn in_place_keeps_permissions() {
     let dir = scratch();
     let utils = dir.path().join("tree/core/utils.c");
     fs::set_permissions(&utils, fs::Permissions::from_mode(0o751)).unwrap();
-    cdefang(dir.path())
-        .arg("--rules")
-        .arg(el5())
-        .arg("tree")
-        .assert()
-        .code(0);
+    assert_exit(&run_with_rules(dir.path(), &el5_rules(), &["tree"]), 0);
     let mode = fs::metadata(&utils).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o751);
-    let leftovers: Vec<_> = fs::read_dir(dir.path().join("tree/core"))
+    assert_eq!(
+        temporaries(&dir.path().join("tree/core")),
+        0,
+        "temporary files left behind"
+    );
+}
+
+/// How many of cdefang's temporary files (`.cdefang…`) are in `dir`.
+fn temporaries(dir: &Path) -> usize {
+    fs::read_dir(dir)
         .unwrap()
         .filter(|entry| {
             entry
@@ -123,72 +73,45 @@ fn in_place_keeps_permissions() {
                 .to_string_lossy()
                 .starts_with(".cdefang")
         })
-        .collect();
-    assert!(leftovers.is_empty(), "temporary files left behind");
+        .count()
 }
 
 #[test]
 fn check_writes_nothing_and_exits_1_on_changes() {
     let dir = scratch();
-    let before = snapshot_tree(dir.path());
-    cdefang(dir.path())
-        .args(["--check", "--rules"])
-        .arg(el5())
-        .arg("tree")
-        .assert()
-        .code(1)
-        .stdout("");
-    assert_eq!(snapshot_tree(dir.path()), before);
+    let before = files_under(dir.path());
+    let output = run_with_rules(dir.path(), &el5_rules(), &["--check", "tree"]);
+    assert_exit(&output, 1);
+    assert_eq!(stdout_of(&output), "");
+    assert_eq!(files_under(dir.path()), before);
 }
 
 #[test]
 fn diff_applies_with_patch_and_equals_in_place() {
     let dir = scratch();
-    let output = cdefang(dir.path())
-        .args(["--diff", "--rules"])
-        .arg(el5())
-        .arg("tree")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    let output = run_with_rules(dir.path(), &el5_rules(), &["--diff", "tree"]);
+    assert_exit(&output, 1);
     let diff = output.stdout;
     assert!(diff.starts_with(b"--- a/tree/core/event.c\n+++ b/tree/core/event.c\n"));
 
     // The in-place result, in a second copy.
     let expected = scratch();
-    cdefang(expected.path())
-        .arg("--rules")
-        .arg(el5())
-        .arg("tree")
-        .assert()
-        .code(0);
+    assert_exit(&run_with_rules(expected.path(), &el5_rules(), &["tree"]), 0);
 
-    let patch = Command::new("patch")
-        .args(["-p1", "--quiet", "--batch"])
-        .current_dir(dir.path())
-        .stdin(std::process::Stdio::piped())
-        .spawn();
-    let Ok(mut patch) = patch else {
-        panic!("GNU patch is needed for this test (apt-get install patch)");
-    };
-    use std::io::Write;
-    patch.stdin.take().unwrap().write_all(&diff).unwrap();
-    assert!(patch.wait().unwrap().success());
-    assert_eq!(snapshot_tree(dir.path()), snapshot_tree(expected.path()));
+    apply_patch(dir.path(), &diff, &["--quiet"]);
+    assert_eq!(files_under(dir.path()), files_under(expected.path()));
 }
 
 #[test]
 fn out_mirrors_the_tree_and_leaves_the_input_alone() {
     let dir = scratch();
-    let before = snapshot_tree(&dir.path().join("tree"));
-    cdefang(dir.path())
-        .args(["--out", "fixed", "--rules"])
-        .arg(el5())
-        .arg("tree")
-        .assert()
-        .code(0);
-    assert_eq!(snapshot_tree(&dir.path().join("tree")), before);
-    let written: Vec<String> = snapshot_tree(&dir.path().join("fixed"))
+    let before = files_under(&dir.path().join("tree"));
+    assert_exit(
+        &run_with_rules(dir.path(), &el5_rules(), &["--out", "fixed", "tree"]),
+        0,
+    );
+    assert_eq!(files_under(&dir.path().join("tree")), before);
+    let written: Vec<String> = files_under(&dir.path().join("fixed"))
         .into_iter()
         .map(|(path, _)| path.display().to_string())
         .collect();
@@ -208,12 +131,14 @@ fn out_mirrors_the_tree_and_leaves_the_input_alone() {
 #[test]
 fn report_has_the_named_keys() {
     let dir = scratch();
-    cdefang(dir.path())
-        .args(["--check", "--report", "run.json", "--rules"])
-        .arg(el5())
-        .arg("tree")
-        .assert()
-        .code(1);
+    assert_exit(
+        &run_with_rules(
+            dir.path(),
+            &el5_rules(),
+            &["--check", "--report", "run.json", "tree"],
+        ),
+        1,
+    );
     let report: serde_json::Value =
         serde_json::from_slice(&fs::read(dir.path().join("run.json")).unwrap()).unwrap();
     assert_eq!(report["files_scanned"], 5);
@@ -230,120 +155,95 @@ fn report_has_the_named_keys() {
 fn jobs_gives_the_same_result() {
     let one = scratch();
     let two = scratch();
-    cdefang(one.path())
-        .args(["-j", "1", "--rules"])
-        .arg(el5())
-        .arg("tree")
-        .assert()
-        .code(0);
-    cdefang(two.path())
-        .args(["--jobs", "2", "--rules"])
-        .arg(el5())
-        .arg("tree")
-        .assert()
-        .code(0);
-    assert_eq!(snapshot_tree(one.path()), snapshot_tree(two.path()));
-}
-
-fn write_rules(dir: &Path, text: &str) -> PathBuf {
-    let path = dir.join("rules.toml");
-    fs::write(&path, text).unwrap();
-    path
+    assert_exit(
+        &run_with_rules(one.path(), &el5_rules(), &["-j", "1", "tree"]),
+        0,
+    );
+    assert_exit(
+        &run_with_rules(two.path(), &el5_rules(), &["--jobs", "2", "tree"]),
+        0,
+    );
+    assert_eq!(files_under(one.path()), files_under(two.path()));
 }
 
 #[test]
 fn drift_alarm_exits_2_and_writes_nothing_unless_allowed() {
     let dir = scratch();
-    let rules = fs::read_to_string(el5())
+    let rules = fs::read_to_string(el5_rules())
         .unwrap()
         .replace("expect = { min = 1, max = 2 }", "expect = 3");
     let rules = write_rules(dir.path(), &rules);
-    let before = snapshot_tree(&dir.path().join("tree"));
-    let output = cdefang(dir.path())
-        .arg("--rules")
-        .arg(&rules)
-        .arg("tree")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = stderr_of(&output);
-    assert!(stderr.contains("error: drift: rule `drop-unshare-blocks` found 2 match(es), expected 3 match(es) in the run"), "{stderr}");
-    assert!(stderr.contains("rules.toml:"), "{stderr}");
+    let before = files_under(&dir.path().join("tree"));
+    let output = run_with_rules(dir.path(), &rules, &["tree"]);
+    let stderr = assert_stderr(
+        &output,
+        2,
+        &[
+            "error: drift: rule `drop-unshare-blocks` found 2 match(es), expected 3 match(es) in the run",
+            "rules.toml:",
+        ],
+    );
     assert!(
         stderr.contains("expect = 3"),
         "the snippet shows the expectation: {stderr}"
     );
-    assert_eq!(snapshot_tree(&dir.path().join("tree")), before);
+    assert_eq!(files_under(&dir.path().join("tree")), before);
 
-    let output = cdefang(dir.path())
-        .args(["--allow-drift", "--rules"])
-        .arg(&rules)
-        .arg("tree")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0));
+    let output = run_with_rules(dir.path(), &rules, &["--allow-drift", "tree"]);
+    assert_exit(&output, 0);
     assert!(stderr_of(&output).contains("warning: drift"));
-    assert_ne!(snapshot_tree(&dir.path().join("tree")), before);
+    assert_ne!(files_under(&dir.path().join("tree")), before);
 }
 
 #[test]
 fn per_file_expectation_names_the_file() {
     let dir = scratch();
-    let rules = fs::read_to_string(el5()).unwrap().replace(
+    let rules = fs::read_to_string(el5_rules()).unwrap().replace(
         "expect = { min = 1 }",
         "expect = { min = 2, per = \"file\" }",
     );
     let rules = write_rules(dir.path(), &rules);
-    let output = cdefang(dir.path())
-        .args(["--check", "--rules"])
-        .arg(&rules)
-        .arg("tree")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = stderr_of(&output);
-    assert!(stderr.contains("rule `stub-inotify` found 1 match(es) in tree/core/event.c, expected at least 2 match(es) in each file"), "{stderr}");
+    let output = run_with_rules(dir.path(), &rules, &["--check", "tree"]);
+    assert_stderr(
+        &output,
+        2,
+        &[
+            "rule `stub-inotify` found 1 match(es) in tree/core/event.c, expected at least 2 match(es) in each file",
+        ],
+    );
 }
 
 #[test]
 fn overlapping_rules_are_an_error_naming_both() {
     let dir = scratch();
-    let mut rules = fs::read_to_string(el5()).unwrap();
+    let mut rules = fs::read_to_string(el5_rules()).unwrap();
     rules.push_str(
         "\n[[rule]]\nid = \"keep-linux\"\nmessage = \"m\"\nfiles = [\"core/utils.c\"]\naction = \"keep\"\n[rule.match]\ncondition = \"defined(__linux__) && !defined(OBSOLETE_LINUX_KERNEL)\"\n",
     );
     let rules = write_rules(dir.path(), &rules);
-    let before = snapshot_tree(&dir.path().join("tree"));
-    let output = cdefang(dir.path())
-        .arg("--rules")
-        .arg(&rules)
-        .arg("tree")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = stderr_of(&output);
-    assert!(
-        stderr.contains("rules `drop-unshare-blocks` and `keep-linux` edit the same lines"),
-        "{stderr}"
+    let before = files_under(&dir.path().join("tree"));
+    let output = run_with_rules(dir.path(), &rules, &["tree"]);
+    assert_stderr(
+        &output,
+        2,
+        &[
+            "rules `drop-unshare-blocks` and `keep-linux` edit the same lines",
+            "tree/core/utils.c:",
+        ],
     );
-    assert!(stderr.contains("tree/core/utils.c:"), "{stderr}");
-    assert_eq!(snapshot_tree(&dir.path().join("tree")), before);
+    assert_eq!(files_under(&dir.path().join("tree")), before);
 }
 
 /// Run on one bad input; returns stderr after checking exit 2 and that nothing changed.
 fn fails_with(rules: &Path, inputs: &[&str]) -> String {
     let dir = scratch();
-    let before = snapshot_tree(dir.path());
-    let output = cdefang(&root())
-        .arg("--rules")
-        .arg(rules)
-        .args(inputs)
-        .arg(dir.path().join("tree"))
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    let before = files_under(dir.path());
+    let tree = dir.path().join("tree");
+    let args: Vec<&str> = inputs.iter().copied().chain(tree.to_str()).collect();
+    let output = run_with_rules(&root(), rules, &args);
+    assert_exit(&output, 2);
     assert_eq!(
-        snapshot_tree(dir.path()),
+        files_under(dir.path()),
         before,
         "a failed run changed files"
     );
@@ -353,7 +253,7 @@ fn fails_with(rules: &Path, inputs: &[&str]) -> String {
 fn broad_rules(dir: &Path) -> PathBuf {
     write_rules(
         dir,
-        "[[rule]]\nid = \"all\"\nmessage = \"m\"\nfiles = [\"*.c\"]\naction = \"drop\"\n[rule.match]\ncondition = \"defined(__linux__)\"\n",
+        &one_rule("all", "drop", "", "condition = \"defined(__linux__)\""),
     )
 }
 
@@ -410,7 +310,7 @@ fn unbalanced_conditionals_are_diagnosed_with_location_and_nothing_is_written() 
 #[test]
 fn malformed_rules_files_point_into_the_toml() {
     let dir = tempfile::tempdir().unwrap();
-    let good = fs::read_to_string(el5()).unwrap();
+    let good = fs::read_to_string(el5_rules()).unwrap();
     for (broken, message, snippet) in [
         (
             good.replace("action = \"drop\"", "action = \"dorp\""),
@@ -444,56 +344,166 @@ fn malformed_rules_files_point_into_the_toml() {
 
 #[test]
 fn missing_path_and_missing_rules_file_are_errors() {
-    let stderr = fails_with(&el5(), &["no/such/dir"]);
-    assert!(
-        stderr.contains("no/such/dir: no such file or directory"),
-        "{stderr}"
-    );
+    let stderr = fails_with(&el5_rules(), &["no/such/dir"]);
+    assert_contains(&stderr, &["no/such/dir: no such file or directory"]);
     let stderr = fails_with(Path::new("no-such-rules.toml"), &[]);
-    assert!(
-        stderr.contains("cannot read rules file no-such-rules.toml"),
-        "{stderr}"
-    );
+    assert_contains(&stderr, &["cannot read rules file no-such-rules.toml"]);
 }
 
 #[test]
 fn binary_files_are_skipped_with_a_note_and_globs_matching_nothing_warn() {
     let dir = scratch();
     fs::write(dir.path().join("tree/core/blob.c"), b"\x00\x01#if\n").unwrap();
-    let output = cdefang(dir.path())
-        .args(["--check", "--rules"])
-        .arg(el5())
-        .arg("tree/core/blob.c")
-        .arg("tree/core/utils.c")
-        .output()
-        .unwrap();
-    let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("tree/core/blob.c: binary file"), "{stderr}");
-    assert!(
-        stderr.contains("warning: rule `stub-inotify`: glob `core/event.c` matches no file"),
-        "{stderr}"
+    let output = run_with_rules(
+        dir.path(),
+        &el5_rules(),
+        &["--check", "tree/core/blob.c", "tree/core/utils.c"],
     );
+    assert_stderr(
+        &output,
+        1,
+        &[
+            "tree/core/blob.c: binary file",
+            "warning: rule `stub-inotify`: glob `core/event.c` matches no file",
+        ],
+    );
+}
+
+/// The engine and the warning match a glob against the same path: the file's, relative to the
+/// directory given. (Before the restructuring, at 7be8996, the engine matched the path as
+/// shown, `uw/core/utils.c`: one run warned that `uw/core/utils.c` matched no file and applied
+/// the rule to that very file.)
+#[test]
+fn a_glob_is_matched_against_the_path_relative_to_the_directory_given() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&testdata("uwsgi"), &dir.path().join("uw"));
+    // The el5 unshare rule alone, with its parsing hints.
+    let el5 = fs::read_to_string(el5_rules()).unwrap();
+    let unshare = &el5[..el5.find("\n[[rule]]\nid = \"stub-inotify\"").unwrap()];
+    assert!(
+        unshare.contains("\nfiles = [\"core/utils.c\"]\n"),
+        "{unshare}"
+    );
+    let run_glob = |glob: &str| -> (std::process::Output, serde_json::Value) {
+        let rules = unshare.replace(
+            "files = [\"core/utils.c\"]",
+            &format!("files = [\"{glob}\"]"),
+        );
+        let rules = write_rules(dir.path(), &rules);
+        let output = run_with_rules(
+            dir.path(),
+            &rules,
+            &["--check", "--report", "report.json", "uw"],
+        );
+        let json = fs::read(dir.path().join("report.json")).unwrap();
+        (output, serde_json::from_slice(&json).unwrap())
+    };
+
+    // Named with the directory given: the glob selects nothing, says so, and matches nothing.
+    let (output, report) = run_glob("uw/core/utils.c");
+    assert_stderr(
+        &output,
+        0,
+        &[
+            "warning: rule `drop-unshare-blocks`: glob `uw/core/utils.c` matches no file",
+            "cdefang: drop-unshare-blocks: 0 files, 0 matches, 0 edits",
+        ],
+    );
+    assert_eq!(report["rules"][0]["id"], "drop-unshare-blocks");
+    assert_eq!(report["rules"][0]["matches"], 0);
+    assert_eq!(report["files_changed"], 0);
+
+    // Relative to it: both blocks, and no warning.
+    let (output, report) = run_glob("core/utils.c");
+    let stderr = assert_stderr(
+        &output,
+        1,
+        &["cdefang: drop-unshare-blocks: 1 file, 2 matches, 2 edits"],
+    );
+    assert!(!stderr.contains("matches no file"), "{stderr}");
+    assert_eq!(report["rules"][0]["matches"], 2);
+    assert_eq!(report["files_changed"], 1);
+}
+
+/// Spawn `cdefang ARGS…` in `dir`, read the first line of its standard output and close the
+/// pipe, as `| head -1` does; the line, the exit status and standard error.
+fn read_one_line_then_close(dir: &Path, args: &[&str]) -> (String, Option<i32>, String) {
+    use std::io::BufRead;
+    let mut child = cdefang_process(dir)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut line).unwrap();
+    drop(stdout);
+    let output = child.wait_with_output().unwrap();
+    (line, output.status.code(), stderr_of(&output))
+}
+
+/// A reader of standard output that goes away (`cdefang --diff … | head -1`) ends the run
+/// quietly, exit 0, as a Unix filter does, for --diff, --stdout and --symbols alike. Each output
+/// is made larger than any pipe buffer (a comment of long lines in a block the rule drops and at
+/// the top of the file; a header of many symbols), so that cdefang is still writing when the
+/// pipe closes. (At 7be8996, --diff and --stdout said "Broken pipe" and exited 2.)
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    let dir = scratch();
+    let utils = dir.path().join("tree/core/utils.c");
+    let padding: String = (0..32)
+        .map(|line| format!(" * {line:02} {}\n", "x".repeat(64 << 10)))
+        .collect();
+    let padding = format!("/*\n{padding} */\n");
+    let block = "#if defined(__linux__) && !defined(OBSOLETE_LINUX_KERNEL)\n";
+    let text = fs::read_to_string(&utils).unwrap();
+    assert!(text.contains(block), "the fixture has the unshare blocks");
+    fs::write(
+        &utils,
+        format!(
+            "{padding}{}",
+            text.replacen(block, &format!("{block}{padding}"), 1)
+        ),
+    )
+    .unwrap();
+    let symbols: String = (0..150_000)
+        .map(|n| format!("#ifdef S_{n:06}\n#endif\n"))
+        .collect();
+    fs::write(dir.path().join("tree/core/symbols.h"), symbols).unwrap();
+
+    let el5 = el5_rules();
+    let el5 = el5.to_str().unwrap();
+    for (args, first) in [
+        (
+            &["--diff", "--rules", el5, "tree"][..],
+            "--- a/tree/core/event.c\n",
+        ),
+        (
+            &["-DOBSOLETE_LINUX_KERNEL", "--stdout", "tree/core/utils.c"],
+            "/*\n",
+        ),
+        (&["--symbols", "tree/core/symbols.h"], "S_000000 1\n"),
+    ] {
+        let (line, code, stderr) = read_one_line_then_close(dir.path(), args);
+        assert_eq!(line, first, "{args:?}");
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+    }
 }
 
 #[test]
 fn help_has_examples_and_bad_flags_exit_2() {
-    let output = cargo_bin_cmd!("cdefang").arg("--help").output().unwrap();
-    assert_eq!(output.status.code(), Some(0));
+    let output = run_at_root(&["--help"]);
+    assert_exit(&output, 0);
     let help = String::from_utf8_lossy(&output.stdout);
-    assert!(help.contains("Examples:"), "{help}");
-    assert!(help.contains("--allow-drift"), "{help}");
-    cargo_bin_cmd!("cdefang").arg("--bogus").assert().code(2);
-    cargo_bin_cmd!("cdefang")
-        .args(["--rules", "x.toml"])
-        .assert()
-        .code(2);
+    assert_contains(&help, &["Examples:", "--allow-drift"]);
+    assert_exit(&run_at_root(&["--bogus"]), 2);
+    assert_exit(&run_at_root(&["--rules", "x.toml"]), 2);
     // --symbols explains nothing: asking for both is an error, not a silent no-op.
-    let output = cargo_bin_cmd!("cdefang")
-        .args(["--symbols", "--explain", "x.c"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
+    let output = run_at_root(&["--symbols", "--explain", "x.c"]);
+    assert_exit(&output, 2);
     assert!(
         stderr_of(&output).contains("cannot be used with"),
         "{}",
@@ -511,84 +521,60 @@ fn no_match_is_drift_while_the_calls_remain_but_not_once_applied() {
         "#ifdef __linux__",
     );
     fs::write(&utils, moved).unwrap();
-    let output = cdefang(dir.path())
-        .args(["--check", "--rules"])
-        .arg(el5())
-        .arg("tree")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = stderr_of(&output);
-    assert!(
-        stderr.contains("drift: rule `drop-unshare-blocks` found 0 match(es)"),
-        "{stderr}"
+    let output = run_with_rules(dir.path(), &el5_rules(), &["--check", "tree"]);
+    assert_stderr(
+        &output,
+        2,
+        &["drift: rule `drop-unshare-blocks` found 0 match(es)"],
     );
 
     // Already applied: no match, and no call to unshare left in uwsgi_as_root.
     let dir = scratch();
-    cdefang(dir.path())
-        .arg("--rules")
-        .arg(el5())
-        .arg("tree")
-        .assert()
-        .code(0);
-    let output = cdefang(dir.path())
-        .args(["--check", "--rules"])
-        .arg(el5())
-        .arg("tree")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_exit(&run_with_rules(dir.path(), &el5_rules(), &["tree"]), 0);
+    let output = run_with_rules(dir.path(), &el5_rules(), &["--check", "tree"]);
+    assert_exit(&output, 0);
     assert!(!stderr_of(&output).contains("drift"));
 }
 
+/// The rule dropping the blocks that call unshare(), after `extra` top-level keys, with
+/// `matcher_extra` keys in its match.
 fn unshare_rule(extra: &str, matcher_extra: &str) -> String {
+    let matcher = format!(
+        "condition = \"defined(__linux__) && !defined(OBSOLETE_LINUX_KERNEL)\"\n\
+         calls = [\"unshare\"]\n{matcher_extra}"
+    );
     format!(
-        "{extra}\n[[rule]]\nid = \"drop-unshare\"\nmessage = \"m\"\nfiles = [\"*.c\"]\naction = \"drop\"\n[rule.match]\ncondition = \"defined(__linux__) && !defined(OBSOLETE_LINUX_KERNEL)\"\ncalls = [\"unshare\"]\n{matcher_extra}\n"
+        "{extra}\n{}",
+        one_rule("drop-unshare", "drop", "", &matcher)
     )
 }
 
 #[test]
 fn unparsable_code_a_rule_needs_fails_unless_the_rule_falls_back_or_the_macro_is_declared() {
     let dir = tempfile::tempdir().unwrap();
-    fs::copy(
-        root().join("testdata/constructs/unparsable.c"),
-        dir.path().join("u.c"),
-    )
-    .unwrap();
+    fs::copy(testdata("constructs/unparsable.c"), dir.path().join("u.c")).unwrap();
     let before = fs::read(dir.path().join("u.c")).unwrap();
 
     let rules = write_rules(dir.path(), &unshare_rule("", ""));
-    let output = cdefang(dir.path())
-        .arg("--rules")
-        .arg(&rules)
-        .arg("u.c")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = stderr_of(&output);
-    assert!(
-        stderr.contains("rule `drop-unshare` needs a C parse here, and lang-c cannot parse it"),
-        "{stderr}"
+    let output = run_with_rules(dir.path(), &rules, &["u.c"]);
+    let stderr = assert_stderr(
+        &output,
+        2,
+        &["rule `drop-unshare` needs a C parse here, and lang-c cannot parse it"],
     );
     assert!(
         stderr.contains("u.c:3:30"),
         "the lang-c error in the original file: {stderr}"
     );
-    assert_eq!(fs::read(dir.path().join("u.c")).unwrap(), before);
+    assert_file(&dir.path().join("u.c"), &before);
 
     // fallback = "tokens": a warning, and the token-level answer.
     let rules = fs::read_to_string(&rules)
         .unwrap()
         .replace("[rule.match]", "fallback = \"tokens\"\n[rule.match]");
     let rules = write_rules(dir.path(), &rules);
-    let output = cdefang(dir.path())
-        .args(["--check", "--rules"])
-        .arg(&rules)
-        .arg("u.c")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    let output = run_with_rules(dir.path(), &rules, &["--check", "u.c"]);
+    assert_exit(&output, 1);
     assert!(stderr_of(&output).contains("warning: rule `drop-unshare`: lang-c cannot parse this"));
 
     // Declaring the macro, in the rules file or on the command line, makes it parse.
@@ -596,21 +582,18 @@ fn unparsable_code_a_rule_needs_fails_unless_the_rule_falls_back_or_the_macro_is
         dir.path(),
         &unshare_rule("statement_macros = [\"uwsgi_each\"]", ""),
     );
-    let output = cdefang(dir.path())
-        .args(["--check", "--rules"])
-        .arg(&rules)
-        .arg("u.c")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    let output = run_with_rules(dir.path(), &rules, &["--check", "u.c"]);
+    assert_exit(&output, 1);
     assert!(!stderr_of(&output).contains("warning"));
     let rules = write_rules(dir.path(), &unshare_rule("", ""));
-    cdefang(dir.path())
-        .args(["--check", "--statement-macro", "uwsgi_each", "--rules"])
-        .arg(&rules)
-        .arg("u.c")
-        .assert()
-        .code(1);
+    assert_exit(
+        &run_with_rules(
+            dir.path(),
+            &rules,
+            &["--check", "--statement-macro", "uwsgi_each", "u.c"],
+        ),
+        1,
+    );
 }
 
 #[test]
@@ -622,19 +605,9 @@ fn references_count_only_when_asked() {
     )
     .unwrap();
     let rules = write_rules(dir.path(), &unshare_rule("", ""));
-    cdefang(dir.path())
-        .args(["--check", "--rules"])
-        .arg(&rules)
-        .arg("r.c")
-        .assert()
-        .code(0);
+    assert_exit(&run_with_rules(dir.path(), &rules, &["--check", "r.c"]), 0);
     let rules = write_rules(dir.path(), &unshare_rule("", "references = true"));
-    cdefang(dir.path())
-        .args(["--check", "--rules"])
-        .arg(&rules)
-        .arg("r.c")
-        .assert()
-        .code(1);
+    assert_exit(&run_with_rules(dir.path(), &rules, &["--check", "r.c"]), 1);
 }
 
 #[test]
@@ -647,23 +620,16 @@ fn parse_stats_reports_per_file_and_in_total() {
         .arg("testdata/uwsgi/core/utils.c")
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_exit(&output, 0);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        stdout.contains("testdata/constructs/unparsable.c: 1 functions, 0 parsed, 1 failed"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("testdata/constructs/unparsable.c:3:30: uwsgi_as_root: lang-c:"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("testdata/uwsgi/core/utils.c: 3 functions, 3 parsed, 0 failed"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("total: 4 functions, 3 parsed, 1 failed (75.00% parsed)"),
-        "{stdout}"
+    assert_contains(
+        &stdout,
+        &[
+            "testdata/constructs/unparsable.c: 1 functions, 0 parsed, 1 failed",
+            "testdata/constructs/unparsable.c:3:30: uwsgi_as_root: lang-c:",
+            "testdata/uwsgi/core/utils.c: 3 functions, 3 parsed, 0 failed",
+            "total: 4 functions, 3 parsed, 1 failed (75.00% parsed)",
+        ],
     );
     let report: serde_json::Value =
         serde_json::from_slice(&fs::read(dir.path().join("r.json")).unwrap()).unwrap();
@@ -685,7 +651,7 @@ fn define_and_undef_without_rules_resolve_like_unifdef() {
         ])
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    assert_exit(&output, 1);
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.starts_with("/* resolve under FOO undefined, BAR=2 and OBSOLETE_LINUX_KERNEL defined. */\nint foo = 0;\n"), "{text}");
     assert!(!text.contains("inotify"));
@@ -700,11 +666,8 @@ fn define_and_undef_without_rules_resolve_like_unifdef() {
         ])
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(0));
-    assert_eq!(
-        output.stdout,
-        fs::read(root().join("testdata/constructs/crlf.c")).unwrap()
-    );
+    assert_exit(&output, 0);
+    assert_eq!(output.stdout, read_testdata("constructs/crlf.c"));
 
     // `#if 0` blocks stay unless -k, as unifdef.
     let dir = tempfile::tempdir().unwrap();
@@ -714,37 +677,27 @@ fn define_and_undef_without_rules_resolve_like_unifdef() {
         "#if 0\nold();\n#endif\n#if A && 0\nnever();\n#endif\n",
     )
     .unwrap();
-    let run = |args: &[&str]| {
-        let output = cdefang(dir.path())
-            .args(args)
-            .args(["--stdout", "zero.c"])
-            .output()
-            .unwrap();
+    let run_zero = |args: &[&str]| {
+        let output = run(dir.path(), &[args, &["--stdout", "zero.c"]].concat());
         (
             output.status.code(),
             String::from_utf8(output.stdout).unwrap(),
         )
     };
     assert_eq!(
-        run(&["-UX"]),
+        run_zero(&["-UX"]),
         (Some(1), "#if 0\nold();\n#endif\n".to_string())
     );
-    assert_eq!(run(&["-k"]), (Some(1), String::new()));
+    assert_eq!(run_zero(&["-k"]), (Some(1), String::new()));
 
     // --stdout takes one file.
-    cdefang(&root())
-        .args(["-DX", "--stdout", "testdata/uwsgi"])
-        .assert()
-        .code(2);
+    assert_exit(&run_at_root(&["-DX", "--stdout", "testdata/uwsgi"]), 2);
 }
 
 #[test]
 fn symbols_lists_what_the_conditionals_test() {
-    let output = cdefang(&root())
-        .args(["--symbols", "testdata/constructs/resolve.c"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0));
+    let output = run_at_root(&["--symbols", "testdata/constructs/resolve.c"]);
+    assert_exit(&output, 0);
     assert_eq!(
         String::from_utf8(output.stdout).unwrap(),
         "BAR 3\nFOO 2\nNESTED 1\nOBSOLETE_LINUX_KERNEL 1\nX 1\nY 1\nZ 1\n__linux__ 2\n"
@@ -755,14 +708,12 @@ fn symbols_lists_what_the_conditionals_test() {
 fn backup_keeps_the_originals_of_rewritten_files_only() {
     let dir = scratch();
     let tree = dir.path().join("tree");
-    let before = snapshot_tree(&tree);
-    cdefang(&tree)
-        .arg("--rules")
-        .arg(el5())
-        .args(["-q", "--backup", ".orig", "."])
-        .assert()
-        .code(0);
-    let after = snapshot_tree(&tree);
+    let before = files_under(&tree);
+    assert_exit(
+        &run_with_rules(&tree, &el5_rules(), &["-q", "--backup", ".orig", "."]),
+        0,
+    );
+    let after = files_under(&tree);
     let backups: Vec<&PathBuf> = after
         .iter()
         .map(|(path, _)| path)
@@ -784,12 +735,10 @@ fn backup_keeps_the_originals_of_rewritten_files_only() {
         }
     }
     // Only in place.
-    cdefang(&tree)
-        .arg("--rules")
-        .arg(el5())
-        .args(["--backup", ".orig", "--check", "."])
-        .assert()
-        .code(2);
+    assert_exit(
+        &run_with_rules(&tree, &el5_rules(), &["--backup", ".orig", "--check", "."]),
+        2,
+    );
 }
 
 #[test]
@@ -800,34 +749,23 @@ fn a_read_only_file_fails_the_run_and_nothing_is_written() {
     let mut permissions = fs::metadata(&utils).unwrap().permissions();
     permissions.set_readonly(true);
     fs::set_permissions(&utils, permissions).unwrap();
-    let before = snapshot_tree(&tree);
-    let output = cdefang(&tree)
-        .arg("--rules")
-        .arg(el5())
-        .arg(".")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = stderr_of(&output);
-    assert!(
-        stderr.contains("core/utils.c: read-only file, not rewritten"),
-        "{stderr}"
+    let before = files_under(&tree);
+    let output = run_with_rules(&tree, &el5_rules(), &["."]);
+    assert_stderr(
+        &output,
+        2,
+        &[
+            "core/utils.c: read-only file, not rewritten",
+            "help: make it writable",
+            "no file was changed",
+        ],
     );
-    assert!(stderr.contains("help: make it writable"), "{stderr}");
-    assert!(stderr.contains("no file was changed"), "{stderr}");
-    assert_eq!(snapshot_tree(&tree), before);
-    let leftovers = fs::read_dir(tree.join("core"))
-        .unwrap()
-        .filter(|entry| {
-            entry
-                .as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .starts_with(".cdefang-")
-        })
-        .count();
-    assert_eq!(leftovers, 0, "temporary files were left behind");
+    assert_eq!(files_under(&tree), before);
+    assert_eq!(
+        temporaries(&tree.join("core")),
+        0,
+        "temporary files were left behind"
+    );
 }
 
 #[cfg(unix)]
@@ -836,21 +774,21 @@ fn links_out_of_the_tree_and_link_loops_are_not_followed() {
     let dir = scratch();
     let tree = dir.path().join("tree");
     let outside = dir.path().join("outside");
-    copy_dir(&root().join("testdata/uwsgi"), &outside);
+    copy_dir(&testdata("uwsgi"), &outside);
     std::os::unix::fs::symlink(&outside, tree.join("elsewhere")).unwrap();
     std::os::unix::fs::symlink(&tree, tree.join("core/loop")).unwrap();
     std::os::unix::fs::symlink(outside.join("core/utils.c"), tree.join("linked.c")).unwrap();
-    let outside_before = snapshot_tree(&outside);
+    let outside_before = files_under(&outside);
     let output = cdefang(&tree)
         .arg("--rules")
-        .arg(el5())
+        .arg(el5_rules())
         .args(["--report", "../report.json", "."])
         .timeout(std::time::Duration::from_secs(60))
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_exit(&output, 0);
     assert_eq!(
-        snapshot_tree(&outside),
+        files_under(&outside),
         outside_before,
         "wrote outside the tree"
     );
@@ -863,22 +801,16 @@ fn links_out_of_the_tree_and_link_loops_are_not_followed() {
 fn empty_files_and_a_file_named_through_a_link_are_handled() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("empty.c"), "").unwrap();
-    cdefang(dir.path())
-        .args(["-q", "-DX", "empty.c"])
-        .assert()
-        .code(0);
-    assert_eq!(fs::read(dir.path().join("empty.c")).unwrap(), b"");
+    assert_exit(&run(dir.path(), &["-q", "-DX", "empty.c"]), 0);
+    assert_file(&dir.path().join("empty.c"), b"");
 
     #[cfg(unix)]
     {
         let real = dir.path().join("real.c");
         fs::write(&real, "#ifdef X\nx();\n#endif\n").unwrap();
         std::os::unix::fs::symlink(&real, dir.path().join("link.c")).unwrap();
-        cdefang(dir.path())
-            .args(["-q", "-DX", "link.c"])
-            .assert()
-            .code(0);
-        assert_eq!(fs::read(&real).unwrap(), b"x();\n");
+        assert_exit(&run(dir.path(), &["-q", "-DX", "link.c"]), 0);
+        assert_file(&real, b"x();\n");
         assert!(
             fs::symlink_metadata(dir.path().join("link.c"))
                 .unwrap()
@@ -890,20 +822,15 @@ fn empty_files_and_a_file_named_through_a_link_are_handled() {
 #[test]
 fn a_100_mb_file_works() {
     let dir = tempfile::tempdir().unwrap();
-    let small = fs::read(root().join("testdata/uwsgi/core/utils.c")).unwrap();
+    let small = read_testdata("uwsgi/core/utils.c");
     let copies = (100 << 20) / small.len() + 1;
     fs::write(dir.path().join("big.c"), small.repeat(copies)).unwrap();
-    let run = |file: &str| {
-        cdefang(dir.path())
-            .args(["-DOBSOLETE_LINUX_KERNEL", "--stdout", file])
-            .output()
-            .unwrap()
-    };
+    let resolve = |file: &str| run(dir.path(), &["-DOBSOLETE_LINUX_KERNEL", "--stdout", file]);
     fs::write(dir.path().join("small.c"), &small).unwrap();
-    let expected = run("small.c");
-    let output = run("big.c");
-    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
-    assert_eq!(expected.status.code(), Some(1));
+    let expected = resolve("small.c");
+    let output = resolve("big.c");
+    assert_exit(&output, 1);
+    assert_exit(&expected, 1);
     assert!(output.stdout == expected.stdout.repeat(copies));
 }
 
@@ -921,12 +848,7 @@ fn code_nested_beyond_the_limits_is_a_diagnostic_not_a_crash() {
     fs::create_dir_all(dir.path().join("core")).unwrap();
     let check = |text: &str| {
         fs::write(dir.path().join("core/utils.c"), text).unwrap();
-        cdefang(dir.path())
-            .arg("--rules")
-            .arg(el5())
-            .args(["--check", "-q", "."])
-            .output()
-            .unwrap()
+        run_with_rules(dir.path(), &el5_rules(), &["--check", "-q", "."])
     };
     // Within the limits (cparse::MAX_NESTING and the others): parsed, the block is dropped.
     for statement in [
@@ -935,7 +857,7 @@ fn code_nested_beyond_the_limits_is_a_diagnostic_not_a_crash() {
         format!("1{}", " + 1".repeat(4000)),
     ] {
         let output = check(&deep_utils(&statement));
-        assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+        assert_exit(&output, 1);
     }
     // Beyond them: lang-c is not handed the code; the rule needs it, so the run fails at it.
     for (statement, why) in [
@@ -958,10 +880,7 @@ fn code_nested_beyond_the_limits_is_a_diagnostic_not_a_crash() {
         ),
     ] {
         let output = check(&deep_utils(&statement));
-        let stderr = stderr_of(&output);
-        assert_eq!(output.status.code(), Some(2), "{stderr}");
-        assert!(stderr.contains(why), "{stderr}");
-        assert!(stderr.contains("core/utils.c:3:"), "{stderr}");
+        assert_stderr(&output, 2, &[why, "core/utils.c:3:"]);
     }
 
     // A condition nested too deeply is a diagnostic too; deeply nested conditionals are fine.
@@ -971,16 +890,11 @@ fn code_nested_beyond_the_limits_is_a_diagnostic_not_a_crash() {
         ")".repeat(300)
     );
     fs::write(dir.path().join("cond.c"), deep_condition).unwrap();
-    let output = cdefang(dir.path())
-        .args(["-DA", "--check", "cond.c"])
-        .output()
-        .unwrap();
-    let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("condition nested more than 256 levels deep")
-            && stderr.contains("cond.c:1:"),
-        "{stderr}"
+    let output = run(dir.path(), &["-DA", "--check", "cond.c"]);
+    assert_stderr(
+        &output,
+        2,
+        &["condition nested more than 256 levels deep", "cond.c:1:"],
     );
     let nested = format!(
         "{}int x;\n{}",
@@ -988,10 +902,7 @@ fn code_nested_beyond_the_limits_is_a_diagnostic_not_a_crash() {
         "#endif\n".repeat(50_000)
     );
     fs::write(dir.path().join("nested.c"), nested).unwrap();
-    let output = cdefang(dir.path())
-        .args(["-DA", "--stdout", "nested.c"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    let output = run(dir.path(), &["-DA", "--stdout", "nested.c"]);
+    assert_exit(&output, 1);
     assert_eq!(output.stdout, b"int x;\n");
 }

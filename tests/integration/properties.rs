@@ -7,8 +7,10 @@
 //! and files without a final newline. Each property compares the engine with an independent
 //! render of the same model, so a failure shrinks to a small document that shows the bug.
 
-use cdefang::{Assumptions, Rule, RulesFile, Setup};
+use cdefang::{RulesFile, Setup};
 use proptest::prelude::*;
+
+use crate::util::{one_rule, resolve_setup, setup};
 
 /// A unit of code lines (no directive of the conditional family); several lines when a
 /// comment, a continuation or a `#define` spans them.
@@ -228,28 +230,15 @@ fn render_dropped(document: &Document) -> (Vec<u8>, u64) {
     (out, matches)
 }
 
-fn setup(rules_toml: &str) -> Setup {
-    Setup::from_rules_file(cdefang::load_rules(rules_toml, 0).expect("rules load"))
-}
-
 /// The rule that drops `defined(DROPME)` branches, with `extra` keys of the rule and of its
 /// match.
 fn drop_rule(rule_keys: &str, match_keys: &str) -> String {
-    format!(
-        "[[rule]]\nid = \"drop-dropme\"\nmessage = \"m\"\nfiles = [\"*.c\"]\naction = \"drop\"\n\
-         {rule_keys}\n[rule.match]\ncondition = \"defined(DROPME)\"\n{match_keys}\n"
+    one_rule(
+        "drop-dropme",
+        "drop",
+        rule_keys,
+        &format!("condition = \"defined(DROPME)\"\n{match_keys}"),
     )
-}
-
-fn resolve_setup() -> Setup {
-    let mut assumptions = Assumptions::default();
-    assumptions.define("A");
-    assumptions.undefine("B");
-    assumptions.undefine("DROPME");
-    Setup::from_rules_file(RulesFile {
-        rules: vec![Rule::resolve_everywhere(assumptions)],
-        ..RulesFile::default()
-    })
 }
 
 /// Arbitrary bytes, biased towards the ones the scanner treats specially.
@@ -311,7 +300,7 @@ proptest! {
     fn engine_never_panics(bytes in prop_oneof![noisy_bytes(), mutated_document()]) {
         let rules = setup(&drop_rule("fallback = \"tokens\"", "calls = [\"unshare\"]"));
         let _ = cdefang::process(&bytes, "x.c", &rules);
-        let _ = cdefang::process(&bytes, "x.c", &resolve_setup());
+        let _ = cdefang::process(&bytes, "x.c", &resolve_setup(&["A"], &["B", "DROPME"]));
     }
 
     /// A rules file with no rules changes nothing, whatever the input.
@@ -357,7 +346,7 @@ proptest! {
     #[test]
     fn resolve_is_idempotent(document in document()) {
         let source = render(&document);
-        let rules = resolve_setup();
+        let rules = resolve_setup(&["A"], &["B", "DROPME"]);
         let result = cdefang::process(&source, "x.c", &rules)
             .map_err(|error| TestCaseError::fail(format!("{error:?}")))?;
         let output = result.output.unwrap_or_else(|| source.clone());

@@ -6,10 +6,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use assert_cmd::cargo::cargo_bin_cmd;
-
-mod common;
-use common::{copy_dir, root};
+use crate::util::{
+    assert_contains, assert_exit, assert_file, assert_stderr, cdefang, copy_dir, el5_rules, root,
+    run_with_rules, stderr_of, stdout_of, testdata,
+};
 
 /// The cases of rules/el5.toml, in order.
 const CASES: [&str; 6] = [
@@ -23,31 +23,18 @@ const CASES: [&str; 6] = [
 
 /// A scratch directory with copies of rules/ and testdata/uwsgi/ (which the cases' `path`s
 /// name as ../testdata/uwsgi/…).
-fn scratch() -> tempfile::TempDir {
+fn rules_scratch() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&root().join("rules"), &dir.path().join("rules"));
-    copy_dir(
-        &root().join("testdata/uwsgi"),
-        &dir.path().join("testdata/uwsgi"),
-    );
+    copy_dir(&testdata("uwsgi"), &dir.path().join("testdata/uwsgi"));
     dir
 }
 
-fn cdefang_test(dir: &Path, args: &[&str]) -> Output {
-    cargo_bin_cmd!("cdefang")
-        .current_dir(dir)
-        .arg("test")
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn stdout_of(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr_of(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
+/// `cdefang test ARGS…` run in `dir`, after checking that it exits with `code`.
+fn cdefang_test(dir: &Path, args: &[&str], code: i32) -> Output {
+    let output = cdefang(dir).arg("test").args(args).output().unwrap();
+    assert_exit(&output, code);
+    output
 }
 
 /// Edit a file of the scratch copy: `from` must occur exactly once.
@@ -90,14 +77,8 @@ fn pending(dir: &Path, case: &str) -> PathBuf {
 
 #[test]
 fn shipped_rules_pass() {
-    let output = cdefang_test(&root(), &["rules/"]);
+    let output = cdefang_test(&root(), &["rules/"], 0);
     let stdout = stdout_of(&output);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{stdout}{}",
-        stderr_of(&output)
-    );
     let mut expected = vec!["rules/el5.toml: 6 test cases".to_string()];
     expected.extend(CASES.iter().map(|case| format!("test {case} ... ok")));
     expected.push("rules/uwsgi-parse.toml: no test cases".to_string());
@@ -108,12 +89,12 @@ fn shipped_rules_pass() {
     let utils = fs::read_to_string(snapshot(&root(), "utils-2x")).unwrap();
     assert!(utils.starts_with("---\nsource: el5.toml\ncase: utils-2x\nfile: core/utils.c\n---\n/* Shaped like uWSGI's core/utils.c"));
     assert!(!utils.contains("unshare(uwsgi.unshare"), "{utils}");
-    assert!(utils.contains("if (unshare(flags))"), "{utils}");
+    assert_contains(&utils, &["if (unshare(flags))"]);
 }
 
 #[test]
 fn a_wrong_expected_count_fails_naming_the_case_the_rule_and_both_counts() {
-    let dir = scratch();
+    let dir = rules_scratch();
     let rules = dir.path().join("rules/el5.toml");
     edit(
         &rules,
@@ -125,9 +106,8 @@ fn a_wrong_expected_count_fails_naming_the_case_the_rule_and_both_counts() {
         "expect = { stub-inotify = 0, drop-unshare-blocks = 0 }",
         "expect = { stub-inotify = 0, drop-unshare-blocks = 1 }",
     );
-    let output = cdefang_test(dir.path(), &["rules/el5.toml"]);
+    let output = cdefang_test(dir.path(), &["rules/el5.toml"], 1);
     let stdout = stdout_of(&output);
-    assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert_eq!(
         lines_from(&stdout, "test utils-1x ... FAILED", 3),
         [
@@ -155,13 +135,12 @@ fn a_wrong_expected_count_fails_naming_the_case_the_rule_and_both_counts() {
 
 #[test]
 fn a_tampered_snapshot_fails_with_a_diff_and_nothing_is_written() {
-    let dir = scratch();
+    let dir = rules_scratch();
     let utils = snapshot(dir.path(), "utils-2x");
     edit(&utils, "\t\tin_jail = 1;\n", "\t\tin_jail = 2;\n");
     let tampered = fs::read(&utils).unwrap();
-    let output = cdefang_test(dir.path(), &["rules"]);
+    let output = cdefang_test(dir.path(), &["rules"], 1);
     let stdout = stdout_of(&output);
-    assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert_eq!(
         lines_from(&stdout, "test utils-2x ... FAILED", 13),
         [
@@ -186,24 +165,23 @@ fn a_tampered_snapshot_fails_with_a_diff_and_nothing_is_written() {
             _ => line.to_string(),
         })
     );
-    assert!(stdout.contains("test utils-1x ... ok"), "{stdout}");
+    assert_contains(&stdout, &["test utils-1x ... ok"]);
     assert!(stdout.ends_with("5 passed, 1 failed\n"), "{stdout}");
     // The line numbers are the snapshot file's.
     let text = String::from_utf8_lossy(&tampered);
     assert_eq!(line_col(&text, "\t\tin_jail = 2;").0, 40);
-    assert_eq!(fs::read(&utils).unwrap(), tampered);
+    assert_file(&utils, &tampered);
     assert!(!pending(dir.path(), "utils-2x").exists());
 }
 
 #[test]
 fn a_missing_snapshot_fails_and_says_to_run_update() {
-    let dir = scratch();
+    let dir = rules_scratch();
     fs::remove_file(snapshot(dir.path(), "event")).unwrap();
     // A snapshot of no case is named, and fails nothing.
     fs::copy(snapshot(dir.path(), "fsmon"), snapshot(dir.path(), "gone")).unwrap();
-    let output = cdefang_test(dir.path(), &["rules/el5.toml"]);
+    let output = cdefang_test(dir.path(), &["rules/el5.toml"], 1);
     let stdout = stdout_of(&output);
-    assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert_eq!(
         lines_from(&stdout, "test event ... FAILED", 3),
         [
@@ -212,14 +190,19 @@ fn a_missing_snapshot_fails_and_says_to_run_update() {
             "test fsmon ... ok",
         ]
     );
-    assert!(stdout.contains("\nnote: rules/snapshots/el5@gone.snap belongs to no test case of rules/el5.toml (delete it if the case is gone)\n"), "{stdout}");
+    assert_contains(
+        &stdout,
+        &[
+            "\nnote: rules/snapshots/el5@gone.snap belongs to no test case of rules/el5.toml (delete it if the case is gone)\n",
+        ],
+    );
     assert!(stdout.ends_with("\n5 passed, 1 failed\n"), "{stdout}");
     assert!(!pending(dir.path(), "event").exists());
 }
 
 #[test]
 fn update_writes_pending_snapshots_for_review_and_accept_moves_them_in() {
-    let dir = scratch();
+    let dir = rules_scratch();
     let accepted_event = fs::read(snapshot(dir.path(), "event")).unwrap();
     let accepted_utils = fs::read(snapshot(dir.path(), "utils-2x")).unwrap();
     fs::remove_file(snapshot(dir.path(), "event")).unwrap();
@@ -230,9 +213,8 @@ fn update_writes_pending_snapshots_for_review_and_accept_moves_them_in() {
     );
     let tampered = fs::read(snapshot(dir.path(), "utils-2x")).unwrap();
 
-    let output = cdefang_test(dir.path(), &["--update", "rules/el5.toml"]);
+    let output = cdefang_test(dir.path(), &["--update", "rules/el5.toml"], 1);
     let stdout = stdout_of(&output);
-    assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert_eq!(
         lines_from(&stdout, "test event ... FAILED", 3),
         [
@@ -245,34 +227,28 @@ fn update_writes_pending_snapshots_for_review_and_accept_moves_them_in() {
     assert!(stdout.ends_with("4 passed, 2 failed\n2 new snapshots written for review: read each .snap.new, then run `cdefang test --accept rules/el5.toml`\n"), "{stdout}");
     // The pending snapshots hold what was accepted before; the accepted (tampered) one is
     // not overwritten; the cases that pass get no pending snapshot.
-    assert_eq!(
-        fs::read(pending(dir.path(), "event")).unwrap(),
-        accepted_event
-    );
-    assert_eq!(
-        fs::read(pending(dir.path(), "utils-2x")).unwrap(),
-        accepted_utils
-    );
-    assert_eq!(
-        fs::read(snapshot(dir.path(), "utils-2x")).unwrap(),
-        tampered
-    );
+    assert_file(&pending(dir.path(), "event"), &accepted_event);
+    assert_file(&pending(dir.path(), "utils-2x"), &accepted_utils);
+    assert_file(&snapshot(dir.path(), "utils-2x"), &tampered);
     assert!(!snapshot(dir.path(), "event").exists());
     for case in ["utils-1x", "utils-applied", "fsmon", "lock-untouched"] {
         assert!(!pending(dir.path(), case).exists(), "{case}");
     }
 
     // Until accepted, the cases still fail, and say what is pending.
-    let output = cdefang_test(dir.path(), &["rules/el5.toml"]);
+    let output = cdefang_test(dir.path(), &["rules/el5.toml"], 1);
     let stdout = stdout_of(&output);
-    assert_eq!(output.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("    rules/snapshots/el5@event.snap.new is pending: read it, then run `cdefang test --accept rules/el5.toml`\n"), "{stdout}");
+    assert_contains(
+        &stdout,
+        &[
+            "    rules/snapshots/el5@event.snap.new is pending: read it, then run `cdefang test --accept rules/el5.toml`\n",
+        ],
+    );
 
     // A pending snapshot of a case that does not exist is not accepted.
     fs::write(pending(dir.path(), "gone"), "---\n---\nx\n").unwrap();
-    let output = cdefang_test(dir.path(), &["--accept", "rules/"]);
+    let output = cdefang_test(dir.path(), &["--accept", "rules/"], 0);
     let stdout = stdout_of(&output);
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
     assert_eq!(
         stdout,
         "accepted rules/snapshots/el5@event.snap.new -> rules/snapshots/el5@event.snap\n\
@@ -283,24 +259,21 @@ fn update_writes_pending_snapshots_for_review_and_accept_moves_them_in() {
     );
     assert!(pending(dir.path(), "gone").exists());
     assert!(!snapshot(dir.path(), "gone").exists());
-    assert_eq!(
-        fs::read(snapshot(dir.path(), "event")).unwrap(),
-        accepted_event
-    );
-    assert_eq!(
-        fs::read(snapshot(dir.path(), "utils-2x")).unwrap(),
-        accepted_utils
-    );
+    assert_file(&snapshot(dir.path(), "event"), &accepted_event);
+    assert_file(&snapshot(dir.path(), "utils-2x"), &accepted_utils);
     assert!(!pending(dir.path(), "event").exists());
-    let output = cdefang_test(dir.path(), &["rules/"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stdout_of(&output));
+    cdefang_test(dir.path(), &["rules/"], 0);
 
     // A pending snapshot left over for a case that now matches is removed by --update.
     fs::copy(snapshot(dir.path(), "fsmon"), pending(dir.path(), "fsmon")).unwrap();
-    let output = cdefang_test(dir.path(), &["--update", "rules/"]);
+    let output = cdefang_test(dir.path(), &["--update", "rules/"], 0);
     let stdout = stdout_of(&output);
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("test fsmon ... ok\n    removed rules/snapshots/el5@fsmon.snap.new: the snapshot matches\n"), "{stdout}");
+    assert_contains(
+        &stdout,
+        &[
+            "test fsmon ... ok\n    removed rules/snapshots/el5@fsmon.snap.new: the snapshot matches\n",
+        ],
+    );
     assert!(!pending(dir.path(), "fsmon").exists());
 }
 
@@ -321,25 +294,20 @@ fn invalid_test_cases_exit_2_pointing_into_the_rules_file() {
             "stub-inotfy",
         ),
     ] {
-        let dir = scratch();
+        let dir = rules_scratch();
         let rules = dir.path().join("rules/el5.toml");
         edit(&rules, from, to);
         let text = fs::read_to_string(&rules).unwrap();
-        let output = cdefang_test(dir.path(), &["rules/"]);
+        let output = cdefang_test(dir.path(), &["rules/"], 2);
         let (stdout, stderr) = (stdout_of(&output), stderr_of(&output));
-        assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
-        assert!(stderr.contains(message), "{stderr}");
+        assert_contains(&stderr, &[message]);
         let (line, column) = line_col(&text, needle);
         assert!(
             stderr.contains(&format!("rules/el5.toml:{line}:{column}")),
             "{line}:{column}: {stderr}"
         );
         let source_line = text.lines().nth(line - 1).unwrap();
-        assert!(
-            stderr.contains(&format!("{line} │ {source_line}")),
-            "{stderr}"
-        );
-        assert!(stderr.contains("= help: "), "{stderr}");
+        assert_contains(&stderr, &[&format!("{line} │ {source_line}"), "= help: "]);
         assert_eq!(
             stdout,
             "rules/el5.toml: not tested (see the error below)\n\
@@ -351,7 +319,7 @@ fn invalid_test_cases_exit_2_pointing_into_the_rules_file() {
 
 #[test]
 fn a_case_the_engine_cannot_process_exits_2_pointing_at_its_code_or_path() {
-    let dir = scratch();
+    let dir = rules_scratch();
     let rules = dir.path().join("rules/el5.toml");
     // An #endif too many in the inline code of utils-1x.
     edit(
@@ -366,16 +334,14 @@ fn a_case_the_engine_cannot_process_exits_2_pointing_at_its_code_or_path() {
         "\"../testdata/uwsgi/core/fsmon2.c\"",
     );
     let text = fs::read_to_string(&rules).unwrap();
-    let output = cdefang_test(dir.path(), &["rules/el5.toml"]);
+    let output = cdefang_test(dir.path(), &["rules/el5.toml"], 2);
     let (stdout, stderr) = (stdout_of(&output), stderr_of(&output));
-    assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
-    assert!(
-        stdout.contains("test utils-1x ... ERROR (see below)\n"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("test fsmon ... ERROR (see below)\n"),
-        "{stdout}"
+    assert_contains(
+        &stdout,
+        &[
+            "test utils-1x ... ERROR (see below)\n",
+            "test fsmon ... ERROR (see below)\n",
+        ],
     );
     assert!(
         stdout.ends_with("\n4 passed, 0 failed, 2 errors (see above)\n"),
@@ -384,32 +350,23 @@ fn a_case_the_engine_cannot_process_exits_2_pointing_at_its_code_or_path() {
     // The extra #endif is the second of the two adjacent ones.
     let (line, _) = line_col(&text, "#endif\n#endif\n");
     let endif = line + 1;
-    assert!(
-        stderr.contains("error: unbalanced conditionals: #endif without #if"),
-        "{stderr}"
+    assert_contains(
+        &stderr,
+        &["error: unbalanced conditionals: #endif without #if"],
     );
     assert!(
         stderr.contains(&format!("rules/el5.toml:{endif}:1")),
         "{endif}: {stderr}"
     );
-    assert!(
-        stderr.contains("= note: in test case `utils-1x`"),
-        "{stderr}"
-    );
+    assert_contains(&stderr, &["= note: in test case `utils-1x`"]);
     let (line, column) = line_col(&text, "\"../testdata/uwsgi/core/fsmon2.c\"");
-    assert!(
-        stderr.contains(
-            "error: test case `fsmon`: cannot read rules/../testdata/uwsgi/core/fsmon2.c"
-        ),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains(&format!("rules/el5.toml:{line}:{column}")),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("= help: a case's `path` is relative to the directory of its rules file"),
-        "{stderr}"
+    assert_contains(
+        &stderr,
+        &[
+            "error: test case `fsmon`: cannot read rules/../testdata/uwsgi/core/fsmon2.c",
+            &format!("rules/el5.toml:{line}:{column}"),
+            "= help: a case's `path` is relative to the directory of its rules file",
+        ],
     );
 }
 
@@ -417,16 +374,13 @@ fn a_case_the_engine_cannot_process_exits_2_pointing_at_its_code_or_path() {
 fn unreadable_paths_and_directories_without_rules_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir(dir.path().join("empty")).unwrap();
-    let output = cdefang_test(dir.path(), &["empty", "missing.toml"]);
-    let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("error: empty: no rules file (*.toml) in this directory"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("error: cannot read missing.toml: No such file or directory"),
-        "{stderr}"
+    let output = cdefang_test(dir.path(), &["empty", "missing.toml"], 2);
+    assert_contains(
+        &stderr_of(&output),
+        &[
+            "error: empty: no rules file (*.toml) in this directory",
+            "error: cannot read missing.toml: No such file or directory",
+        ],
     );
     assert_eq!(
         stdout_of(&output),
@@ -438,50 +392,28 @@ fn unreadable_paths_and_directories_without_rules_exit_2() {
 fn test_is_a_subcommand_only_in_first_place() {
     // After an option, `test` is a path as before: here a tree holding a utils.c to rewrite.
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&root().join("testdata/uwsgi"), &dir.path().join("test"));
-    let output = cargo_bin_cmd!("cdefang")
-        .current_dir(dir.path())
-        .args(["--check", "--rules"])
-        .arg(root().join("rules/el5.toml"))
-        .arg("test")
-        .output()
-        .unwrap();
-    let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("cdefang: 5 files scanned, 3 would change"),
-        "{stderr}"
-    );
+    copy_dir(&testdata("uwsgi"), &dir.path().join("test"));
+    let output = run_with_rules(dir.path(), &el5_rules(), &["--check", "test"]);
+    assert_stderr(&output, 1, &["cdefang: 5 files scanned, 3 would change"]);
     // The subcommand takes no run option.
-    let output = cargo_bin_cmd!("cdefang")
-        .args(["test", "--check", "rules/"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let output = cargo_bin_cmd!("cdefang")
-        .args(["test", "--update", "--accept", "rules/"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
+    cdefang_test(&root(), &["--check", "rules/"], 2);
+    let output = cdefang_test(&root(), &["--update", "--accept", "rules/"], 2);
     assert!(stderr_of(&output).contains("cannot be used with"));
 }
 
 #[test]
 fn a_case_named_after_a_release_goes_through_update_and_accept() {
-    let dir = scratch();
+    let dir = rules_scratch();
     edit(
         &dir.path().join("rules/el5.toml"),
         "name = \"event\"",
         "name = \"event-2.0.30\"",
     );
     fs::remove_file(snapshot(dir.path(), "event")).unwrap();
-    let output = cdefang_test(dir.path(), &["--update", "rules/el5.toml"]);
-    assert_eq!(output.status.code(), Some(1), "{}", stdout_of(&output));
+    cdefang_test(dir.path(), &["--update", "rules/el5.toml"], 1);
     assert!(pending(dir.path(), "event-2.0.30").exists());
-    let output = cdefang_test(dir.path(), &["--accept", "rules/el5.toml"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stdout_of(&output));
+    let output = cdefang_test(dir.path(), &["--accept", "rules/el5.toml"], 0);
     assert!(stdout_of(&output).contains("1 snapshot accepted"));
-    let output = cdefang_test(dir.path(), &["rules/el5.toml"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stdout_of(&output));
+    let output = cdefang_test(dir.path(), &["rules/el5.toml"], 0);
     assert!(stdout_of(&output).contains("test event-2.0.30 ... ok"));
 }

@@ -3,14 +3,14 @@
 
 use std::path::Path;
 
-use cdefang::{FileResult, Setup, write_diff};
+use cdefang::{FileResult, write_diff};
+
+use crate::util::{assert_snapshot, el5_rules, one_rule, read_testdata, setup};
 
 const LINUX: &str = "defined(__linux__) && !defined(OBSOLETE_LINUX_KERNEL)";
 
 fn rule(action: &str, extra: &str, matcher: &str) -> String {
-    format!(
-        "[[rule]]\nid = \"r\"\nmessage = \"m\"\nfiles = [\"*.c\"]\naction = \"{action}\"\n{extra}\n[rule.match]\n{matcher}\n"
-    )
+    one_rule("r", action, extra, matcher)
 }
 
 fn drop_unshare() -> String {
@@ -21,18 +21,11 @@ fn drop_unshare() -> String {
     )
 }
 
-fn read(fixture: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata")
-        .join(fixture);
-    std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
-}
-
 /// Run the rules over a fixture; returns the result and the new bytes (the old ones if
 /// unchanged).
-fn run(fixture: &str, rules_toml: &str) -> (FileResult, Vec<u8>) {
-    let rules = Setup::from_rules_file(cdefang::load_rules(rules_toml, 0).expect("rules load"));
-    let source = read(fixture);
+fn rewrite(fixture: &str, rules_toml: &str) -> (FileResult, Vec<u8>) {
+    let rules = setup(rules_toml);
+    let source = read_testdata(fixture);
     let name = Path::new(fixture).file_name().unwrap().to_string_lossy();
     let result = cdefang::process(&source, &name, &rules).expect("file processes");
     let output = result.output.clone().unwrap_or(source);
@@ -54,19 +47,14 @@ fn visible_diff(fixture: &str, old: &[u8], new: &[u8]) -> String {
 }
 
 fn snapshot(name: &str, fixture: &str, new: &[u8]) {
-    let diff = visible_diff(fixture, &read(fixture), new);
-    insta::with_settings!({
-        snapshot_path => "../snapshots",
-        prepend_module_to_snapshot => false,
-        omit_expression => true,
-    }, {
-        insta::assert_snapshot!(name, diff);
-    });
+    let diff = visible_diff(fixture, &read_testdata(fixture), new);
+    let of = format!("diff of testdata/{fixture} (CR and non-UTF-8 bytes escaped)");
+    assert_snapshot(name, &of, diff);
 }
 
 /// Running the rules again on the output changes nothing.
 fn assert_idempotent(new: &[u8], rules_toml: &str) {
-    let rules = Setup::from_rules_file(cdefang::load_rules(rules_toml, 0).unwrap());
+    let rules = setup(rules_toml);
     let again = cdefang::process(new, "again.c", &rules).unwrap();
     assert_eq!(again.output, None, "a second run changed the output");
 }
@@ -74,7 +62,7 @@ fn assert_idempotent(new: &[u8], rules_toml: &str) {
 #[test]
 fn elif_chain_first_branch_dropped_turns_elif_into_if() {
     let rules = rule("drop", "", &format!("condition = \"{LINUX}\""));
-    let (result, new) = run("constructs/elif-chain.c", &rules);
+    let (result, new) = rewrite("constructs/elif-chain.c", &rules);
     let text = String::from_utf8(new.clone()).unwrap();
     assert!(text.contains("int uwsgi_get_cores(void) {\n#if   defined(__FreeBSD__) /* bsd */\n\treturn bsd_cores();\n#else"));
     assert!(text.contains("\treturn threads();\n#else\n\treturn 0;\n#endif"));
@@ -86,7 +74,7 @@ fn elif_chain_first_branch_dropped_turns_elif_into_if() {
 
 #[test]
 fn if_else_with_if_dropped_keeps_else_body_alone() {
-    let (_, new) = run("constructs/if-else.c", &drop_unshare());
+    let (_, new) = rewrite("constructs/if-else.c", &drop_unshare());
     assert_eq!(
         String::from_utf8(new.clone()).unwrap(),
         "/* #if A ... #else B #endif with the #if branch dropped: B alone stays. */\n\
@@ -97,7 +85,7 @@ fn if_else_with_if_dropped_keeps_else_body_alone() {
 
 #[test]
 fn crlf_tabs_trailing_spaces_and_missing_final_newline_are_kept() {
-    let (_, new) = run("constructs/crlf.c", &drop_unshare());
+    let (_, new) = rewrite("constructs/crlf.c", &drop_unshare());
     let expected = b"/* CRLF line endings, tabs, trailing spaces and no final newline. */\r\n\
 void uwsgi_as_root(void) {\r\n\tint x = 1;   \r\n\tx++;  \t\r\n}";
     assert_eq!(new, expected.to_vec());
@@ -106,7 +94,7 @@ void uwsgi_as_root(void) {\r\n\tint x = 1;   \r\n\tx++;  \t\r\n}";
 
 #[test]
 fn non_utf8_bytes_are_kept() {
-    let (_, new) = run("constructs/non-utf8.c", &drop_unshare());
+    let (_, new) = rewrite("constructs/non-utf8.c", &drop_unshare());
     let expected = b"/* Latin-1 bytes: caf\xe9, na\xefve. */\nvoid uwsgi_as_root(void) {\n\tchar *s = \"\xff\xfe\";\n\tuwsgi_log(\"%s\\n\", s);\n}\n";
     assert_eq!(new, expected.to_vec());
     snapshot("non-utf8", "constructs/non-utf8.c", &new);
@@ -115,7 +103,7 @@ fn non_utf8_bytes_are_kept() {
 #[test]
 fn directive_spellings_and_continued_lines_match_structurally() {
     let rules = drop_unshare();
-    let (result, new) = run("constructs/directive-forms.c", &rules);
+    let (result, new) = rewrite("constructs/directive-forms.c", &rules);
     assert_eq!(
         result.counts[0].matches, 3,
         "three spellings of one condition"
@@ -130,7 +118,7 @@ fn directive_spellings_and_continued_lines_match_structurally() {
 
 #[test]
 fn only_real_calls_count_as_calls() {
-    let (result, new) = run("constructs/not-calls.c", &drop_unshare());
+    let (result, new) = rewrite("constructs/not-calls.c", &drop_unshare());
     let text = String::from_utf8(new.clone()).unwrap();
     for kept in [
         "uwsgi.unshare) uwsgi_log",
@@ -160,7 +148,7 @@ fn inside_finds_a_function_whose_header_is_split_by_conditionals() {
         "",
         &format!("condition = \"{LINUX}\"\ncalls = [\"unshare\"]\ninside = \"uwsgi_as_root\""),
     );
-    let (result, new) = run("constructs/split-function.c", &rules);
+    let (result, new) = rewrite("constructs/split-function.c", &rules);
     assert_eq!(result.counts[0].matches, 1);
     assert_eq!(result.matches[0].function.as_deref(), Some("uwsgi_as_root"));
     let text = String::from_utf8(new.clone()).unwrap();
@@ -171,7 +159,7 @@ fn inside_finds_a_function_whose_header_is_split_by_conditionals() {
 #[test]
 fn keep_removes_directives_and_other_branches() {
     let rules = rule("keep", "", "condition = \"defined(UWSGI_SSL)\"");
-    let (_, new) = run("constructs/keep-replace.c", &rules);
+    let (_, new) = rewrite("constructs/keep-replace.c", &rules);
     let text = String::from_utf8(new.clone()).unwrap();
     assert!(text.contains("void uwsgi_setup(void) {\n\tuwsgi_ssl_init();\n\n#ifndef UWSGI_PCRE"));
     assert!(!text.contains("no ssl"));
@@ -185,7 +173,7 @@ fn replace_condition_writes_the_new_condition() {
         "replacement = \"!defined(UWSGI_PCRE) && !defined(UWSGI_PCRE2)\"",
         "condition = \"!defined(UWSGI_PCRE)\"",
     );
-    let (_, new) = run("constructs/keep-replace.c", &rules);
+    let (_, new) = rewrite("constructs/keep-replace.c", &rules);
     let text = String::from_utf8(new.clone()).unwrap();
     assert!(text.contains(
         "#if !defined(UWSGI_PCRE) && !defined(UWSGI_PCRE2)\n\tuwsgi_log(\"no pcre\\n\");\n#endif"
@@ -201,7 +189,7 @@ fn resolve_evaluates_like_unifdef() {
         "define = [\"BAR=2\", \"OBSOLETE_LINUX_KERNEL\"]\nundef = [\"FOO\"]",
         "",
     );
-    let (_, new) = run("constructs/resolve.c", &rules);
+    let (_, new) = rewrite("constructs/resolve.c", &rules);
     let text = String::from_utf8(new.clone()).unwrap();
     let expected = "/* resolve under FOO undefined, BAR=2 and OBSOLETE_LINUX_KERNEL defined. */\n\
 int foo = 0;\n\n\
@@ -216,10 +204,7 @@ int always = 1;\n\n\
 
 #[test]
 fn el5_rules_on_the_uwsgi_shaped_tree() {
-    let rules_toml =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/el5.toml"))
-            .unwrap();
-    let rules = Setup::from_rules_file(cdefang::load_rules(&rules_toml, 0).unwrap());
+    let rules = setup(&std::fs::read_to_string(el5_rules()).unwrap());
     for (file, changes) in [
         ("core/utils.c", true),
         ("core/event.c", true),
@@ -227,7 +212,7 @@ fn el5_rules_on_the_uwsgi_shaped_tree() {
         ("core/master.c", false),
     ] {
         let fixture = format!("uwsgi/{file}");
-        let source = read(&fixture);
+        let source = read_testdata(&fixture);
         let result = cdefang::process(&source, file, &rules).unwrap();
         assert_eq!(result.output.is_some(), changes, "{file}");
         if let Some(new) = &result.output {
@@ -238,7 +223,8 @@ fn el5_rules_on_the_uwsgi_shaped_tree() {
         }
     }
     // utils.c: the block without a call, and the one outside uwsgi_as_root, stay.
-    let result = cdefang::process(&read("uwsgi/core/utils.c"), "core/utils.c", &rules).unwrap();
+    let result =
+        cdefang::process(&read_testdata("uwsgi/core/utils.c"), "core/utils.c", &rules).unwrap();
     let text = String::from_utf8(result.output.unwrap()).unwrap();
     assert!(text.contains("namespace mask %d"));
     assert!(text.contains("if (unshare(flags))"));

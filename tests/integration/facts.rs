@@ -2,25 +2,20 @@
 //! uses, kept as snapshots in snapshots/.
 
 use std::fmt::Write;
-use std::path::Path;
 
 use cdefang::{Macros, ParsedFile, Setup};
 
-fn setup() -> Setup {
-    Setup::new(Vec::new(), Macros::default(), &[])
-}
+use crate::util::{assert_snapshot, read_testdata};
 
-fn read(fixture: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata")
-        .join(fixture);
-    std::fs::read(&path).unwrap()
+/// A setup without rules, macros or type names: lang-c's view of the fixtures as they are.
+fn no_rules() -> Setup {
+    Setup::new(Vec::new(), Macros::default(), &[])
 }
 
 /// The facts of every function of a fixture under the default view, then of every branch with
 /// that branch active; one block each.
 fn facts_of(fixture: &str, setup: &Setup) -> String {
-    let source = read(fixture);
+    let source = read_testdata(fixture);
     let mut text = String::new();
     let parsed = ParsedFile::new(&source).unwrap();
     let functions = cdefang::function_facts(&parsed, setup);
@@ -81,7 +76,7 @@ fn facts_of(fixture: &str, setup: &Setup) -> String {
 
 #[test]
 fn facts_of_every_fixture() {
-    let setup = setup();
+    let setup = no_rules();
     for fixture in [
         "constructs/not-calls.c",
         "constructs/split-function.c",
@@ -94,13 +89,7 @@ fn facts_of_every_fixture() {
     ] {
         let facts = facts_of(fixture, &setup);
         let name = format!("facts-{}", fixture.replace('/', "-"));
-        insta::with_settings!({
-            snapshot_path => "../snapshots",
-            prepend_module_to_snapshot => false,
-            omit_expression => true,
-        }, {
-            insta::assert_snapshot!(name, facts);
-        });
+        assert_snapshot(&name, &format!("facts of testdata/{fixture}"), facts);
     }
 }
 
@@ -109,9 +98,9 @@ fn the_branch_under_examination_is_parsed_not_only_the_default_one() {
     // event.c's inotify functions sit in the #else of `#ifdef OBSOLETE_LINUX_KERNEL`: under the
     // default view (every macro defined) they are inactive, with their branch active they are
     // parsed, and `struct inotify_event` is found there.
-    let source = read("uwsgi/core/event.c");
+    let source = read_testdata("uwsgi/core/event.c");
     let parsed = ParsedFile::new(&source).unwrap();
-    let functions = cdefang::function_facts(&parsed, &setup());
+    let functions = cdefang::function_facts(&parsed, &no_rules());
     assert!(functions.iter().all(|function| {
         function
             .facts
@@ -121,7 +110,7 @@ fn the_branch_under_examination_is_parsed_not_only_the_default_one() {
             .iter()
             .all(|(name, _)| name != "inotify_init")
     }));
-    let branches = cdefang::branch_facts(&parsed, &setup()).unwrap();
+    let branches = cdefang::branch_facts(&parsed, &no_rules()).unwrap();
     let inotify = branches
         .iter()
         .find(|branch| source[branch.directive.clone()].starts_with(b"#else"))
@@ -138,8 +127,8 @@ fn the_branch_under_examination_is_parsed_not_only_the_default_one() {
 
 #[test]
 fn a_declared_statement_macro_makes_the_function_parse() {
-    let mut setup = setup();
-    let source = read("constructs/unparsable.c");
+    let mut setup = no_rules();
+    let source = read_testdata("constructs/unparsable.c");
     let branch = |setup: &Setup| {
         cdefang::branch_facts(&ParsedFile::new(&source).unwrap(), setup)
             .unwrap()

@@ -1,48 +1,30 @@
-//! rules/el5.toml on the real uWSGI 2.0.17 release (its sdist, fetched from PyPI at test time by
-//! scripts/fetch-uwsgi.sh into .cache/uwsgi/): the rewrite touches exactly core/utils.c,
-//! core/event.c and core/fsmon.c; core/utils.c equals `unifdef -DOBSOLETE_LINUX_KERNEL`; the
-//! three files compile under an EL5 emulation (a `sys/inotify.h` that is an `#error`) and the
-//! utils object needs no `unshare`; a second run changes nothing.
+//! rules/el5.toml on the real uWSGI 2.0.17 release (its sdist from PyPI, unpacked in
+//! .cache/uwsgi/ by scripts/fetch-uwsgi.sh; see util::uwsgi_releases): the rewrite touches
+//! exactly core/utils.c, core/event.c and core/fsmon.c; core/utils.c equals
+//! `unifdef -DOBSOLETE_LINUX_KERNEL`; the three files compile under an EL5 emulation (a
+//! `sys/inotify.h` that is an `#error`) and the utils object needs no `unshare`; a second run
+//! changes nothing.
 //!
-//! Needs python3 with pip, network access to PyPI (or a warm cache), unifdef, gcc and nm; .ci/run
-//! installs them. Set CDEFANG_SKIP_UWSGI=1 to skip it on a machine without them.
+//! Needs the release in the cache, or CDEFANG_FETCH=1 with python3, pip and network access to
+//! PyPI (without either, each test is skipped, saying so); and unifdef, gcc and nm. .ci/run
+//! installs them and sets CDEFANG_FETCH=1. Set CDEFANG_SKIP_UWSGI=1 to skip them on a machine
+//! without the tools.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use assert_cmd::cargo::cargo_bin_cmd;
-
-mod common;
-use common::{fetch_one, skip_uwsgi};
+use crate::util::{
+    assert_exit, cdefang, changed_files, copy_dir, el5_rules, files_under, root, run,
+    run_with_rules, unifdef, unifdef_utils, uwsgi_releases,
+};
 
 const VERSION: &str = "2.0.17";
 const TARGETED: [&str; 3] = ["core/utils.c", "core/event.c", "core/fsmon.c"];
 
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    walkdir::WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .map(Result::unwrap)
-        .filter(|entry| entry.file_type().is_file())
-        .map(|entry| {
-            let relative = entry.path().strip_prefix(dir).unwrap();
-            (
-                relative.display().to_string(),
-                fs::read(entry.path()).unwrap(),
-            )
-        })
-        .collect()
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    let status = Command::new("cp")
-        .arg("-a")
-        .arg(from)
-        .arg(to)
-        .status()
-        .unwrap();
-    assert!(status.success());
+/// The tree of uWSGI 2.0.17, or `None` if the test is skipped.
+fn release() -> Option<PathBuf> {
+    uwsgi_releases(&[VERSION]).map(|mut trees| trees.remove(0))
 }
 
 /// Compile `file` of `tree` the way EL5 would see it: `<sys/inotify.h>` is an `#error`.
@@ -67,13 +49,12 @@ fn el5_compile(tree: &Path, shadow: &Path, file: &str, object: &Path) -> std::pr
 
 #[test]
 fn el5_rules_make_uwsgi_2_0_17_build_on_el5() {
-    if skip_uwsgi("this uWSGI test") {
+    let Some(release) = release() else {
         return;
-    }
-    let release = fetch_one(VERSION);
+    };
     let work = tempfile::tempdir().unwrap();
     let tree = work.path().join("tree");
-    copy_tree(&release, &tree);
+    copy_dir(&release, &tree);
     let shadow = work.path().join("shadow");
     fs::create_dir_all(shadow.join("sys")).unwrap();
     fs::write(shadow.join("sys/inotify.h"), "#error no inotify on EL5\n").unwrap();
@@ -86,41 +67,19 @@ fn el5_rules_make_uwsgi_2_0_17_build_on_el5() {
     );
     assert!(String::from_utf8_lossy(&before.stderr).contains("no inotify on EL5"));
 
-    let original = files(&tree);
-    let output = cargo_bin_cmd!("cdefang")
-        .arg("--rules")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/el5.toml"))
-        .arg(&tree)
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let rewritten = files(&tree);
-    let changed: Vec<&str> = original
-        .iter()
-        .zip(&rewritten)
-        .filter(|(a, b)| a != b)
-        .map(|(a, _)| a.0.as_str())
-        .collect();
-    assert_eq!(original.len(), rewritten.len());
+    let original = files_under(&tree);
+    let output = run_with_rules(work.path(), &el5_rules(), &["tree"]);
+    assert_exit(&output, 0);
+    let rewritten = files_under(&tree);
+    let changed = changed_files(&original, &rewritten);
     let mut expected = TARGETED.to_vec();
     expected.sort();
     assert_eq!(changed, expected, "exactly the targeted files change");
 
     // The oracle: unifdef on the original core/utils.c.
-    let oracle = Command::new("unifdef")
-        .args(["-DOBSOLETE_LINUX_KERNEL", "core/utils.c"])
-        .current_dir(&release)
-        .output()
-        .expect("run unifdef (apt-get install unifdef)");
-    assert_eq!(oracle.status.code(), Some(1), "unifdef changed the file");
     assert_eq!(
         fs::read(tree.join("core/utils.c")).unwrap(),
-        oracle.stdout,
+        unifdef_utils(&release),
         "core/utils.c equals unifdef -DOBSOLETE_LINUX_KERNEL"
     );
 
@@ -148,41 +107,30 @@ fn el5_rules_make_uwsgi_2_0_17_build_on_el5() {
     );
 
     // A second run changes nothing.
-    let again = cargo_bin_cmd!("cdefang")
-        .args(["--check", "--rules"])
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/el5.toml"))
-        .arg(&tree)
-        .output()
-        .unwrap();
-    assert_eq!(
-        again.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&again.stderr)
-    );
-    assert_eq!(files(&tree), rewritten);
+    let again = run_with_rules(work.path(), &el5_rules(), &["--check", "tree"]);
+    assert_exit(&again, 0);
+    assert_eq!(files_under(&tree), rewritten);
 }
 
 /// lang-c coverage of uWSGI 2.0.17 with rules/uwsgi-parse.toml: a floor, so that a change to
 /// the C view that loses coverage fails (figures in README.md).
 #[test]
 fn lang_c_parses_uwsgi_2_0_17() {
-    if skip_uwsgi("this uWSGI test") {
+    let Some(release) = release() else {
         return;
-    }
-    let release = fetch_one(VERSION);
+    };
     let work = tempfile::tempdir().unwrap();
     let coverage = |parts: &[&str]| {
         let report = work.path().join("parse.json");
-        let output = cargo_bin_cmd!("cdefang")
+        let output = cdefang(&root())
             .args(["--parse-stats", "-q", "--rules"])
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/uwsgi-parse.toml"))
+            .arg(root().join("rules/uwsgi-parse.toml"))
             .arg("--report")
             .arg(&report)
             .args(parts.iter().map(|part| release.join(part)))
             .output()
             .unwrap();
-        assert_eq!(output.status.code(), Some(0));
+        assert_exit(&output, 0);
         let report: serde_json::Value =
             serde_json::from_slice(&fs::read(&report).unwrap()).unwrap();
         let functions = report["parse"]["functions"].as_f64().unwrap();
@@ -208,10 +156,9 @@ fn lang_c_parses_uwsgi_2_0_17() {
 /// on the files of 2.0.17 whose conditionals test the symbol, exit status included.
 #[test]
 fn define_mode_equals_unifdef_on_uwsgi_2_0_17() {
-    if skip_uwsgi("this uWSGI test") {
+    let Some(release) = release() else {
         return;
-    }
-    let release = fetch_one(VERSION);
+    };
     for file in [
         "core/utils.c",
         "core/event.c",
@@ -220,16 +167,11 @@ fn define_mode_equals_unifdef_on_uwsgi_2_0_17() {
         "core/emperor.c",
         "core/daemons.c",
     ] {
-        let ours = cargo_bin_cmd!("cdefang")
-            .args(["-q", "-DOBSOLETE_LINUX_KERNEL", "--stdout", file])
-            .current_dir(&release)
-            .output()
-            .unwrap();
-        let theirs = Command::new("unifdef")
-            .args(["-DOBSOLETE_LINUX_KERNEL", file])
-            .current_dir(&release)
-            .output()
-            .expect("run unifdef");
+        let ours = run(
+            &release,
+            &["-q", "-DOBSOLETE_LINUX_KERNEL", "--stdout", file],
+        );
+        let theirs = unifdef(&release, &["-DOBSOLETE_LINUX_KERNEL", file]);
         assert_eq!(ours.status.code(), theirs.status.code(), "{file}");
         assert!(
             ours.stdout == theirs.stdout,

@@ -1,28 +1,15 @@
 //! Inputs the fuzz targets (fuzz/, see README.md "Fuzzing") found trouble with, kept in
 //! testdata/fuzz/<target>/ and run through what the target runs, with what each must now give.
 
-use std::fs;
-use std::path::Path;
+use cdefang::FileError;
 
-use cdefang::{Assumptions, FileError, Rule, RulesFile, Setup};
-
-fn testdata(path: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata/fuzz")
-        .join(path)
-}
+use crate::util::{read_testdata, resolve_setup, setup};
 
 /// What the `engine` target runs on one input; the rewritten bytes, resolved again, must stay.
 fn engine_target(data: &[u8]) -> Result<(), FileError> {
-    let text = fs::read_to_string(testdata("engine.toml")).unwrap();
-    let rules = Setup::from_rules_file(cdefang::load_rules(&text, 0).unwrap());
-    let mut assumptions = Assumptions::default();
-    assumptions.define("A");
-    assumptions.undefine("B");
-    let resolve = Setup::from_rules_file(RulesFile {
-        rules: vec![Rule::resolve_everywhere(assumptions)],
-        ..RulesFile::default()
-    });
+    let text = String::from_utf8(read_testdata("fuzz/engine.toml")).unwrap();
+    let rules = setup(&text);
+    let resolve = resolve_setup(&["A"], &["B"]);
     if let Ok(result) = cdefang::process(data, "x.c", &resolve)
         && let Some(output) = result.output
     {
@@ -37,7 +24,7 @@ fn engine_target(data: &[u8]) -> Result<(), FileError> {
 /// sees it, as code the rule cannot parse, at the run.
 #[test]
 fn a_long_run_of_plus_signs_is_refused_not_parsed_for_an_hour() {
-    let data = fs::read(testdata("engine/plus-run-hang.c")).unwrap();
+    let data = read_testdata("fuzz/engine/plus-run-hang.c");
     match engine_target(&data) {
         Err(FileError::Unparsable { failure, .. }) => {
             assert!(

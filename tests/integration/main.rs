@@ -1,0 +1,20 @@
+//! The integration tests, in one binary: the helpers they share are in `util`, each test module
+//! says at its top what it tests. `cargo test --test integration MODULE::` runs one module.
+//!
+//! Snapshots (snapshots/*.snap) are kept in the format `cdefang test` keeps its own, through
+//! `util::assert_snapshot`: a failing one writes snapshots/NAME.snap.new for review, which
+//! scripts/accept-snapshots.sh accepts.
+
+mod util;
+
+mod cli;
+mod corpus;
+mod explain;
+mod facts;
+mod fuzz_regressions;
+mod learn;
+mod properties;
+mod rewrite;
+mod ruletest;
+mod unifdef_differential;
+mod uwsgi_el5;
