@@ -148,13 +148,13 @@ pub const MAX_OPERATORS: usize = 4096;
 /// exponential time over; `None` when it is within the limits. Real code is far inside them;
 /// generated or hostile input is answered with a parse failure, not a crash or a hang.
 fn beyond_limits(code: &[u8]) -> Option<(usize, String)> {
-    let mut depth = 0usize;
-    let mut prefix_run = 0usize;
-    let mut sign_run = 0usize;
-    let mut operators = 0usize;
+    let mut depth = Count::new(MAX_NESTING, "nested more than {} levels deep");
+    let mut operators = Count::new(MAX_OPERATORS, "more than {} operators in one expression");
+    let mut sign_run = Count::new(MAX_SIGN_RUN, "more than {} `+` and `-` in a row");
+    let mut prefix_run = Count::new(MAX_PREFIX_RUN, "more than {} prefix operators in a row");
     let mut index = 0;
     while let Some(&byte) = code.get(index) {
-        match byte {
+        let over = match byte {
             b'"' | b'\'' => {
                 // Skip the literal, escapes included; it ends at its quote or the line's end.
                 index += 1;
@@ -166,74 +166,91 @@ fn beyond_limits(code: &[u8]) -> Option<(usize, String)> {
                     }
                     index += 1;
                 }
-                prefix_run = 0;
-                sign_run = 0;
+                prefix_run.reset();
+                sign_run.reset();
+                None
             }
             b'(' | b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Some((index, format!("nested more than {MAX_NESTING} levels deep")));
-                }
-                prefix_run = 0;
-                sign_run = 0;
+                prefix_run.reset();
+                sign_run.reset();
                 if byte == b'{' {
-                    operators = 0;
+                    operators.reset();
                 }
+                depth.add()
             }
             b')' | b']' | b'}' => {
-                depth = depth.saturating_sub(1);
-                prefix_run = 0;
-                sign_run = 0;
+                depth.remove();
+                prefix_run.reset();
+                sign_run.reset();
                 if byte == b'}' {
-                    operators = 0;
+                    operators.reset();
                 }
+                None
             }
             b';' | b',' => {
-                operators = 0;
-                prefix_run = 0;
-                sign_run = 0;
+                operators.reset();
+                prefix_run.reset();
+                sign_run.reset();
+                None
             }
             b'!' | b'~' | b'-' | b'+' | b'*' | b'&' | b'/' | b'%' | b'<' | b'>' | b'=' | b'|'
-            | b'^' | b'?' => {
-                operators += 1;
-                if operators > MAX_OPERATORS {
-                    return Some((
-                        index,
-                        format!("more than {MAX_OPERATORS} operators in one expression"),
-                    ));
-                }
-                if matches!(byte, b'+' | b'-') {
-                    sign_run += 1;
-                    if sign_run > MAX_SIGN_RUN {
-                        return Some((
-                            index,
-                            format!("more than {MAX_SIGN_RUN} `+` and `-` in a row"),
-                        ));
-                    }
-                } else {
-                    sign_run = 0;
-                }
-                if matches!(byte, b'!' | b'~' | b'-' | b'+' | b'*' | b'&') {
-                    prefix_run += 1;
-                    if prefix_run > MAX_PREFIX_RUN {
-                        return Some((
-                            index,
-                            format!("more than {MAX_PREFIX_RUN} prefix operators in a row"),
-                        ));
-                    }
-                } else {
-                    prefix_run = 0;
-                }
-            }
-            b' ' | b'\t' | b'\n' | b'\r' => {}
+            | b'^' | b'?' => operators
+                .add()
+                .or_else(|| sign_run.add_if(matches!(byte, b'+' | b'-')))
+                .or_else(|| {
+                    prefix_run.add_if(matches!(byte, b'!' | b'~' | b'-' | b'+' | b'*' | b'&'))
+                }),
+            b' ' | b'\t' | b'\n' | b'\r' => None,
             _ => {
-                prefix_run = 0;
-                sign_run = 0;
+                prefix_run.reset();
+                sign_run.reset();
+                None
             }
+        };
+        if let Some(why) = over {
+            return Some((index, why));
         }
         index += 1;
     }
     None
+}
+
+/// A count with a limit, for [`beyond_limits`].
+struct Count {
+    now: usize,
+    most: usize,
+    /// What going over means, `{}` standing for the limit.
+    what: &'static str,
+}
+
+impl Count {
+    fn new(most: usize, what: &'static str) -> Count {
+        Count { now: 0, most, what }
+    }
+
+    /// One more; what going over means when it goes over.
+    fn add(&mut self) -> Option<String> {
+        self.now += 1;
+        (self.now > self.most).then(|| self.what.replace("{}", &self.most.to_string()))
+    }
+
+    /// One more if `counts`, else back to none (a run broken).
+    fn add_if(&mut self, counts: bool) -> Option<String> {
+        if counts {
+            self.add()
+        } else {
+            self.reset();
+            None
+        }
+    }
+
+    fn remove(&mut self) {
+        self.now = self.now.saturating_sub(1);
+    }
+
+    fn reset(&mut self) {
+        self.now = 0;
+    }
 }
 
 struct Collector<'s> {
