@@ -60,13 +60,12 @@ pub use source::{
 // Conditions.
 pub use cond::{
     Assumptions, BinaryOp, Expr, ExprKind, Norm, ParseError as ConditionError, UnaryOp, Value,
-    parse as parse_condition, render as render_condition, resolve, simplify,
+    parse as parse_condition, render as render_condition, resolve,
 };
 
 // The C layer.
 pub use c::{
-    CFacts, CParser, Function, Macros, ParseFailure, Token, TokenKind, calls as token_calls,
-    functions, tokens, tree_typedefs, typedef_names, view as c_view,
+    CFacts, CParser, Function, Macros, ParseFailure, functions, tree_typedefs, view as c_view,
 };
 
 // Rules.
@@ -78,19 +77,18 @@ pub use rules::{
 // The engine.
 pub use engine::{
     BranchFacts, Detail, Edit, FailedFunction, FileError, FileResult, FunctionFacts, GroupLine,
-    MatchRecord, ParseStats, RuleCount, Setup, Verdict, apply as apply_edits, branch_facts,
-    condition_symbols, function_facts, parse_stats, process, process_parsed,
+    MatchRecord, ParseStats, RuleCount, Setup, Verdict, branch_facts, condition_symbols,
+    function_facts, parse_stats, process, process_parsed,
 };
 
 // Files, output, diagnostics.
 pub use diag::{ExitStatus, InFile, Problem, print as print_problems};
 pub use files::{
-    FilesError, PlannedFile, SourceFile, Staged, back_up, commit, discover, header_typedefs,
-    out_path, stage,
+    FilesError, PlannedFile, SourceFile, Staged, back_up, commit, discover, out_path, stage,
 };
 pub use output::{
-    Drift, FileParse, Hunk, ParseError as FunctionParseError, ParseReport, Report, RuleSummary,
-    and_list, diff_hunks, parse_table, plural, summary_lines, write_diff, write_labelled_diff,
+    Drift, FileParse, ParseError as FunctionParseError, ParseReport, Report, RuleSummary, and_list,
+    parse_table, plural, summary_lines, write_diff, write_labelled_diff,
 };
 
 // Snapshots (`cdefang test`).

@@ -17,6 +17,6 @@ mod view;
 
 pub use functions::{Function, enclosing, functions};
 pub use parse::{CFacts, CParser, ParseFailure};
-pub use tokens::{Token, TokenKind, calls, mentions, names_used, tokens};
+pub use tokens::{TokenKind, calls, mentions, names_used, tokens};
 pub use typedefs::{guess_type_names, tree_typedefs, typedef_names};
 pub use view::{Macros, active_by_default, view};
