@@ -15,6 +15,9 @@ use super::{Action, Fallback, Per};
 #[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RulesToml {
+    // In the order an unknown key's error lists them; written with the rules after the hints.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) rule: Vec<RuleToml>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) statement_macros: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -23,8 +26,6 @@ pub(crate) struct RulesToml {
     pub(crate) function_macros: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) typedefs: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) rule: Vec<RuleToml>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) test: Vec<TestToml>,
 }
@@ -42,7 +43,8 @@ pub(crate) struct TestToml {
 }
 
 /// A rule, its keys in the order a rules file writes them (`[rule.match]` comes last, as a
-/// table). The required keys keep the order in which a missing one is reported.
+/// table; `define`/`undef` and `replacement` never stand together) and in which an unknown
+/// key's error lists them.
 #[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RuleToml {
@@ -52,12 +54,12 @@ pub(crate) struct RuleToml {
     #[serde(rename = "match")]
     pub(crate) matcher: Spanned<MatchToml>,
     pub(crate) action: Spanned<ActionToml>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) replacement: Option<Spanned<String>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) define: Vec<Spanned<String>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) undef: Vec<Spanned<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) replacement: Option<Spanned<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) expect: Option<Spanned<ExpectToml>>,
     #[serde(default, skip_serializing_if = "is_default")]
@@ -226,8 +228,53 @@ impl RulesToml {
             }
         }
         wrap_arrays(root);
+        basic_strings(root);
         Ok(document)
     }
+}
+
+/// Every string of `table` and the tables under it written as a basic string, `"…"`, with `"`,
+/// `\` and control characters escaped (`\u0009`), as the shipped rules files write them (the
+/// serializer would choose a literal or multi-line string for some).
+fn basic_strings(table: &mut Table) {
+    fn restring(value: &mut Value) {
+        match value {
+            Value::String(text) => {
+                let decor = text.decor().clone();
+                if let Ok(Value::String(mut basic)) = basic_string(text.value()).parse::<Value>() {
+                    *basic.decor_mut() = decor;
+                    *text = basic;
+                }
+            }
+            Value::Array(array) => array.iter_mut().for_each(restring),
+            Value::InlineTable(table) => table.iter_mut().for_each(|(_, item)| restring(item)),
+            _ => {}
+        }
+    }
+    for (_, item) in table.iter_mut() {
+        match item {
+            Item::Value(item) => restring(item),
+            Item::Table(table) => basic_strings(table),
+            Item::ArrayOfTables(tables) => tables.iter_mut().for_each(basic_strings),
+            Item::None => {}
+        }
+    }
+}
+
+/// `text` as a TOML basic string.
+fn basic_string(text: &str) -> String {
+    let mut quoted = String::with_capacity(text.len() + 2);
+    quoted.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            c if c.is_control() => quoted.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    quoted
 }
 
 /// An array of inline tables (as serialized) as an array of tables, and in each, the inline
@@ -288,6 +335,29 @@ fn wrap(array: &mut Array) {
 mod tests {
     use super::*;
     use crate::cond::Assumptions;
+
+    #[test]
+    fn strings_are_written_as_basic_strings() {
+        assert_eq!(
+            basic_string("a \"b\" \\ \t"),
+            "\"a \\\"b\\\" \\\\ \\u0009\""
+        );
+        let rules = RulesToml {
+            rule: Vec::new(),
+            statement_macros: vec!["q'\"\\".to_string(), "line\nbreak".to_string()],
+            blank_macros: Vec::new(),
+            function_macros: Vec::new(),
+            typedefs: Vec::new(),
+            test: Vec::new(),
+        };
+        let text = rules.to_document().unwrap().to_string();
+        assert_eq!(
+            text,
+            "statement_macros = [\"q'\\\"\\\\\", \"line\\u000Abreak\"]\n"
+        );
+        let read: RulesToml = toml::from_str(&text).unwrap();
+        assert_eq!(read.statement_macros, rules.statement_macros);
+    }
 
     #[test]
     fn a_rule_written_reads_back_the_same() {
