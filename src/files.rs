@@ -20,7 +20,7 @@ use rayon::prelude::*;
 
 use crate::c;
 use crate::engine::FileResult;
-use crate::source::{self, Scan};
+use crate::source::{ParsedFile, Scan};
 
 /// A file to process.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -146,19 +146,22 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<SourceFile>, FilesError> {
     Ok(found)
 }
 
-/// The typedef names the headers (`*.h`) among `found` declare (see [`c::tree_typedefs`]),
-/// read in parallel; a header that cannot be read or scanned declares none.
+/// The typedef names the headers (`*.h`) among `found` declare, read from disk in parallel:
+/// those of every header that can be read, is C (no NUL byte) and parses (see [`ParsedFile`]),
+/// as a run takes them from its own parses (see [`c::tree_typedefs`]).
 pub fn header_typedefs(found: &[SourceFile]) -> Vec<String> {
     let headers: Vec<Vec<u8>> = found
         .par_iter()
         .filter(|file| file.is_header())
         .filter_map(|file| fs::read(&file.path).ok())
+        .filter(|bytes| memchr::memchr(0, bytes).is_none())
         .collect();
-    let scans: Vec<Scan> = headers
+    let parsed: Vec<ParsedFile> = headers
         .par_iter()
-        .filter_map(|bytes| source::scan(bytes).ok())
+        .filter_map(|bytes| ParsedFile::new(bytes).ok())
         .collect();
-    c::tree_typedefs(&scans.iter().collect::<Vec<_>>())
+    let scans: Vec<&Scan> = parsed.iter().map(|parsed| &parsed.scan).collect();
+    c::tree_typedefs(&scans)
 }
 
 impl SourceFile {

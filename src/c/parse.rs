@@ -61,30 +61,16 @@ impl CParser {
     pub fn new<'a>(typedefs: impl IntoIterator<Item = &'a str>) -> CParser {
         let mut names: BTreeSet<&str> = LIBC_TYPEDEFS.iter().copied().collect();
         names.extend(typedefs);
-        let mut prelude = String::new();
-        for name in names {
-            prelude.push_str("typedef int ");
-            prelude.push_str(name);
-            prelude.push(';');
-        }
-        prelude.push('\n');
         CParser {
-            prelude,
+            prelude: prelude(String::new(), names),
             config: Config::with_gcc(),
         }
     }
 
     /// This parser with more typedef names.
     pub fn with_typedefs<'a>(&self, typedefs: impl IntoIterator<Item = &'a str>) -> CParser {
-        let mut prelude = self.prelude.trim_end().to_string();
-        for name in typedefs {
-            prelude.push_str("typedef int ");
-            prelude.push_str(name);
-            prelude.push(';');
-        }
-        prelude.push('\n');
         CParser {
-            prelude,
+            prelude: prelude(self.prelude.trim_end().to_string(), typedefs),
             config: self.config.clone(),
         }
     }
@@ -127,6 +113,18 @@ impl CParser {
             }
         }
     }
+}
+
+/// `start` followed by `typedef int NAME;` for each name, and a newline: what lang-c reads
+/// before an item so that it knows those names as types.
+fn prelude<'a>(mut start: String, names: impl IntoIterator<Item = &'a str>) -> String {
+    for name in names {
+        start.push_str("typedef int ");
+        start.push_str(name);
+        start.push(';');
+    }
+    start.push('\n');
+    start
 }
 
 /// The deepest nesting of `(`, `[` and `{` handed to lang-c.

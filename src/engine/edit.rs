@@ -193,9 +193,12 @@ pub fn settle(mut edits: Vec<Edit>) -> Result<Vec<Edit>, Box<Overlap>> {
     Ok(settled)
 }
 
-/// Apply settled (ordered, non-overlapping) edits to `source`.
+/// Apply settled edits (as [`settle`] returns them: ordered, not overlapping, inside `source`)
+/// to `source`.
 pub fn apply(source: &[u8], edits: &[Edit]) -> Vec<u8> {
-    apply_within(source, 0..source.len(), edits).unwrap_or_else(|| source.to_vec())
+    let applied = apply_within(source, 0..source.len(), edits);
+    debug_assert!(applied.is_some(), "edits that `settle` did not return");
+    applied.unwrap_or_else(|| source.to_vec())
 }
 
 /// `source[window]` with `edits` applied: edits ordered, not overlapping, and inside `window`

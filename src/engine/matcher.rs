@@ -136,7 +136,7 @@ impl<'a> FileFacts<'a> {
                     .iter()
                     .any(|header| header.as_bytes() == include.header())
             })
-            .map(|include| include.directive.hash..include.directive.rest.end)
+            .map(|include| include.directive.text_span())
     }
 
     /// The function around a branch body, read from the view in which that body is active (so

@@ -96,7 +96,7 @@ pub(super) fn drafts<'a>(
                     return Err(LearnError::new(
                         LearnErrorKind::Unlearnable,
                         Problem::error("the patch removes branches with different conditions from one conditional")
-                            .at(&study.file.source.display, &study.file.original, directive.hash..directive.rest.end, "this conditional")
+                            .at(&study.file.source.display, &study.file.original, directive.text_span(), "this conditional")
                             .help("one rule selects branches by one condition: make a patch per condition, or write the rule by hand"),
                     ));
                 }
@@ -370,14 +370,14 @@ fn indistinct(draft: &Draft, studies: &[Study], negatives: &[(usize, &Branch)]) 
     .at(
         &study.file.source.display,
         &study.file.original,
-        directive.hash..directive.rest.end,
+        directive.text_span(),
         "left alone by the patch, yet it has everything the changed blocks share",
     );
     if let Some((positive_file, positive)) = draft.positives().first().copied()
         && positive_file == file
     {
         let directive = &study.scan().directives[positive.directive];
-        problem = problem.also(directive.hash..directive.rest.end, "changed by the patch");
+        problem = problem.also(directive.text_span(), "changed by the patch");
     }
     LearnError::new(
         LearnErrorKind::Indistinct,

@@ -23,7 +23,7 @@ use std::rc::Rc;
 
 use crate::c::Macros;
 use crate::diag::{InFile, Problem};
-use crate::engine::{FileError, FileFacts, Setup};
+use crate::engine::{FileFacts, Setup};
 use crate::files;
 use crate::source::{ParsedFile, SourceError};
 
@@ -136,11 +136,7 @@ pub struct Learned {
 fn source_error(file: &PatchedFile, error: SourceError) -> LearnError {
     LearnError::new(
         LearnErrorKind::Source,
-        Problem::from(InFile::new(
-            &file.source.display,
-            &file.original,
-            &FileError::from(error),
-        )),
+        Problem::from(InFile::new(&file.source.display, &file.original, &error)),
     )
 }
 
@@ -220,7 +216,7 @@ pub fn learn(request: &Request) -> Result<Learned, LearnError> {
     );
     let specs = specs(&drafts, &studies, &patch_file)?;
     let toml = render(&specs, request, &files)?;
-    verify(&toml, &specs, &files, &tree_typedefs)?;
+    verify(&toml, &specs, &files, &parsed, &tree_typedefs)?;
     Ok(Learned {
         toml,
         rules: specs

@@ -168,7 +168,7 @@ impl<'a> Study<'a> {
         .at(
             &file.source.display,
             &file.original,
-            directive.hash..directive.rest.end,
+            directive.text_span(),
             "the patch changes this directive",
         );
         if let Some(branch) = partly {

@@ -1,11 +1,11 @@
 //! Step 6, the verification: the learned TOML is loaded back with [`crate::rules::load`], run
-//! with [`crate::engine::process`] over the original files and compared with the patched ones;
+//! with the engine over the original files (their parses, as learn made them) and compared with the patched ones;
 //! any difference, or a match count other than the one written in `expect`, is an error.
 
 use crate::diag::{InFile, Problem};
-use crate::engine::{self, Setup};
+use crate::engine::{self, Detail, Setup};
 use crate::rules;
-use crate::source::Lines;
+use crate::source::{Lines, ParsedFile};
 
 use super::draft::RuleSpec;
 use super::patch::{PatchedFile, shown};
@@ -17,6 +17,7 @@ pub(super) fn verify(
     toml: &str,
     specs: &[RuleSpec],
     files: &[PatchedFile],
+    parsed: &[ParsedFile],
     tree_typedefs: &[String],
 ) -> Result<(), LearnError> {
     let failed = |problem: Problem| LearnError::new(LearnErrorKind::Verify, problem);
@@ -31,8 +32,9 @@ pub(super) fn verify(
     let typedefs = [tree_typedefs, &loaded.typedefs].concat();
     let setup = Setup::new(loaded.rules, loaded.macros, &typedefs);
     let mut counts = vec![0u64; setup.rules.len()];
-    for file in files {
-        let result = engine::process(&file.original, &file.relative, &setup).map_err(|error| {
+    for (file, parsed) in files.iter().zip(parsed) {
+        let result = engine::process_parsed(parsed, &file.relative, &setup, Detail::default());
+        let result = result.map_err(|error| {
             failed(Problem::from(InFile::new(
                 &file.source.display,
                 &file.original,

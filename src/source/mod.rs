@@ -10,6 +10,7 @@ mod scan;
 mod tree;
 
 use std::ops::Range;
+use std::sync::OnceLock;
 
 pub use lines::Lines;
 pub use scan::{Directive, DirectiveKind, Include, Scan, ScanError, blank, scan};
@@ -18,14 +19,15 @@ pub use tree::{Branch, CondTree, Conditional, TreeError, build};
 use crate::cond::{self, Expr, ExprKind, UnaryOp};
 
 /// One file, read: its bytes, its directives, its conditional tree and the condition of each
-/// directive. A condition that does not parse is kept as an error and reported only to a caller
-/// that needs the conditions ([`ParsedFile::conditions`]).
+/// directive. The conditions are parsed when first asked for ([`ParsedFile::conditions`]), so a
+/// file no rule selects costs none, and one that does not parse is reported only to a caller
+/// that needs them.
 #[derive(Debug)]
 pub struct ParsedFile<'a> {
     pub source: &'a [u8],
     pub scan: Scan,
     pub tree: CondTree,
-    conditions: Result<Vec<Option<Expr>>, SourceError>,
+    conditions: OnceLock<Result<Vec<Option<Expr>>, SourceError>>,
 }
 
 /// Why a file cannot be read as C with conditionals; each variant carries byte spans in the file.
@@ -48,34 +50,31 @@ pub enum SourceError {
 }
 
 impl<'a> ParsedFile<'a> {
-    /// Scan `source`, nest its conditionals and parse every condition.
+    /// Scan `source` and nest its conditionals.
     pub fn new(source: &'a [u8]) -> Result<ParsedFile<'a>, SourceError> {
         let scan = scan(source).map_err(SourceError::Scan)?;
         let tree = build(&scan.directives).map_err(|error| tree_error(&scan, error))?;
-        let conditions = parse_conditions(&scan);
         Ok(ParsedFile {
             source,
             scan,
             tree,
-            conditions,
+            conditions: OnceLock::new(),
         })
     }
 
     /// The parsed condition of each directive (`None` for directives that have none, such as
-    /// `#else`), or the first that does not parse.
+    /// `#else`), or the first that does not parse; parsed once, on the first call.
     pub fn conditions(&self) -> Result<&[Option<Expr>], SourceError> {
-        self.conditions.as_deref().map_err(Clone::clone)
+        self.conditions
+            .get_or_init(|| parse_conditions(&self.scan))
+            .as_deref()
+            .map_err(Clone::clone)
     }
-}
-
-/// The text of a directive from its `#` to the end of what follows the keyword.
-fn directive_text(directive: &Directive) -> Range<usize> {
-    directive.hash..directive.rest.end
 }
 
 /// A tree error with the spans of the directives it names.
 fn tree_error(scan: &Scan, error: TreeError) -> SourceError {
-    let line = |index: usize| directive_text(&scan.directives[index]);
+    let line = |index: usize| scan.directives[index].text_span();
     SourceError::Tree {
         at: line(error.directive()),
         related: match error {
@@ -107,7 +106,7 @@ fn parse_conditions(scan: &Scan) -> Result<Vec<Option<Expr>>, SourceError> {
             .transpose()
             .map_err(|error| SourceError::Condition {
                 error,
-                directive: directive_text(directive),
+                directive: directive.text_span(),
             })?;
         conditions.push(condition);
     }

@@ -78,6 +78,12 @@ pub struct Directive {
 }
 
 impl Directive {
+    /// From the `#` to the end of the text after the keyword (the line ending and any
+    /// continuation lines' ends excluded): what a diagnostic about the directive points at.
+    pub fn text_span(&self) -> Range<usize> {
+        self.hash..self.rest.end
+    }
+
     /// The line ending of this directive's line: `"\r\n"`, `"\n"` or `""` at the end of the file.
     pub fn eol<'a>(&self, source: &'a [u8]) -> &'a [u8] {
         let line = &source[self.line.clone()];
