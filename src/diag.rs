@@ -32,6 +32,21 @@ impl ExitStatus {
     }
 }
 
+/// The reader of standard output went away (`cdefang --diff … | head -1`): for a Unix filter,
+/// not an error but the end of its output.
+pub fn is_reader_gone(error: &std::io::Error) -> bool {
+    error.kind() == std::io::ErrorKind::BrokenPipe
+}
+
+/// codespan-reporting's error as the I/O error it is (its kind kept, so that a reader that went
+/// away is still seen as one), or as another error.
+pub fn io_error(error: codespan_reporting::files::Error) -> std::io::Error {
+    match error {
+        codespan_reporting::files::Error::Io(error) => error,
+        other => std::io::Error::other(other),
+    }
+}
+
 impl From<ExitStatus> for std::process::ExitCode {
     fn from(status: ExitStatus) -> std::process::ExitCode {
         std::process::ExitCode::from(status.code())
@@ -269,7 +284,7 @@ impl Problem {
                 term::emit_to_write_style(writer, &config, &file, &diagnostic)
             }
         };
-        result.map_err(std::io::Error::other)
+        result.map_err(io_error)
     }
 }
 

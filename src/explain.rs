@@ -18,7 +18,7 @@ use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, termcolor};
 use termcolor::{Color, ColorSpec, WriteColor};
 
-use crate::diag::text_of;
+use crate::diag::{io_error, text_of};
 use crate::engine::{Edit, GroupLine, MatchRecord, Verdict, apply_within};
 use crate::files::PlannedFile;
 use crate::output::{self, Hunk, and_list, plural};
@@ -97,7 +97,7 @@ fn write_file(out: &mut dyn WriteColor, file: &PlannedFile, rules: &[Rule]) -> i
         };
         count += record.branches.len() as u64;
         let diagnostic = diagnostic(record, rule, &file.source, &lines);
-        term::emit_to_write_style(out, &config, &simple, &diagnostic).map_err(io::Error::other)?;
+        term::emit_to_write_style(out, &config, &simple, &diagnostic).map_err(io_error)?;
         for hunk in hunks(record, &file.source, &lines)? {
             write_hunk(out, &hunk)?;
         }

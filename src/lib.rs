@@ -3,9 +3,10 @@
 //! Data flows one way, each layer using only those before it:
 //!
 //! ```text
-//! source (scan, tree, lines, ParsedFile) → cond (parse, normalise, evaluate, render)
-//!   → c (tokens, keywords, functions, view, lang-c, typedefs) → rules (TOML model, validation)
-//!   → engine (match, plan verdicts, edits, inspect) → files, output, diag → explain, learn
+//! cond (parse, normalise, evaluate, render) → source (scan, tree, lines, ParsedFile)
+//!   → c (tokens, keywords, functions, view, lang-c, typedefs) → rules (model, schema, validation)
+//!   → engine (match, plan verdicts, edits, inspect) → files, output, snapshot → diag
+//!   → explain, learn
 //! ```
 //!
 //! The commands (`cdefang`, `cdefang test`, `cdefang learn`) live in the binary and use this
@@ -82,7 +83,7 @@ pub use engine::{
 };
 
 // Files, output, diagnostics.
-pub use diag::{ExitStatus, InFile, Problem, print as print_problems};
+pub use diag::{ExitStatus, InFile, Problem, is_reader_gone, print as print_problems};
 pub use files::{
     FilesError, PlannedFile, SourceFile, Staged, back_up, commit, discover, out_path, stage,
 };

@@ -491,6 +491,60 @@ fn a_reader_that_goes_away_ends_the_output_quietly() {
         assert_eq!(code, Some(0), "{args:?}: {stderr}");
         assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
     }
+
+    // Where standard output is not the result (the explanations, the coverage table), a reader
+    // that goes away stops that output only: the run still decides, writes and reports as the
+    // mode says.
+    let report = dir.path().join("report.json");
+    let report_arg = report.to_str().unwrap();
+    for (args, first, code) in [
+        (
+            &[
+                "--explain",
+                "--check",
+                "--rules",
+                el5,
+                "--report",
+                report_arg,
+                "tree",
+            ][..],
+            "note[stub-inotify]: EL5 has no <sys/inotify.h>: take the OBSOLETE_LINUX_KERNEL branches of the file monitor\n",
+            1,
+        ),
+        (
+            &[
+                "--parse-stats",
+                "--check",
+                "--rules",
+                el5,
+                "--report",
+                report_arg,
+                "tree",
+            ],
+            "tree/core/event.c: 3 functions, 3 parsed, 0 failed\n",
+            1,
+        ),
+        (
+            &["--diff", "--rules", el5, "--report", report_arg, "tree"],
+            "--- a/tree/core/event.c\n",
+            0,
+        ),
+    ] {
+        let _ = fs::remove_file(&report);
+        let (line, status, stderr) = read_one_line_then_close(dir.path(), args);
+        assert_eq!(line, first, "{args:?}");
+        assert_eq!(status, Some(code), "{args:?}: {stderr}");
+        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+        let json: serde_json::Value = serde_json::from_slice(&fs::read(&report).unwrap()).unwrap();
+        assert_eq!(json["files_changed"], 3, "{args:?}");
+        assert_eq!(json["exit_status"], code, "{args:?}");
+    }
+    // In place, the files are still rewritten.
+    let before = fs::read(&utils).unwrap();
+    let (_, status, stderr) =
+        read_one_line_then_close(dir.path(), &["--explain", "--rules", el5, "tree"]);
+    assert_eq!(status, Some(0), "{stderr}");
+    assert!(fs::read(&utils).unwrap().len() < before.len(), "{stderr}");
 }
 
 #[test]
@@ -702,6 +756,30 @@ fn symbols_lists_what_the_conditionals_test() {
         String::from_utf8(output.stdout).unwrap(),
         "BAR 3\nFOO 2\nNESTED 1\nOBSOLETE_LINUX_KERNEL 1\nX 1\nY 1\nZ 1\n__linux__ 2\n"
     );
+    // A condition that does not read is the same diagnostic, spans and all, as in a rewrite
+    // (the directive from `#` to the end of its text; --symbols labelled the whole line).
+    let bad = "testdata/bad/bad-condition.c";
+    let symbols = stderr_of(&run_at_root(&["--symbols", bad]));
+    let rewrite = stderr_of(&run_at_root(&["-q", "-DX", "--check", bad]));
+    assert!(symbols.contains("in this directive"), "{symbols}");
+    assert!(
+        rewrite.starts_with(symbols.trim_end()),
+        "{symbols}\n---\n{rewrite}"
+    );
+    // It reads no rules and writes nothing, so the options that do are refused.
+    for option in [
+        &["--rules", "rules/el5.toml"][..],
+        &["-DX"],
+        &["--diff"],
+        &["--report", "r.json"],
+    ] {
+        let output = run_at_root(&[&["--symbols"][..], option, &[bad]].concat());
+        assert_exit(&output, 2);
+        assert!(
+            stderr_of(&output).contains("cannot be used with"),
+            "{option:?}"
+        );
+    }
 }
 
 #[test]

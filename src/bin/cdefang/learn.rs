@@ -117,7 +117,7 @@ fn run_inner(options: &Options) -> Result<Learned, LearnError> {
                 .and_then(|()| stdout.flush());
             match written {
                 // A reader that went away (`| head`) ends the output quietly, as a filter does.
-                Err(error) if error.kind() == io::ErrorKind::BrokenPipe => {}
+                Err(error) if cdefang::is_reader_gone(&error) => {}
                 Err(error) => {
                     return Err(io_error(Problem::error(format!("cannot write: {error}"))));
                 }

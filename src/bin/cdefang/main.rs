@@ -84,8 +84,13 @@ struct Cli {
     #[arg(long, conflicts_with_all = ["check", "diff", "out"])]
     stdout: bool,
 
-    /// List the symbols the files' conditionals test, with counts (as unifdef -s).
-    #[arg(long)]
+    /// List the symbols the files' conditionals test, with counts (as unifdef -s); reads no
+    /// rules and writes nothing, so it takes none of the options that do.
+    #[arg(long, conflicts_with_all = [
+        "rules", "define", "undef", "constants", "check", "diff", "out", "stdout", "report",
+        "parse_stats", "backup", "allow_drift", "statement_macro", "blank_macro",
+        "function_macro", "typedef",
+    ])]
     symbols: bool,
 
     /// Parse every function definition with lang-c and print the coverage (per file and in
@@ -266,7 +271,8 @@ fn learn(args: LearnArgs) -> ExitCode {
 }
 
 /// The stack of the thread that runs the command (reserved, not used, until deep code needs it):
-/// lang-c and the passes over conditions recurse, within the limits of `cparse` and `cond`.
+/// lang-c and the passes over conditions recurse, within the limits of the library's C parser
+/// and condition parser.
 const STACK: usize = 64 << 20;
 
 fn main() -> ExitCode {

@@ -67,33 +67,39 @@ struct RulesSource {
 
 /// What the rules files (and `-D`/`-U`) give a run.
 struct Loaded {
-    sources: Vec<RulesSource>,
     rules: Vec<Rule>,
     macros: Macros,
     typedefs: Vec<String>,
 }
 
-/// Why a run stops early.
-enum Stop {
-    /// Trouble, with what to say.
-    Trouble(Problem),
-    /// The reader of standard output went away: stop quietly, as a Unix filter does.
-    ReaderGone,
+/// Standard output, for the results and tables a run prints there. When its reader goes away
+/// (`| head -1`) the run stops writing to it and goes on: files and the report are still
+/// written, and the exit status is the mode's (0 where standard output was the result).
+#[derive(Default)]
+struct Stdout {
+    reader_gone: bool,
 }
 
-impl From<Problem> for Stop {
-    fn from(problem: Problem) -> Stop {
-        Stop::Trouble(problem)
+impl Stdout {
+    /// Write with `write`, unless the reader went away; another error is trouble, said as
+    /// `message: error`.
+    fn write(
+        &mut self,
+        message: &str,
+        write: impl FnOnce() -> io::Result<()>,
+    ) -> Result<(), Problem> {
+        if self.reader_gone {
+            return Ok(());
+        }
+        match write() {
+            Err(error) if cdefang::is_reader_gone(&error) => {
+                self.reader_gone = true;
+                Ok(())
+            }
+            Err(error) => Err(Problem::error(format!("{message}: {error}"))),
+            Ok(()) => Ok(()),
+        }
     }
-}
-
-/// A write to standard output: a reader that went away stops the run quietly, any other error
-/// is trouble, said as `message: error`.
-fn written(result: io::Result<()>, message: &str) -> Result<(), Stop> {
-    result.map_err(|error| match error.kind() {
-        io::ErrorKind::BrokenPipe => Stop::ReaderGone,
-        _ => Stop::Trouble(Problem::error(format!("{message}: {error}"))),
-    })
 }
 
 /// Run cdefang; returns the exit status. Diagnostics go to standard error, diffs to standard
@@ -103,13 +109,9 @@ pub fn run(options: &Options) -> ExitStatus {
     let mut summary = Vec::new();
     let status = match run_steps(options, &mut problems, &mut summary) {
         Ok(status) => status,
-        Err(Stop::Trouble(problem)) => {
+        Err(problem) => {
             problems.push(problem);
             ExitStatus::Trouble
-        }
-        Err(Stop::ReaderGone) => {
-            cdefang::print_problems(&problems);
-            return ExitStatus::Ok;
         }
     };
     cdefang::print_problems(&problems);
@@ -126,33 +128,34 @@ fn run_steps(
     options: &Options,
     problems: &mut Vec<Problem>,
     summary: &mut Vec<String>,
-) -> Result<ExitStatus, Stop> {
-    let mut loaded = load_rules(options)?;
+) -> Result<ExitStatus, Problem> {
+    let (sources, loaded) = load_rules(options)?;
     let found = cdefang::discover(&options.paths).map_err(|error| Problem::from(&error))?;
     if options.mode == Mode::Stdout && found.len() != 1 {
         return Err(Problem::error(format!(
             "--stdout takes one file, {} were given",
             found.len()
         ))
-        .help("name a single file, or use --diff or --out for several")
-        .into());
+        .help("name a single file, or use --diff or --out for several"));
     }
-    warn_unused_globs(&loaded, &found, problems);
+    warn_unused_globs(&loaded.rules, &sources, &found, problems);
     let pool = thread_pool(options.jobs)?;
-    let sources_of_rules = std::mem::take(&mut loaded.sources);
-    let mut report = Report::default();
-    let sources = read_all(&pool, found, &mut report, problems);
-    let (setup, planned) = plan_all(&pool, options, loaded, sources, &mut report, problems);
+    let files = read_all(&pool, found);
+    let (setup, outcomes) = plan_all(&pool, options, loaded, files);
     let rules = &setup.rules;
+    let mut report = Report::default();
+    let planned = sort_out(outcomes, &mut report, problems);
     let mut failed = !report.failed.is_empty();
     report.files_scanned = planned.len() as u64;
     warn_fallbacks(&planned, rules, problems);
+    let mut stdout = Stdout::default();
     if options.parse_stats {
         let parse = parse_report(&planned);
-        written(
-            io::stdout().write_all(cdefang::parse_table(&parse).as_bytes()),
-            "cannot write the coverage table",
-        )?;
+        stdout.write("cannot write the coverage table", || {
+            let mut out = io::stdout().lock();
+            out.write_all(cdefang::parse_table(&parse).as_bytes())?;
+            out.flush()
+        })?;
         report.parse = Some(parse);
     }
 
@@ -163,12 +166,7 @@ fn run_steps(
         let Some(rule) = rules.iter().find(|rule| rule.id == drift.rule) else {
             continue;
         };
-        problems.push(drift_problem(
-            rule,
-            drift,
-            &sources_of_rules,
-            options.allow_drift,
-        ));
+        problems.push(drift_problem(rule, drift, &sources, options.allow_drift));
     }
     if !report.drift.is_empty() && !options.allow_drift {
         failed = true;
@@ -176,11 +174,15 @@ fn run_steps(
     // --explain: what each match is and does, whatever happens next (a drift alarm is best
     // understood by looking at what the rule found).
     if options.explain {
-        let to_stderr = matches!(options.mode, Mode::Diff | Mode::Stdout);
-        written(
-            cdefang::print_explanations(&planned, rules, to_stderr).map(|_| ()),
-            "cannot write the explanations",
-        )?;
+        if matches!(options.mode, Mode::Diff | Mode::Stdout) {
+            cdefang::print_explanations(&planned, rules, true).map_err(|error| {
+                Problem::error(format!("cannot write the explanations: {error}"))
+            })?;
+        } else {
+            stdout.write("cannot write the explanations", || {
+                cdefang::print_explanations(&planned, rules, false).map(|_| ())
+            })?;
+        }
     }
     let changed: Vec<&PlannedFile> = planned
         .iter()
@@ -195,13 +197,16 @@ fn run_steps(
     let status = if failed {
         ExitStatus::Trouble
     } else {
-        match emit(options, &planned, &changed) {
+        match emit(options, &planned, &changed, &mut stdout) {
+            // Standard output was the result, and its reader has all it wanted of it.
+            Ok(_) if stdout.reader_gone && matches!(options.mode, Mode::Diff | Mode::Stdout) => {
+                ExitStatus::Ok
+            }
             Ok(status) => status,
-            Err(Stop::Trouble(problem)) => {
+            Err(problem) => {
                 problems.push(problem);
                 ExitStatus::Trouble
             }
-            Err(Stop::ReaderGone) => return Err(Stop::ReaderGone),
         }
     };
     report.exit_status = i32::from(status.code());
@@ -221,71 +226,60 @@ fn run_steps(
             .map_err(io::Error::other)
             .and_then(|json| fs::write(path, json));
         if let Err(error) = written {
-            return Err(
-                Problem::error(format!("cannot write report {}: {error}", path.display())).into(),
-            );
+            return Err(Problem::error(format!(
+                "cannot write report {}: {error}",
+                path.display()
+            )));
         }
     }
     Ok(status)
 }
 
-/// Read every file once, in parallel: the files read, with their bytes. A binary file is
-/// skipped with a note; one that cannot be read fails the run (in `report.failed`).
-fn read_all(
-    pool: &rayon::ThreadPool,
-    found: Vec<SourceFile>,
-    report: &mut Report,
-    problems: &mut Vec<Problem>,
-) -> Vec<(SourceFile, Vec<u8>)> {
+/// Read every file once, in parallel, in the order found.
+fn read_all(pool: &rayon::ThreadPool, found: Vec<SourceFile>) -> Vec<(SourceFile, Read)> {
     let reads: Vec<Read> = pool.install(|| found.par_iter().map(read).collect());
-    let mut sources = Vec::new();
-    for (file, read) in found.into_iter().zip(reads) {
-        match read {
-            Read::Bytes(bytes) => sources.push((file, bytes)),
-            Read::Binary => {
-                report.skipped.push(file.display.clone());
-                problems.push(Problem::note(format!(
-                    "{}: binary file (it has a NUL byte), skipped",
-                    file.display
-                )));
-            }
-            Read::Failed(error) => {
-                report.failed.push(file.display.clone());
-                problems.push(
-                    Problem::error(format!("cannot read {}: {error}", file.display))
-                        .help("check the file's permissions"),
-                );
-            }
-        }
-    }
-    sources
+    found.into_iter().zip(reads).collect()
+}
+
+/// What became of one file, in the order found.
+enum Outcome {
+    Planned(PlannedFile),
+    /// It has a NUL byte: skipped, with a note.
+    Binary(SourceFile),
+    /// It cannot be read: the run fails.
+    Unreadable(SourceFile, io::Error),
+    /// It cannot be planned (it does not parse, a rule cannot parse it, rules overlap): the run
+    /// fails.
+    Failed(SourceFile, Vec<u8>, FileError),
 }
 
 /// Parse every file once and plan it, in parallel, with the rules and the typedef names of
 /// the tree's headers. When anything will be parsed with lang-c, the headers are parsed first
 /// (their typedefs are needed before any file is planned) and those parses are planned too;
 /// every other file is parsed where it is planned, so only one parse per thread is alive at a
-/// time. A file that fails is in `report.failed`, with its diagnostic.
+/// time.
 fn plan_all(
     pool: &rayon::ThreadPool,
     options: &Options,
     loaded: Loaded,
-    sources: Vec<(SourceFile, Vec<u8>)>,
-    report: &mut Report,
-    problems: &mut Vec<Problem>,
-) -> (Setup, Vec<PlannedFile>) {
+    files: Vec<(SourceFile, Read)>,
+) -> (Setup, Vec<Outcome>) {
     let needs_typedefs =
         options.parse_stats || loaded.rules.iter().any(|rule| rule.matcher.needs_parse());
     let headers: Vec<Option<Result<ParsedFile, SourceError>>> = pool.install(|| {
-        sources
+        files
             .par_iter()
-            .map(|(file, bytes)| {
-                (needs_typedefs && file.is_header()).then(|| ParsedFile::new(bytes))
+            .map(|(file, read)| match read {
+                Read::Bytes(bytes) if needs_typedefs && file.is_header() => {
+                    Some(ParsedFile::new(bytes))
+                }
+                _ => None,
             })
             .collect()
     });
     let mut typedefs = loaded.typedefs;
     if needs_typedefs {
+        // The headers that are C and parse, as `cdefang::header_typedefs` takes them.
         let scans: Vec<&Scan> = headers
             .iter()
             .flatten()
@@ -305,26 +299,60 @@ fn plan_all(
         }
         Ok(result)
     };
-    let plans: Vec<Result<FileResult, FileError>> = pool.install(|| {
-        sources
+    let plans: Vec<Option<Result<FileResult, FileError>>> = pool.install(|| {
+        files
             .par_iter()
             .zip(&headers)
-            .map(|((file, bytes), header)| match header {
-                Some(parsed) => plan(file, parsed),
-                None => plan(file, &ParsedFile::new(bytes)),
+            .map(|((file, read), header)| match (read, header) {
+                (Read::Bytes(_), Some(parsed)) => Some(plan(file, parsed)),
+                (Read::Bytes(bytes), None) => Some(plan(file, &ParsedFile::new(bytes))),
+                _ => None,
             })
             .collect()
     });
     drop(headers);
-    let mut planned = Vec::new();
-    for ((file, source), plan) in sources.into_iter().zip(plans) {
-        match plan {
-            Ok(result) => planned.push(PlannedFile {
+    let outcomes = files
+        .into_iter()
+        .zip(plans)
+        .map(|((file, read), plan)| match (read, plan) {
+            (Read::Bytes(source), Some(Ok(result))) => Outcome::Planned(PlannedFile {
                 file,
                 source,
                 result,
             }),
-            Err(error) => {
+            (Read::Bytes(source), Some(Err(error))) => Outcome::Failed(file, source, error),
+            (Read::Failed(error), _) => Outcome::Unreadable(file, error),
+            (Read::Binary | Read::Bytes(_), _) => Outcome::Binary(file),
+        })
+        .collect();
+    (setup, outcomes)
+}
+
+/// The files planned, in order; the others told, in order, and listed in the report.
+fn sort_out(
+    outcomes: Vec<Outcome>,
+    report: &mut Report,
+    problems: &mut Vec<Problem>,
+) -> Vec<PlannedFile> {
+    let mut planned = Vec::new();
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Planned(file) => planned.push(file),
+            Outcome::Binary(file) => {
+                report.skipped.push(file.display.clone());
+                problems.push(Problem::note(format!(
+                    "{}: binary file (it has a NUL byte), skipped",
+                    file.display
+                )));
+            }
+            Outcome::Unreadable(file, error) => {
+                report.failed.push(file.display.clone());
+                problems.push(
+                    Problem::error(format!("cannot read {}: {error}", file.display))
+                        .help("check the file's permissions"),
+                );
+            }
+            Outcome::Failed(file, source, error) => {
                 report.failed.push(file.display.clone());
                 problems.push(
                     Problem::from(InFile::new(&file.display, &source, &error))
@@ -333,14 +361,14 @@ fn plan_all(
             }
         }
     }
-    (setup, planned)
+    planned
 }
 
 /// Read the rules files; turn `-D`/`-U` into assumptions of every `resolve` rule, or into one
 /// resolve-everywhere rule when there are no rules files.
-fn load_rules(options: &Options) -> Result<Loaded, Problem> {
+fn load_rules(options: &Options) -> Result<(Vec<RulesSource>, Loaded), Problem> {
+    let mut sources = Vec::new();
     let mut loaded = Loaded {
-        sources: Vec::new(),
         rules: Vec::new(),
         macros: options.macros.clone(),
         typedefs: options.typedefs.clone(),
@@ -356,10 +384,10 @@ fn load_rules(options: &Options) -> Result<Loaded, Problem> {
         loaded.rules.extend(file.rules);
         loaded.macros.extend(&file.macros);
         loaded.typedefs.extend(file.typedefs);
-        loaded.sources.push(RulesSource { name, text });
+        sources.push(RulesSource { name, text });
     }
     if let Some((first, second)) = duplicate_id(&loaded.rules) {
-        let source = &loaded.sources[second.origin.file];
+        let source = &sources[second.origin.file];
         return Err(
             Problem::error(format!("rule id `{}` is used twice", second.id))
                 .at(
@@ -368,10 +396,7 @@ fn load_rules(options: &Options) -> Result<Loaded, Problem> {
                     second.origin.span.clone(),
                     "again here",
                 )
-                .with_note(format!(
-                    "first in {}",
-                    loaded.sources[first.origin.file].name
-                ))
+                .with_note(format!("first in {}", sources[first.origin.file].name))
                 .help("give every rule its own id"),
         );
     }
@@ -389,7 +414,7 @@ fn load_rules(options: &Options) -> Result<Loaded, Problem> {
             }
         }
     }
-    Ok(loaded)
+    Ok((sources, loaded))
 }
 
 fn duplicate_id(rules: &[Rule]) -> Option<(&Rule, &Rule)> {
@@ -416,9 +441,14 @@ fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, Problem> {
 /// A glob that selects no file is worth a warning: the rule may be written for another tree.
 /// Globs are matched as the engine matches them, against the path relative to the directory
 /// given.
-fn warn_unused_globs(loaded: &Loaded, found: &[SourceFile], problems: &mut Vec<Problem>) {
-    for rule in &loaded.rules {
-        let Some(source) = loaded.sources.get(rule.origin.file) else {
+fn warn_unused_globs(
+    rules: &[Rule],
+    sources: &[RulesSource],
+    found: &[SourceFile],
+    problems: &mut Vec<Problem>,
+) {
+    for rule in rules {
+        let Some(source) = sources.get(rule.origin.file) else {
             continue; // a rule made from -D/-U
         };
         for glob in &rule.files {
@@ -626,7 +656,8 @@ fn emit(
     options: &Options,
     all: &[PlannedFile],
     changed: &[&PlannedFile],
-) -> Result<ExitStatus, Stop> {
+    stdout: &mut Stdout,
+) -> Result<ExitStatus, Problem> {
     let changes = if changed.is_empty() {
         ExitStatus::Ok
     } else {
@@ -639,22 +670,21 @@ fn emit(
                 return Ok(ExitStatus::Ok);
             };
             let bytes = file.result.output.as_deref().unwrap_or(&file.source);
-            let mut stdout = io::stdout().lock();
-            written(
-                stdout.write_all(bytes).and_then(|()| stdout.flush()),
-                "cannot write",
-            )?;
+            stdout.write("cannot write", || {
+                let mut out = io::stdout().lock();
+                out.write_all(bytes)?;
+                out.flush()
+            })?;
             Ok(changes)
         }
         Mode::Diff => {
-            let mut stdout = io::stdout().lock();
             for file in changed {
                 if let Some(new) = &file.result.output {
-                    written(
-                        cdefang::write_diff(&mut stdout, &file.file.display, &file.source, new)
-                            .and_then(|()| stdout.flush()),
-                        "cannot write the diff",
-                    )?;
+                    stdout.write("cannot write the diff", || {
+                        let mut out = io::stdout().lock();
+                        cdefang::write_diff(&mut out, &file.file.display, &file.source, new)?;
+                        out.flush()
+                    })?;
                 }
             }
             Ok(changes)

@@ -8,9 +8,6 @@ use std::path::PathBuf;
 
 use cdefang::{ExitStatus, InFile, ParsedFile, Problem};
 
-/// The note under a file's error.
-const NOTHING_CHANGED: &str = "no file was changed; fix the input and run again";
-
 /// List the symbols; returns the exit status (2 if a file cannot be read or parsed).
 pub fn run(paths: &[PathBuf]) -> ExitStatus {
     let mut problems = Vec::new();
@@ -50,20 +47,22 @@ fn list(paths: &[PathBuf], problems: &mut Vec<Problem>) -> ExitStatus {
                 }
             }
             Err(error) => {
-                problems.push(
-                    Problem::from(InFile::new(&file.display, &source, &error))
-                        .with_note(NOTHING_CHANGED),
-                );
+                problems.push(Problem::from(InFile::new(&file.display, &source, &error)));
                 status = ExitStatus::Trouble;
             }
         }
     }
     let mut stdout = io::stdout().lock();
-    for (symbol, count) in counts {
+    let written = counts
+        .iter()
+        .try_for_each(|(symbol, count)| writeln!(stdout, "{symbol} {count}"))
+        .and_then(|()| stdout.flush());
+    match written {
         // A reader that went away (`| head`) ends the listing quietly.
-        if writeln!(stdout, "{symbol} {count}").is_err() {
-            break;
+        Err(error) if !cdefang::is_reader_gone(&error) => {
+            problems.push(Problem::error(format!("cannot write the symbols: {error}")));
+            ExitStatus::Trouble
         }
+        _ => status,
     }
-    status
 }
