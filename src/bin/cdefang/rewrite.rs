@@ -140,8 +140,7 @@ fn run_steps(
     }
     warn_unused_globs(&loaded.rules, &sources, &found, problems);
     let pool = thread_pool(options.jobs)?;
-    let files = read_all(&pool, found);
-    let (setup, outcomes) = plan_all(&pool, options, loaded, files);
+    let (setup, outcomes) = plan_all(&pool, options, loaded, found);
     let rules = &setup.rules;
     let mut report = Report::default();
     let planned = sort_out(outcomes, &mut report, problems);
@@ -235,12 +234,6 @@ fn run_steps(
     Ok(status)
 }
 
-/// Read every file once, in parallel, in the order found.
-fn read_all(pool: &rayon::ThreadPool, found: Vec<SourceFile>) -> Vec<(SourceFile, Read)> {
-    let reads: Vec<Read> = pool.install(|| found.par_iter().map(read).collect());
-    found.into_iter().zip(reads).collect()
-}
-
 /// What became of one file, in the order found.
 enum Outcome {
     Planned(PlannedFile),
@@ -253,26 +246,47 @@ enum Outcome {
     Failed(SourceFile, Vec<u8>, FileError),
 }
 
-/// Parse every file once and plan it, in parallel, with the rules and the typedef names of
-/// the tree's headers. When anything will be parsed with lang-c, the headers are parsed first
-/// (their typedefs are needed before any file is planned) and those parses are planned too;
-/// every other file is parsed where it is planned, so only one parse per thread is alive at a
-/// time.
+impl Outcome {
+    /// The outcome of `file`, read as `read` and, if it was, planned as `plan`.
+    fn of(file: SourceFile, read: Read, plan: Option<Result<FileResult, FileError>>) -> Outcome {
+        match (read, plan) {
+            (Read::Bytes(source), Some(Ok(result))) => Outcome::Planned(PlannedFile {
+                file,
+                source,
+                result,
+            }),
+            (Read::Bytes(source), Some(Err(error))) => Outcome::Failed(file, source, error),
+            (Read::Failed(error), _) => Outcome::Unreadable(file, error),
+            (Read::Binary | Read::Bytes(_), _) => Outcome::Binary(file),
+        }
+    }
+}
+
+/// Read, parse and plan every file once, in parallel, with the rules and the typedef names of
+/// the tree's headers. When anything will be parsed with lang-c, the headers are read and parsed
+/// first (their typedefs are needed before any file is planned) and those parses are planned
+/// too; every other file is read, parsed and planned in one go, so a run holds every file's
+/// bytes (for the diff and the explanation) but only the parses it is working on.
 fn plan_all(
     pool: &rayon::ThreadPool,
     options: &Options,
     loaded: Loaded,
-    files: Vec<(SourceFile, Read)>,
+    found: Vec<SourceFile>,
 ) -> (Setup, Vec<Outcome>) {
     let needs_typedefs =
         options.parse_stats || loaded.rules.iter().any(|rule| rule.matcher.needs_parse());
-    let headers: Vec<Option<Result<ParsedFile, SourceError>>> = pool.install(|| {
-        files
+    let ahead = |file: &SourceFile| needs_typedefs && file.is_header();
+    let headers: Vec<Option<Read>> = pool.install(|| {
+        found
             .par_iter()
-            .map(|(file, read)| match read {
-                Read::Bytes(bytes) if needs_typedefs && file.is_header() => {
-                    Some(ParsedFile::new(bytes))
-                }
+            .map(|file| ahead(file).then(|| read(file)))
+            .collect()
+    });
+    let parsed: Vec<Option<Result<ParsedFile, SourceError>>> = pool.install(|| {
+        headers
+            .par_iter()
+            .map(|read| match read {
+                Some(Read::Bytes(bytes)) => Some(ParsedFile::new(bytes)),
                 _ => None,
             })
             .collect()
@@ -280,7 +294,7 @@ fn plan_all(
     let mut typedefs = loaded.typedefs;
     if needs_typedefs {
         // The headers that are C and parse, as `cdefang::header_typedefs` takes them.
-        let scans: Vec<&Scan> = headers
+        let scans: Vec<&Scan> = parsed
             .iter()
             .flatten()
             .filter_map(|parsed| parsed.as_ref().ok().map(|parsed| &parsed.scan))
@@ -299,30 +313,35 @@ fn plan_all(
         }
         Ok(result)
     };
-    let plans: Vec<Option<Result<FileResult, FileError>>> = pool.install(|| {
-        files
+    // A header read ahead is planned from its parse; any other file is read, parsed and planned
+    // here, its parse dropped once it is planned.
+    type Planned = (Option<Read>, Option<Result<FileResult, FileError>>);
+    let plans: Vec<Planned> = pool.install(|| {
+        found
             .par_iter()
-            .zip(&headers)
-            .map(|((file, read), header)| match (read, header) {
-                (Read::Bytes(_), Some(parsed)) => Some(plan(file, parsed)),
-                (Read::Bytes(bytes), None) => Some(plan(file, &ParsedFile::new(bytes))),
-                _ => None,
+            .zip(&parsed)
+            .map(|(file, parsed)| match parsed {
+                Some(parsed) => (None, Some(plan(file, parsed))),
+                None if ahead(file) => (None, None),
+                None => match read(file) {
+                    Read::Bytes(bytes) => {
+                        let planned = plan(file, &ParsedFile::new(&bytes));
+                        (Some(Read::Bytes(bytes)), Some(planned))
+                    }
+                    other => (Some(other), None),
+                },
             })
             .collect()
     });
-    drop(headers);
-    let outcomes = files
+    drop(parsed);
+    let outcomes = found
         .into_iter()
+        .zip(headers)
         .zip(plans)
-        .map(|((file, read), plan)| match (read, plan) {
-            (Read::Bytes(source), Some(Ok(result))) => Outcome::Planned(PlannedFile {
-                file,
-                source,
-                result,
-            }),
-            (Read::Bytes(source), Some(Err(error))) => Outcome::Failed(file, source, error),
-            (Read::Failed(error), _) => Outcome::Unreadable(file, error),
-            (Read::Binary | Read::Bytes(_), _) => Outcome::Binary(file),
+        // Every file was read once: ahead (a header) or where it was planned.
+        .map(|((file, header), (read, plan))| match header.or(read) {
+            Some(read) => Outcome::of(file, read, plan),
+            None => Outcome::Unreadable(file, io::Error::other("read neither ahead nor planned")),
         })
         .collect();
     (setup, outcomes)
