@@ -258,63 +258,40 @@ fn rules_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<TestError>) {
     let mut errors = Vec::new();
     let mut seen = BTreeSet::new();
     for path in paths {
-        let metadata = match fs::metadata(path) {
-            Ok(metadata) => metadata,
-            Err(error) => {
-                errors.push(TestError::Path {
-                    path: path.clone(),
-                    error,
-                });
-                continue;
-            }
-        };
-        if !metadata.is_dir() {
-            if seen.insert(path.clone()) {
-                found.push(path.clone());
-            }
-            continue;
-        }
-        let entries = match fs::read_dir(path) {
-            Ok(entries) => entries,
-            Err(error) => {
-                errors.push(TestError::Path {
-                    path: path.clone(),
-                    error,
-                });
-                continue;
-            }
-        };
-        let mut inside: Vec<PathBuf> = Vec::new();
-        for entry in entries {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(error) => {
-                    errors.push(TestError::Path {
-                        path: path.clone(),
-                        error,
-                    });
-                    continue;
-                }
-            };
-            let file = entry.path();
-            let is_toml = file
-                .extension()
-                .is_some_and(|extension| extension == "toml");
-            if is_toml && file.is_file() {
-                inside.push(file);
-            }
-        }
-        if inside.is_empty() {
-            errors.push(TestError::NoRulesFiles(path.clone()));
-        }
-        inside.sort();
-        for file in inside {
-            if seen.insert(file.clone()) {
-                found.push(file);
-            }
+        match rules_files_named(path) {
+            Ok(files) => found.extend(files.into_iter().filter(|file| seen.insert(file.clone()))),
+            Err(error) => errors.push(error),
         }
     }
     (found, errors)
+}
+
+/// The rules files one path names: the file itself, or the `*.toml` files of the directory, by
+/// name (not recursively).
+fn rules_files_named(path: &Path) -> Result<Vec<PathBuf>, TestError> {
+    let error = |error| TestError::Path {
+        path: path.to_path_buf(),
+        error,
+    };
+    if !fs::metadata(path).map_err(error)?.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut inside = Vec::new();
+    for entry in fs::read_dir(path).map_err(error)? {
+        let file = entry.map_err(error)?.path();
+        if file
+            .extension()
+            .is_some_and(|extension| extension == "toml")
+            && file.is_file()
+        {
+            inside.push(file);
+        }
+    }
+    if inside.is_empty() {
+        return Err(TestError::NoRulesFiles(path.to_path_buf()));
+    }
+    inside.sort();
+    Ok(inside)
 }
 
 /// A rules file, loaded.
