@@ -411,6 +411,17 @@ expect = 1
         let (message, at) = error_at(&GOOD.replace("calls =", "callz ="));
         assert!(message.contains("unknown field"), "{message}");
         assert_eq!(at, "callz");
+        // The keys an unknown one could have been, in the order the README lists them.
+        let (message, _) = error_at(&format!("rulez = 1\n{GOOD}"));
+        assert!(
+            message.contains("expected one of `rule`, `statement_macros`, `blank_macros`, `function_macros`, `typedefs`, `test`"),
+            "{message}"
+        );
+        let (message, _) = error_at(&GOOD.replace("files =", "filez = 1\nfiles ="));
+        assert!(
+            message.contains("`action`, `define`, `undef`, `replacement`, `expect`, `fallback`"),
+            "{message}"
+        );
 
         let (message, at) = error_at(&GOOD.replace("&& !defined", "&& @defined"));
         assert!(message.starts_with("invalid condition"), "{message}");

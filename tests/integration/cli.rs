@@ -369,6 +369,29 @@ fn binary_files_are_skipped_with_a_note_and_globs_matching_nothing_warn() {
     );
 }
 
+/// Diagnostics come in the order the files were found, whatever became of each: a file that
+/// fails before a binary one that is skipped, and so in the report.
+#[test]
+fn diagnostics_come_in_the_order_of_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("t")).unwrap();
+    fs::write(dir.path().join("t/a.c"), "#if X\nint a;\n").unwrap();
+    fs::write(dir.path().join("t/b.c"), b"x\0y").unwrap();
+    fs::write(dir.path().join("t/c.c"), "#endif\n").unwrap();
+    let output = run(dir.path(), &["-DX", "--check", "--report", "r.json", "t"]);
+    let stderr = assert_stderr(
+        &output,
+        2,
+        &["t/a.c:1:1", "t/b.c: binary file", "t/c.c:1:1"],
+    );
+    let at = |needle: &str| stderr.find(needle).unwrap();
+    assert!(at("t/a.c:1:1") < at("t/b.c: binary") && at("t/b.c: binary") < at("t/c.c:1:1"));
+    let report: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("r.json")).unwrap()).unwrap();
+    assert_eq!(report["failed"], serde_json::json!(["t/a.c", "t/c.c"]));
+    assert_eq!(report["skipped"], serde_json::json!(["t/b.c"]));
+}
+
 /// The engine and the warning match a glob against the same path: the file's, relative to the
 /// directory given. (Before the restructuring, at 7be8996, the engine matched the path as
 /// shown, `uw/core/utils.c`: one run warned that `uw/core/utils.c` matched no file and applied
