@@ -119,6 +119,21 @@ impl From<InFile<'_, &FileError>> for Problem {
             .at(name, bytes, failure.offset..failure.offset + 1, failure.message.clone())
             .also(body.start..body.start, "the block the rule asks about starts here")
             .help("declare the macros or typedef names that hide C syntax (statement_macros, blank_macros, typedefs in the rules file, or --statement-macro/--blank-macro/--typedef), or set fallback = \"tokens\" on the rule"),
+            FileError::NestedOnly {
+                rule,
+                branch,
+                evidence: (evidence, what),
+                inner,
+                alternative,
+            } => Problem::error(format!(
+                "rule `{rule}` would drop a whole block for what only a nested conditional holds"
+            ))
+            .at(name, bytes, branch.clone(), "this branch would be dropped whole")
+            .also(evidence.clone(), format!("{what}: the only reason it matches"))
+            .also(inner.clone(), "inside this nested branch")
+            .also(alternative.clone(), "whose alternative would be dropped too")
+            .help("the rule's body predicates hold only inside a nested conditional that has other branches: dropping the outer block would also remove those (code that is compiled when the nested condition is the other way); select the nested conditional instead (its condition or `uses`), or say where to look in [rule.match]: scope = \"own-body\" (the branch's own code only) or scope = \"nested\" (drop the whole block anyway)")
+            .with_note("no file was changed"),
             FileError::Overlap {
                 first_rule,
                 first,

@@ -71,15 +71,16 @@ pub use c::{
 
 // Rules.
 pub use rules::{
-    Action, Expect, ExpectedMatches, Fallback, Per, Rule, RulesError, RulesFile, TestCase,
-    TestInput, load as load_rules,
+    Action, BodyScope, Expect, ExpectedMatches, Fallback, NameKind, NamedSpan, Nesting, Per, Rule,
+    RulesError, RulesFile, TestCase, TestInput, load as load_rules,
 };
 
 // The engine.
 pub use engine::{
     BranchFacts, Detail, Edit, FailedFunction, FileError, FileResult, FunctionFacts, GroupLine,
-    MatchRecord, ParseStats, RuleCount, Setup, Verdict, branch_facts, condition_symbols,
-    function_facts, parse_stats, process, process_parsed,
+    Evidence, MatchRecord, NameLookup, ParseStats, RuleCount, RuleStatus, Setup, Shortfall, State,
+    UnknownName, Verdict, branch_facts, condition_symbols, function_facts, parse_stats, process,
+    process_parsed, rule_status,
 };
 
 // Files, output, diagnostics.
@@ -88,7 +89,8 @@ pub use files::{
     FilesError, PlannedFile, SourceFile, Staged, back_up, commit, discover, out_path, stage,
 };
 pub use output::{
-    Drift, FileParse, ParseError as FunctionParseError, ParseReport, Report, RuleSummary, and_list,
+    Drift, EvidenceReport, FileParse, MatchReport, ParseError as FunctionParseError, ParseReport,
+    Report, RuleSummary, and_list,
     parse_table, plural, summary_lines, write_diff, write_labelled_diff,
 };
 

@@ -99,9 +99,24 @@ pub struct RuleSummary {
     pub files_matched: u64,
     pub matches: u64,
     pub edits: u64,
+    /// How the rule ended the run: `applied`, `already-applied`, `no-match` or `drift`.
+    pub status: String,
+    /// For `already-applied`: what shows it, per file.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<EvidenceReport>,
 }
 
-/// A rule whose match count was not what its `expect` says.
+/// What shows a rule's work done in one file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct EvidenceReport {
+    pub file: String,
+    pub evidence: String,
+    /// Where, when one place shows it.
+    pub line: Option<usize>,
+}
+
+/// A rule whose match count was not what its `expect` says, or that looks for a name no file
+/// has.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Drift {
     pub rule: String,
@@ -109,6 +124,28 @@ pub struct Drift {
     pub found: u64,
     /// The file, for a per-file expectation.
     pub file: Option<String>,
+    /// Why, in words (what is still in the code, or the unknown name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// One match of a rule (`--report`'s `matches`, `--list`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MatchReport {
+    pub rule: String,
+    pub file: String,
+    /// Of the selected branch's directive (its `#`), from 1.
+    pub line: usize,
+    pub column: usize,
+    /// The function around it, when known.
+    pub function: Option<String>,
+    pub action: String,
+    /// `applied` (its edits are made), `shared` (some made by another rule too, once),
+    /// `subsumed` (inside a block another rule removes), `unchanged` (no edit).
+    pub state: String,
+    /// For `shared` and `subsumed`: the other rules.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub with: Vec<String>,
 }
 
 /// The machine-readable report of a run (`--report FILE.json`).
@@ -120,6 +157,8 @@ pub struct Report {
     pub changed: Vec<String>,
     pub rules: Vec<RuleSummary>,
     pub drift: Vec<Drift>,
+    /// Every match, in the order of the files and within a file in file order.
+    pub matches: Vec<MatchReport>,
     /// Files skipped (binary) or that failed, as given.
     pub skipped: Vec<String>,
     pub failed: Vec<String>,
@@ -187,8 +226,8 @@ pub fn summary_lines(rules: &[RuleSummary]) -> Vec<String> {
     rules
         .iter()
         .map(|rule| {
-            format!(
-                "{}: {} {}, {} {}, {} {}",
+            let mut line = format!(
+                "{}: {} {}, {} {}, {} {}: {}",
                 rule.id,
                 rule.files_matched,
                 plural(rule.files_matched, "file", "files"),
@@ -196,7 +235,19 @@ pub fn summary_lines(rules: &[RuleSummary]) -> Vec<String> {
                 plural(rule.matches, "match", "matches"),
                 rule.edits,
                 plural(rule.edits, "edit", "edits"),
-            )
+                rule.status,
+            );
+            if let Some(first) = rule.evidence.first() {
+                line.push_str(&format!(" ({}: {})", first.file, first.evidence));
+                if rule.evidence.len() > 1 {
+                    let more = rule.evidence.len() as u64 - 1;
+                    line.push_str(&format!(
+                        " and {more} more {}",
+                        plural(more, "file", "files")
+                    ));
+                }
+            }
+            line
         })
         .collect()
 }
@@ -278,7 +329,9 @@ mod tests {
             files_matched: 1,
             matches: 2,
             edits: 4,
+            status: "applied".into(),
+            evidence: Vec::new(),
         }]);
-        assert_eq!(lines, vec!["r: 1 file, 2 matches, 4 edits"]);
+        assert_eq!(lines, vec!["r: 1 file, 2 matches, 4 edits: applied"]);
     }
 }

@@ -40,7 +40,7 @@ pub enum Verdict {
 }
 
 /// Who the edits are for.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Owner {
     pub rule: usize,
     pub site: usize,
@@ -150,26 +150,63 @@ pub struct Overlap {
     pub second: Edit,
 }
 
-/// Order edits and check they do not overlap. An edit that lies inside a deletion made by the
-/// same rule is dropped (its text goes anyway); any other overlap is an error.
-pub fn settle(mut edits: Vec<Edit>) -> Result<Vec<Edit>, Box<Overlap>> {
+/// Edits in order, none overlapping, and how edits of several owners were made one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Settled {
+    pub edits: Vec<Edit>,
+    /// Identical edits (same bytes, same text) of another owner: made once, credited to each.
+    /// (the owner of the edit kept, the other owner, the edit's range).
+    pub shared: Vec<(Owner, Owner, Range<usize>)>,
+    /// Edits inside a deletion of another rule: they go with it (the inner owner, the owner of
+    /// the deletion).
+    pub subsumed: Vec<(Owner, Owner)>,
+}
+
+/// Order edits and check they do not overlap. Identical edits (same range, same text) are made
+/// once and credited to each owner; an edit that lies inside a deletion is dropped (its text
+/// goes anyway; for another rule's deletion it is recorded as subsumed); any other overlap is
+/// an error.
+pub fn settle(mut edits: Vec<Edit>) -> Result<Settled, Box<Overlap>> {
     edits.sort_by(|a, b| {
         a.range
             .start
             .cmp(&b.range.start)
             .then(b.range.end.cmp(&a.range.end))
+            .then(a.text.cmp(&b.text))
+            .then((a.rule, a.site).cmp(&(b.rule, b.site)))
     });
-    let mut settled: Vec<Edit> = Vec::with_capacity(edits.len());
+    let owner = |edit: &Edit| Owner {
+        rule: edit.rule,
+        site: edit.site,
+    };
+    let mut result = Settled::default();
+    // Identical edits first, so that merging adjacent deletions does not hide them.
+    let mut unique: Vec<Edit> = Vec::with_capacity(edits.len());
     for edit in edits {
+        if let Some(last) = unique.last()
+            && last.range == edit.range
+            && last.text == edit.text
+        {
+            if (last.rule, last.site) != (edit.rule, edit.site) {
+                result
+                    .shared
+                    .push((owner(last), owner(&edit), edit.range.clone()));
+            }
+            continue;
+        }
+        unique.push(edit);
+    }
+    let settled = &mut result.edits;
+    for edit in unique {
         if let Some(last) = settled.last() {
             let overlaps = edit.range.start < last.range.end
                 || (edit.range.start == last.range.start && edit.range.is_empty());
             if overlaps {
                 let inside = edit.range.end <= last.range.end;
-                if inside && last.rule == edit.rule && last.is_deletion() {
-                    continue;
-                }
-                if edit == *last {
+                if inside && last.is_deletion() {
+                    if last.rule != edit.rule {
+                        result.subsumed.push((owner(&edit), owner(last)));
+                    }
                     continue;
                 }
                 return Err(Box::new(Overlap {
@@ -190,7 +227,7 @@ pub fn settle(mut edits: Vec<Edit>) -> Result<Vec<Edit>, Box<Overlap>> {
         }
         settled.push(edit);
     }
-    Ok(settled)
+    Ok(result)
 }
 
 /// Apply settled edits (as [`settle`] returns them: ordered, not overlapping, inside `source`)
@@ -229,7 +266,7 @@ mod tests {
         let mut edits = Vec::new();
         let owner = Owner { rule: 0, site: 0 };
         plan_conditional(&scan, &tree.roots[0], verdicts, owner, &mut edits);
-        let edits = settle(edits).unwrap();
+        let edits = settle(edits).unwrap().edits;
         String::from_utf8(apply(source.as_bytes(), &edits)).unwrap()
     }
 
@@ -328,11 +365,41 @@ mod tests {
             site: 1,
         };
         assert_eq!(
-            settle(vec![inner.clone(), a.clone()]).unwrap(),
+            settle(vec![inner.clone(), a.clone()]).unwrap().edits,
             vec![a.clone()]
         );
-        let other = Edit { rule: 1, ..inner };
-        let overlap = settle(vec![a, other]).unwrap_err();
+        // Inside another rule's deletion: subsumed, not an error.
+        let other = Edit {
+            rule: 1,
+            ..inner.clone()
+        };
+        let settled = settle(vec![a.clone(), other.clone()]).unwrap();
+        assert_eq!(settled.edits, vec![a.clone()]);
+        assert_eq!(settled.subsumed.len(), 1);
+        // The same edit from two rules: made once, credited to both.
+        let same = Edit {
+            rule: 1,
+            site: 7,
+            ..a.clone()
+        };
+        let settled = settle(vec![same, a.clone()]).unwrap();
+        assert_eq!(settled.edits, vec![a.clone()]);
+        assert_eq!(settled.shared[0].1, Owner { rule: 1, site: 7 });
+        // The same bytes, another text: an error naming both.
+        let clash = Edit {
+            range: 2..4,
+            text: b"y".to_vec(),
+            rule: 1,
+            site: 0,
+        };
+        let overlap = settle(vec![inner, clash]).unwrap_err();
         assert_eq!((overlap.first.rule, overlap.second.rule), (0, 1));
+        let partial = Edit {
+            range: 5..12,
+            text: Vec::new(),
+            rule: 1,
+            site: 0,
+        };
+        assert!(settle(vec![a, partial]).is_err());
     }
 }

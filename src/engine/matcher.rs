@@ -9,8 +9,8 @@ use std::sync::OnceLock;
 
 use crate::c::{self, CFacts, CParser, Function, Macros, ParseFailure, TokenKind};
 use crate::cond::{self, Expr, Norm};
-use crate::rules::{Action, Fallback, Rule};
-use crate::source::{CondTree, Conditional, ParsedFile, Scan, SourceError};
+use crate::rules::{Action, BodyScope, Fallback, Match, Nesting, Rule};
+use crate::source::{Branch, CondTree, Conditional, ParsedFile, Scan, SourceError};
 
 /// What the matcher knows about one file. Derived views are computed on first use.
 pub struct FileFacts<'a> {
@@ -124,7 +124,7 @@ impl<'a> FileFacts<'a> {
     }
 
     /// The `#include`s of `headers` in `within`: each directive from `#` to the end of its text.
-    fn includes<'h>(
+    pub(super) fn includes<'h>(
         &self,
         within: Range<usize>,
         headers: &'h [String],
@@ -166,13 +166,14 @@ pub struct Site<'t> {
     pub function_name: Option<Range<usize>>,
 }
 
-/// Every site where `rule` (index `rule_index`) matches in the file.
+/// Every site where `rule` (index `rule_index`) matches in the file, with `nested` applied
+/// when its matches nest.
 pub fn find<'t>(
     rule_index: usize,
     rule: &Rule,
     facts: &FileFacts<'t>,
     warnings: &mut Vec<ParseWarning>,
-) -> Result<Vec<Site<'t>>, Unparsable> {
+) -> Result<Vec<Site<'t>>, FindError> {
     let mut sites = Vec::new();
     for conditional in facts.tree.all() {
         let mut site: Option<Site<'t>> = None;
@@ -184,18 +185,10 @@ pub fn find<'t>(
             if !condition_matches(rule, condition, facts.source, &mut evidence) {
                 continue;
             }
-            let function = match &rule.matcher.inside {
-                Some(wanted) => match facts.enclosing_function(branch.body.clone()) {
-                    Some(function) if function.name == *wanted => {
-                        evidence.push((function.name_span.clone(), format!("inside `{wanted}`")));
-                        Some(function)
-                    }
-                    _ => continue,
-                },
-                None => None,
+            let Some(function) = function_matches(rule, facts, branch, &mut evidence) else {
+                continue;
             };
-            let body = branch.body.clone();
-            if !body_matches(rule, rule_index, facts, body, &mut evidence, warnings)? {
+            if !body_matches(rule, rule_index, facts, branch, &mut evidence, warnings)? {
                 continue;
             }
             match &mut site {
@@ -220,7 +213,100 @@ pub fn find<'t>(
         }
         sites.extend(site);
     }
-    Ok(sites)
+    Ok(choose_nested(rule.matcher.nested, sites))
+}
+
+/// `inside` and `not_inside`: `None` when the branch is not where the rule wants it, else the
+/// function around it when the rule asked about one.
+fn function_matches(
+    rule: &Rule,
+    facts: &FileFacts,
+    branch: &Branch,
+    evidence: &mut Vec<(Range<usize>, String)>,
+) -> Option<Option<Function>> {
+    let matcher = &rule.matcher;
+    if matcher.inside.is_empty() && matcher.not_inside.is_empty() {
+        return Some(None);
+    }
+    let function = facts.enclosing_function(branch.body.clone());
+    if !matcher.inside.is_empty() {
+        let function = function.filter(|function| matcher.inside.contains(&function.name))?;
+        evidence.push((
+            function.name_span.clone(),
+            format!("inside `{}`", function.name),
+        ));
+        return Some(Some(function));
+    }
+    match function {
+        Some(function) if matcher.not_inside.contains(&function.name) => None,
+        function => Some(function),
+    }
+}
+
+/// The sites `nested` keeps: all, or only the innermost or the outermost of those that nest
+/// (a site nests in another when its conditional lies in one of the other's selected bodies).
+fn choose_nested(nested: Nesting, sites: Vec<Site>) -> Vec<Site> {
+    if nested == Nesting::All {
+        return sites;
+    }
+    let span = |site: &Site| {
+        let branches = &site.conditional.branches;
+        let first = branches.first().map_or(0, |branch| branch.body.start);
+        first..branches.last().map_or(first, |branch| branch.body.end)
+    };
+    let holds = |outer: &Site, inner: &Site| {
+        let inner = span(inner);
+        outer.branches.iter().any(|&index| {
+            let body = &outer.conditional.branches[index].body;
+            body.start <= inner.start && inner.end <= body.end
+        })
+    };
+    let keep: Vec<bool> = (0..sites.len())
+        .map(|index| {
+            let site = &sites[index];
+            !sites.iter().enumerate().any(|(other, candidate)| {
+                other != index
+                    && match nested {
+                        Nesting::Innermost => holds(site, candidate),
+                        _ => holds(candidate, site),
+                    }
+            })
+        })
+        .collect();
+    sites
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(site, keep)| keep.then_some(site))
+        .collect()
+}
+
+/// Why a rule's matches could not be found.
+#[derive(Clone, Debug)]
+pub enum FindError {
+    Unparsable(Unparsable),
+    NestedOnly(NestedOnly),
+}
+
+impl From<Unparsable> for FindError {
+    fn from(error: Unparsable) -> FindError {
+        FindError::Unparsable(error)
+    }
+}
+
+/// A `drop` whose body predicates hold only inside a nested conditional's branch that has
+/// alternatives: dropping the outer branch would drop the alternatives too (the
+/// `OBSOLETE_LINUX_KERNEL` stubs around `#include <sys/inotify.h>` in uWSGI's core/event.c).
+#[derive(Clone, Debug)]
+pub struct NestedOnly {
+    pub rule: usize,
+    /// The outer branch's directive line.
+    pub branch: Range<usize>,
+    /// What satisfied the predicate, and what it was.
+    pub evidence: (Range<usize>, String),
+    /// The nested conditional's branch holding it (its directive line), and another branch of
+    /// that conditional, which the drop would also remove.
+    pub inner: Range<usize>,
+    pub alternative: Range<usize>,
 }
 
 /// lang-c could not parse what a rule needed, and the rule has no fallback.
@@ -291,44 +377,144 @@ fn body_matches(
     rule: &Rule,
     rule_index: usize,
     facts: &FileFacts,
-    body: Range<usize>,
+    branch: &Branch,
     evidence: &mut Vec<(Range<usize>, String)>,
     warnings: &mut Vec<ParseWarning>,
-) -> Result<bool, Unparsable> {
+) -> Result<bool, FindError> {
     let matcher = &rule.matcher;
+    if !matcher.has_body_predicates() {
+        return Ok(true);
+    }
+    let body = branch.body.clone();
+    let parsed = if matcher.needs_parse() {
+        Some(match facts.body_facts(body.clone()) {
+            BodyFacts::Parsed(parsed) => parsed,
+            BodyFacts::Unparsable(failure) => {
+                if rule.fallback == Fallback::None {
+                    return Err(FindError::Unparsable(Unparsable {
+                        rule: rule_index,
+                        body,
+                        failure,
+                    }));
+                }
+                warnings.push(ParseWarning {
+                    rule: rule_index,
+                    body: body.clone(),
+                    failure,
+                });
+                token_facts(facts, body.clone())
+            }
+        })
+    } else {
+        None
+    };
+    // The nested conditionals of the branch, which the own body leaves out.
+    let directives = &facts.scan.directives;
+    let nested: Vec<Range<usize>> = branch
+        .children
+        .iter()
+        .map(|child| child.span(directives))
+        .collect();
+    let found = |exclude: &[Range<usize>]| {
+        body_evidence(matcher, facts, body.clone(), parsed.as_ref(), exclude)
+    };
+    match matcher.scope {
+        BodyScope::OwnBody => match found(&nested) {
+            Some(found) => {
+                evidence.extend(found);
+                Ok(true)
+            }
+            None => Ok(false),
+        },
+        BodyScope::Nested => match found(&[]) {
+            Some(found) => {
+                evidence.extend(found);
+                Ok(true)
+            }
+            None => Ok(false),
+        },
+        BodyScope::Default => {
+            let Some(whole) = found(&[]) else {
+                return Ok(false);
+            };
+            if matches!(rule.action, Action::Drop)
+                && found(&nested).is_none()
+                && let Some(refusal) = nested_only(rule_index, facts, branch, &whole)
+            {
+                return Err(FindError::NestedOnly(refusal));
+            }
+            evidence.extend(whole);
+            Ok(true)
+        }
+    }
+}
+
+/// When the first thing that satisfied a body predicate lies in a nested conditional's branch
+/// that has another branch beside it (at any depth), that branch and the other.
+fn nested_only(
+    rule: usize,
+    facts: &FileFacts,
+    branch: &Branch,
+    found: &[(Range<usize>, String)],
+) -> Option<NestedOnly> {
+    let directives = &facts.scan.directives;
+    let (span, what) = found.first()?.clone();
+    let mut children = &branch.children;
+    loop {
+        let child = children.iter().find(|child| {
+            let whole = child.span(directives);
+            whole.start <= span.start && span.end <= whole.end
+        })?;
+        let (index, holder) = child.branches.iter().enumerate().find(|(_, inner)| {
+            inner.body.start <= span.start && span.end <= inner.body.end
+        })?;
+        if child.branches.len() > 1 {
+            let other = if index == 0 { 1 } else { 0 };
+            return Some(NestedOnly {
+                rule,
+                branch: directives[branch.directive].line.clone(),
+                evidence: (span, what),
+                inner: directives[holder.directive].line.clone(),
+                alternative: directives[child.branches[other].directive].line.clone(),
+            });
+        }
+        children = &holder.children;
+    }
+}
+
+/// What satisfies every body predicate of `matcher` in `body`, leaving out the ranges
+/// `exclude` (nested conditionals, for the own body); `None` when some predicate fails.
+fn body_evidence(
+    matcher: &Match,
+    facts: &FileFacts,
+    body: Range<usize>,
+    parsed: Option<&CFacts>,
+    exclude: &[Range<usize>],
+) -> Option<Vec<(Range<usize>, String)>> {
+    let outside = |span: &Range<usize>| {
+        !exclude
+            .iter()
+            .any(|range| range.start <= span.start && span.end <= range.end)
+    };
+    let mut evidence = Vec::new();
     if !matcher.includes.is_empty() {
-        let Some(first) = facts.includes(body.clone(), &matcher.includes).next() else {
-            return Ok(false);
-        };
+        let first = facts
+            .includes(body.clone(), &matcher.includes)
+            .find(|include| outside(include))?;
         let text = String::from_utf8_lossy(&facts.source[first.clone()]);
         let header = text
             .find(['<', '"'])
             .map_or(text.as_ref(), |start| text[start..].trim_end());
         evidence.push((first.clone(), format!("includes `{header}`")));
     }
-    if !matcher.needs_parse() {
-        return Ok(true);
-    }
-    let parsed = match facts.body_facts(body.clone()) {
-        BodyFacts::Parsed(parsed) => parsed,
-        BodyFacts::Unparsable(failure) => {
-            if rule.fallback == Fallback::None {
-                return Err(Unparsable {
-                    rule: rule_index,
-                    body,
-                    failure,
-                });
-            }
-            warnings.push(ParseWarning {
-                rule: rule_index,
-                body: body.clone(),
-                failure,
-            });
-            token_facts(facts, body)
-        }
+    let Some(parsed) = parsed else {
+        return Some(evidence);
     };
     let wanted = |found: &[(String, Range<usize>)], names: &[String]| {
-        found.iter().find(|(name, _)| names.contains(name)).cloned()
+        found
+            .iter()
+            .find(|(name, span)| names.contains(name) && outside(span))
+            .cloned()
     };
     if !matcher.calls.is_empty() {
         let found = wanted(&parsed.calls, &matcher.calls).or_else(|| {
@@ -338,24 +524,18 @@ fn body_matches(
                 None
             }
         });
-        let Some((name, span)) = found else {
-            return Ok(false);
-        };
+        let (name, span) = found?;
         evidence.push((span, format!("calls `{name}`")));
     }
     if !matcher.mentions.is_empty() {
-        let Some((name, span)) = wanted(&parsed.identifiers, &matcher.mentions) else {
-            return Ok(false);
-        };
+        let (name, span) = wanted(&parsed.identifiers, &matcher.mentions)?;
         evidence.push((span, format!("uses `{name}`")));
     }
     if !matcher.structs.is_empty() {
-        let Some((name, span)) = wanted(&parsed.structs, &matcher.structs) else {
-            return Ok(false);
-        };
+        let (name, span) = wanted(&parsed.structs, &matcher.structs)?;
         evidence.push((span, format!("uses `struct {name}`")));
     }
-    Ok(true)
+    Some(evidence)
 }
 
 /// The token-level answer to the same questions, for `fallback = "tokens"`.
@@ -391,35 +571,4 @@ fn token_facts(facts: &FileFacts, body: Range<usize>) -> CFacts {
         identifiers: named(c::mentions(code, &tokens, &identifiers)),
         structs: named(structs),
     }
-}
-
-/// Does anything the rule's body predicates look for remain in its scope (the function named by
-/// `inside`, or the whole file)? A rule with no match and no residue has already been applied;
-/// a rule with no match but residue has lost track of the code: drift. A rule without body
-/// predicates leaves no residue to look for.
-pub fn residue(rule: &Rule, facts: &FileFacts) -> bool {
-    let matcher = &rule.matcher;
-    if !matcher.needs_parse() && matcher.includes.is_empty() {
-        return false;
-    }
-    let scopes: Vec<Range<usize>> = match &matcher.inside {
-        Some(name) => facts
-            .functions_named(name)
-            .map(|function| function.body.clone())
-            .collect(),
-        None => std::iter::once(0..facts.source.len()).collect(),
-    };
-    let code = facts.code();
-    scopes.into_iter().any(|scope| {
-        if facts
-            .includes(scope.clone(), &matcher.includes)
-            .next()
-            .is_some()
-        {
-            return true;
-        }
-        let tokens = c::tokens(code, scope);
-        !c::calls(code, &tokens, &matcher.calls).is_empty()
-            || !c::mentions(code, &tokens, &matcher.mentions).is_empty()
-    })
 }

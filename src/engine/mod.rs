@@ -9,13 +9,19 @@
 //! the caller's job, so a run can plan every file before it writes any.
 
 mod edit;
+mod evidence;
 mod inspect;
 mod matcher;
+mod names;
 mod plan;
+mod status;
 
 use std::ops::Range;
 
 pub use edit::{Edit, Owner, Verdict, apply, apply_within, plan_conditional, settle};
+pub use evidence::Evidence;
+pub use names::NameLookup;
+pub use status::{RuleStatus, Shortfall, State, UnknownName, rule_status};
 pub use inspect::{
     BranchFacts, FailedFunction, FunctionFacts, ParseStats, branch_facts, condition_symbols,
     function_facts, parse_stats,
@@ -26,7 +32,7 @@ pub use plan::plan_verdicts;
 use crate::c::{CParser, Macros, ParseFailure};
 use crate::rules::{Rule, RulesFile};
 use crate::source::{ParsedFile, SourceError};
-use matcher::{Site, Unparsable};
+use matcher::{FindError, NestedOnly, Site, Unparsable};
 
 /// What one rule did in one file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -56,6 +62,11 @@ pub struct MatchRecord {
     /// The edits this match makes, as settled, in file order. Empty when the match changes
     /// nothing.
     pub edits: Vec<Edit>,
+    /// Other rules that make some of the same edits (made once, credited to each).
+    pub shared_with: Vec<usize>,
+    /// The rule whose deletion holds this match's edits, when another rule's does: the match
+    /// goes with that block.
+    pub subsumed_by: Option<usize>,
 }
 
 /// One directive line of a matched conditional.
@@ -90,9 +101,11 @@ pub struct FileResult {
     pub counts: Vec<RuleCount>,
     /// Which rules apply to the file (their globs match).
     pub applies: Vec<bool>,
-    /// Per rule: no match here, but what its body predicates look for is still in its scope
-    /// (the residue check of the matcher).
-    pub residue: Vec<bool>,
+    /// Per rule that applies and found no match here: what the file says about it (see
+    /// [`evidence`]); `None` otherwise.
+    pub evidence: Vec<Option<Evidence>>,
+    /// Per rule, per name it looks for: found in this file? (and the closest name if not).
+    pub names: Vec<Vec<NameLookup>>,
     /// Sites where lang-c failed and a rule fell back to tokens.
     pub warnings: Vec<ParseWarning>,
     /// lang-c coverage of the file's functions, when asked for (`--parse-stats`).
@@ -111,6 +124,15 @@ pub enum FileError {
         rule: String,
         body: Range<usize>,
         failure: ParseFailure,
+    },
+    /// A `drop` whose body predicates hold only inside a nested conditional with alternatives.
+    NestedOnly {
+        rule: String,
+        /// The outer branch's directive line.
+        branch: Range<usize>,
+        evidence: (Range<usize>, String),
+        inner: Range<usize>,
+        alternative: Range<usize>,
     },
     /// Two rules edit the same bytes.
     Overlap {
@@ -180,7 +202,8 @@ pub fn process_parsed(
         output: None,
         counts: vec![RuleCount::default(); rules.len()],
         applies: applies.clone(),
-        residue: vec![false; rules.len()],
+        evidence: vec![None; rules.len()],
+        names: names::look_up(rules, &applies, parsed),
         warnings: Vec::new(),
         parse: None,
         matches: Vec::new(),
@@ -193,22 +216,15 @@ pub fn process_parsed(
     let mut sites: Vec<Site> = Vec::new();
     for (index, rule) in rules.iter().enumerate() {
         if applies[index] {
-            let found = matcher::find(index, rule, &facts, &mut result.warnings).map_err(
-                |Unparsable {
-                     rule,
-                     body,
-                     failure,
-                 }| FileError::Unparsable {
-                    rule: rules[rule].id.clone(),
-                    body,
-                    failure,
-                },
-            )?;
+            let found = matcher::find(index, rule, &facts, &mut result.warnings)
+                .map_err(|error| find_error(rules, error))?;
             sites.extend(found);
         }
     }
     let mut edits = Vec::new();
     let mut site_verdicts = Vec::with_capacity(sites.len());
+    // Sites whose every edit would write what is already there: done before, not matches.
+    let mut done_sites = vec![false; sites.len()];
     for (site_index, site) in sites.iter().enumerate() {
         let verdicts = plan_verdicts(
             &rules[site.rule].action,
@@ -220,33 +236,71 @@ pub fn process_parsed(
             rule: site.rule,
             site: site_index,
         };
-        plan_conditional(&parsed.scan, site.conditional, &verdicts, owner, &mut edits);
+        let mut planned = Vec::new();
+        plan_conditional(&parsed.scan, site.conditional, &verdicts, owner, &mut planned);
+        let changing: Vec<Edit> = planned
+            .iter()
+            .filter(|edit| parsed.source.get(edit.range.clone()) != Some(&edit.text[..]))
+            .cloned()
+            .collect();
+        done_sites[site_index] = !planned.is_empty() && changing.is_empty();
+        edits.extend(changing);
         site_verdicts.push(verdicts);
     }
     let mut planned_sites = vec![false; sites.len()];
     for edit in &edits {
         planned_sites[edit.site] = true;
     }
-    let edits = settle(edits).map_err(|overlap| FileError::Overlap {
+    let settled = settle(edits).map_err(|overlap| FileError::Overlap {
         first_rule: rules[overlap.first.rule].id.clone(),
         first: overlap.first.range.clone(),
         second_rule: rules[overlap.second.rule].id.clone(),
         second: overlap.second.range.clone(),
     })?;
+    let edits = settled.edits;
 
-    // A site whose every edit fell inside a deletion by the same rule was swallowed by it.
+    // A site whose every edit fell inside a deletion by the same rule was swallowed by it; one
+    // whose edits fell inside another rule's deletion was subsumed (it counts, and says so);
+    // an edit two rules make is credited to both.
     let mut site_edits: Vec<Vec<Edit>> = vec![Vec::new(); sites.len()];
     for edit in &edits {
         site_edits[edit.site].push(edit.clone());
         result.counts[edit.rule].edits += 1;
     }
+    let mut shared_with: Vec<Vec<usize>> = vec![Vec::new(); sites.len()];
+    for (kept, other, range) in &settled.shared {
+        if let Some(edit) = edits.iter().find(|edit| edit.range == *range) {
+            site_edits[other.site].push(Edit {
+                rule: other.rule,
+                site: other.site,
+                ..edit.clone()
+            });
+            result.counts[other.rule].edits += 1;
+        }
+        if kept.rule != other.rule {
+            shared_with[kept.site].push(other.rule);
+            shared_with[other.site].push(kept.rule);
+        }
+    }
+    let mut subsumed_by: Vec<Option<usize>> = vec![None; sites.len()];
+    for (inner, outer) in &settled.subsumed {
+        subsumed_by[inner.site] = Some(outer.rule);
+    }
     for (index, (site, verdicts)) in sites.iter().zip(site_verdicts).enumerate() {
-        if planned_sites[index] && site_edits[index].is_empty() {
+        if done_sites[index]
+            || (planned_sites[index] && site_edits[index].is_empty() && subsumed_by[index].is_none())
+        {
             continue;
         }
         result.counts[site.rule].matches += site.branches.len() as u64;
         let mut record = plan::record(site, verdicts, &parsed.scan);
-        record.edits = std::mem::take(&mut site_edits[index]);
+        let mut own = std::mem::take(&mut site_edits[index]);
+        own.sort_by_key(|edit| edit.range.start);
+        record.edits = own;
+        record.shared_with = std::mem::take(&mut shared_with[index]);
+        record.shared_with.sort_unstable();
+        record.shared_with.dedup();
+        record.subsumed_by = subsumed_by[index];
         if record.function.is_none()
             && detail.functions
             && let Some(&first) = site.branches.first()
@@ -259,9 +313,24 @@ pub fn process_parsed(
         result.matches.push(record);
     }
     for (index, rule) in rules.iter().enumerate() {
-        if applies[index] && result.counts[index].matches == 0 {
-            result.residue[index] = matcher::residue(rule, &facts);
+        if !applies[index] || result.counts[index].matches > 0 {
+            continue;
         }
+        let done_here = sites
+            .iter()
+            .zip(&done_sites)
+            .find(|(site, done)| **done && site.rule == index);
+        result.evidence[index] = Some(match done_here {
+            Some((site, _)) => Evidence::Applied {
+                what: "the block already reads as the rule would write it".to_string(),
+                at: site.branches.first().map(|&branch| {
+                    parsed.scan.directives[site.conditional.branches[branch].directive]
+                        .line
+                        .clone()
+                }),
+            },
+            None => evidence::evidence(rule, &facts),
+        });
     }
     if !edits.is_empty() {
         let output = apply(parsed.source, &edits);
@@ -270,4 +339,32 @@ pub fn process_parsed(
         }
     }
     Ok(result)
+}
+
+/// A matcher's error as the file's, naming the rule.
+fn find_error(rules: &[Rule], error: FindError) -> FileError {
+    match error {
+        FindError::Unparsable(Unparsable {
+            rule,
+            body,
+            failure,
+        }) => FileError::Unparsable {
+            rule: rules[rule].id.clone(),
+            body,
+            failure,
+        },
+        FindError::NestedOnly(NestedOnly {
+            rule,
+            branch,
+            evidence,
+            inner,
+            alternative,
+        }) => FileError::NestedOnly {
+            rule: rules[rule].id.clone(),
+            branch,
+            evidence,
+            inner,
+            alternative,
+        },
+    }
 }

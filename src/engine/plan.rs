@@ -130,5 +130,7 @@ pub(super) fn record(site: &Site, verdicts: Vec<Verdict>, scan: &Scan) -> MatchR
         function_name: site.function_name.clone(),
         group,
         edits: Vec::new(),
+        shared_with: Vec::new(),
+        subsumed_by: None,
     }
 }

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use crate::cond::{Assumptions, Norm};
 use crate::diag::Problem;
 use crate::output::{and_list, plural};
-use crate::rules::{Action, ExpectToml, MatchToml, RuleToml, unspanned};
+use crate::rules::{Action, ExpectToml, MatchToml, RuleToml, StringList, unspanned};
 use crate::source::{Branch, Conditional};
 
 use super::predicates::{self, Predicates};
@@ -201,8 +201,12 @@ impl RuleSpec {
 
     /// The rule's `files` globs.
     pub(super) fn files(&self) -> Vec<String> {
-        let files = self.toml.files.get_ref();
-        files.iter().map(|file| file.get_ref().clone()).collect()
+        let files = self.toml.files.as_ref().map(|files| &files.get_ref().0[..]);
+        files
+            .unwrap_or_default()
+            .iter()
+            .map(|file| file.get_ref().clone())
+            .collect()
     }
 }
 
@@ -334,13 +338,13 @@ fn spec(draft: &Draft, studies: &[Study], patch_file: &str) -> Result<RuleSpec, 
         .unwrap_or_default();
     let mut matcher = MatchToml {
         condition: condition.map(unspanned),
-        uses: draft.uses.clone(),
-        inside,
+        uses: draft.uses.iter().cloned().map(unspanned).collect(),
+        inside: inside.map(|name| unspanned(StringList::of(vec![name]))),
         ..MatchToml::default()
     };
     for (kind, name) in predicates.iter() {
         if let Some(name) = name {
-            kind.list(&mut matcher).push(name.clone());
+            kind.list(&mut matcher).push(unspanned(name.clone()));
         }
     }
     let id = format!("learned-{}-{}", draft.action.name(), slug(&slug_source));

@@ -33,7 +33,7 @@ impl Kind {
     const ALL: [Kind; 4] = [Kind::Calls, Kind::Includes, Kind::Mentions, Kind::Structs];
 
     /// The kind's list in `[rule.match]`, under the key of the same name.
-    pub(super) fn list(self, matcher: &mut MatchToml) -> &mut Vec<String> {
+    pub(super) fn list(self, matcher: &mut MatchToml) -> &mut Vec<toml::Spanned<String>> {
         match self {
             Kind::Calls => &mut matcher.calls,
             Kind::Includes => &mut matcher.includes,

@@ -295,7 +295,7 @@ impl<'a> Study<'a> {
         let mut planned = Vec::new();
         let owner = Owner { rule: 0, site: 0 };
         engine::plan_conditional(scan, conditional, verdicts, owner, &mut planned);
-        let mut edits = engine::settle(planned).ok()?;
+        let mut edits = engine::settle(planned).ok()?.edits;
         let span = conditional.span(&scan.directives);
         let kept: Vec<usize> = (0..conditional.branches.len())
             .filter(|&index| {

@@ -20,6 +20,7 @@
 //!
 //! Every error carries the byte span in the TOML text of what is wrong.
 
+mod keys;
 mod schema;
 mod validate;
 
@@ -30,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use crate::c::Macros;
 use crate::cond::{Assumptions, Norm};
 
-pub(crate) use schema::{ExpectToml, MatchToml, RuleToml, RulesToml, unspanned};
+pub(crate) use schema::{ExpectToml, MatchToml, RuleToml, RulesToml, StringList, unspanned};
 pub use validate::load;
 
 /// What a rule does to the blocks it matches.
@@ -108,6 +109,73 @@ pub enum Fallback {
     Tokens,
 }
 
+/// Where body predicates (`calls`, `includes`, `mentions`, `structs`) look in a branch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BodyScope {
+    /// Not written: the whole body, nested conditionals included; but a `drop` whose predicates
+    /// hold only in a nested conditional's branch that has alternatives is refused (it would
+    /// drop the alternatives too).
+    #[default]
+    #[serde(skip)]
+    Default,
+    /// The branch's own body: code in nested conditionals does not count.
+    OwnBody,
+    /// The whole body, nested conditionals included, without the refusal.
+    Nested,
+}
+
+/// Which matches count when matches of one rule nest (a selected branch inside another).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Nesting {
+    /// Every match is planned (one inside a block the rule removes goes with the block).
+    #[default]
+    All,
+    /// Only the innermost: a match holding another match of the rule is not one.
+    Innermost,
+    /// Only the outermost: a match inside another match of the rule is not one.
+    Outermost,
+}
+
+/// Which key of `[rule.match]` (or the condition) a name comes from, for diagnostics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameKind {
+    Condition,
+    Uses,
+    Calls,
+    Includes,
+    Mentions,
+    Structs,
+    Inside,
+    NotInside,
+}
+
+impl NameKind {
+    /// The key, as written in the rules file.
+    pub fn key(self) -> &'static str {
+        match self {
+            NameKind::Condition => "condition",
+            NameKind::Uses => "uses",
+            NameKind::Calls => "calls",
+            NameKind::Includes => "includes",
+            NameKind::Mentions => "mentions",
+            NameKind::Structs => "structs",
+            NameKind::Inside => "inside",
+            NameKind::NotInside => "not_inside",
+        }
+    }
+}
+
+/// A name a rule looks for, where it is written in the rules file (the whole string for a
+/// name in a condition whose offsets cannot be mapped).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NamedSpan {
+    pub name: String,
+    pub kind: NameKind,
+    pub span: Range<usize>,
+}
+
 /// What a rule looks for. Each list is "any of"; all given predicates must hold.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Match {
@@ -125,8 +193,16 @@ pub struct Match {
     pub structs: Vec<String>,
     /// `calls` also counts references that are not calls (`f = unshare;`).
     pub references: bool,
-    /// The conditional is inside this function.
-    pub inside: Option<String>,
+    /// The conditional is inside one of these functions (empty: anywhere).
+    pub inside: Vec<String>,
+    /// The conditional is inside none of these functions.
+    pub not_inside: Vec<String>,
+    /// Where body predicates look.
+    pub scope: BodyScope,
+    /// Which matches count when they nest.
+    pub nested: Nesting,
+    /// Every name the match looks for, with its span in the rules file (the name check).
+    pub names: Vec<NamedSpan>,
 }
 
 /// One validated rule.
@@ -134,7 +210,10 @@ pub struct Match {
 pub struct Rule {
     pub id: String,
     pub message: String,
+    /// Empty: every file given.
     pub files: Vec<FileGlob>,
+    /// Files left out even when `files` selects them.
+    pub exclude: Vec<FileGlob>,
     pub matcher: Match,
     pub action: Action,
     pub expect: Option<Expect>,
@@ -197,6 +276,8 @@ pub struct RulesError {
     pub message: String,
     pub span: Range<usize>,
     pub help: String,
+    /// Further places, each with its label (all the keys of a file that are wrong, at once).
+    pub also: Vec<(Range<usize>, String)>,
 }
 
 impl RulesError {
@@ -205,6 +286,7 @@ impl RulesError {
             message: message.into(),
             span,
             help: help.into(),
+            also: Vec::new(),
         }
     }
 }
@@ -213,14 +295,11 @@ impl Rule {
     /// The rule behind `-D`/`-U` without a rules file: resolve, in every file, each conditional
     /// that tests an assumed symbol.
     pub fn resolve_everywhere(assumptions: Assumptions) -> Rule {
-        let pattern = glob::Pattern::new("*").unwrap_or_default();
         Rule {
             id: "resolve".to_string(),
             message: "-D/-U on the command line".to_string(),
-            files: vec![FileGlob {
-                pattern,
-                span: 0..0,
-            }],
+            files: Vec::new(),
+            exclude: Vec::new(),
             matcher: Match::default(),
             action: Action::Resolve(assumptions),
             expect: None,
@@ -249,14 +328,21 @@ impl Match {
     pub fn needs_parse(&self) -> bool {
         !self.calls.is_empty() || !self.mentions.is_empty() || !self.structs.is_empty()
     }
+
+    /// Does the match have body predicates (what a branch's body must hold)?
+    pub fn has_body_predicates(&self) -> bool {
+        self.needs_parse() || !self.includes.is_empty()
+    }
 }
 
 impl Rule {
     /// Does the rule's glob list select the file at `relative` (a `/`-separated path, relative
     /// to the directory given)? A glob matches the path itself or any trailing part of it that
     /// starts at a directory boundary, so `core/utils.c` selects `uwsgi-2.0.17/core/utils.c`.
+    /// No `files`: every file; `exclude` leaves files out.
     pub fn applies_to(&self, relative: &str) -> bool {
-        self.files.iter().any(|glob| glob.matches(relative))
+        (self.files.is_empty() || self.files.iter().any(|glob| glob.matches(relative)))
+            && !self.exclude.iter().any(|glob| glob.matches(relative))
     }
 }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 use toml_edit::{Array, DocumentMut, Item, Table, Value};
 
-use super::{Action, Fallback, Per};
+use super::{Action, BodyScope, Fallback, Nesting, Per};
 
 #[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -50,7 +50,11 @@ pub(crate) struct TestToml {
 pub(crate) struct RuleToml {
     pub(crate) id: Spanned<String>,
     pub(crate) message: String,
-    pub(crate) files: Spanned<Vec<Spanned<String>>>,
+    /// Omitted: every file given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) files: Option<Spanned<StringList>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) exclude: Option<Spanned<StringList>>,
     #[serde(rename = "match")]
     pub(crate) matcher: Spanned<MatchToml>,
     pub(crate) action: Spanned<ActionToml>,
@@ -81,19 +85,109 @@ pub(crate) struct MatchToml {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) condition: Option<Spanned<String>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) uses: Vec<String>,
+    pub(crate) uses: Vec<Spanned<String>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) calls: Vec<String>,
+    pub(crate) calls: Vec<Spanned<String>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) includes: Vec<String>,
+    pub(crate) includes: Vec<Spanned<String>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) mentions: Vec<String>,
+    pub(crate) mentions: Vec<Spanned<String>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) structs: Vec<String>,
+    pub(crate) structs: Vec<Spanned<String>>,
     #[serde(default, skip_serializing_if = "is_default")]
     pub(crate) references: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) inside: Option<String>,
+    /// A function name or a list of them; one is written as a string.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "one_or_list"
+    )]
+    pub(crate) inside: Option<Spanned<StringList>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) not_inside: Option<Spanned<StringList>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) scope: Option<Spanned<BodyScope>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) nested: Option<Spanned<Nesting>>,
+}
+
+/// A string or a list of strings, as written; a lone string's span is the value's (filled in
+/// by validation from the [`Spanned`] around the list: here it is empty).
+#[derive(Clone, Default)]
+pub(crate) struct StringList(pub(crate) Vec<Spanned<String>>);
+
+impl StringList {
+    pub(crate) fn of(items: Vec<String>) -> StringList {
+        StringList(items.into_iter().map(unspanned).collect())
+    }
+
+    /// The items, a lone string's span set to `whole` (the value's span).
+    pub(crate) fn spanned(list: Spanned<StringList>) -> Vec<Spanned<String>> {
+        let whole = list.span();
+        list.into_inner()
+            .0
+            .into_iter()
+            .map(|item| {
+                if item.span().is_empty() {
+                    Spanned::new(whole.clone(), item.into_inner())
+                } else {
+                    item
+                }
+            })
+            .collect()
+    }
+}
+
+impl<'de> Deserialize<'de> for StringList {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ListVisitor;
+        impl<'de> serde::de::Visitor<'de> for ListVisitor {
+            type Value = StringList;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string or a list of strings")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<StringList, E> {
+                Ok(StringList(vec![unspanned(value.to_string())]))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<StringList, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<Spanned<String>>()? {
+                    items.push(item);
+                }
+                Ok(StringList(items))
+            }
+        }
+        deserializer.deserialize_any(ListVisitor)
+    }
+}
+
+/// Always a list.
+impl Serialize for StringList {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let items: Vec<&String> = self.0.iter().map(|item| item.get_ref()).collect();
+        items.serialize(serializer)
+    }
+}
+
+/// One item as a string, more as a list.
+fn one_or_list<S: serde::Serializer>(
+    list: &Option<Spanned<StringList>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match list.as_ref().map(|list| &list.get_ref().0[..]) {
+        Some([one]) => serializer.serialize_str(one.get_ref()),
+        Some(items) => {
+            let items: Vec<&String> = items.iter().map(|item| item.get_ref()).collect();
+            items.serialize(serializer)
+        }
+        None => serializer.serialize_none(),
+    }
 }
 
 #[derive(Clone)]
@@ -198,7 +292,8 @@ impl RuleToml {
         RuleToml {
             id: unspanned(id),
             message,
-            files: unspanned(files.into_iter().map(unspanned).collect()),
+            files: Some(unspanned(StringList::of(files))),
+            exclude: None,
             matcher: unspanned(matcher),
             action: unspanned(action),
             replacement: replacement.map(unspanned),

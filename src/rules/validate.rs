@@ -3,16 +3,17 @@
 
 use toml::Spanned;
 
-use super::schema::{ActionToml, ExpectToml, RuleToml, RulesToml, TestToml};
+use super::schema::{ActionToml, ExpectToml, RuleToml, RulesToml, StringList, TestToml};
 use super::{
-    Action, Expect, ExpectedMatches, FileGlob, Match, Origin, Per, Rule, RulesError, RulesFile,
-    TestCase, TestInput,
+    Action, Expect, ExpectedMatches, FileGlob, Match, NameKind, NamedSpan, Origin, Per, Rule,
+    RulesError, RulesFile, TestCase, TestInput,
 };
 use crate::c::Macros;
 use crate::cond::{self, Assumptions, Norm};
 
 /// Parse and validate a rules file. `file` is its index among the rules files of the run.
 pub fn load(text: &str, file: usize) -> Result<RulesFile, RulesError> {
+    super::keys::check(text)?;
     let parsed: RulesToml = toml::from_str(text).map_err(|error| {
         let span = error.span().unwrap_or(0..0);
         RulesError::new(
@@ -163,45 +164,139 @@ fn validate_test(test: TestToml, rules: &[Rule]) -> Result<TestCase, RulesError>
     })
 }
 
-fn validate(rule: RuleToml, file: usize) -> Result<Rule, RulesError> {
-    let files_span = rule.files.span();
-    if rule.files.get_ref().is_empty() {
+/// The globs of `files` or `exclude` (`key`), compiled.
+fn globs(key: &str, list: Option<Spanned<StringList>>) -> Result<Vec<FileGlob>, RulesError> {
+    let Some(list) = list else {
+        return Ok(Vec::new());
+    };
+    let span = list.span();
+    let items = StringList::spanned(list);
+    if items.is_empty() {
         return Err(RulesError::new(
-            "`files` is empty",
-            files_span,
-            "list the files the rule applies to, as globs such as \"core/*.c\"",
+            format!("`{key}` is empty"),
+            span,
+            "give globs such as \"core/*.c\" (or leave `files` out: every file given)",
         ));
     }
-    let mut files = Vec::new();
-    for pattern in rule.files.into_inner() {
-        let compiled = glob::Pattern::new(pattern.get_ref()).map_err(|error| {
-            RulesError::new(
-                format!("invalid glob `{}`: {}", pattern.get_ref(), error.msg),
-                pattern.span(),
-                "globs use *, ?, [abc] and ** for any number of directories",
-            )
-        })?;
-        files.push(FileGlob {
-            pattern: compiled,
-            span: pattern.span(),
+    items
+        .into_iter()
+        .map(|pattern| {
+            let compiled = glob::Pattern::new(pattern.get_ref()).map_err(|error| {
+                RulesError::new(
+                    format!("invalid glob `{}`: {}", pattern.get_ref(), error.msg),
+                    pattern.span(),
+                    "globs use *, ?, [abc] and ** for any number of directories",
+                )
+            })?;
+            Ok(FileGlob {
+                pattern: compiled,
+                span: pattern.span(),
+            })
+        })
+        .collect()
+}
+
+/// The names of a list of `[rule.match]`, with their spans recorded in `names`.
+fn names(
+    kind: NameKind,
+    list: Vec<Spanned<String>>,
+    names: &mut Vec<NamedSpan>,
+) -> Result<Vec<String>, RulesError> {
+    list.into_iter()
+        .map(|item| {
+            let span = item.span();
+            let name = item.into_inner();
+            if name.trim().is_empty() {
+                return Err(RulesError::new(
+                    format!("empty name in `{}`", kind.key()),
+                    span,
+                    "give a name, or remove the empty string",
+                ));
+            }
+            names.push(NamedSpan {
+                name: name.clone(),
+                kind,
+                span,
+            });
+            Ok(name)
+        })
+        .collect()
+}
+
+/// The symbols a condition tests, each with its span in the rules file: inside the string when
+/// its offsets map (a plain one-line string), else the whole string.
+fn condition_names(condition: &Spanned<String>, norm: &Norm, names: &mut Vec<NamedSpan>) {
+    let span = condition.span();
+    let text = condition.get_ref();
+    let inner = span.start + 1..span.end.saturating_sub(1);
+    let mut symbols = Vec::new();
+    norm.symbols(&mut symbols);
+    symbols.sort_unstable();
+    symbols.dedup();
+    for symbol in symbols {
+        let at = if inner.len() == text.len() {
+            word_at(text, symbol)
+                .map(|start| inner.start + start..inner.start + start + symbol.len())
+                .unwrap_or(span.clone())
+        } else {
+            span.clone()
+        };
+        names.push(NamedSpan {
+            name: symbol.to_string(),
+            kind: NameKind::Condition,
+            span: at,
         });
     }
+}
+
+/// Where `word` first stands as a whole identifier in `text`.
+fn word_at(text: &str, word: &str) -> Option<usize> {
+    let is_ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let bytes = text.as_bytes();
+    text.match_indices(word).map(|(at, _)| at).find(|&at| {
+        let before = at == 0 || !is_ident(bytes[at - 1]);
+        let end = at + word.len();
+        before && (end == bytes.len() || !is_ident(bytes[end]))
+    })
+}
+
+fn validate(rule: RuleToml, file: usize) -> Result<Rule, RulesError> {
+    let files = globs("files", rule.files)?;
+    let exclude = globs("exclude", rule.exclude)?;
 
     let match_span = rule.matcher.span();
     let matcher = rule.matcher.into_inner();
+    let mut named = Vec::new();
     let condition = match &matcher.condition {
-        Some(condition) => Some(parse_condition(condition)?),
+        Some(condition) => {
+            let norm = parse_condition(condition)?;
+            condition_names(condition, &norm, &mut named);
+            Some(norm)
+        }
         None => None,
     };
+    let function_list = |list: Option<Spanned<StringList>>| list.map(StringList::spanned);
     let matcher = Match {
         condition,
-        uses: matcher.uses,
-        calls: matcher.calls,
-        includes: matcher.includes,
-        mentions: matcher.mentions,
-        structs: matcher.structs,
+        uses: names(NameKind::Uses, matcher.uses, &mut named)?,
+        calls: names(NameKind::Calls, matcher.calls, &mut named)?,
+        includes: names(NameKind::Includes, matcher.includes, &mut named)?,
+        mentions: names(NameKind::Mentions, matcher.mentions, &mut named)?,
+        structs: names(NameKind::Structs, matcher.structs, &mut named)?,
         references: matcher.references,
-        inside: matcher.inside,
+        inside: names(
+            NameKind::Inside,
+            function_list(matcher.inside).unwrap_or_default(),
+            &mut named,
+        )?,
+        not_inside: names(
+            NameKind::NotInside,
+            function_list(matcher.not_inside).unwrap_or_default(),
+            &mut named,
+        )?,
+        scope: matcher.scope.map(Spanned::into_inner).unwrap_or_default(),
+        nested: matcher.nested.map(Spanned::into_inner).unwrap_or_default(),
+        names: named,
     };
 
     let action_span = rule.action.span();
@@ -300,6 +395,7 @@ fn validate(rule: RuleToml, file: usize) -> Result<Rule, RulesError> {
         id: rule.id.get_ref().clone(),
         message: rule.message,
         files,
+        exclude,
         matcher,
         action,
         expect,

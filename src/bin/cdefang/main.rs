@@ -28,6 +28,7 @@ Examples:
   cdefang --rules rules/el5.toml --out fixed/ src/       write changed files under fixed/
   cdefang --rules rules/el5.toml --report run.json src/  also write a JSON report
   cdefang --rules rules/el5.toml --explain --check src/  why each block matches, what it does
+  cdefang --rules rules/el5.toml --list src/             one line per match: FILE:LINE:COL: RULE: ACTION
   cdefang -DOBSOLETE_LINUX_KERNEL --stdout core/utils.c  resolve as unifdef does
   cdefang --parse-stats --rules rules/uwsgi-parse.toml core/  lang-c coverage
   cdefang test rules/                                     run the rules files' test cases
@@ -104,6 +105,11 @@ struct Cli {
     /// Write nothing; exit 1 if anything would change, 0 if not.
     #[arg(long, conflicts_with_all = ["diff", "out"])]
     check: bool,
+
+    /// Print one line per match, `FILE:LINE:COL: RULE: ACTION` (as grep and editors read
+    /// them); write nothing.
+    #[arg(long, conflicts_with_all = ["check", "diff", "out", "stdout", "backup", "symbols", "explain"])]
+    list: bool,
 
     /// Print a unified diff (apply with `patch -p1`); write nothing; exit 1 if there are changes.
     #[arg(long, conflicts_with = "out")]
@@ -306,7 +312,9 @@ fn cdefang() -> ExitCode {
         assumptions.undefine(name);
     }
     assumptions.constants = cli.constants;
-    let mode = if cli.stdout {
+    let mode = if cli.list {
+        Mode::List
+    } else if cli.stdout {
         Mode::Stdout
     } else if cli.check {
         Mode::Check

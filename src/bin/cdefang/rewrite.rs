@@ -9,9 +9,10 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use cdefang::{
-    Action, Assumptions, Detail, Drift, ExitStatus, FileError, FileParse, FileResult, FilesError,
-    InFile, Macros, ParseReport, ParsedFile, Per, PlannedFile, Problem, Report, Rule, RuleSummary,
-    Scan, Setup, SourceError, SourceFile,
+    Action, Assumptions, Detail, Drift, EvidenceReport, ExitStatus, FileError, FileParse,
+    FileResult, FilesError, InFile, Macros, MatchReport, ParseReport, ParsedFile, PlannedFile,
+    Problem, Report, Rule, RuleStatus, RuleSummary, Scan, Setup, Shortfall, SourceError,
+    SourceFile, UnknownName,
 };
 use rayon::prelude::*;
 
@@ -29,6 +30,8 @@ pub enum Mode {
     /// Print the one file's result to standard output, as unifdef does; write nothing; exit 1
     /// if it changed.
     Stdout,
+    /// Print one line per match, `file:line:col: rule: action`; write nothing.
+    List,
 }
 
 #[derive(Clone, Debug)]
@@ -158,17 +161,58 @@ fn run_steps(
         report.parse = Some(parse);
     }
 
-    // Per-rule totals and expectations.
-    report.rules = summarise(rules, &planned);
-    report.drift = check_expectations(rules, &planned);
-    for drift in &report.drift {
-        let Some(rule) = rules.iter().find(|rule| rule.id == drift.rule) else {
-            continue;
-        };
-        problems.push(drift_problem(rule, drift, &sources, options.allow_drift));
+    // Per-rule totals, states and expectations.
+    let results: Vec<&FileResult> = planned.iter().map(|file| &file.result).collect();
+    let statuses: Vec<RuleStatus> = rules
+        .iter()
+        .enumerate()
+        .map(|(index, rule)| cdefang::rule_status(index, rule, &results))
+        .collect();
+    report.rules = summarise(rules, &planned, &statuses);
+    report.matches = match_reports(rules, &planned);
+    for (rule, status) in rules.iter().zip(&statuses) {
+        for unknown in &status.unknown_names {
+            problems.push(unknown_name_problem(rule, unknown, &sources, options.allow_drift));
+            report.drift.push(Drift {
+                rule: rule.id.clone(),
+                expected: rule
+                    .expect
+                    .as_ref()
+                    .map_or_else(|| "a match".to_string(), |expect| expect.describe()),
+                found: report
+                    .rules
+                    .iter()
+                    .find(|summary| summary.id == rule.id)
+                    .map_or(0, |summary| summary.matches),
+                file: None,
+                reason: Some(format!(
+                    "`{}` ({}) is in no file of the run",
+                    unknown.name.name,
+                    unknown.name.kind.key()
+                )),
+            });
+        }
+        for shortfall in &status.shortfalls {
+            let drift = drift_of(rule, shortfall, &planned);
+            problems.push(drift_problem(rule, &drift, shortfall, &planned, &sources, options.allow_drift));
+            report.drift.push(drift);
+        }
     }
     if !report.drift.is_empty() && !options.allow_drift {
         failed = true;
+    }
+    if options.mode == Mode::List {
+        stdout.write("cannot write the list", || {
+            let mut out = io::stdout().lock();
+            for found in &report.matches {
+                writeln!(
+                    out,
+                    "{}:{}:{}: {}: {}",
+                    found.file, found.line, found.column, found.rule, found.action
+                )?;
+            }
+            out.flush()
+        })?;
     }
     // --explain: what each match is and does, whatever happens next (a drift alarm is best
     // understood by looking at what the rule found).
@@ -215,7 +259,7 @@ fn run_steps(
         (_, ExitStatus::Trouble) => "nothing written".to_string(),
         (Mode::InPlace, _) => format!("{} changed", report.files_changed),
         (Mode::Out(_), _) => format!("{} written", report.files_changed),
-        (Mode::Check | Mode::Diff | Mode::Stdout, _) => {
+        (Mode::Check | Mode::Diff | Mode::Stdout | Mode::List, _) => {
             format!("{} would change", report.files_changed)
         }
     };
@@ -558,13 +602,33 @@ fn parse_report(planned: &[PlannedFile]) -> ParseReport {
     parse
 }
 
-fn summarise(rules: &[Rule], planned: &[PlannedFile]) -> Vec<RuleSummary> {
+fn summarise(
+    rules: &[Rule],
+    planned: &[PlannedFile],
+    statuses: &[RuleStatus],
+) -> Vec<RuleSummary> {
     rules
         .iter()
+        .zip(statuses)
         .enumerate()
-        .map(|(index, rule)| {
+        .map(|(index, (rule, status))| {
             let mut summary = RuleSummary {
                 id: rule.id.clone(),
+                status: status.state.name().to_string(),
+                evidence: status
+                    .evidence
+                    .iter()
+                    .map(|(file, what, at)| {
+                        let file = &planned[*file];
+                        EvidenceReport {
+                            file: file.file.display.clone(),
+                            evidence: what.clone(),
+                            line: at.as_ref().map(|at| {
+                                cdefang::Lines::new(&file.source).line_column(at.start).0
+                            }),
+                        }
+                    })
+                    .collect(),
                 ..RuleSummary::default()
             };
             for file in planned {
@@ -582,62 +646,117 @@ fn summarise(rules: &[Rule], planned: &[PlannedFile]) -> Vec<RuleSummary> {
         .collect()
 }
 
-/// The expectations that did not hold. A rule whose globs select no file is not checked (that is
-/// the glob warning's business).
-fn check_expectations(rules: &[Rule], planned: &[PlannedFile]) -> Vec<Drift> {
-    let mut drift = Vec::new();
-    for (index, rule) in rules.iter().enumerate() {
-        let Some(expect) = &rule.expect else {
-            continue;
-        };
-        let selected: Vec<(&SourceFile, u64, bool)> = planned
-            .iter()
-            .filter(|file| file.result.applies[index])
-            .map(|file| {
-                (
-                    &file.file,
-                    file.result.counts[index].matches,
-                    file.result.residue[index],
-                )
-            })
-            .collect();
-        if selected.is_empty() {
-            continue;
-        }
-        // No match and nothing left of what the rule removes: the rule was applied before
-        // (a second run over its own output), not lost.
-        let applied = |found: u64, residue: bool| found == 0 && !residue;
-        match expect.per {
-            Per::Run => {
-                let found = selected.iter().map(|(_, count, _)| count).sum();
-                let residue = selected.iter().any(|(_, _, residue)| *residue);
-                if !expect.holds(found) && !applied(found, residue) {
-                    drift.push(Drift {
-                        rule: rule.id.clone(),
-                        expected: expect.describe(),
-                        found,
-                        file: None,
-                    });
-                }
-            }
-            Per::File => {
-                for (file, found, residue) in selected {
-                    if !expect.holds(found) && !applied(found, residue) {
-                        drift.push(Drift {
-                            rule: rule.id.clone(),
-                            expected: expect.describe(),
-                            found,
-                            file: Some(file.display.clone()),
-                        });
-                    }
-                }
-            }
+/// Every match of the run, in the order of the files, each where its first selected branch's
+/// directive starts.
+fn match_reports(rules: &[Rule], planned: &[PlannedFile]) -> Vec<MatchReport> {
+    let mut reports = Vec::new();
+    for file in planned {
+        let lines = cdefang::Lines::new(&file.source);
+        for record in &file.result.matches {
+            let rule = &rules[record.rule];
+            let at = record
+                .group
+                .iter()
+                .find(|line| line.selected)
+                .map_or(record.span.start, |line| line.keyword.start);
+            let (line, column) = lines.line_column(at);
+            let (state, with) = if let Some(outer) = record.subsumed_by {
+                ("subsumed", vec![rules[outer].id.clone()])
+            } else if !record.shared_with.is_empty() {
+                let with = record.shared_with.iter().map(|&other| rules[other].id.clone());
+                ("shared", with.collect())
+            } else if record.edits.is_empty() {
+                ("unchanged", Vec::new())
+            } else {
+                ("applied", Vec::new())
+            };
+            reports.push(MatchReport {
+                rule: rule.id.clone(),
+                file: file.file.display.clone(),
+                line,
+                column,
+                function: record.function.clone(),
+                action: rule.action.name().to_string(),
+                state: state.to_string(),
+                with,
+            });
         }
     }
-    drift
+    reports
 }
 
-fn drift_problem(rule: &Rule, drift: &Drift, sources: &[RulesSource], allowed: bool) -> Problem {
+/// A shortfall as the report's drift entry.
+fn drift_of(rule: &Rule, shortfall: &Shortfall, planned: &[PlannedFile]) -> Drift {
+    Drift {
+        rule: rule.id.clone(),
+        expected: rule
+            .expect
+            .as_ref()
+            .map_or_else(String::new, |expect| expect.describe()),
+        found: shortfall.found,
+        file: shortfall
+            .file
+            .map(|file| planned[file].file.display.clone()),
+        reason: shortfall.remains.as_ref().map(|(file, what, at)| {
+            let file = &planned[*file];
+            let (line, column) = cdefang::Lines::new(&file.source).line_column(at.start);
+            format!("{}:{line}:{column}: {what}", file.file.display)
+        }),
+    }
+}
+
+/// A name the rule looks for that no file of the run has: an error at the name in the rules
+/// file (a warning with --allow-drift), with the closest name of the files it scans.
+fn unknown_name_problem(
+    rule: &Rule,
+    unknown: &UnknownName,
+    sources: &[RulesSource],
+    allowed: bool,
+) -> Problem {
+    let name = &unknown.name;
+    let message = format!(
+        "rule `{}`: `{}` ({}) is in none of the files the rule scans, nor in any other file of the run",
+        rule.id,
+        name.name,
+        name.kind.key()
+    );
+    let problem = if allowed {
+        Problem::warning(message)
+    } else {
+        Problem::error(message)
+    };
+    let Some(source) = sources.get(rule.origin.file) else {
+        return problem;
+    };
+    let label = match name.kind {
+        cdefang::NameKind::Includes => "no file includes this header",
+        cdefang::NameKind::Inside | cdefang::NameKind::NotInside => "no such name in the code",
+        _ => "no such name in the code",
+    };
+    let mut problem = problem
+        .at(&source.name, source.text.as_bytes(), name.span.clone(), label)
+        .also(rule.origin.span.clone(), "in this rule");
+    problem = match &unknown.suggestion {
+        Some(suggestion) => problem.help(format!("did you mean `{suggestion}`?")),
+        None => problem.help(
+            "check the spelling, and that the files given hold the code the rule is about (a name that the code has lost is drift: adjust the rule for this version)",
+        ),
+    };
+    if allowed {
+        problem.with_note("--allow-drift: going on")
+    } else {
+        problem.with_note("no file was changed")
+    }
+}
+
+fn drift_problem(
+    rule: &Rule,
+    drift: &Drift,
+    shortfall: &Shortfall,
+    planned: &[PlannedFile],
+    sources: &[RulesSource],
+    allowed: bool,
+) -> Problem {
     let place = match &drift.file {
         Some(file) => format!(" in {file}"),
         None => String::new(),
@@ -651,6 +770,11 @@ fn drift_problem(rule: &Rule, drift: &Drift, sources: &[RulesSource], allowed: b
     } else {
         Problem::error(message)
     };
+    let remains = shortfall.remains.as_ref().map(|(file, what, at)| {
+        let file = &planned[*file];
+        let (line, column) = cdefang::Lines::new(&file.source).line_column(at.start);
+        format!("{}:{line}:{column}: {what}", file.file.display)
+    });
     let Some(source) = sources.get(rule.origin.file) else {
         return problem;
     };
@@ -658,9 +782,15 @@ fn drift_problem(rule: &Rule, drift: &Drift, sources: &[RulesSource], allowed: b
         .expect
         .as_ref()
         .map_or(rule.origin.span.clone(), |expect| expect.span.clone());
-    let problem = problem
+    let mut problem = problem
         .at(&source.name, source.text.as_bytes(), span, "expected here")
         .also(rule.origin.span.clone(), "this rule");
+    if drift.found == 0 {
+        problem = problem.with_note(match &remains {
+            Some(remains) => format!("not already applied: {remains}"),
+            None => "not already applied: nothing in the files it scans shows its work done (see README, \"Expectations and drift\")".to_string(),
+        });
+    }
     if allowed {
         problem.with_note("--allow-drift: going on")
     } else {
@@ -684,6 +814,7 @@ fn emit(
     };
     match &options.mode {
         Mode::Check => Ok(changes),
+        Mode::List => Ok(ExitStatus::Ok),
         Mode::Stdout => {
             let Some(file) = all.first() else {
                 return Ok(ExitStatus::Ok);

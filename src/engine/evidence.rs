@@ -1,0 +1,284 @@
+//! Evidence: what a file says about a rule that found no match in it. Each rule ends a run in
+//! one state (applied, already-applied, no-match, drift); "already applied" is said only on
+//! positive evidence, which each action defines in its own function here:
+//!
+//! - [`drop_evidence`]: what the body predicates look for (the call to `unshare`) is gone from the
+//!   rule's scope (its `inside` functions, or the file), so no condition guards it any more;
+//! - [`kept_evidence`] (`keep`, `resolve`): no conditional selected by the condition or `uses`
+//!   is left in scope, and the kept body (what the body predicates look for) is there;
+//! - [`replaced_evidence`] (`replace-condition`): a branch with the `replacement` condition is in
+//!   scope and holds what the body predicates look for.
+//!
+//! A new action adds its function and its arm in [`evidence`]. What remains of the targets in
+//! scope, not where the rule looks for it, is [`Evidence::Remains`]: the code moved, drift.
+
+use std::ops::Range;
+
+use super::matcher::{self, FileFacts};
+use crate::c;
+use crate::cond::{self, Norm};
+use crate::rules::{Action, Match, Rule};
+
+/// What one file says about a rule that found no match in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Evidence {
+    /// The rule's work is done here: what shows it, and where (when one place shows it).
+    Applied { what: String, at: Option<Range<usize>> },
+    /// What the rule is about is still here, but not where the rule looks: drift.
+    Remains { what: String, at: Range<usize> },
+    /// Nothing says either way (why not).
+    Unknown { why: String },
+}
+
+/// The evidence for `rule` (which found no match) in the file of `facts`, by its action.
+pub fn evidence(rule: &Rule, facts: &FileFacts) -> Evidence {
+    match &rule.action {
+        Action::Drop => drop_evidence(rule, facts),
+        Action::Keep | Action::Resolve(_) => kept_evidence(rule, facts),
+        Action::ReplaceCondition(replacement) => replaced_evidence(rule, replacement, facts),
+    }
+}
+
+/// The rule's scope: the bodies of its `inside` functions (`None` when the file has none of
+/// them), or the whole file; and how to say it.
+fn scope(matcher: &Match, facts: &FileFacts) -> Option<(Vec<Range<usize>>, String)> {
+    if matcher.inside.is_empty() {
+        return Some((vec![0..facts.source.len()], "this file".to_string()));
+    }
+    let bodies: Vec<Range<usize>> = matcher
+        .inside
+        .iter()
+        .flat_map(|name| facts.functions_named(name))
+        .map(|function| function.body.clone())
+        .collect();
+    let names: Vec<String> = matcher
+        .inside
+        .iter()
+        .map(|name| format!("`{name}`"))
+        .collect();
+    (!bodies.is_empty()).then(|| (bodies, and_list(&names)))
+}
+
+/// The first thing in `scopes` that the body predicates look for (token level, as the residue
+/// of a rule that has lost track of its code), with what it is.
+fn target_in(matcher: &Match, facts: &FileFacts, scopes: &[Range<usize>]) -> Option<(Range<usize>, String)> {
+    let code = facts.code();
+    for scope in scopes {
+        if let Some(include) = facts.includes(scope.clone(), &matcher.includes).next() {
+            let text = String::from_utf8_lossy(&facts.source[include.clone()]).into_owned();
+            return Some((include, format!("`{}`", text.trim())));
+        }
+        let tokens = c::tokens(code, scope.clone());
+        let named = |span: &Range<usize>| String::from_utf8_lossy(&code[span.clone()]).into_owned();
+        if let Some(span) = c::calls(code, &tokens, &matcher.calls).first() {
+            return Some((span.clone(), format!("a call to `{}`", named(span))));
+        }
+        if let Some(span) = c::mentions(code, &tokens, &matcher.mentions).first() {
+            return Some((span.clone(), format!("`{}`", named(span))));
+        }
+        if let Some(span) = tokens.windows(2).find_map(|pair| {
+            (matches!(&code[pair[0].span.clone()], b"struct" | b"union")
+                && matcher.structs.iter().any(|name| name.as_bytes() == &code[pair[1].span.clone()]))
+            .then(|| pair[1].span.clone())
+        }) {
+            return Some((span.clone(), format!("`struct {}`", named(&span))));
+        }
+    }
+    None
+}
+
+/// What the body predicates look for, said as a list ("a call to `unshare`").
+fn targets(matcher: &Match) -> String {
+    let mut parts = Vec::new();
+    let quoted = |names: &[String]| {
+        and_list(&names.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>())
+    };
+    if !matcher.calls.is_empty() {
+        parts.push(format!("call to {}", quoted(&matcher.calls)));
+    }
+    if !matcher.includes.is_empty() {
+        parts.push(format!("#include of {}", quoted(&matcher.includes)));
+    }
+    if !matcher.mentions.is_empty() {
+        parts.push(format!("use of {}", quoted(&matcher.mentions)));
+    }
+    if !matcher.structs.is_empty() {
+        parts.push(format!("use of struct {}", quoted(&matcher.structs)));
+    }
+    parts.join(", ")
+}
+
+/// `drop`: the body predicates' targets are gone from the scope. A drop without body
+/// predicates has nothing to look for, so it never counts as applied.
+pub fn drop_evidence(rule: &Rule, facts: &FileFacts) -> Evidence {
+    let matcher = &rule.matcher;
+    if !matcher.has_body_predicates() {
+        return Evidence::Unknown {
+            why: "a `drop` rule without body predicates (`calls`, `includes`, …) leaves nothing to \
+                  look for once applied"
+                .to_string(),
+        };
+    }
+    let Some((scopes, place)) = scope(matcher, facts) else {
+        return Evidence::Unknown {
+            why: format!("no function {} here", and_list(&matcher.inside)),
+        };
+    };
+    match target_in(matcher, facts, &scopes) {
+        Some((at, what)) => Evidence::Remains {
+            what: format!("{what} is still in {place}, under no conditional the rule selects"),
+            at,
+        },
+        None => Evidence::Applied {
+            what: format!("no {} left in {place}", targets(matcher)),
+            at: None,
+        },
+    }
+}
+
+/// `keep` and `resolve`: no conditional in scope is selected by the condition or `uses` (for a
+/// `resolve` without them: none tests an assumed symbol), and the kept body is there (what the
+/// body predicates look for, when there are some).
+pub fn kept_evidence(rule: &Rule, facts: &FileFacts) -> Evidence {
+    let matcher = &rule.matcher;
+    let Some((scopes, place)) = scope(matcher, facts) else {
+        return Evidence::Unknown {
+            why: format!("no function {} here", and_list(&matcher.inside)),
+        };
+    };
+    let in_scope = |at: usize| scopes.iter().any(|scope| scope.contains(&at));
+    for conditional in facts.tree.all() {
+        for branch in &conditional.branches {
+            let Some(condition) = &facts.conditions[branch.directive] else {
+                continue;
+            };
+            if in_scope(branch.body.start) && selects(rule, condition) {
+                let line = facts.scan.directives[branch.directive].line.clone();
+                return Evidence::Remains {
+                    what: "a conditional the rule selects is still here, without what its body \
+                           predicates look for"
+                        .to_string(),
+                    at: line,
+                };
+            }
+        }
+    }
+    let selection = selection(rule);
+    if !matcher.has_body_predicates() {
+        return Evidence::Applied {
+            what: format!("no conditional in {place} {selection}"),
+            at: None,
+        };
+    }
+    match target_in(matcher, facts, &scopes) {
+        Some((at, what)) => Evidence::Applied {
+            what: format!("no conditional in {place} {selection}, and the kept body is here ({what})"),
+            at: Some(at),
+        },
+        None => Evidence::Unknown {
+            why: format!(
+                "no conditional in {place} {selection}, but neither is the kept body ({})",
+                targets(matcher)
+            ),
+        },
+    }
+}
+
+/// Does the rule's selection (condition, `uses`; for a bare `resolve`, a condition its
+/// assumptions change) take a branch with `condition`?
+fn selects(rule: &Rule, condition: &cond::Expr) -> bool {
+    let matcher = &rule.matcher;
+    let norm = Norm::of(condition);
+    if let Some(wanted) = &matcher.condition
+        && *wanted != norm
+    {
+        return false;
+    }
+    if !matcher.uses.is_empty() && !matcher.uses.iter().any(|name| norm.uses(name)) {
+        return false;
+    }
+    if matcher.condition.is_none()
+        && matcher.uses.is_empty()
+        && let Action::Resolve(assumptions) = &rule.action
+    {
+        return !matches!(cond::resolve(condition, assumptions),
+            cond::Value::Unknown(rest) if rest == *condition);
+    }
+    true
+}
+
+/// The rule's selection, said after "no conditional in SCOPE".
+fn selection(rule: &Rule) -> String {
+    let matcher = &rule.matcher;
+    let mut parts = Vec::new();
+    if let Some(condition) = &matcher.condition {
+        parts.push(format!("has the condition `{condition}`"));
+    }
+    if !matcher.uses.is_empty() {
+        parts.push(format!("tests {}", and_list(&quoted(&matcher.uses))));
+    }
+    if parts.is_empty() {
+        if let Action::Resolve(assumptions) = &rule.action {
+            parts.push(format!("tests {}", and_list(&quoted(&assumptions.symbols()))));
+        }
+    }
+    parts.join(" and ")
+}
+
+/// `replace-condition`: a branch with the `replacement` condition is in scope (where the rule
+/// would look) and its body holds what the body predicates look for.
+pub fn replaced_evidence(rule: &Rule, replacement: &str, facts: &FileFacts) -> Evidence {
+    let Ok(expr) = cond::parse(replacement.as_bytes(), 0) else {
+        return Evidence::Unknown {
+            why: format!("the replacement `{replacement}` does not parse"),
+        };
+    };
+    let mut replaced = rule.clone();
+    replaced.matcher.condition = Some(Norm::of(&expr));
+    replaced.matcher.uses.clear();
+    // Found as a match would be, but without failing the run on code lang-c cannot parse
+    // (that is the rule's own matching's business).
+    replaced.fallback = crate::rules::Fallback::Tokens;
+    let mut warnings = Vec::new();
+    if let Ok(sites) = matcher::find(0, &replaced, facts, &mut warnings)
+        && let Some(site) = sites.first()
+    {
+        let branch = &site.conditional.branches[site.branches[0]];
+        let line = facts.scan.directives[branch.directive].line.clone();
+        let holds = if rule.matcher.has_body_predicates() {
+            format!(" and holds the {}", targets(&rule.matcher))
+        } else {
+            String::new()
+        };
+        return Evidence::Applied {
+            what: format!("a branch has the replacement condition `{replacement}`{holds}"),
+            at: Some(line),
+        };
+    }
+    if let Some((scopes, place)) = scope(&rule.matcher, facts)
+        && rule.matcher.has_body_predicates()
+        && let Some((at, what)) = target_in(&rule.matcher, facts, &scopes)
+    {
+        return Evidence::Remains {
+            what: format!("{what} is still in {place}, under no condition the rule selects nor its replacement"),
+            at,
+        };
+    }
+    Evidence::Unknown {
+        why: format!("no branch in scope has the replacement condition `{replacement}`"),
+    }
+}
+
+/// "a", "a and b", "a, b and c" (the output layer's own is above this one).
+fn and_list(items: &[String]) -> String {
+    match items.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// Each name in backticks.
+fn quoted(names: &[String]) -> Vec<String> {
+    names.iter().map(|name| format!("`{name}`")).collect()
+}

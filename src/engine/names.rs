@@ -1,0 +1,109 @@
+//! The names a rule looks for (in `calls`, `uses`, `includes`, `mentions`, `structs`, `inside`,
+//! `not_inside` and its condition), looked up in one file: does the file have it, and if not,
+//! which of its own names is closest (as rustc suggests: the edit distance at most a third of
+//! the name's length, a match that differs only in case first). The run puts the files
+//! together: a name no file has is a typo or a rule for other code.
+
+use std::collections::HashSet;
+
+use crate::c::{self, TokenKind};
+use crate::rules::{NameKind, Rule};
+use crate::source::ParsedFile;
+
+/// One name of a rule, looked up in one file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NameLookup {
+    pub found: bool,
+    /// When not found and the rule applies to the file: the closest name the file has, and its
+    /// edit distance.
+    pub closest: Option<(String, usize)>,
+}
+
+/// Per rule, per name of its [`crate::rules::Match::names`]: the lookup in `parsed`.
+/// `applies` says which rules' globs select the file (only they get suggestions).
+pub fn look_up(rules: &[Rule], applies: &[bool], parsed: &ParsedFile) -> Vec<Vec<NameLookup>> {
+    if rules.iter().all(|rule| rule.matcher.names.is_empty()) {
+        return vec![Vec::new(); rules.len()];
+    }
+    let clean = &parsed.scan.clean;
+    // Identifiers of the code and of the directives (comments blanked, literals whole).
+    let identifiers: HashSet<&[u8]> = c::tokens(clean, 0..clean.len())
+        .into_iter()
+        .filter(|token| token.kind == TokenKind::Ident)
+        .map(|token| &clean[token.span])
+        .collect();
+    let header_names: Vec<Vec<u8>> = parsed
+        .scan
+        .includes(0..parsed.source.len())
+        .map(|include| include.header().to_vec())
+        .collect();
+    let headers: HashSet<&[u8]> = header_names.iter().map(Vec::as_slice).collect();
+    rules
+        .iter()
+        .zip(applies)
+        .map(|(rule, &applies)| {
+            rule.matcher
+                .names
+                .iter()
+                .map(|named| {
+                    let known = if named.kind == NameKind::Includes {
+                        &headers
+                    } else {
+                        &identifiers
+                    };
+                    let found = known.contains(named.name.as_bytes());
+                    let closest = if found || !applies {
+                        None
+                    } else {
+                        closest(&named.name, known)
+                    };
+                    NameLookup { found, closest }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The name of `known` closest to `name`, rustc's way: same but for case first, else the
+/// smallest edit distance within a third of the name's length (at least 1).
+fn closest(name: &str, known: &HashSet<&[u8]>) -> Option<(String, usize)> {
+    let limit = name.len().max(3) / 3;
+    let mut best: Option<(String, usize)> = None;
+    for candidate in known {
+        let Ok(candidate) = std::str::from_utf8(candidate) else {
+            continue;
+        };
+        if candidate.eq_ignore_ascii_case(name) {
+            return Some((candidate.to_string(), 0));
+        }
+        if candidate.len().abs_diff(name.len()) > limit {
+            continue;
+        }
+        let distance = strsim::levenshtein(name, candidate);
+        let better = match &best {
+            None => true,
+            Some((best_name, best_distance)) => {
+                (distance, candidate) < (*best_distance, best_name.as_str())
+            }
+        };
+        if distance <= limit && better {
+            best = Some((candidate.to_string(), distance));
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_as_rustc_does() {
+        let known: HashSet<&[u8]> = [&b"unshare"[..], b"uwsgi_unshare_id", b"Unshre2", b"x"]
+            .into_iter()
+            .collect();
+        assert_eq!(closest("unshre", &known), Some(("unshare".to_string(), 1)));
+        assert_eq!(closest("UNSHARE", &known), Some(("unshare".to_string(), 0)));
+        assert_eq!(closest("completely_else", &known), None);
+    }
+}

@@ -1,0 +1,182 @@
+//! The state each rule ends a run in, from the results of every file of the run: applied,
+//! already-applied (with the evidence), no-match, or drift; and the names a rule looks for
+//! that no file of the run has. Pure: the caller reports.
+
+use std::ops::Range;
+
+use super::{Evidence, FileResult};
+use crate::rules::{NamedSpan, Per, Rule};
+
+/// How a rule ended the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// It matched, and its expectation (if any) holds.
+    Applied,
+    /// It found no match, and the files it scans show its work done (see [`Evidence`]).
+    AlreadyApplied,
+    /// It found no match and nothing shows it done; it expects none, or has no `expect`.
+    NoMatch,
+    /// Its expectation does not hold and no evidence explains it, or a name it looks for is in
+    /// no file of the run.
+    Drift,
+}
+
+impl State {
+    /// As the summary and the report write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Applied => "applied",
+            State::AlreadyApplied => "already-applied",
+            State::NoMatch => "no-match",
+            State::Drift => "drift",
+        }
+    }
+}
+
+/// A rule's expectation that does not hold: over the run, or in one file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shortfall {
+    pub found: u64,
+    /// The file (its index in the run's list), for a per-file expectation.
+    pub file: Option<usize>,
+    /// What the files say instead (a place where the code still is, if one does).
+    pub remains: Option<(usize, String, Range<usize>)>,
+}
+
+/// A name of a rule that no file of the run has.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownName {
+    pub name: NamedSpan,
+    /// The closest name in the files the rule scans (rustc's way), if one is close.
+    pub suggestion: Option<String>,
+}
+
+/// How one rule ended the run, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleStatus {
+    pub state: State,
+    /// Per file (index in the run's list) with no match: the evidence that it is done there.
+    pub evidence: Vec<(usize, String, Option<Range<usize>>)>,
+    pub shortfalls: Vec<Shortfall>,
+    pub unknown_names: Vec<UnknownName>,
+}
+
+/// The state of `rule` (index `index`) after the run whose file results are `files`, in the
+/// run's order.
+pub fn rule_status(index: usize, rule: &Rule, files: &[&FileResult]) -> RuleStatus {
+    let selected: Vec<(usize, &FileResult)> = files
+        .iter()
+        .enumerate()
+        .filter(|(_, file)| file.applies[index])
+        .map(|(position, file)| (position, *file))
+        .collect();
+    // A rule whose globs select no file is the glob warning's business.
+    let unknown_names = if selected.is_empty() {
+        Vec::new()
+    } else {
+        unknown_names(index, rule, files)
+    };
+    let mut status = RuleStatus {
+        state: State::NoMatch,
+        evidence: Vec::new(),
+        shortfalls: Vec::new(),
+        unknown_names,
+    };
+    let mut remains = None;
+    let mut applied_files = Vec::new();
+    for &(position, file) in &selected {
+        match &file.evidence[index] {
+            Some(Evidence::Applied { what, at }) => {
+                applied_files.push(position);
+                status.evidence.push((position, what.clone(), at.clone()));
+            }
+            Some(Evidence::Remains { what, at }) if remains.is_none() => {
+                remains = Some((position, what.clone(), at.clone()));
+            }
+            _ => {}
+        }
+    }
+    let known = status.unknown_names.is_empty();
+    let found: u64 = selected.iter().map(|(_, file)| file.counts[index].matches).sum();
+    // Done before: no match anywhere, evidence somewhere, nothing left behind, names known.
+    let done = |found: u64, evidence: bool, remains: bool| found == 0 && evidence && !remains && known;
+    let mut drift = !known && found == 0 && !selected.is_empty();
+    if let Some(expect) = &rule.expect
+        && !selected.is_empty()
+    {
+        match expect.per {
+            Per::Run => {
+                if !expect.holds(found) && !done(found, !applied_files.is_empty(), remains.is_some()) {
+                    drift = true;
+                    status.shortfalls.push(Shortfall {
+                        found,
+                        file: None,
+                        remains: remains.clone(),
+                    });
+                }
+            }
+            Per::File => {
+                for &(position, file) in &selected {
+                    let here = file.counts[index].matches;
+                    let applied = applied_files.contains(&position);
+                    let left = matches!(file.evidence[index], Some(Evidence::Remains { .. }));
+                    if !expect.holds(here) && !done(here, applied, left) {
+                        drift = true;
+                        let remains = match &file.evidence[index] {
+                            Some(Evidence::Remains { what, at }) => {
+                                Some((position, what.clone(), at.clone()))
+                            }
+                            _ => None,
+                        };
+                        status.shortfalls.push(Shortfall {
+                            found: here,
+                            file: Some(position),
+                            remains,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    status.state = if drift {
+        State::Drift
+    } else if found > 0 {
+        State::Applied
+    } else if done(0, !applied_files.is_empty(), remains.is_some()) {
+        State::AlreadyApplied
+    } else {
+        State::NoMatch
+    };
+    if status.state != State::AlreadyApplied {
+        status.evidence.clear();
+    }
+    status
+}
+
+/// The names of `rule` that no file of the run has, each with the closest name of the files
+/// the rule scans.
+fn unknown_names(index: usize, rule: &Rule, files: &[&FileResult]) -> Vec<UnknownName> {
+    let mut unknown = Vec::new();
+    for (position, name) in rule.matcher.names.iter().enumerate() {
+        let lookups = files
+            .iter()
+            .filter_map(|file| file.names.get(index).and_then(|names| names.get(position)));
+        let mut found = false;
+        let mut best: Option<(usize, String)> = None;
+        for lookup in lookups {
+            found |= lookup.found;
+            if let Some((candidate, distance)) = &lookup.closest
+                && best.as_ref().is_none_or(|(d, c)| (*distance, candidate) < (*d, c))
+            {
+                best = Some((*distance, candidate.clone()));
+            }
+        }
+        if !found && !files.is_empty() {
+            unknown.push(UnknownName {
+                name: name.clone(),
+                suggestion: best.map(|(_, name)| name),
+            });
+        }
+    }
+    unknown
+}

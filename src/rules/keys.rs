@@ -1,0 +1,151 @@
+//! The keys of a rules file, checked before the serde model reads it, so that every unknown and
+//! every missing key of the file is told at once (one diagnostic, one label a key) rather than
+//! one per run. The key lists are those of the serde model (`schema.rs`), in its order.
+
+use std::ops::Range;
+
+use toml_edit::{Document, Item, Table, TableLike};
+
+use super::RulesError;
+
+const TOP: &[&str] = &[
+    "rule",
+    "statement_macros",
+    "blank_macros",
+    "function_macros",
+    "typedefs",
+    "test",
+];
+const RULE: &[&str] = &[
+    "id",
+    "message",
+    "files",
+    "exclude",
+    "match",
+    "action",
+    "define",
+    "undef",
+    "replacement",
+    "expect",
+    "fallback",
+];
+const RULE_REQUIRED: &[&str] = &["id", "message", "match", "action"];
+const MATCH: &[&str] = &[
+    "condition",
+    "uses",
+    "calls",
+    "includes",
+    "mentions",
+    "structs",
+    "references",
+    "inside",
+    "not_inside",
+    "scope",
+    "nested",
+];
+const EXPECT: &[&str] = &["min", "max", "per"];
+const TEST: &[&str] = &["name", "file", "code", "path", "expect"];
+const TEST_REQUIRED: &[&str] = &["name", "file", "expect"];
+
+/// One key that is wrong.
+struct KeyProblem {
+    message: String,
+    span: Range<usize>,
+}
+
+/// Every unknown key and every missing required key of the rules file `text`, in one error.
+/// Text that is not TOML is left to the serde model, which says where.
+pub(super) fn check(text: &str) -> Result<(), RulesError> {
+    let Ok(document) = Document::parse(text) else {
+        return Ok(());
+    };
+    let mut problems = Vec::new();
+    let root = document.as_table();
+    unknown(root, TOP, &mut problems);
+    if let Some(rules) = root.get("rule").and_then(Item::as_array_of_tables) {
+        for rule in rules.iter() {
+            unknown(rule, RULE, &mut problems);
+            missing(rule, table_span(rule), RULE_REQUIRED, "[[rule]]", &mut problems);
+            if let Some(matcher) = rule.get("match").and_then(Item::as_table_like) {
+                unknown(matcher, MATCH, &mut problems);
+            }
+            if let Some(expect) = rule.get("expect").and_then(Item::as_table_like) {
+                unknown(expect, EXPECT, &mut problems);
+            }
+        }
+    }
+    if let Some(tests) = root.get("test").and_then(Item::as_array_of_tables) {
+        for test in tests.iter() {
+            unknown(test, TEST, &mut problems);
+            missing(test, table_span(test), TEST_REQUIRED, "[[test]]", &mut problems);
+        }
+    }
+    let Some((first, rest)) = problems.split_first() else {
+        return Ok(());
+    };
+    let message = if rest.is_empty() {
+        first.message.clone()
+    } else {
+        format!(
+            "{} problems with the keys of this file: {}",
+            problems.len(),
+            problems
+                .iter()
+                .map(|problem| problem.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    };
+    Ok(()).and(Err(RulesError {
+        message,
+        span: first.span.clone(),
+        help: "see README.md, section \"Rules\", for the keys of a rules file".to_string(),
+        also: rest
+            .iter()
+            .map(|problem| (problem.span.clone(), problem.message.clone()))
+            .collect(),
+    }))
+}
+
+fn table_span(table: &Table) -> Range<usize> {
+    table.span().unwrap_or(0..0)
+}
+
+/// The keys of `table` that are not in `known`, told as serde tells them.
+fn unknown(table: &dyn TableLike, known: &[&str], problems: &mut Vec<KeyProblem>) {
+    for (key, _) in table.iter() {
+        if known.contains(&key) {
+            continue;
+        }
+        let span = table
+            .get_key_value(key)
+            .and_then(|(key, _)| key.span())
+            .unwrap_or(0..0);
+        let expected: Vec<String> = known.iter().map(|key| format!("`{key}`")).collect();
+        problems.push(KeyProblem {
+            message: format!(
+                "unknown field `{key}`, expected one of {}",
+                expected.join(", ")
+            ),
+            span,
+        });
+    }
+}
+
+/// The keys of `required` that `table` (whose header is at `span`) lacks.
+fn missing(
+    table: &dyn TableLike,
+    span: Range<usize>,
+    required: &[&str],
+    what: &str,
+    problems: &mut Vec<KeyProblem>,
+) {
+    for key in required {
+        if table.get(key).is_none() {
+            problems.push(KeyProblem {
+                message: format!("missing field `{key}` in this {what}"),
+                span: span.clone(),
+            });
+        }
+    }
+}
