@@ -282,8 +282,20 @@ pub fn process_parsed(
             shared_with[other.site].push(kept.rule);
         }
     }
+    // Subsumed means nested: another rule's edit on the very conditional that a deletion
+    // removes is a disagreement about that conditional (drop it, keep it).
     let mut subsumed_by: Vec<Option<usize>> = vec![None; sites.len()];
     for (inner, outer) in &settled.subsumed {
+        let (inner_site, outer_site) = (&sites[inner.site], &sites[outer.site]);
+        if std::ptr::eq(inner_site.conditional, outer_site.conditional) {
+            let span = inner_site.conditional.span(&parsed.scan.directives);
+            return Err(FileError::Overlap {
+                first_rule: rules[outer.rule].id.clone(),
+                first: span.clone(),
+                second_rule: rules[inner.rule].id.clone(),
+                second: span,
+            });
+        }
         subsumed_by[inner.site] = Some(outer.rule);
     }
     for (index, (site, verdicts)) in sites.iter().zip(site_verdicts).enumerate() {

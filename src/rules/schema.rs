@@ -461,7 +461,7 @@ mod tests {
         assumptions.define("LEVEL=2");
         assumptions.undefine("__linux__");
         let matcher = MatchToml {
-            uses: vec!["OBSOLETE_LINUX_KERNEL".to_string()],
+            uses: vec![unspanned("OBSOLETE_LINUX_KERNEL".to_string())],
             ..MatchToml::default()
         };
         let names: Vec<String> = (0..30).map(|index| format!("MACRO_{index}")).collect();

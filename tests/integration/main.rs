@@ -9,6 +9,7 @@ mod util;
 
 mod cli;
 mod corpus;
+mod drift_states;
 mod explain;
 mod facts;
 mod fuzz_regressions;

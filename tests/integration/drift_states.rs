@@ -1,0 +1,634 @@
+//! Issue 13, "a drift alarm you can trust": each rule ends a run in one state (applied,
+//! already-applied with its evidence, no-match, drift), names that exist nowhere are errors with
+//! a suggestion, rules files compose, selection is finer (`inside`/`files` lists, `not_inside`,
+//! `exclude`, `scope`, `nested`), every match is listed (`--list`, the report's `matches`),
+//! and every key problem of a rules file is told at once. One test (or group) per item (1)–(6)
+//! of the issue; the real-release tests use uWSGI 2.0.17 (skipped when it is not cached).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::util::{
+    assert_exit, copy_dir, el5_rules, files_under, root, run_with_rules, scratch, stderr_of,
+    stdout_of, uwsgi_releases,
+};
+
+/// The rules text of rules/el5.toml with `from` replaced by `to` (which must be there).
+fn el5_with(from: &str, to: &str) -> String {
+    let text = fs::read_to_string(el5_rules()).unwrap();
+    assert!(text.contains(from), "rules/el5.toml has no `{from}`");
+    text.replace(from, to)
+}
+
+/// Write `text` as `dir/NAME`; its path.
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    fs::write(&path, text).unwrap();
+    path
+}
+
+/// The JSON report of a run written at `path`.
+fn report(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&fs::read(path).unwrap()).unwrap()
+}
+
+/// `report.rules[id]`.
+fn rule<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|rule| rule["id"] == id)
+        .unwrap_or_else(|| panic!("no rule {id} in {report}"))
+}
+
+/// A copy of uWSGI 2.0.17 in a scratch directory, or `None` (skipped).
+fn uwsgi_2_0_17() -> Option<(tempfile::TempDir, PathBuf)> {
+    let release = uwsgi_releases(&["2.0.17"])?.remove(0);
+    let work = tempfile::tempdir().unwrap();
+    let tree = work.path().join("tree");
+    copy_dir(&release, &tree);
+    Some((work, tree))
+}
+
+// (1) A typo in `calls`: an error at the name, with rustc's suggestion; nothing written.
+
+#[test]
+fn a_typo_in_calls_is_an_error_at_the_name_with_a_suggestion() {
+    let dir = scratch();
+    let rules = write(
+        dir.path(),
+        "typo.toml",
+        &el5_with("calls = [\"unshare\"]", "calls = [\"unshre\"]"),
+    );
+    let before = files_under(dir.path());
+    let report_path = dir.path().join("report.json");
+    let output = run_with_rules(
+        dir.path(),
+        &rules,
+        &["--report", report_path.to_str().unwrap(), "tree"],
+    );
+    assert_exit(&output, 2);
+    let stderr = stderr_of(&output);
+    let text = fs::read_to_string(&rules).unwrap();
+    let line = text[..text.find("\"unshre\"").unwrap()].lines().count();
+    for wanted in [
+        "error: rule `drop-unshare-blocks`: `unshre` (calls) is in none of the files the rule scans",
+        &format!("typo.toml:{line}:10"),
+        "help: did you mean `unshare`?",
+        "no file was changed",
+    ] {
+        assert!(stderr.contains(wanted), "no `{wanted}` in:\n{stderr}");
+    }
+    assert_eq!(files_under(dir.path()).len(), before.len() + 1, "only the report is new");
+    for (path, bytes) in &before {
+        assert_eq!(&fs::read(dir.path().join(path)).unwrap(), bytes, "{path:?} changed");
+    }
+    let report = report(&report_path);
+    assert_eq!(rule(&report, "drop-unshare-blocks")["status"], "drift");
+    assert_eq!(report["exit_status"], 2);
+}
+
+#[test]
+fn a_typo_in_calls_on_uwsgi_2_0_17_is_an_error_and_nothing_is_written() {
+    let Some((work, tree)) = uwsgi_2_0_17() else {
+        return;
+    };
+    let rules = write(
+        work.path(),
+        "typo.toml",
+        &el5_with("calls = [\"unshare\"]", "calls = [\"unshre\"]"),
+    );
+    let before = files_under(&tree);
+    let output = run_with_rules(work.path(), &rules, &["tree"]);
+    assert_exit(&output, 2);
+    assert!(stderr_of(&output).contains("did you mean `unshare`?"));
+    assert!(files_under(&tree) == before, "a file was written");
+}
+
+#[test]
+fn el5_twice_over_uwsgi_2_0_17_is_quiet_and_says_already_applied() {
+    let Some((work, tree)) = uwsgi_2_0_17() else {
+        return;
+    };
+    let first = run_with_rules(work.path(), &el5_rules(), &["tree"]);
+    assert_exit(&first, 0);
+    let after_first = files_under(&tree);
+    let report_path = work.path().join("second.json");
+    let second = run_with_rules(
+        work.path(),
+        &el5_rules(),
+        &["--report", report_path.to_str().unwrap(), "tree"],
+    );
+    assert_exit(&second, 0);
+    let stderr = stderr_of(&second);
+    assert!(
+        !stderr.contains("error") && !stderr.contains("warning"),
+        "not quiet:\n{stderr}"
+    );
+    assert!(files_under(&tree) == after_first);
+    let report = report(&report_path);
+    let drop = rule(&report, "drop-unshare-blocks");
+    assert_eq!(drop["status"], "already-applied");
+    assert_eq!(
+        drop["evidence"][0]["evidence"],
+        "no call to `unshare` left in `uwsgi_as_root`"
+    );
+    let stub = rule(&report, "stub-inotify");
+    assert_eq!(stub["status"], "already-applied");
+    assert_eq!(stub["evidence"].as_array().unwrap().len(), 2);
+    assert!(stderr.contains(
+        "cdefang: drop-unshare-blocks: 0 files, 0 matches, 0 edits: already-applied (tree/core/utils.c: no call to `unshare` left in `uwsgi_as_root`)"
+    ), "{stderr}");
+}
+
+// (2) A rule that selects by condition only and finds nothing: drift, not silence.
+
+#[test]
+fn a_condition_only_rule_that_finds_nothing_is_drift() {
+    let dir = scratch();
+    let rules = write(
+        dir.path(),
+        "nx.toml",
+        "[[rule]]\nid = \"nx\"\nmessage = \"m\"\nfiles = [\"core/*.c\"]\naction = \"drop\"\nexpect = 3\n\
+         [rule.match]\ncondition = \"defined(NONEXISTENT_XYZ)\"\n",
+    );
+    let report_path = dir.path().join("report.json");
+    let output = run_with_rules(
+        dir.path(),
+        &rules,
+        &["--report", report_path.to_str().unwrap(), "tree"],
+    );
+    assert_exit(&output, 2);
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("error: drift: rule `nx` found 0 match(es), expected 3"), "{stderr}");
+    assert!(stderr.contains("`NONEXISTENT_XYZ` (condition) is in none of the files"), "{stderr}");
+    assert_eq!(rule(&report(&report_path), "nx")["status"], "drift");
+
+    // With --allow-drift: warnings, exit 0.
+    let output = run_with_rules(dir.path(), &rules, &["--allow-drift", "--check", "tree"]);
+    assert_exit(&output, 0);
+    assert!(stderr_of(&output).contains("warning: drift: rule `nx`"));
+
+    // A condition that exists, but in no conditional: no evidence of anything done, drift.
+    let rules = write(
+        dir.path(),
+        "moved.toml",
+        "[[rule]]\nid = \"moved\"\nmessage = \"m\"\nfiles = [\"core/*.c\"]\naction = \"drop\"\n\
+         expect = 3\n[rule.match]\ncondition = \"defined(__linux__) && defined(OBSOLETE_LINUX_KERNEL)\"\n",
+    );
+    let output = run_with_rules(dir.path(), &rules, &["--check", "tree"]);
+    assert_exit(&output, 2);
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("drift: rule `moved` found 0 match(es)"), "{stderr}");
+    assert!(stderr.contains("not already applied"), "{stderr}");
+}
+
+// (3) replace-condition is idempotent, and sees a tree that already carries the fix.
+
+const REPLACE_RULES: &str = r#"
+[[rule]]
+id = "guard-foo"
+message = "foo() only without NO_FOO"
+files = ["*.c"]
+action = "replace-condition"
+replacement = "defined(HAVE_FOO) && !defined(NO_FOO)"
+expect = 1
+
+[rule.match]
+condition = "defined(HAVE_FOO)"
+calls = ["foo"]
+"#;
+
+#[test]
+fn replace_condition_twice_and_over_the_upstream_fix_is_already_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = write(dir.path(), "rules.toml", REPLACE_RULES);
+    let source = "int foo(void);\nvoid f(void) {\n#ifdef HAVE_FOO\n\tfoo();\n#endif\n}\n";
+    let file = write(dir.path(), "a.c", source);
+    let output = run_with_rules(dir.path(), &rules, &["a.c"]);
+    assert_exit(&output, 0);
+    let once = fs::read_to_string(&file).unwrap();
+    assert!(once.contains("#if defined(HAVE_FOO) && !defined(NO_FOO)\n"), "{once}");
+
+    let report_path = dir.path().join("report.json");
+    let output = run_with_rules(
+        dir.path(),
+        &rules,
+        &["--report", report_path.to_str().unwrap(), "a.c"],
+    );
+    assert_exit(&output, 0);
+    assert_eq!(fs::read_to_string(&file).unwrap(), once);
+    let report = report(&report_path);
+    let guard = rule(&report, "guard-foo");
+    assert_eq!(guard["status"], "already-applied");
+    assert_eq!(guard["evidence"][0]["line"], 3);
+    assert!(
+        guard["evidence"][0]["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("replacement condition"),
+        "{guard}"
+    );
+
+    // Upstream wrote the same fix its own way (operands swapped, spaced): the same state.
+    let upstream = "int foo(void);\nvoid f(void) {\n#if !defined NO_FOO &&  defined(HAVE_FOO)\n\tfoo();\n#endif\n}\n";
+    write(dir.path(), "a.c", upstream);
+    let output = run_with_rules(dir.path(), &rules, &["--check", "a.c"]);
+    assert_exit(&output, 0);
+    assert!(stderr_of(&output).contains("guard-foo: 0 files, 0 matches, 0 edits: already-applied"));
+
+    // The fix gone, the call still there under another condition: drift, saying where.
+    let moved = "int foo(void);\nvoid f(void) {\n#ifdef HAVE_BAR\n\tfoo();\n#endif\n}\n";
+    write(dir.path(), "a.c", moved);
+    let output = run_with_rules(dir.path(), &rules, &["--check", "a.c"]);
+    assert_exit(&output, 2);
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("not already applied: a.c:4:2: a call to `foo` is still in this file"), "{stderr}");
+}
+
+// (4) Composition: identical edits are one, credited to each; an edit inside another rule's
+// deletion is subsumed; only a real disagreement is an error.
+
+#[test]
+fn the_same_edit_from_two_rules_files_is_made_once_and_credited_to_each() {
+    let dir = scratch();
+    // The rule `cdefang learn` writes from 2.0.17's unifdef patch, shaped as it writes it.
+    let learned = write(
+        dir.path(),
+        "learned.toml",
+        "statement_macros = [\"uwsgi_foreach\"]\n[[rule]]\nid = \"learned-drop-unshare\"\n\
+         message = \"drop the blocks that call unshare()\"\nfiles = [\"core/utils.c\"]\n\
+         action = \"drop\"\nexpect = 2\n[rule.match]\n\
+         condition = \"defined(__linux__) && !defined(OBSOLETE_LINUX_KERNEL)\"\ncalls = [\"unshare\"]\n\
+         inside = \"uwsgi_as_root\"\n",
+    );
+    let before = files_under(&dir.path().join("tree"));
+    let report_path = dir.path().join("report.json");
+    let output = crate::util::cdefang(dir.path())
+        .arg("--rules")
+        .arg(el5_rules())
+        .arg("--rules")
+        .arg(&learned)
+        .args(["--report", report_path.to_str().unwrap(), "tree"])
+        .output()
+        .unwrap();
+    assert_exit(&output, 0);
+    let report = report(&report_path);
+    for id in ["drop-unshare-blocks", "learned-drop-unshare"] {
+        assert_eq!(rule(&report, id)["matches"], 2, "{report}");
+        assert_eq!(rule(&report, id)["edits"], 2, "{report}");
+        assert_eq!(rule(&report, id)["status"], "applied");
+    }
+    let shared: Vec<&serde_json::Value> = report["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|found| found["state"] == "shared")
+        .collect();
+    assert_eq!(shared.len(), 4, "{report}");
+    // The result is el5.toml's alone.
+    let alone = scratch();
+    assert_exit(&run_with_rules(alone.path(), &el5_rules(), &["tree"]), 0);
+    assert!(files_under(&dir.path().join("tree")) == files_under(&alone.path().join("tree")));
+    assert!(files_under(&dir.path().join("tree")) != before);
+}
+
+const NESTED_SOURCE: &str = "\
+#ifdef FEATURE
+int a;
+#ifdef OLD
+int b;
+#else
+int c;
+#endif
+#endif
+";
+
+#[test]
+fn a_drop_around_another_rules_resolve_wins_with_a_note_and_real_conflicts_stay_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.c", NESTED_SOURCE);
+    let drop = write(
+        dir.path(),
+        "drop.toml",
+        "[[rule]]\nid = \"drop-feature\"\nmessage = \"m\"\naction = \"drop\"\n[rule.match]\nuses = [\"FEATURE\"]\n",
+    );
+    let resolve = write(
+        dir.path(),
+        "resolve.toml",
+        "[[rule]]\nid = \"take-old\"\nmessage = \"m\"\naction = \"resolve\"\ndefine = [\"OLD\"]\n[rule.match]\n",
+    );
+    let report_path = dir.path().join("report.json");
+    let output = crate::util::cdefang(dir.path())
+        .args(["--rules", "drop.toml", "--rules", "resolve.toml", "--report"])
+        .arg(&report_path)
+        .arg("a.c")
+        .output()
+        .unwrap();
+    assert_exit(&output, 0);
+    let _ = (&drop, &resolve);
+    assert_eq!(fs::read_to_string(dir.path().join("a.c")).unwrap(), "");
+    let report = report(&report_path);
+    let take_old = report["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|found| found["rule"] == "take-old")
+        .unwrap();
+    assert_eq!(take_old["state"], "subsumed");
+    assert_eq!(take_old["with"][0], "drop-feature");
+
+    // Two rules that write different conditions on the same line: an error naming both.
+    write(dir.path(), "a.c", NESTED_SOURCE);
+    let one = write(
+        dir.path(),
+        "one.toml",
+        "[[rule]]\nid = \"to-x\"\nmessage = \"m\"\naction = \"replace-condition\"\nreplacement = \"defined(X)\"\n[rule.match]\nuses = [\"OLD\"]\n",
+    );
+    let two = write(
+        dir.path(),
+        "two.toml",
+        "[[rule]]\nid = \"to-y\"\nmessage = \"m\"\naction = \"replace-condition\"\nreplacement = \"defined(Y)\"\n[rule.match]\nuses = [\"OLD\"]\n",
+    );
+    let output = crate::util::cdefang(dir.path())
+        .arg("--rules")
+        .arg(&one)
+        .arg("--rules")
+        .arg(&two)
+        .arg("a.c")
+        .output()
+        .unwrap();
+    assert_exit(&output, 2);
+    assert!(stderr_of(&output).contains("rules `to-x` and `to-y` edit the same lines"));
+    assert_eq!(fs::read_to_string(dir.path().join("a.c")).unwrap(), NESTED_SOURCE);
+}
+
+#[test]
+fn the_el5_profile_composes_a_base_and_an_add_on() {
+    let dir = tempfile::tempdir().unwrap();
+    // Shaped like uWSGI 2.0.x's core/uwsgi.c option table and core/utils.c.
+    copy_dir(&root().join("testdata/uwsgi"), &dir.path().join("tree"));
+    let option_table = "\
+static struct uwsgi_option uwsgi_base_options[] = {
+	{\"emperor\", required_argument, 0, \"run the Emperor\", uwsgi_opt_add_string_list, &uwsgi.emperor, 0},
+#if defined(__linux__) && !defined(OBSOLETE_LINUX_KERNEL)
+	{\"emperor-use-clone\", required_argument, 0, \"use clone() instead of fork() passing the specified unshare() flags\", uwsgi_opt_set_unshare, &uwsgi.emperor_clone, 0},
+#endif
+	{0, 0, 0, 0, 0, 0, 0},
+};
+";
+    write(&dir.path().join("tree/core"), "uwsgi.c", option_table);
+    let report_path = dir.path().join("report.json");
+    let output = crate::util::cdefang(dir.path())
+        .arg("--rules")
+        .arg(el5_rules())
+        .arg("--rules")
+        .arg(root().join("rules/el5-emperor-clone.toml"))
+        .args(["--report", report_path.to_str().unwrap(), "tree"])
+        .output()
+        .unwrap();
+    assert_exit(&output, 0);
+    let report = report(&report_path);
+    assert_eq!(rule(&report, "drop-unshare-blocks")["status"], "applied");
+    assert_eq!(rule(&report, "drop-emperor-use-clone")["status"], "applied");
+    let table = fs::read_to_string(dir.path().join("tree/core/uwsgi.c")).unwrap();
+    assert!(!table.contains("emperor-use-clone"), "{table}");
+    assert!(table.contains("\"emperor\""));
+    // And again: both already applied, quiet.
+    let output = crate::util::cdefang(dir.path())
+        .arg("--rules")
+        .arg(el5_rules())
+        .arg("--rules")
+        .arg(root().join("rules/el5-emperor-clone.toml"))
+        .args(["--check", "tree"])
+        .output()
+        .unwrap();
+    assert_exit(&output, 0);
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("drop-emperor-use-clone: 0 files, 0 matches, 0 edits: already-applied"), "{stderr}");
+}
+
+// (5) Selection.
+
+const INOTIFY_EVENT_C: &str = "\
+#ifdef UWSGI_EVENT_FILEMONITOR_USE_INOTIFY
+#ifdef OBSOLETE_LINUX_KERNEL
+int event_queue_add_file_monitor(int eq, char *filename, int *id) {
+	return -1;
+}
+#else
+#include <sys/inotify.h>
+int event_queue_add_file_monitor(int eq, char *filename, int *id) {
+	return inotify_init();
+}
+#endif
+#endif
+";
+
+fn inotify_rule(extra: &str) -> String {
+    format!(
+        "[[rule]]\nid = \"no-inotify\"\nmessage = \"EL5 has no sys/inotify.h\"\nfiles = [\"core/event.c\"]\n\
+         action = \"drop\"\n[rule.match]\nuses = [\"UWSGI_EVENT_FILEMONITOR_USE_INOTIFY\"]\n\
+         includes = [\"sys/inotify.h\"]\n{extra}"
+    )
+}
+
+#[test]
+fn the_natural_inotify_rule_is_refused_saying_why() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("core")).unwrap();
+    let file = write(&dir.path().join("core"), "event.c", INOTIFY_EVENT_C);
+    let rules = write(dir.path(), "rules.toml", &inotify_rule(""));
+    let output = run_with_rules(dir.path(), &rules, &["core"]);
+    assert_exit(&output, 2);
+    let stderr = stderr_of(&output);
+    for wanted in [
+        "error: rule `no-inotify` would drop a whole block for what only a nested conditional holds",
+        "core/event.c:1:1",
+        "this branch would be dropped whole",
+        "whose alternative would be dropped too",
+        "scope = \"own-body\"",
+    ] {
+        assert!(stderr.contains(wanted), "no `{wanted}` in:\n{stderr}");
+    }
+    assert_eq!(fs::read_to_string(&file).unwrap(), INOTIFY_EVENT_C);
+
+    // Own body: the outer branch's own code has no #include, so it is not a match.
+    let rules = write(dir.path(), "rules.toml", &inotify_rule("scope = \"own-body\"\n"));
+    let output = run_with_rules(dir.path(), &rules, &["--check", "core"]);
+    assert_exit(&output, 0);
+    assert!(stderr_of(&output).contains("no-inotify: 0 files, 0 matches, 0 edits"));
+    // Nested, said on purpose: the whole block goes.
+    let rules = write(dir.path(), "rules.toml", &inotify_rule("scope = \"nested\"\n"));
+    let output = run_with_rules(dir.path(), &rules, &["core"]);
+    assert_exit(&output, 0);
+    assert_eq!(fs::read_to_string(&file).unwrap(), "");
+}
+
+#[test]
+fn the_natural_inotify_rule_on_uwsgi_2_0_17_is_refused() {
+    let Some((work, tree)) = uwsgi_2_0_17() else {
+        return;
+    };
+    let rules = write(work.path(), "rules.toml", &inotify_rule(""));
+    let before = files_under(&tree);
+    let output = run_with_rules(work.path(), &rules, &["--statement-macro", "uwsgi_foreach", "tree"]);
+    assert_exit(&output, 2);
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("tree/core/event.c:1101:1"), "{stderr}");
+    assert!(stderr.contains("whose alternative would be dropped too"), "{stderr}");
+    assert!(files_under(&tree) == before);
+}
+
+const TWO_FUNCTIONS: &str = "\
+int unshare(int);
+void one(void) {
+#ifdef NS
+\tunshare(1);
+#endif
+}
+void two(void) {
+#ifdef NS
+\tunshare(2);
+#endif
+}
+void three(void) {
+#ifdef NS
+\tunshare(3);
+#endif
+}
+";
+
+#[test]
+fn inside_and_files_take_lists_with_not_inside_and_exclude() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("src/gen")).unwrap();
+    write(&dir.path().join("src"), "a.c", TWO_FUNCTIONS);
+    write(&dir.path().join("src/gen"), "b.c", TWO_FUNCTIONS);
+    let list = |match_keys: &str, rule_keys: &str| {
+        let rules = write(
+            dir.path(),
+            "rules.toml",
+            &format!(
+                "[[rule]]\nid = \"r\"\nmessage = \"m\"\naction = \"drop\"\n{rule_keys}\n[rule.match]\n\
+                 uses = [\"NS\"]\ncalls = [\"unshare\"]\n{match_keys}\n"
+            ),
+        );
+        let output = run_with_rules(dir.path(), &rules, &["--list", "src"]);
+        assert_exit(&output, 0);
+        stdout_of(&output)
+    };
+    // `files` omitted: every file given; `inside` a list.
+    assert_eq!(
+        list("inside = [\"one\", \"three\"]", ""),
+        "src/a.c:3:1: r: drop\nsrc/a.c:13:1: r: drop\nsrc/gen/b.c:3:1: r: drop\nsrc/gen/b.c:13:1: r: drop\n"
+    );
+    // `inside` a string, `files` a string, `exclude` a glob.
+    assert_eq!(
+        list("inside = \"two\"", "files = \"*.c\"\nexclude = [\"gen/*\"]"),
+        "src/a.c:8:1: r: drop\n"
+    );
+    assert_eq!(list("not_inside = [\"one\", \"two\"]", "files = [\"a.c\"]"), "src/a.c:13:1: r: drop\n");
+    // --list wrote nothing.
+    assert_eq!(fs::read_to_string(dir.path().join("src/a.c")).unwrap(), TWO_FUNCTIONS);
+}
+
+#[test]
+fn nested_chooses_the_innermost_or_the_outermost_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = "#ifdef A\nint a;\n#ifdef A_MORE\nint b;\n#endif\n#endif\n";
+    write(dir.path(), "x.c", source);
+    let run = |nested: &str| {
+        let rules = write(
+            dir.path(),
+            "rules.toml",
+            &format!(
+                "[[rule]]\nid = \"keep-a\"\nmessage = \"m\"\naction = \"keep\"\n[rule.match]\nuses = [\"A\", \"A_MORE\"]\n{nested}\n"
+            ),
+        );
+        let output = run_with_rules(dir.path(), &rules, &["--stdout", "x.c"]);
+        (stdout_of(&output), stderr_of(&output))
+    };
+    let (all, _) = run("");
+    assert_eq!(all, "int a;\nint b;\n");
+    let (inner, stderr) = run("nested = \"innermost\"");
+    assert_eq!(inner, "#ifdef A\nint a;\nint b;\n#endif\n");
+    assert!(stderr.contains("keep-a: 1 file, 1 match"), "{stderr}");
+    let (outer, stderr) = run("nested = \"outermost\"");
+    assert_eq!(outer, "int a;\n#ifdef A_MORE\nint b;\n#endif\n");
+    assert!(stderr.contains("keep-a: 1 file, 1 match"), "{stderr}");
+}
+
+#[test]
+fn the_report_lists_every_match_and_list_prints_them_for_grep() {
+    let report_path = tempfile::NamedTempFile::new().unwrap();
+    let output = crate::util::run_at_root(&[
+        "--rules",
+        "rules/el5.toml",
+        "--check",
+        "--report",
+        report_path.path().to_str().unwrap(),
+        "testdata/uwsgi",
+    ]);
+    assert_exit(&output, 1);
+    let report = report(report_path.path());
+    let matches = report["matches"].as_array().unwrap();
+    assert_eq!(matches.len() as u64, report["rules"].as_array().unwrap().iter().map(|rule| rule["matches"].as_u64().unwrap()).sum::<u64>());
+    let first_drop = matches.iter().find(|found| found["rule"] == "drop-unshare-blocks").unwrap();
+    assert_eq!(first_drop["file"], "testdata/uwsgi/core/utils.c");
+    assert_eq!(first_drop["line"], 22);
+    assert_eq!(first_drop["column"], 1);
+    assert_eq!(first_drop["function"], "uwsgi_as_root");
+    assert_eq!(first_drop["action"], "drop");
+    assert_eq!(first_drop["state"], "applied");
+
+    let list = crate::util::run_at_root(&["--rules", "rules/el5.toml", "--list", "testdata/uwsgi"]);
+    assert_exit(&list, 0);
+    let lines: Vec<String> = stdout_of(&list).lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), matches.len());
+    assert!(lines.contains(&"testdata/uwsgi/core/utils.c:22:1: drop-unshare-blocks: drop".to_string()), "{lines:?}");
+    for (line, found) in lines.iter().zip(matches) {
+        assert_eq!(
+            *line,
+            format!(
+                "{}:{}:{}: {}: {}",
+                found["file"].as_str().unwrap(),
+                found["line"],
+                found["column"],
+                found["rule"].as_str().unwrap(),
+                found["action"].as_str().unwrap()
+            )
+        );
+    }
+}
+
+// (6) Every missing or unknown key, at once.
+
+#[test]
+fn every_missing_and_unknown_key_is_told_in_one_diagnostic() {
+    let dir = scratch();
+    let rules = write(
+        dir.path(),
+        "bad.toml",
+        "[[rule]]\nid = \"a\"\nfiles = [\"*.c\"]\nexpect = { mim = 1 }\n[rule.match]\ncallz = [\"f\"]\nuses = [\"X\"]\n\
+         \n[[rule]]\nmessage = \"m\"\naction = \"drop\"\n[rule.match]\nuses = [\"Y\"]\n",
+    );
+    let output = run_with_rules(dir.path(), &rules, &["--check", "tree"]);
+    assert_exit(&output, 2);
+    let stderr = stderr_of(&output);
+    for wanted in [
+        "5 problems with the keys of this file",
+        "missing field `message` in this [[rule]]",
+        "missing field `action` in this [[rule]]",
+        "unknown field `mim`",
+        "unknown field `callz`",
+        "missing field `id` in this [[rule]]",
+        "bad.toml:4:12",
+        "bad.toml:6:1",
+        "bad.toml:9:1",
+    ] {
+        assert!(stderr.contains(wanted), "no `{wanted}` in:\n{stderr}");
+    }
+    assert_eq!(stderr.matches("error:").count(), 1, "{stderr}");
+}
