@@ -132,8 +132,7 @@ impl From<InFile<'_, &FileError>> for Problem {
             .also(evidence.clone(), format!("{what}: the only reason it matches"))
             .also(inner.clone(), "inside this nested branch")
             .also(alternative.clone(), "whose alternative would be dropped too")
-            .help("the rule's body predicates hold only inside a nested conditional that has other branches: dropping the outer block would also remove those (code that is compiled when the nested condition is the other way); select the nested conditional instead (its condition or `uses`), or say where to look in [rule.match]: scope = \"own-body\" (the branch's own code only) or scope = \"nested\" (drop the whole block anyway)")
-            .with_note("no file was changed"),
+            .help("the rule's body predicates hold only inside a nested conditional that has other branches: dropping the outer block would also remove those (code that is compiled when the nested condition is the other way); select the nested conditional instead (its condition or `uses`), or say where to look in [rule.match]: scope = \"own-body\" (the branch's own code only) or scope = \"nested\" (drop the whole block anyway)"),
             FileError::Overlap {
                 first_rule,
                 first,
@@ -152,9 +151,13 @@ impl From<InFile<'_, &FileError>> for Problem {
 /// A rules file's error, pointing into the file.
 impl From<InFile<'_, &RulesError>> for Problem {
     fn from(InFile { name, bytes, error }: InFile<'_, &RulesError>) -> Problem {
-        Problem::error(format!("invalid rules file: {}", error.message))
-            .at(name, bytes, error.span.clone(), "here")
-            .help(&error.help)
+        let primary = error.label.clone().unwrap_or_else(|| "here".to_string());
+        let mut problem = Problem::error(format!("invalid rules file: {}", error.message))
+            .at(name, bytes, error.span.clone(), primary);
+        for (span, label) in &error.also {
+            problem = problem.also(span.clone(), label.clone());
+        }
+        problem.help(&error.help)
     }
 }
 

@@ -155,8 +155,8 @@ pub struct Overlap {
 pub struct Settled {
     pub edits: Vec<Edit>,
     /// Identical edits (same bytes, same text) of another owner: made once, credited to each.
-    /// (the owner of the edit kept, the other owner, the edit's range).
-    pub shared: Vec<(Owner, Owner, Range<usize>)>,
+    /// (the owner of the edit kept, the other owner's edit).
+    pub shared: Vec<(Owner, Edit)>,
     /// Edits inside a deletion of another rule: they go with it (the inner owner, the owner of
     /// the deletion).
     pub subsumed: Vec<(Owner, Owner)>,
@@ -188,9 +188,7 @@ pub fn settle(mut edits: Vec<Edit>) -> Result<Settled, Box<Overlap>> {
             && last.text == edit.text
         {
             if (last.rule, last.site) != (edit.rule, edit.site) {
-                result
-                    .shared
-                    .push((owner(last), owner(&edit), edit.range.clone()));
+                result.shared.push((owner(last), edit));
             }
             continue;
         }
@@ -384,7 +382,7 @@ mod tests {
         };
         let settled = settle(vec![same, a.clone()]).unwrap();
         assert_eq!(settled.edits, vec![a.clone()]);
-        assert_eq!(settled.shared[0].1, Owner { rule: 1, site: 7 });
+        assert_eq!((settled.shared[0].1.rule, settled.shared[0].1.site), (1, 7));
         // The same bytes, another text: an error naming both.
         let clash = Edit {
             range: 2..4,

@@ -299,12 +299,12 @@ impl From<Unparsable> for FindError {
 #[derive(Clone, Debug)]
 pub struct NestedOnly {
     pub rule: usize,
-    /// The outer branch's directive line.
+    /// The outer branch's directive (from `#` to the end of its text).
     pub branch: Range<usize>,
     /// What satisfied the predicate, and what it was.
     pub evidence: (Range<usize>, String),
-    /// The nested conditional's branch holding it (its directive line), and another branch of
-    /// that conditional, which the drop would also remove.
+    /// The nested conditional's branch holding it (its directive), and another branch of that
+    /// conditional, which the drop would also remove.
     pub inner: Range<usize>,
     pub alternative: Range<usize>,
 }
@@ -472,10 +472,10 @@ fn nested_only(
             let other = if index == 0 { 1 } else { 0 };
             return Some(NestedOnly {
                 rule,
-                branch: directives[branch.directive].line.clone(),
+                branch: directives[branch.directive].text_span(),
                 evidence: (span, what),
-                inner: directives[holder.directive].line.clone(),
-                alternative: directives[child.branches[other].directive].line.clone(),
+                inner: directives[holder.directive].text_span(),
+                alternative: directives[child.branches[other].directive].text_span(),
             });
         }
         children = &holder.children;

@@ -268,15 +268,9 @@ pub fn process_parsed(
         result.counts[edit.rule].edits += 1;
     }
     let mut shared_with: Vec<Vec<usize>> = vec![Vec::new(); sites.len()];
-    for (kept, other, range) in &settled.shared {
-        if let Some(edit) = edits.iter().find(|edit| edit.range == *range) {
-            site_edits[other.site].push(Edit {
-                rule: other.rule,
-                site: other.site,
-                ..edit.clone()
-            });
-            result.counts[other.rule].edits += 1;
-        }
+    for (kept, other) in &settled.shared {
+        site_edits[other.site].push(other.clone());
+        result.counts[other.rule].edits += 1;
         if kept.rule != other.rule {
             shared_with[kept.site].push(other.rule);
             shared_with[other.site].push(kept.rule);

@@ -96,11 +96,17 @@ pub fn rule_status(index: usize, rule: &Rule, files: &[&FileResult]) -> RuleStat
             _ => {}
         }
     }
-    let known = status.unknown_names.is_empty();
+    // A name no file has but that is close to one the scanned files have is a typo: no
+    // evidence counts. One with nothing close may be what the rule itself removed (the last
+    // call to `unshare`): it is told only when the rule is not shown done.
+    let known = status
+        .unknown_names
+        .iter()
+        .all(|unknown| unknown.suggestion.is_none());
     let found: u64 = selected.iter().map(|(_, file)| file.counts[index].matches).sum();
     // Done before: no match anywhere, evidence somewhere, nothing left behind, names known.
     let done = |found: u64, evidence: bool, remains: bool| found == 0 && evidence && !remains && known;
-    let mut drift = !known && found == 0 && !selected.is_empty();
+    let mut drift = !status.unknown_names.is_empty() && found == 0 && !selected.is_empty();
     if let Some(expect) = &rule.expect
         && !selected.is_empty()
     {
@@ -138,11 +144,17 @@ pub fn rule_status(index: usize, rule: &Rule, files: &[&FileResult]) -> RuleStat
             }
         }
     }
+    let shown_done = done(found, !applied_files.is_empty(), remains.is_some());
+    if shown_done {
+        // Only names with nothing close are left: the rule removed their last occurrence.
+        status.unknown_names.clear();
+        drift = !status.shortfalls.is_empty();
+    }
     status.state = if drift {
         State::Drift
     } else if found > 0 {
         State::Applied
-    } else if done(0, !applied_files.is_empty(), remains.is_some()) {
+    } else if shown_done {
         State::AlreadyApplied
     } else {
         State::NoMatch

@@ -49,7 +49,10 @@ const TEST_REQUIRED: &[&str] = &["name", "file", "expect"];
 
 /// One key that is wrong.
 struct KeyProblem {
+    /// As serde says it (the message when it is the only one).
     message: String,
+    /// Short, for its label.
+    label: String,
     span: Range<usize>,
 }
 
@@ -80,31 +83,33 @@ pub(super) fn check(text: &str) -> Result<(), RulesError> {
             missing(test, table_span(test), TEST_REQUIRED, "[[test]]", &mut problems);
         }
     }
+    problems.sort_by_key(|problem| problem.span.start);
     let Some((first, rest)) = problems.split_first() else {
         return Ok(());
     };
-    let message = if rest.is_empty() {
-        first.message.clone()
-    } else {
-        format!(
-            "{} problems with the keys of this file: {}",
-            problems.len(),
-            problems
-                .iter()
-                .map(|problem| problem.message.as_str())
-                .collect::<Vec<_>>()
-                .join("; ")
-        )
-    };
-    Ok(()).and(Err(RulesError {
-        message,
+    if rest.is_empty() {
+        return Err(RulesError {
+            message: first.message.clone(),
+            span: first.span.clone(),
+            help: "see README.md, section \"Rules\", for the format of a rules file".to_string(),
+            label: None,
+            also: Vec::new(),
+        });
+    }
+    Err(RulesError {
+        message: format!(
+            "{} problems with the keys of this file, each labelled below",
+            problems.len()
+        ),
         span: first.span.clone(),
-        help: "see README.md, section \"Rules\", for the keys of a rules file".to_string(),
+        label: Some(first.label.clone()),
+        help: "every one is shown here; see README.md, section \"Rules\", for the keys of a rules file"
+            .to_string(),
         also: rest
             .iter()
-            .map(|problem| (problem.span.clone(), problem.message.clone()))
+            .map(|problem| (problem.span.clone(), problem.label.clone()))
             .collect(),
-    }))
+    })
 }
 
 fn table_span(table: &Table) -> Range<usize> {
@@ -127,6 +132,7 @@ fn unknown(table: &dyn TableLike, known: &[&str], problems: &mut Vec<KeyProblem>
                 "unknown field `{key}`, expected one of {}",
                 expected.join(", ")
             ),
+            label: format!("unknown field `{key}` (this table takes {})", expected.join(", ")),
             span,
         });
     }
@@ -143,7 +149,8 @@ fn missing(
     for key in required {
         if table.get(key).is_none() {
             problems.push(KeyProblem {
-                message: format!("missing field `{key}` in this {what}"),
+                message: format!("missing field `{key}`"),
+                label: format!("missing field `{key}` in this {what}"),
                 span: span.clone(),
             });
         }

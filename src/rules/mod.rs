@@ -276,6 +276,8 @@ pub struct RulesError {
     pub message: String,
     pub span: Range<usize>,
     pub help: String,
+    /// The label at `span`, when it says more than "here".
+    pub label: Option<String>,
     /// Further places, each with its label (all the keys of a file that are wrong, at once).
     pub also: Vec<(Range<usize>, String)>,
 }
@@ -286,6 +288,7 @@ impl RulesError {
             message: message.into(),
             span,
             help: help.into(),
+            label: None,
             also: Vec::new(),
         }
     }

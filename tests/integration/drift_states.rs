@@ -440,7 +440,7 @@ fn the_natural_inotify_rule_is_refused_saying_why() {
     fs::create_dir_all(dir.path().join("core")).unwrap();
     let file = write(&dir.path().join("core"), "event.c", INOTIFY_EVENT_C);
     let rules = write(dir.path(), "rules.toml", &inotify_rule(""));
-    let output = run_with_rules(dir.path(), &rules, &["core"]);
+    let output = run_with_rules(dir.path(), &rules, &["."]);
     assert_exit(&output, 2);
     let stderr = stderr_of(&output);
     for wanted in [
@@ -456,12 +456,12 @@ fn the_natural_inotify_rule_is_refused_saying_why() {
 
     // Own body: the outer branch's own code has no #include, so it is not a match.
     let rules = write(dir.path(), "rules.toml", &inotify_rule("scope = \"own-body\"\n"));
-    let output = run_with_rules(dir.path(), &rules, &["--check", "core"]);
+    let output = run_with_rules(dir.path(), &rules, &["--check", "."]);
     assert_exit(&output, 0);
     assert!(stderr_of(&output).contains("no-inotify: 0 files, 0 matches, 0 edits"));
     // Nested, said on purpose: the whole block goes.
     let rules = write(dir.path(), "rules.toml", &inotify_rule("scope = \"nested\"\n"));
-    let output = run_with_rules(dir.path(), &rules, &["core"]);
+    let output = run_with_rules(dir.path(), &rules, &["."]);
     assert_exit(&output, 0);
     assert_eq!(fs::read_to_string(&file).unwrap(), "");
 }
@@ -618,15 +618,17 @@ fn every_missing_and_unknown_key_is_told_in_one_diagnostic() {
     assert_exit(&output, 2);
     let stderr = stderr_of(&output);
     for wanted in [
-        "5 problems with the keys of this file",
+        "error: invalid rules file: 5 problems with the keys of this file, each labelled below",
+        "bad.toml:1:1",
+        "1 │ [[rule]]",
         "missing field `message` in this [[rule]]",
         "missing field `action` in this [[rule]]",
-        "unknown field `mim`",
-        "unknown field `callz`",
-        "missing field `id` in this [[rule]]",
-        "bad.toml:4:12",
-        "bad.toml:6:1",
-        "bad.toml:9:1",
+        "4 │ expect = { mim = 1 }",
+        "--- unknown field `mim` (this table takes `min`, `max`, `per`)",
+        "6 │ callz = [\"f\"]",
+        "----- unknown field `callz` (this table takes `condition`, `uses`, `calls`,",
+        "9 │ [[rule]]",
+        "-------- missing field `id` in this [[rule]]",
     ] {
         assert!(stderr.contains(wanted), "no `{wanted}` in:\n{stderr}");
     }
