@@ -268,9 +268,9 @@ pub fn process_parsed(
         result.counts[edit.rule].edits += 1;
     }
     let mut shared_with: Vec<Vec<usize>> = vec![Vec::new(); sites.len()];
+    let mut credited: Vec<Vec<Edit>> = vec![Vec::new(); sites.len()];
     for (kept, other) in &settled.shared {
-        site_edits[other.site].push(other.clone());
-        result.counts[other.rule].edits += 1;
+        credited[other.site].push(other.clone());
         if kept.rule != other.rule {
             shared_with[kept.site].push(other.rule);
             shared_with[other.site].push(kept.rule);
@@ -278,6 +278,25 @@ pub fn process_parsed(
     }
     // Subsumed means nested: another rule's edit on the very conditional that a deletion
     // removes is a disagreement about that conditional (drop it, keep it).
+    // Credited edits counted as the site's own would be: adjacent deletions are one.
+    for (index, mut edits) in credited.into_iter().enumerate() {
+        edits.sort_by_key(|edit| edit.range.start);
+        for edit in edits {
+            match site_edits[index].last_mut() {
+                Some(last)
+                    if last.range.end == edit.range.start
+                        && last.text.is_empty()
+                        && edit.text.is_empty() =>
+                {
+                    last.range.end = edit.range.end;
+                }
+                _ => {
+                    result.counts[edit.rule].edits += 1;
+                    site_edits[index].push(edit);
+                }
+            }
+        }
+    }
     let mut subsumed_by: Vec<Option<usize>> = vec![None; sites.len()];
     for (inner, outer) in &settled.subsumed {
         let (inner_site, outer_site) = (&sites[inner.site], &sites[outer.site]);
