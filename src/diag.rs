@@ -152,8 +152,12 @@ impl From<InFile<'_, &FileError>> for Problem {
 impl From<InFile<'_, &RulesError>> for Problem {
     fn from(InFile { name, bytes, error }: InFile<'_, &RulesError>) -> Problem {
         let primary = error.label.clone().unwrap_or_else(|| "here".to_string());
-        let mut problem = Problem::error(format!("invalid rules file: {}", error.message))
-            .at(name, bytes, error.span.clone(), primary);
+        let mut problem = Problem::error(format!("invalid rules file: {}", error.message)).at(
+            name,
+            bytes,
+            error.span.clone(),
+            primary,
+        );
         for (span, label) in &error.also {
             problem = problem.also(span.clone(), label.clone());
         }

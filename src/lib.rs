@@ -77,8 +77,8 @@ pub use rules::{
 
 // The engine.
 pub use engine::{
-    BranchFacts, Detail, Edit, FailedFunction, FileError, FileResult, FunctionFacts, GroupLine,
-    Evidence, MatchRecord, NameLookup, ParseStats, RuleCount, RuleStatus, Setup, Shortfall, State,
+    BranchFacts, Detail, Edit, Evidence, FailedFunction, FileError, FileResult, FunctionFacts,
+    GroupLine, MatchRecord, NameLookup, ParseStats, RuleCount, RuleStatus, Setup, Shortfall, State,
     UnknownName, Verdict, branch_facts, condition_symbols, function_facts, parse_stats, process,
     process_parsed, rule_status,
 };
@@ -90,8 +90,8 @@ pub use files::{
 };
 pub use output::{
     Drift, EvidenceReport, FileParse, MatchReport, ParseError as FunctionParseError, ParseReport,
-    Report, RuleSummary, and_list,
-    parse_table, plural, summary_lines, write_diff, write_labelled_diff,
+    Report, RuleSummary, and_list, parse_table, plural, summary_lines, write_diff,
+    write_labelled_diff,
 };
 
 // Snapshots (`cdefang test`).

@@ -23,7 +23,10 @@ use crate::rules::{Action, Match, Rule};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Evidence {
     /// The rule's work is done here: what shows it, and where (when one place shows it).
-    Applied { what: String, at: Option<Range<usize>> },
+    Applied {
+        what: String,
+        at: Option<Range<usize>>,
+    },
     /// What the rule is about is still here, but not where the rule looks: drift.
     Remains { what: String, at: Range<usize> },
     /// Nothing says either way (why not).
@@ -61,7 +64,11 @@ fn scope(matcher: &Match, facts: &FileFacts) -> Option<(Vec<Range<usize>>, Strin
 
 /// The first thing in `scopes` that the body predicates look for (token level, as the residue
 /// of a rule that has lost track of its code), with what it is.
-fn target_in(matcher: &Match, facts: &FileFacts, scopes: &[Range<usize>]) -> Option<(Range<usize>, String)> {
+fn target_in(
+    matcher: &Match,
+    facts: &FileFacts,
+    scopes: &[Range<usize>],
+) -> Option<(Range<usize>, String)> {
     let code = facts.code();
     for scope in scopes {
         if let Some(include) = facts.includes(scope.clone(), &matcher.includes).next() {
@@ -78,7 +85,10 @@ fn target_in(matcher: &Match, facts: &FileFacts, scopes: &[Range<usize>]) -> Opt
         }
         if let Some(span) = tokens.windows(2).find_map(|pair| {
             (matches!(&code[pair[0].span.clone()], b"struct" | b"union")
-                && matcher.structs.iter().any(|name| name.as_bytes() == &code[pair[1].span.clone()]))
+                && matcher
+                    .structs
+                    .iter()
+                    .any(|name| name.as_bytes() == &code[pair[1].span.clone()]))
             .then(|| pair[1].span.clone())
         }) {
             return Some((span.clone(), format!("`struct {}`", named(&span))));
@@ -91,7 +101,12 @@ fn target_in(matcher: &Match, facts: &FileFacts, scopes: &[Range<usize>]) -> Opt
 fn targets(matcher: &Match) -> String {
     let mut parts = Vec::new();
     let quoted = |names: &[String]| {
-        and_list(&names.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>())
+        and_list(
+            &names
+                .iter()
+                .map(|name| format!("`{name}`"))
+                .collect::<Vec<_>>(),
+        )
     };
     if !matcher.calls.is_empty() {
         parts.push(format!("call to {}", quoted(&matcher.calls)));
@@ -114,9 +129,10 @@ pub fn drop_evidence(rule: &Rule, facts: &FileFacts) -> Evidence {
     let matcher = &rule.matcher;
     if !matcher.has_body_predicates() {
         return Evidence::Unknown {
-            why: "a `drop` rule without body predicates (`calls`, `includes`, …) leaves nothing to \
+            why:
+                "a `drop` rule without body predicates (`calls`, `includes`, …) leaves nothing to \
                   look for once applied"
-                .to_string(),
+                    .to_string(),
         };
     }
     let Some((scopes, place)) = scope(matcher, facts) else {
@@ -172,7 +188,9 @@ pub fn kept_evidence(rule: &Rule, facts: &FileFacts) -> Evidence {
     }
     match target_in(matcher, facts, &scopes) {
         Some((at, what)) => Evidence::Applied {
-            what: format!("no conditional in {place} {selection}, and the kept body is here ({what})"),
+            what: format!(
+                "no conditional in {place} {selection}, and the kept body is here ({what})"
+            ),
             at: Some(at),
         },
         None => Evidence::Unknown {
@@ -219,7 +237,10 @@ fn selection(rule: &Rule) -> String {
     }
     if parts.is_empty() {
         if let Action::Resolve(assumptions) = &rule.action {
-            parts.push(format!("tests {}", and_list(&quoted(&assumptions.symbols()))));
+            parts.push(format!(
+                "tests {}",
+                and_list(&quoted(&assumptions.symbols()))
+            ));
         }
     }
     parts.join(" and ")
@@ -260,7 +281,9 @@ pub fn replaced_evidence(rule: &Rule, replacement: &str, facts: &FileFacts) -> E
         && let Some((at, what)) = target_in(&rule.matcher, facts, &scopes)
     {
         return Evidence::Remains {
-            what: format!("{what} is still in {place}, under no condition the rule selects nor its replacement"),
+            what: format!(
+                "{what} is still in {place}, under no condition the rule selects nor its replacement"
+            ),
             at,
         };
     }

@@ -465,9 +465,11 @@ fn nested_only(
             let whole = child.span(directives);
             whole.start <= span.start && span.end <= whole.end
         })?;
-        let (index, holder) = child.branches.iter().enumerate().find(|(_, inner)| {
-            inner.body.start <= span.start && span.end <= inner.body.end
-        })?;
+        let (index, holder) = child
+            .branches
+            .iter()
+            .enumerate()
+            .find(|(_, inner)| inner.body.start <= span.start && span.end <= inner.body.end)?;
         if child.branches.len() > 1 {
             let other = if index == 0 { 1 } else { 0 };
             return Some(NestedOnly {

@@ -20,14 +20,14 @@ use std::ops::Range;
 
 pub use edit::{Edit, Owner, Verdict, apply, apply_within, plan_conditional, settle};
 pub use evidence::Evidence;
-pub use names::NameLookup;
-pub use status::{RuleStatus, Shortfall, State, UnknownName, rule_status};
 pub use inspect::{
     BranchFacts, FailedFunction, FunctionFacts, ParseStats, branch_facts, condition_symbols,
     function_facts, parse_stats,
 };
 pub use matcher::{BodyFacts, FileFacts, ParseWarning};
+pub use names::NameLookup;
 pub use plan::plan_verdicts;
+pub use status::{RuleStatus, Shortfall, State, UnknownName, rule_status};
 
 use crate::c::{CParser, Macros, ParseFailure};
 use crate::rules::{Rule, RulesFile};
@@ -237,7 +237,13 @@ pub fn process_parsed(
             site: site_index,
         };
         let mut planned = Vec::new();
-        plan_conditional(&parsed.scan, site.conditional, &verdicts, owner, &mut planned);
+        plan_conditional(
+            &parsed.scan,
+            site.conditional,
+            &verdicts,
+            owner,
+            &mut planned,
+        );
         let changing: Vec<Edit> = planned
             .iter()
             .filter(|edit| parsed.source.get(edit.range.clone()) != Some(&edit.text[..]))
@@ -313,7 +319,9 @@ pub fn process_parsed(
     }
     for (index, (site, verdicts)) in sites.iter().zip(site_verdicts).enumerate() {
         if done_sites[index]
-            || (planned_sites[index] && site_edits[index].is_empty() && subsumed_by[index].is_none())
+            || (planned_sites[index]
+                && site_edits[index].is_empty()
+                && subsumed_by[index].is_none())
         {
             continue;
         }

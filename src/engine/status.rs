@@ -103,16 +103,22 @@ pub fn rule_status(index: usize, rule: &Rule, files: &[&FileResult]) -> RuleStat
         .unknown_names
         .iter()
         .all(|unknown| unknown.suggestion.is_none());
-    let found: u64 = selected.iter().map(|(_, file)| file.counts[index].matches).sum();
+    let found: u64 = selected
+        .iter()
+        .map(|(_, file)| file.counts[index].matches)
+        .sum();
     // Done before: no match anywhere, evidence somewhere, nothing left behind, names known.
-    let done = |found: u64, evidence: bool, remains: bool| found == 0 && evidence && !remains && known;
+    let done =
+        |found: u64, evidence: bool, remains: bool| found == 0 && evidence && !remains && known;
     let mut drift = !status.unknown_names.is_empty() && found == 0 && !selected.is_empty();
     if let Some(expect) = &rule.expect
         && !selected.is_empty()
     {
         match expect.per {
             Per::Run => {
-                if !expect.holds(found) && !done(found, !applied_files.is_empty(), remains.is_some()) {
+                if !expect.holds(found)
+                    && !done(found, !applied_files.is_empty(), remains.is_some())
+                {
                     drift = true;
                     status.shortfalls.push(Shortfall {
                         found,
@@ -178,7 +184,9 @@ fn unknown_names(index: usize, rule: &Rule, files: &[&FileResult]) -> Vec<Unknow
         for lookup in lookups {
             found |= lookup.found;
             if let Some((candidate, distance)) = &lookup.closest
-                && best.as_ref().is_none_or(|(d, c)| (*distance, candidate) < (*d, c))
+                && best
+                    .as_ref()
+                    .is_none_or(|(d, c)| (*distance, candidate) < (*d, c))
             {
                 best = Some((*distance, candidate.clone()));
             }

@@ -68,7 +68,13 @@ pub(super) fn check(text: &str) -> Result<(), RulesError> {
     if let Some(rules) = root.get("rule").and_then(Item::as_array_of_tables) {
         for rule in rules.iter() {
             unknown(rule, RULE, &mut problems);
-            missing(rule, table_span(rule), RULE_REQUIRED, "[[rule]]", &mut problems);
+            missing(
+                rule,
+                table_span(rule),
+                RULE_REQUIRED,
+                "[[rule]]",
+                &mut problems,
+            );
             if let Some(matcher) = rule.get("match").and_then(Item::as_table_like) {
                 unknown(matcher, MATCH, &mut problems);
             }
@@ -80,7 +86,13 @@ pub(super) fn check(text: &str) -> Result<(), RulesError> {
     if let Some(tests) = root.get("test").and_then(Item::as_array_of_tables) {
         for test in tests.iter() {
             unknown(test, TEST, &mut problems);
-            missing(test, table_span(test), TEST_REQUIRED, "[[test]]", &mut problems);
+            missing(
+                test,
+                table_span(test),
+                TEST_REQUIRED,
+                "[[test]]",
+                &mut problems,
+            );
         }
     }
     problems.sort_by_key(|problem| problem.span.start);
@@ -132,7 +144,10 @@ fn unknown(table: &dyn TableLike, known: &[&str], problems: &mut Vec<KeyProblem>
                 "unknown field `{key}`, expected one of {}",
                 expected.join(", ")
             ),
-            label: format!("unknown field `{key}` (this table takes {})", expected.join(", ")),
+            label: format!(
+                "unknown field `{key}` (this table takes {})",
+                expected.join(", ")
+            ),
             span,
         });
     }

@@ -80,9 +80,17 @@ fn a_typo_in_calls_is_an_error_at_the_name_with_a_suggestion() {
     ] {
         assert!(stderr.contains(wanted), "no `{wanted}` in:\n{stderr}");
     }
-    assert_eq!(files_under(dir.path()).len(), before.len() + 1, "only the report is new");
+    assert_eq!(
+        files_under(dir.path()).len(),
+        before.len() + 1,
+        "only the report is new"
+    );
     for (path, bytes) in &before {
-        assert_eq!(&fs::read(dir.path().join(path)).unwrap(), bytes, "{path:?} changed");
+        assert_eq!(
+            &fs::read(dir.path().join(path)).unwrap(),
+            bytes,
+            "{path:?} changed"
+        );
     }
     let report = report(&report_path);
     assert_eq!(rule(&report, "drop-unshare-blocks")["status"], "drift");
@@ -161,8 +169,14 @@ fn a_condition_only_rule_that_finds_nothing_is_drift() {
     );
     assert_exit(&output, 2);
     let stderr = stderr_of(&output);
-    assert!(stderr.contains("error: drift: rule `nx` found 0 match(es), expected 3"), "{stderr}");
-    assert!(stderr.contains("`NONEXISTENT_XYZ` (condition) is in none of the files"), "{stderr}");
+    assert!(
+        stderr.contains("error: drift: rule `nx` found 0 match(es), expected 3"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`NONEXISTENT_XYZ` (condition) is in none of the files"),
+        "{stderr}"
+    );
     assert_eq!(rule(&report(&report_path), "nx")["status"], "drift");
 
     // With --allow-drift: warnings, exit 0.
@@ -180,7 +194,10 @@ fn a_condition_only_rule_that_finds_nothing_is_drift() {
     let output = run_with_rules(dir.path(), &rules, &["--check", "tree"]);
     assert_exit(&output, 2);
     let stderr = stderr_of(&output);
-    assert!(stderr.contains("drift: rule `moved` found 0 match(es)"), "{stderr}");
+    assert!(
+        stderr.contains("drift: rule `moved` found 0 match(es)"),
+        "{stderr}"
+    );
     assert!(stderr.contains("not already applied"), "{stderr}");
 }
 
@@ -209,7 +226,10 @@ fn replace_condition_twice_and_over_the_upstream_fix_is_already_applied() {
     let output = run_with_rules(dir.path(), &rules, &["a.c"]);
     assert_exit(&output, 0);
     let once = fs::read_to_string(&file).unwrap();
-    assert!(once.contains("#if defined(HAVE_FOO) && !defined(NO_FOO)\n"), "{once}");
+    assert!(
+        once.contains("#if defined(HAVE_FOO) && !defined(NO_FOO)\n"),
+        "{once}"
+    );
 
     let report_path = dir.path().join("report.json");
     let output = run_with_rules(
@@ -244,7 +264,10 @@ fn replace_condition_twice_and_over_the_upstream_fix_is_already_applied() {
     let output = run_with_rules(dir.path(), &rules, &["--check", "a.c"]);
     assert_exit(&output, 2);
     let stderr = stderr_of(&output);
-    assert!(stderr.contains("not already applied: a.c:4:2: a call to `foo` is still in this file"), "{stderr}");
+    assert!(
+        stderr.contains("not already applied: a.c:4:2: a call to `foo` is still in this file"),
+        "{stderr}"
+    );
 }
 
 // (4) Composition: identical edits are one, credited to each; an edit inside another rule's
@@ -321,7 +344,13 @@ fn a_drop_around_another_rules_resolve_wins_with_a_note_and_real_conflicts_stay_
     );
     let report_path = dir.path().join("report.json");
     let output = crate::util::cdefang(dir.path())
-        .args(["--rules", "drop.toml", "--rules", "resolve.toml", "--report"])
+        .args([
+            "--rules",
+            "drop.toml",
+            "--rules",
+            "resolve.toml",
+            "--report",
+        ])
         .arg(&report_path)
         .arg("a.c")
         .output()
@@ -361,7 +390,10 @@ fn a_drop_around_another_rules_resolve_wins_with_a_note_and_real_conflicts_stay_
         .unwrap();
     assert_exit(&output, 2);
     assert!(stderr_of(&output).contains("rules `to-x` and `to-y` edit the same lines"));
-    assert_eq!(fs::read_to_string(dir.path().join("a.c")).unwrap(), NESTED_SOURCE);
+    assert_eq!(
+        fs::read_to_string(dir.path().join("a.c")).unwrap(),
+        NESTED_SOURCE
+    );
 }
 
 #[test]
@@ -406,7 +438,10 @@ static struct uwsgi_option uwsgi_base_options[] = {
         .unwrap();
     assert_exit(&output, 0);
     let stderr = stderr_of(&output);
-    assert!(stderr.contains("drop-emperor-use-clone: 0 files, 0 matches, 0 edits: already-applied"), "{stderr}");
+    assert!(
+        stderr.contains("drop-emperor-use-clone: 0 files, 0 matches, 0 edits: already-applied"),
+        "{stderr}"
+    );
 }
 
 // (5) Selection.
@@ -455,12 +490,20 @@ fn the_natural_inotify_rule_is_refused_saying_why() {
     assert_eq!(fs::read_to_string(&file).unwrap(), INOTIFY_EVENT_C);
 
     // Own body: the outer branch's own code has no #include, so it is not a match.
-    let rules = write(dir.path(), "rules.toml", &inotify_rule("scope = \"own-body\"\n"));
+    let rules = write(
+        dir.path(),
+        "rules.toml",
+        &inotify_rule("scope = \"own-body\"\n"),
+    );
     let output = run_with_rules(dir.path(), &rules, &["--check", "."]);
     assert_exit(&output, 0);
     assert!(stderr_of(&output).contains("no-inotify: 0 files, 0 matches, 0 edits"));
     // Nested, said on purpose: the whole block goes.
-    let rules = write(dir.path(), "rules.toml", &inotify_rule("scope = \"nested\"\n"));
+    let rules = write(
+        dir.path(),
+        "rules.toml",
+        &inotify_rule("scope = \"nested\"\n"),
+    );
     let output = run_with_rules(dir.path(), &rules, &["."]);
     assert_exit(&output, 0);
     assert_eq!(fs::read_to_string(&file).unwrap(), "");
@@ -473,11 +516,18 @@ fn the_natural_inotify_rule_on_uwsgi_2_0_17_is_refused() {
     };
     let rules = write(work.path(), "rules.toml", &inotify_rule(""));
     let before = files_under(&tree);
-    let output = run_with_rules(work.path(), &rules, &["--statement-macro", "uwsgi_foreach", "tree"]);
+    let output = run_with_rules(
+        work.path(),
+        &rules,
+        &["--statement-macro", "uwsgi_foreach", "tree"],
+    );
     assert_exit(&output, 2);
     let stderr = stderr_of(&output);
     assert!(stderr.contains("tree/core/event.c:1101:1"), "{stderr}");
-    assert!(stderr.contains("whose alternative would be dropped too"), "{stderr}");
+    assert!(
+        stderr.contains("whose alternative would be dropped too"),
+        "{stderr}"
+    );
     assert!(files_under(&tree) == before);
 }
 
@@ -529,9 +579,15 @@ fn inside_and_files_take_lists_with_not_inside_and_exclude() {
         list("inside = \"two\"", "files = \"*.c\"\nexclude = [\"gen/*\"]"),
         "src/a.c:8:1: r: drop\n"
     );
-    assert_eq!(list("not_inside = [\"one\", \"two\"]", "files = [\"a.c\"]"), "src/a.c:13:1: r: drop\n");
+    assert_eq!(
+        list("not_inside = [\"one\", \"two\"]", "files = [\"a.c\"]"),
+        "src/a.c:13:1: r: drop\n"
+    );
     // --list wrote nothing.
-    assert_eq!(fs::read_to_string(dir.path().join("src/a.c")).unwrap(), TWO_FUNCTIONS);
+    assert_eq!(
+        fs::read_to_string(dir.path().join("src/a.c")).unwrap(),
+        TWO_FUNCTIONS
+    );
 }
 
 #[test]
@@ -574,8 +630,19 @@ fn the_report_lists_every_match_and_list_prints_them_for_grep() {
     assert_exit(&output, 1);
     let report = report(report_path.path());
     let matches = report["matches"].as_array().unwrap();
-    assert_eq!(matches.len() as u64, report["rules"].as_array().unwrap().iter().map(|rule| rule["matches"].as_u64().unwrap()).sum::<u64>());
-    let first_drop = matches.iter().find(|found| found["rule"] == "drop-unshare-blocks").unwrap();
+    assert_eq!(
+        matches.len() as u64,
+        report["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|rule| rule["matches"].as_u64().unwrap())
+            .sum::<u64>()
+    );
+    let first_drop = matches
+        .iter()
+        .find(|found| found["rule"] == "drop-unshare-blocks")
+        .unwrap();
     assert_eq!(first_drop["file"], "testdata/uwsgi/core/utils.c");
     assert_eq!(first_drop["line"], 22);
     assert_eq!(first_drop["column"], 1);
@@ -587,7 +654,10 @@ fn the_report_lists_every_match_and_list_prints_them_for_grep() {
     assert_exit(&list, 0);
     let lines: Vec<String> = stdout_of(&list).lines().map(str::to_string).collect();
     assert_eq!(lines.len(), matches.len());
-    assert!(lines.contains(&"testdata/uwsgi/core/utils.c:22:1: drop-unshare-blocks: drop".to_string()), "{lines:?}");
+    assert!(
+        lines.contains(&"testdata/uwsgi/core/utils.c:22:1: drop-unshare-blocks: drop".to_string()),
+        "{lines:?}"
+    );
     for (line, found) in lines.iter().zip(matches) {
         assert_eq!(
             *line,

@@ -172,7 +172,12 @@ fn run_steps(
     report.matches = match_reports(rules, &planned);
     for (rule, status) in rules.iter().zip(&statuses) {
         for unknown in &status.unknown_names {
-            problems.push(unknown_name_problem(rule, unknown, &sources, options.allow_drift));
+            problems.push(unknown_name_problem(
+                rule,
+                unknown,
+                &sources,
+                options.allow_drift,
+            ));
             report.drift.push(Drift {
                 rule: rule.id.clone(),
                 expected: rule
@@ -194,7 +199,14 @@ fn run_steps(
         }
         for shortfall in &status.shortfalls {
             let drift = drift_of(rule, shortfall, &planned);
-            problems.push(drift_problem(rule, &drift, shortfall, &planned, &sources, options.allow_drift));
+            problems.push(drift_problem(
+                rule,
+                &drift,
+                shortfall,
+                &planned,
+                &sources,
+                options.allow_drift,
+            ));
             report.drift.push(drift);
         }
     }
@@ -602,11 +614,7 @@ fn parse_report(planned: &[PlannedFile]) -> ParseReport {
     parse
 }
 
-fn summarise(
-    rules: &[Rule],
-    planned: &[PlannedFile],
-    statuses: &[RuleStatus],
-) -> Vec<RuleSummary> {
+fn summarise(rules: &[Rule], planned: &[PlannedFile], statuses: &[RuleStatus]) -> Vec<RuleSummary> {
     rules
         .iter()
         .zip(statuses)
@@ -663,7 +671,10 @@ fn match_reports(rules: &[Rule], planned: &[PlannedFile]) -> Vec<MatchReport> {
             let (state, with) = if let Some(outer) = record.subsumed_by {
                 ("subsumed", vec![rules[outer].id.clone()])
             } else if !record.shared_with.is_empty() {
-                let with = record.shared_with.iter().map(|&other| rules[other].id.clone());
+                let with = record
+                    .shared_with
+                    .iter()
+                    .map(|&other| rules[other].id.clone());
                 ("shared", with.collect())
             } else if record.edits.is_empty() {
                 ("unchanged", Vec::new())
@@ -734,7 +745,12 @@ fn unknown_name_problem(
         _ => "no such name in the code",
     };
     let mut problem = problem
-        .at(&source.name, source.text.as_bytes(), name.span.clone(), label)
+        .at(
+            &source.name,
+            source.text.as_bytes(),
+            name.span.clone(),
+            label,
+        )
         .also(rule.origin.span.clone(), "in this rule");
     problem = match &unknown.suggestion {
         Some(suggestion) => problem.help(format!("did you mean `{suggestion}`?")),
