@@ -46,7 +46,8 @@ pub fn evidence(rule: &Rule, facts: &FileFacts) -> Evidence {
 /// them), or the whole file; and how to say it.
 fn scope(matcher: &Match, facts: &FileFacts) -> Option<(Vec<Range<usize>>, String)> {
     if matcher.inside.is_empty() {
-        return Some((vec![0..facts.source.len()], "this file".to_string()));
+        let whole = std::iter::once(0..facts.source.len()).collect();
+        return Some((whole, "this file".to_string()));
     }
     let bodies: Vec<Range<usize>> = matcher
         .inside
@@ -235,13 +236,13 @@ fn selection(rule: &Rule) -> String {
     if !matcher.uses.is_empty() {
         parts.push(format!("tests {}", and_list(&quoted(&matcher.uses))));
     }
-    if parts.is_empty() {
-        if let Action::Resolve(assumptions) = &rule.action {
-            parts.push(format!(
-                "tests {}",
-                and_list(&quoted(&assumptions.symbols()))
-            ));
-        }
+    if parts.is_empty()
+        && let Action::Resolve(assumptions) = &rule.action
+    {
+        parts.push(format!(
+            "tests {}",
+            and_list(&quoted(&assumptions.symbols()))
+        ));
     }
     parts.join(" and ")
 }

@@ -335,12 +335,12 @@ fn a_drop_around_another_rules_resolve_wins_with_a_note_and_real_conflicts_stay_
     let drop = write(
         dir.path(),
         "drop.toml",
-        "[[rule]]\nid = \"drop-feature\"\nmessage = \"m\"\naction = \"drop\"\n[rule.match]\nuses = [\"FEATURE\"]\n",
+        "[[rule]]\nid = \"drop-feature\"\nmessage = \"m\"\nfiles = [\"*.c\"]\naction = \"drop\"\n[rule.match]\nuses = [\"FEATURE\"]\n",
     );
     let resolve = write(
         dir.path(),
         "resolve.toml",
-        "[[rule]]\nid = \"take-old\"\nmessage = \"m\"\naction = \"resolve\"\ndefine = [\"OLD\"]\n[rule.match]\n",
+        "[[rule]]\nid = \"take-old\"\nmessage = \"m\"\nfiles = [\"*.c\"]\naction = \"resolve\"\ndefine = [\"OLD\"]\n[rule.match]\n",
     );
     let report_path = dir.path().join("report.json");
     let output = crate::util::cdefang(dir.path())
@@ -373,12 +373,12 @@ fn a_drop_around_another_rules_resolve_wins_with_a_note_and_real_conflicts_stay_
     let one = write(
         dir.path(),
         "one.toml",
-        "[[rule]]\nid = \"to-x\"\nmessage = \"m\"\naction = \"replace-condition\"\nreplacement = \"defined(X)\"\n[rule.match]\nuses = [\"OLD\"]\n",
+        "[[rule]]\nid = \"to-x\"\nmessage = \"m\"\nfiles = [\"*.c\"]\naction = \"replace-condition\"\nreplacement = \"defined(X)\"\n[rule.match]\nuses = [\"OLD\"]\n",
     );
     let two = write(
         dir.path(),
         "two.toml",
-        "[[rule]]\nid = \"to-y\"\nmessage = \"m\"\naction = \"replace-condition\"\nreplacement = \"defined(Y)\"\n[rule.match]\nuses = [\"OLD\"]\n",
+        "[[rule]]\nid = \"to-y\"\nmessage = \"m\"\nfiles = [\"*.c\"]\naction = \"replace-condition\"\nreplacement = \"defined(Y)\"\n[rule.match]\nuses = [\"OLD\"]\n",
     );
     let output = crate::util::cdefang(dir.path())
         .arg("--rules")
@@ -600,7 +600,7 @@ fn nested_chooses_the_innermost_or_the_outermost_match() {
             dir.path(),
             "rules.toml",
             &format!(
-                "[[rule]]\nid = \"keep-a\"\nmessage = \"m\"\naction = \"keep\"\n[rule.match]\nuses = [\"A\", \"A_MORE\"]\n{nested}\n"
+                "[[rule]]\nid = \"keep-a\"\nmessage = \"m\"\nfiles = [\"*.c\"]\naction = \"keep\"\n[rule.match]\nuses = [\"A\", \"A_MORE\"]\n{nested}\n"
             ),
         );
         let output = run_with_rules(dir.path(), &rules, &["--stdout", "x.c"]);
@@ -682,7 +682,7 @@ fn every_missing_and_unknown_key_is_told_in_one_diagnostic() {
         dir.path(),
         "bad.toml",
         "[[rule]]\nid = \"a\"\nfiles = [\"*.c\"]\nexpect = { mim = 1 }\n[rule.match]\ncallz = [\"f\"]\nuses = [\"X\"]\n\
-         \n[[rule]]\nmessage = \"m\"\naction = \"drop\"\n[rule.match]\nuses = [\"Y\"]\n",
+         \n[[rule]]\nmessage = \"m\"\nfiles = [\"*.c\"]\naction = \"drop\"\n[rule.match]\nuses = [\"Y\"]\n",
     );
     let output = run_with_rules(dir.path(), &rules, &["--check", "tree"]);
     assert_exit(&output, 2);

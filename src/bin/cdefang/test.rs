@@ -69,7 +69,7 @@ pub enum TestError {
     Rules {
         name: String,
         text: String,
-        error: RulesError,
+        error: Box<RulesError>,
     },
     /// A case's `path` cannot be read.
     Input {
@@ -104,7 +104,7 @@ impl TestError {
             ))
             .help("give rules files, or the directory that holds them (it is not searched recursively)"),
             TestError::Rules { name, text, error } => {
-                Problem::from(InFile::new(name, text.as_bytes(), error))
+                Problem::from(InFile::new(name, text.as_bytes(), error.as_ref()))
             }
             TestError::Input {
                 rules,
@@ -360,7 +360,7 @@ fn load(path: &Path) -> Result<Loaded, TestError> {
     let rules = cdefang::load_rules(&text, 0).map_err(|error| TestError::Rules {
         name: display.clone(),
         text: text.clone(),
-        error,
+        error: Box::new(error),
     })?;
     Ok(Loaded {
         path: path.to_path_buf(),
