@@ -513,7 +513,7 @@ expect = 1
             message.contains("expected one of `rule`, `statement_macros`, `blank_macros`, `function_macros`, `typedefs`, `test`"),
             "{message}"
         );
-        let (message, _) = error_at(&GOOD.replace("files =", "filez = 1\nfiles ="));
+        let (message, _) = error_at(&GOOD.replacen("files =", "filez = 1\nfiles =", 1));
         assert!(
             message.contains("`action`, `define`, `undef`, `replacement`, `expect`, `fallback`"),
             "{message}"
@@ -529,6 +529,18 @@ expect = 1
         let (message, at) = error_at(&GOOD.replace("define = [\"OBSOLETE_LINUX_KERNEL\"]", ""));
         assert!(message.contains("needs assumptions"), "{message}");
         assert_eq!(at, "\"resolve\"");
+
+        // Every key problem of the file at once: the unknown `filez` of both rules.
+        let text = GOOD.replace("files =", "filez = 1\nfiles =");
+        let error = load(&text, 0).unwrap_err();
+        assert_eq!(
+            error.message,
+            "2 problems with the keys of this file, each labelled below"
+        );
+        assert_eq!(&text[error.span.clone()], "filez");
+        assert_eq!(error.also.len(), 1);
+        assert_eq!(&text[error.also[0].0.clone()], "filez");
+        assert!(error.also[0].0.start > error.span.start);
 
         let (message, _) = error_at("[[rule]\n");
         assert!(!message.is_empty());

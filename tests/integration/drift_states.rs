@@ -588,6 +588,17 @@ fn inside_and_files_take_lists_with_not_inside_and_exclude() {
         fs::read_to_string(dir.path().join("src/a.c")).unwrap(),
         TWO_FUNCTIONS
     );
+    // The report names the function around each match, whether or not the rule asks for one.
+    let report_path = dir.path().join("report.json");
+    let output = run_with_rules(
+        dir.path(),
+        &dir.path().join("rules.toml"),
+        &["--check", "--report", report_path.to_str().unwrap(), "src"],
+    );
+    assert_exit(&output, 1);
+    let report = report(&report_path);
+    assert_eq!(report["matches"][0]["function"], "three", "{report}");
+    assert_eq!(report["matches"][0]["line"], 13);
 }
 
 #[test]

@@ -359,7 +359,8 @@ fn plan_all(
     }
     let setup = Setup::new(loaded.rules, loaded.macros, &typedefs);
     let detail = Detail {
-        functions: options.explain,
+        // The function around each match: for the explanations, the report's `matches`.
+        functions: options.explain || options.report.is_some(),
     };
     let plan = |file: &SourceFile, parsed: &Result<ParsedFile, SourceError>| {
         let parsed = parsed.as_ref().map_err(|error| error.clone())?;
