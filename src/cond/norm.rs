@@ -2,12 +2,12 @@
 
 use std::fmt;
 
-use super::{BinaryOp, Expr, ExprKind, UnaryOp};
+use super::{BinaryOp, Expr, ExprKind, Number, UnaryOp};
 
 /// A condition in normal form, for structural comparison.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Norm {
-    Int(i64),
+    Int(Number),
     Ident(String),
     Defined(String),
     Call(String, Vec<Norm>),

@@ -8,6 +8,7 @@
 mod util;
 
 mod cli;
+mod cond_arithmetic;
 mod corpus;
 mod explain;
 mod facts;

@@ -224,7 +224,7 @@ impl Generator {
 fn evaluate(expr: &Expr, values: &BTreeMap<&str, Option<i64>>) -> i64 {
     let value_of = |name: &str| values.get(name).copied().flatten();
     match &expr.kind {
-        ExprKind::Int(value) => *value,
+        ExprKind::Int(value) => value.as_i64(),
         ExprKind::Ident(name) => value_of(name).unwrap_or(0),
         ExprKind::Defined(name) => i64::from(value_of(name).is_some()),
         ExprKind::Call(..) => panic!("no calls are generated"),
