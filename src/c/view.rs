@@ -191,9 +191,16 @@ fn rewrite_macros(view: &mut [u8], macros: &Macros) {
             .is_some_and(|token| &view[token.span.clone()] == wanted)
     };
     let mut index = 0;
+    // Brace depth: a statement macro stands only inside a body.
+    let mut depth = 0usize;
     while index < tokens.len() {
         let token = &tokens[index];
         if token.kind != TokenKind::Ident {
+            match &view[token.span.clone()] {
+                b"{" => depth += 1,
+                b"}" => depth = depth.saturating_sub(1),
+                _ => {}
+            }
             index += 1;
             continue;
         }
@@ -232,11 +239,14 @@ fn rewrite_macros(view: &mut [u8], macros: &Macros) {
                 }
             }
             blank(&mut view[token.span.start..end]);
-        } else if alone_on_its_line(view, &token.span)
+        } else if depth > 0
+            && !keywords::is_keyword(&name)
+            && alone_on_its_line(view, &token.span)
             && (is_macro_name(&name) || between_statements(view, &tokens, index))
         {
-            // `UWSGI_RELEASE_GIL` or `kill_on_error` on a line of its own: a statement macro
-            // without `;`.
+            // `UWSGI_RELEASE_GIL` or `kill_on_error` on a line of its own in a body: a statement
+            // macro without `;` (at the top level, a name alone on its line is a return type,
+            // `ngx_int_t` / `ngx_foo(…)`).
             blank(&mut view[token.span.clone()]);
         } else if name.len() >= 2
             && !keywords::may_stand_beside_string(&name)
