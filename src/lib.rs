@@ -66,7 +66,8 @@ pub use cond::{
 
 // The C layer.
 pub use c::{
-    CFacts, CParser, Function, Macros, ParseFailure, functions, tree_typedefs, view as c_view,
+    CFacts, CParser, DefinedMacros, Function, Macros, ParseFailure, defined_macros, functions,
+    tree_typedefs, view as c_view,
 };
 
 // Rules.

@@ -6,8 +6,10 @@
 //! - `view`: the offset-preserving C view lang-c parses (one branch of each conditional active,
 //!   macros lang-c cannot read rewritten in place, same length);
 //! - `parse`: lang-c on a view, one item at a time, and the facts of its syntax tree;
-//! - `typedefs`: the typedef names lang-c must know.
+//! - `typedefs`: the typedef names lang-c must know;
+//! - `defines`: the blank, statement and type macros the code's own `#define`s give the view.
 
+mod defines;
 mod functions;
 mod keywords;
 mod parse;
@@ -15,6 +17,7 @@ mod tokens;
 mod typedefs;
 mod view;
 
+pub use defines::{DefinedMacros, defined_macros};
 pub use functions::{Function, enclosing, functions};
 pub use parse::{CFacts, CParser, ParseFailure};
 pub use tokens::{TokenKind, calls, mentions, names_used, tokens};

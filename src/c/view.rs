@@ -22,6 +22,7 @@
 
 use std::ops::Range;
 
+use super::defines::defined_macros;
 use super::keywords;
 use super::tokens::{Token, TokenKind, tokens};
 use crate::cond;
@@ -62,6 +63,33 @@ impl Macros {
         }
     }
 
+    /// Add `other`'s names that none of these lists holds: hints keep their say over what the
+    /// code's own definitions suggest.
+    pub fn add_missing(&mut self, other: &Macros) {
+        let known = |name: &String, macros: &Macros| {
+            macros.statements.contains(name)
+                || macros.blank.contains(name)
+                || macros.functions.contains(name)
+        };
+        let mut added = Macros::default();
+        for name in &other.statements {
+            if !known(name, self) {
+                added.statements.push(name.clone());
+            }
+        }
+        for name in &other.blank {
+            if !known(name, self) {
+                added.blank.push(name.clone());
+            }
+        }
+        for name in &other.functions {
+            if !known(name, self) {
+                added.functions.push(name.clone());
+            }
+        }
+        self.extend(&added);
+    }
+
     /// Type names the rewritten view needs declared.
     pub fn typedefs(&self) -> Vec<&'static str> {
         if self.functions.is_empty() {
@@ -98,7 +126,10 @@ pub fn view(scan: &Scan, tree: &CondTree, focus: Option<Range<usize>>, macros: &
             *byte = b'_';
         }
     }
-    rewrite_macros(&mut view, macros);
+    // The file's own simple definitions (`#define local static`), under the macros given.
+    let mut macros = macros.clone();
+    macros.add_missing(&defined_macros(&[scan], &macros, &[]).macros);
+    rewrite_macros(&mut view, &macros);
     view
 }
 

@@ -69,6 +69,7 @@ pub fn function_facts(parsed: &ParsedFile, setup: &Setup) -> Vec<FunctionFacts> 
     let code = parsed.scan.code_view();
     let mut own = c::typedef_names(&code);
     own.extend(c::guess_type_names(&code));
+    own.extend(c::defined_macros(&[&parsed.scan], &setup.macros, &[]).typedefs);
     let parser = setup.parser.with_typedefs(own.iter().map(String::as_str));
     c::functions(&view)
         .into_iter()

@@ -301,7 +301,19 @@ fn plan_all(
             .collect();
         typedefs.extend(pool.install(|| cdefang::tree_typedefs(&scans)));
     }
-    let setup = Setup::new(loaded.rules, loaded.macros, &typedefs);
+    let mut macros = loaded.macros;
+    if needs_typedefs {
+        // The headers' simple macro definitions (`#define local static`), under the hints.
+        let scans: Vec<&Scan> = parsed
+            .iter()
+            .flatten()
+            .filter_map(|parsed| parsed.as_ref().ok().map(|parsed| &parsed.scan))
+            .collect();
+        let defined = cdefang::defined_macros(&scans, &macros, &typedefs);
+        macros.add_missing(&defined.macros);
+        typedefs.extend(defined.typedefs);
+    }
+    let setup = Setup::new(loaded.rules, macros, &typedefs);
     let detail = Detail {
         functions: options.explain,
     };
