@@ -1,8 +1,12 @@
 //! Macros read from the code itself: the `#define`s of a tree's headers and of the file, so that
 //! the C view can rewrite what lang-c cannot read without a hints file.
 //!
-//! Only definitions whose meaning for the parse is plain are taken, and a name is taken only
-//! when every definition of it in the files read (all branches of every conditional) agrees:
+//! Only definitions whose meaning for the parse is plain are taken. Over every definition of a
+//! name in the files read (all branches of every conditional): a type when every definition
+//! is one; blank (or a statement head) when one definition is and no other is of another kind
+//! (`#define ZEXPORT WINAPI` under `#ifdef WIN32`, `#define ZEXPORT` otherwise: blank; blanking
+//! a name some other configuration defines as an expression still leaves C that parses where it
+//! decorates a declaration, and a blanked `LOG(x)` statement is an empty statement):
 //!
 //! - **blank**: a body of declaration decorations only: nothing (`#define ZEXPORT`), storage
 //!   classes, `inline` and qualifiers (`#define local static`, `#define MEM_STATIC static
@@ -130,15 +134,26 @@ pub fn defined_macros(scans: &[&Scan], known: &Macros, known_types: &[String]) -
             if found.contains_key(name.as_slice()) || classes.contains_key(name) {
                 continue;
             }
-            let mut agreed = None;
-            for definition in list {
-                let class = classify(definition, &classes);
-                if class.is_none() || (agreed.is_some() && agreed != class) {
-                    agreed = None;
-                    break;
-                }
-                agreed = class;
-            }
+            let found_classes: Vec<Option<Class>> = list
+                .iter()
+                .map(|definition| classify(definition, &classes))
+                .collect();
+            let all = |class: Class| found_classes.iter().all(|found| *found == Some(class));
+            let some_and_no_other = |class: Class| {
+                found_classes.contains(&Some(class))
+                    && found_classes
+                        .iter()
+                        .all(|found| found.is_none() || *found == Some(class))
+            };
+            let agreed = if all(Class::Type) {
+                Some(Class::Type)
+            } else if some_and_no_other(Class::Blank) {
+                Some(Class::Blank)
+            } else if some_and_no_other(Class::Statement) {
+                Some(Class::Statement)
+            } else {
+                None
+            };
             if let Some(class) = agreed {
                 found.insert(name, class);
                 classes.insert(name.clone(), class);
@@ -284,7 +299,9 @@ mod tests {
             #define each_item(x) foreach(x, items)\n\
             #define CALL(x) do { f(x); } while (0)\n#define MAX 10\n#define Byte unsigned char\n\
             #define Bytef Byte\n#define tag struct tag_s\n#define DEBUG(x) printf x\n\
-            #ifdef D\n#define LOG(x) log(x)\n#else\n#define LOG(x)\n#endif\n#define FOO_H\n";
+            #ifdef D\n#define LOG(x) log(x)\n#else\n#define LOG(x)\n#endif\n#define FOO_H\n\
+            #ifdef W\n#define ZEXPORT2 WINAPI\n#else\n#define ZEXPORT2\n#endif\n\
+            #ifdef W\n#define Mixed int\n#else\n#define Mixed\n#endif\n";
         let scanned = scan(header.as_bytes()).unwrap();
         let defined = defined_macros(&[&scanned], &Macros::default(), &[]);
         assert_eq!(
@@ -293,9 +310,11 @@ mod tests {
                 "ALWAYS_INLINE",
                 "ATTR",
                 "FOO_H",
+                "LOG",
                 "MEM_STATIC",
                 "UNUSED_ATTR",
                 "ZEXPORT",
+                "ZEXPORT2",
                 "ZEXTERN",
                 "local"
             ]
