@@ -13,7 +13,7 @@ cache="${CDEFANG_CORPORA_CACHE:-.cache/corpora}"
 corpora=(
   "zlib libz-sys 1.1.20 src/zlib"
   "lua lua-src 547.0.0 lua-5.4.7"
-  "curl curl-sys 0.4.78+curl-8.11.0 curl/lib"
+  "curl curl-sys 0.4.78+curl-8.11.0 curl"
   "jemalloc jemalloc-sys 0.5.4+5.3.0-patched jemalloc"
   "zstd zstd-sys 2.0.13+zstd.1.5.6 zstd/lib"
   "libgit2 libgit2-sys 0.17.0+1.8.1 libgit2/src"

@@ -17,6 +17,9 @@
 //! - **statement**: a function-like macro whose body heads a statement, `for (…)`, `while (…)`,
 //!   `if (…)`, `switch (…)` or another statement macro, and does not end with `;`
 //!   (`#define list_foreach(x, l) for (x = (l)->first; x; x = x->next)`): the view makes it `if`.
+//! - **unwrap**: a function-like macro of one parameter whose body is decorations and then
+//!   that parameter (`#define GIT_INLINE(type) static inline type`): the view blanks the name
+//!   and the parentheses around the argument.
 //! - **typedef**: an object-like macro whose body is a type (`#define Byte unsigned char`,
 //!   `#define BOOL int`, another type name): declared to lang-c as a type name.
 //!
@@ -90,6 +93,8 @@ const STATEMENT_HEADS: &[&[u8]] = &[b"for", b"while", b"if", b"switch"];
 
 struct Definition {
     function_like: bool,
+    /// The parameters of a function-like macro.
+    parameters: Vec<Vec<u8>>,
     body: Vec<u8>,
 }
 
@@ -98,6 +103,7 @@ enum Class {
     Blank,
     Statement,
     Type,
+    Unwrap,
 }
 
 /// The macros the `#define`s of `scans` define, as far as the view needs them. `known`: macros
@@ -151,6 +157,8 @@ pub fn defined_macros(scans: &[&Scan], known: &Macros, known_types: &[String]) -
                 Some(Class::Blank)
             } else if some_and_no_other(Class::Statement) {
                 Some(Class::Statement)
+            } else if some_and_no_other(Class::Unwrap) {
+                Some(Class::Unwrap)
             } else {
                 None
             };
@@ -171,6 +179,7 @@ pub fn defined_macros(scans: &[&Scan], known: &Macros, known_types: &[String]) -
         match class {
             Class::Blank => defined.macros.blank.push(name),
             Class::Statement => defined.macros.statements.push(name),
+            Class::Unwrap => defined.macros.unwrap.push(name),
             Class::Type => {
                 typedefs.insert(name);
             }
@@ -194,8 +203,13 @@ fn definition(scan: &Scan, rest: std::ops::Range<usize>) -> Option<(Vec<u8>, Def
         return None;
     }
     let function_like = text.get(name_end) == Some(&b'(');
+    let mut parameters = Vec::new();
     let body = if function_like {
         let close = text[name_end..].iter().position(|&byte| byte == b')')?;
+        parameters = text[name_end + 1..name_end + close]
+            .split(|&byte| byte == b',')
+            .map(|parameter| parameter.trim_ascii().to_vec())
+            .collect();
         &text[name_end + close + 1..]
     } else {
         &text[name_end..]
@@ -204,6 +218,7 @@ fn definition(scan: &Scan, rest: std::ops::Range<usize>) -> Option<(Vec<u8>, Def
         name.to_vec(),
         Definition {
             function_like,
+            parameters,
             body: body.trim_ascii().to_vec(),
         },
     ))
@@ -220,10 +235,19 @@ fn classify(definition: &Definition, classes: &BTreeMap<Vec<u8>, Class>) -> Opti
     if decorations_only(body, &tokens, classes) {
         return Some(Class::Blank);
     }
+    if definition.function_like
+        && let [parameter] = definition.parameters.as_slice()
+        && let Some(last) = tokens.last()
+        && body[last.span.clone()] == parameter[..]
+        && decorations_only(body, &tokens[..tokens.len() - 1], classes)
+    {
+        // `#define GIT_INLINE(type) static inline type`: decorations, then the argument.
+        return Some(Class::Unwrap);
+    }
     if definition.function_like {
         let first = text(0)?;
-        let heads = STATEMENT_HEADS.contains(&first)
-            || classes.get(first) == Some(&Class::Statement);
+        let heads =
+            STATEMENT_HEADS.contains(&first) || classes.get(first) == Some(&Class::Statement);
         let ends_statement = matches!(text(tokens.len() - 1), Some(b";" | b"}"));
         return (heads && text(1) == Some(b"(") && !ends_statement).then_some(Class::Statement);
     }
@@ -254,8 +278,8 @@ fn decorations_only(
         if tokens[index].kind != TokenKind::Ident {
             return false;
         }
-        let with_arguments = DECORATIONS_WITH_ARGUMENTS.contains(&word)
-            || classes.get(word) == Some(&Class::Blank);
+        let with_arguments =
+            DECORATIONS_WITH_ARGUMENTS.contains(&word) || classes.get(word) == Some(&Class::Blank);
         if !(DECORATIONS.contains(&word) || with_arguments) {
             return false;
         }
@@ -301,7 +325,8 @@ mod tests {
             #define Bytef Byte\n#define tag struct tag_s\n#define DEBUG(x) printf x\n\
             #ifdef D\n#define LOG(x) log(x)\n#else\n#define LOG(x)\n#endif\n#define FOO_H\n\
             #ifdef W\n#define ZEXPORT2 WINAPI\n#else\n#define ZEXPORT2\n#endif\n\
-            #ifdef W\n#define Mixed int\n#else\n#define Mixed\n#endif\n";
+            #ifdef W\n#define Mixed int\n#else\n#define Mixed\n#endif\n\
+            #ifdef I\n#define INL(type) static __inline type\n#else\n#define INL(type) static type\n#endif\n";
         let scanned = scan(header.as_bytes()).unwrap();
         let defined = defined_macros(&[&scanned], &Macros::default(), &[]);
         assert_eq!(
@@ -321,5 +346,6 @@ mod tests {
         );
         assert_eq!(defined.macros.statements, ["each_item", "foreach"]);
         assert_eq!(defined.typedefs, ["Byte", "Bytef", "tag"]);
+        assert_eq!(defined.macros.unwrap, ["INL"]);
     }
 }

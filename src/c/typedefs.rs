@@ -286,7 +286,8 @@ mod tests {
         let header = b"typedef struct _object { int a; } PyObject;\ntypedef int (*handler_t)(int);\ntypedef unsigned long long u64;\nstruct s { int typedef_like; };\n";
         assert_eq!(typedef_names(header), vec!["PyObject", "handler_t", "u64"]);
         // A function type declares its name, never `void`.
-        let functions = b"typedef void (F)(int);\ntypedef int (G) (void);\ntypedef void (*H)(void);\n";
+        let functions =
+            b"typedef void (F)(int);\ntypedef int (G) (void);\ntypedef void (*H)(void);\n";
         assert_eq!(typedef_names(functions), vec!["F", "G", "H"]);
         let user = b"static PyObject *f(PyObject *self, VALUE v) { cap_t caps = x; ushort *a; y = (SV *) z; g(c, d); k = m * n; if (ready) go(); w = (uLong) len; q = f(r) s; return (PyObject *) e; }";
         assert_eq!(

@@ -166,6 +166,7 @@ impl ParseHints {
             statements: self.statement_macro,
             blank: self.blank_macro,
             functions: self.function_macro,
+            ..Macros::default()
         };
         (macros, self.typedef)
     }
