@@ -367,10 +367,17 @@ fn blank_type_arguments(view: &mut [u8], tokens: &[Token]) {
             b"{" => depth += 1,
             b"}" => depth = depth.saturating_sub(1),
             b"(" => {
+                // A callee preceded by a name or a type word is a declarator (`int f(int);`).
+                let declarator = index > 1 && {
+                    let before = &view[tokens[index - 2].span.clone()];
+                    tokens[index - 2].kind == TokenKind::Ident
+                        && !keywords::may_precede_call(before)
+                };
                 let call = depth > 0
                     && index > 0
                     && tokens[index - 1].kind == TokenKind::Ident
-                    && !keywords::is_keyword(&view[tokens[index - 1].span.clone()]);
+                    && !keywords::is_keyword(&view[tokens[index - 1].span.clone()])
+                    && !declarator;
                 calls.push((call, index + 1));
             }
             b"," | b")" => {
@@ -573,11 +580,11 @@ mod tests {
         // A type passed to a macro in a body becomes `0`; declarations and casts stay.
         assert_eq!(
             show(
-                "int f(int, char *);\nvoid g(void) { p = va_arg(ap, char *); o = offsetof(struct s, m); x = (T *)y; h(a, b * c, T); }\n",
+                "int f(int, char *);\nvoid g(void) { int k(int); p = va_arg(ap, char *); o = offsetof(struct s, m); x = (T *)y; h(a, b * c, T); }\n",
                 None,
                 &macros
             ),
-            "int f(int, char *);\nvoid g(void) { p = va_arg(ap, 0     ); o = offsetof(0       , m); x = (T *)y; h(a, b * c, T); }\n"
+            "int f(int, char *);\nvoid g(void) { int k(int); p = va_arg(ap, 0     ); o = offsetof(0       , m); x = (T *)y; h(a, b * c, T); }\n"
         );
         let source =
             "void f(int x UWSGI_UNUSED(1)) { uwsgi_foreach(a, b) { g(\"%\" PRIu64 \"\\n\", a); } }";
