@@ -159,7 +159,9 @@ pub fn resolve(expr: &Expr, assumptions: &Assumptions) -> Value {
 fn tests_symbol(expr: &Expr) -> bool {
     match &expr.kind {
         ExprKind::Int(_) => false,
-        ExprKind::Ident(_) | ExprKind::Defined(_) | ExprKind::Call(..) => true,
+        ExprKind::Ident(_) | ExprKind::Defined(_) | ExprKind::Call(..) | ExprKind::Opaque(_) => {
+            true
+        }
         ExprKind::Paren(inner) | ExprKind::Unary(_, inner) => tests_symbol(inner),
         ExprKind::Binary(_, left, right) => tests_symbol(left) || tests_symbol(right),
         ExprKind::Ternary(condition, then, otherwise) => {
@@ -198,7 +200,7 @@ fn evaluate(expr: &Expr, assumptions: &Assumptions) -> Typed {
             Some(defined) => truth(defined),
             None => Value::Unknown(expr.clone()),
         },
-        ExprKind::Call(..) => Value::Unknown(expr.clone()),
+        ExprKind::Call(..) | ExprKind::Opaque(_) => Value::Unknown(expr.clone()),
         ExprKind::Paren(inner) => match evaluate(inner, assumptions) {
             Value::Known(value) => known(value),
             Value::Unknown(simplified) if simplified == **inner => Value::Unknown(expr.clone()),
@@ -207,6 +209,7 @@ fn evaluate(expr: &Expr, assumptions: &Assumptions) -> Typed {
                 ExprKind::Ident(_)
                 | ExprKind::Defined(_)
                 | ExprKind::Call(..)
+                | ExprKind::Opaque(_)
                 | ExprKind::Paren(_)
                 | ExprKind::Int(_) => simplified,
                 _ => Expr {

@@ -45,6 +45,9 @@ pub enum ExprKind {
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
     Ternary(Box<Expr>, Box<Expr>, Box<Expr>),
     Paren(Box<Expr>),
+    /// What cdefang cannot read but the preprocessor can: `__has_include(<version>)`, or a
+    /// whole condition that does not parse. Its text; never evaluated (always unknown).
+    Opaque(String),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -19,6 +19,9 @@ enum Token {
     Int(Number),
     Ident(String),
     Punct(&'static str),
+    /// `__has_include(<version>)`, `__has_include_next("x.h")`: a header name is not an
+    /// expression, the whole term is kept as text.
+    Opaque(String),
 }
 
 const PUNCTS: [&str; 25] = [
@@ -41,6 +44,19 @@ fn lex(text: &[u8], base: usize) -> Result<Vec<(Token, Range<usize>)>, ParseErro
                 i += 1;
             }
             let name = String::from_utf8_lossy(&text[start..i]).into_owned();
+            let open = i + text[i..]
+                .iter()
+                .take_while(|b| b.is_ascii_whitespace())
+                .count();
+            if matches!(name.as_str(), "__has_include" | "__has_include_next")
+                && text.get(open) == Some(&b'(')
+                && let Some(close) = text[open..].iter().position(|&byte| byte == b')')
+            {
+                i = open + close + 1;
+                let whole = String::from_utf8_lossy(&text[start..i]).into_owned();
+                tokens.push((Token::Opaque(whole), base + start..base + i));
+                continue;
+            }
             tokens.push((Token::Ident(name), base + start..base + i));
         } else if byte.is_ascii_digit() {
             while i < text.len() && (text[i].is_ascii_alphanumeric() || text[i] == b'_') {
@@ -243,6 +259,10 @@ impl Parser {
         match token {
             Token::Int(value) => Ok(Expr {
                 kind: ExprKind::Int(value),
+                span: Some(span),
+            }),
+            Token::Opaque(text) => Ok(Expr {
+                kind: ExprKind::Opaque(text),
                 span: Some(span),
             }),
             Token::Punct("(") => {

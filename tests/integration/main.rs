@@ -15,6 +15,7 @@ mod facts;
 mod fuzz_regressions;
 mod learn;
 mod properties;
+mod real_code;
 mod rewrite;
 mod ruletest;
 mod unifdef_differential;

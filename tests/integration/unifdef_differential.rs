@@ -227,7 +227,7 @@ fn evaluate(expr: &Expr, values: &BTreeMap<&str, Option<i64>>) -> i64 {
         ExprKind::Int(value) => value.as_i64(),
         ExprKind::Ident(name) => value_of(name).unwrap_or(0),
         ExprKind::Defined(name) => i64::from(value_of(name).is_some()),
-        ExprKind::Call(..) => panic!("no calls are generated"),
+        ExprKind::Call(..) | ExprKind::Opaque(_) => panic!("no calls are generated"),
         ExprKind::Paren(inner) => evaluate(inner, values),
         ExprKind::Unary(op, operand) => {
             let value = evaluate(operand, values);

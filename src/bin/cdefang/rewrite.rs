@@ -518,9 +518,24 @@ fn read(file: &SourceFile) -> Read {
 /// The note under a file's error in a run.
 const NOTHING_CHANGED: &str = "no file was changed; fix the input and run again";
 
-/// A warning for each site where lang-c failed and a rule fell back to tokens.
+/// A warning for each site where lang-c failed and a rule fell back to tokens, and for each
+/// condition cdefang cannot read, left as it is.
 fn warn_fallbacks(planned: &[PlannedFile], rules: &[Rule], problems: &mut Vec<Problem>) {
     for file in planned {
+        for unreadable in &file.result.unreadable {
+            let SourceError::Condition { error, directive } = unreadable else {
+                continue;
+            };
+            problems.push(
+                Problem::warning(format!(
+                    "cannot read condition: {}; the group is left as it is",
+                    error.message
+                ))
+                .at(&file.file.display, &file.source, error.span.clone(), error.message.clone())
+                .also(directive.clone(), "taken as unknown")
+                .with_note("a rule whose `condition` or `uses` names a symbol of this line stops the run here"),
+            );
+        }
         for warning in &file.result.warnings {
             let rule = &rules[warning.rule];
             let offset = warning.failure.offset;
