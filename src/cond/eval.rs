@@ -126,8 +126,21 @@ impl Assumptions {
     /// value that is not a number (`-DFOO=ZIG`, `-DFOO=bar()`) leaves the symbol unknown, as
     /// unifdef does: only a compiler can expand it.
     fn value(&self, name: &str) -> Option<Number> {
+        self.value_within(name, 16)
+    }
+
+    /// [`Assumptions::value`], following a value that names another assumed symbol
+    /// (`-DFOO=ZIG -DZIG`: FOO is 1, as unifdef takes it) at most `depth` times.
+    fn value_within(&self, name: &str, depth: u8) -> Option<Number> {
         match self.defined.get(name) {
-            Some(value) => Number::parse_value(value),
+            Some(value) => Number::parse_value(value).or_else(|| {
+                let value = value.trim();
+                let is_name = value.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                    && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                (is_name && depth > 0 && self.defined.contains_key(value))
+                    .then(|| self.value_within(value, depth - 1))
+                    .flatten()
+            }),
             None if self.undefined.iter().any(|undefined| undefined == name) => {
                 Some(Number::signed(0))
             }

@@ -224,3 +224,13 @@ fn division_by_zero_shifts_and_overflow_never_panic() {
         assert_eq!(decide(condition, &["-k"]), "yes\n", "{condition}");
     }
 }
+
+#[test]
+fn indirect_values_are_followed_as_unifdef_follows_them() {
+    assert_eq!(decide("FOO", &["-DFOO=ZIG", "-DZIG"]), "yes\n");
+    assert_eq!(decide("FOO == 42", &["-DFOO=ZIG", "-DZIG=42"]), "yes\n");
+    // A cycle, or a name not assumed, stays unknown.
+    let kept = "#if FOO\nyes\n#else\nno\n#endif\n";
+    assert_eq!(decide("FOO", &["-DFOO=BAR", "-DBAR=FOO"]), kept);
+    assert_eq!(decide("FOO", &["-DFOO=ZIG"]), kept);
+}
