@@ -97,8 +97,12 @@ pub fn parse_stats(parsed: &ParsedFile, setup: &Setup) -> ParseStats {
     stats
 }
 
-/// Every symbol the file's conditions test, once per test.
+/// Every symbol the file's conditions test, once per test; the first condition that does not
+/// read is an error (what it tests is not known).
 pub fn condition_symbols(parsed: &ParsedFile) -> Result<Vec<String>, SourceError> {
+    if let Some(error) = parsed.unreadable().first() {
+        return Err(error.clone());
+    }
     let mut symbols = Vec::new();
     for condition in parsed.conditions()?.iter().flatten() {
         let norm = cond::Norm::of(condition);
