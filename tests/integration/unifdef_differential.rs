@@ -434,3 +434,146 @@ fn differential(continuations: bool) {
         "{continued} files have continued directives"
     );
 }
+
+/// Code lines only: directive lines dropped (cdefang simplifies what unifdef keeps whole),
+/// trailing newlines trimmed (unifdef adds a final one).
+fn code_lines(text: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(text)
+        .trim_end_matches(['\r', '\n'])
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Does a condition of the file use what cdefang reads and unifdef 2.10 does not (README, "unifdef
+/// mode"): integer suffixes (`199901L`) or arithmetic operators (`+ - * / % << >> & | ^ ~ ?:`)?
+fn beyond_unifdef(text: &str) -> bool {
+    text.lines()
+        .map(str::trim_start)
+        .filter(|line| line.starts_with('#'))
+        .filter(|line| {
+            let rest = line[1..].trim_start();
+            rest.starts_with("if") || rest.starts_with("elif")
+        })
+        .any(|line| {
+            let condition = line
+                .split("/*")
+                .next()
+                .unwrap_or(line)
+                .split("//")
+                .next()
+                .unwrap_or(line)
+                .replace("&&", " ")
+                .replace("||", " ");
+            let bytes = condition.as_bytes();
+            let suffix = bytes.windows(2).any(|pair| {
+                pair[0].is_ascii_digit() && matches!(pair[1], b'u' | b'U' | b'l' | b'L')
+            });
+            suffix
+                || condition.contains(['+', '-', '*', '/', '%', '^', '~', '?', '&', '|'])
+                || condition.contains("<<")
+                || condition.contains(">>")
+        })
+}
+
+/// Is `part` `whole` with some lines left out?
+fn is_subsequence(part: &[String], whole: &[String]) -> bool {
+    let mut rest = whole.iter();
+    part.iter().all(|line| rest.any(|other| other == line))
+}
+
+/// On real code bases (scripts/fetch-corpora.sh), with the four symbols their conditions test
+/// most (the first and third defined, the others undefined): for every file, with continued
+/// lines spliced for both, cdefang and unifdef keep the same code lines. Directive lines are not
+/// compared: cdefang simplifies partly known conditions (README, "unifdef mode"). In a file
+/// whose conditions use integer suffixes or arithmetic, which cdefang decides and unifdef 2.10
+/// leaves whole, cdefang may decide more: there its code lines must be unifdef's with some left
+/// out (never a line unifdef drops, never a changed one).
+#[test]
+fn cdefang_agrees_with_unifdef_on_real_code_bases() {
+    if Command::new("unifdef").arg("-h").output().is_err() {
+        eprintln!("SKIPPED: cdefang_agrees_with_unifdef_on_real_code_bases: no unifdef");
+        return;
+    }
+    for name in ["zlib", "lua", "zstd", "curl", "libgit2"] {
+        let Some(tree) = crate::real_code::corpus(name) else {
+            continue;
+        };
+        let symbols = crate::util::run(&tree, &["--symbols", "."]);
+        let mut counted: Vec<(u64, String)> = String::from_utf8_lossy(&symbols.stdout)
+            .lines()
+            .filter_map(|line| {
+                let (symbol, count) = line.split_once(' ')?;
+                Some((count.parse().ok()?, symbol.to_string()))
+            })
+            .collect();
+        counted.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let args: Vec<String> = counted
+            .iter()
+            .take(4)
+            .enumerate()
+            .map(|(index, (_, symbol))| {
+                if index % 2 == 0 {
+                    format!("-D{symbol}")
+                } else {
+                    format!("-U{symbol}")
+                }
+            })
+            .collect();
+        let dir = crate::util::scratch();
+        let mut differences = Vec::new();
+        let mut compared = 0;
+        let mut decided_more = 0;
+        for entry in walkdir::WalkDir::new(&tree).sort_by_file_name() {
+            let entry = entry.unwrap();
+            let path = entry.path();
+            if !matches!(path.extension().and_then(|e| e.to_str()), Some("c" | "h")) {
+                continue;
+            }
+            let bytes = std::fs::read(path).unwrap();
+            if bytes.contains(&0) {
+                continue;
+            }
+            let spliced = join_continuations(&String::from_utf8_lossy(&bytes));
+            std::fs::write(dir.path().join("f.c"), &spliced).unwrap();
+            let mut ours: Vec<&str> = args.iter().map(String::as_str).collect();
+            ours.extend(["--stdout", "f.c"]);
+            let cdefang = crate::util::run(dir.path(), &ours);
+            let mut theirs: Vec<&str> = args.iter().map(String::as_str).collect();
+            theirs.push("f.c");
+            let unifdef = crate::util::unifdef(dir.path(), &theirs);
+            if unifdef.status.code() == Some(2) {
+                continue; // unifdef refuses the file (its own limits); not compared
+            }
+            compared += 1;
+            let (a, b) = (code_lines(&unifdef.stdout), code_lines(&cdefang.stdout));
+            if a != b && beyond_unifdef(&spliced) && is_subsequence(&b, &a) {
+                decided_more += 1;
+            } else if a != b {
+                let at = a
+                    .iter()
+                    .zip(&b)
+                    .position(|(x, y)| x != y)
+                    .unwrap_or(a.len().min(b.len()));
+                differences.push(format!(
+                    "{}: line {at}: unifdef {:?} / cdefang {:?}",
+                    path.display(),
+                    a.get(at),
+                    b.get(at)
+                ));
+            }
+        }
+        eprintln!(
+            "{name}: {} with {args:?}: {compared} files compared, {decided_more} where cdefang decides more (suffixes, arithmetic)",
+            tree.display()
+        );
+        assert!(compared > 10, "{name}: only {compared} files compared");
+        assert!(
+            differences.is_empty(),
+            "{name} {args:?}: {} files differ:\n{}",
+            differences.len(),
+            differences.join("\n")
+        );
+    }
+}
