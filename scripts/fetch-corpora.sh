@@ -6,7 +6,8 @@
 #   scripts/fetch-corpora.sh            # all of them
 #   scripts/fetch-corpora.sh zlib lua   # some
 #
-# Each entry: NAME CRATE VERSION SUBDIR (the C sources inside the crate).
+# Each entry: NAME CRATE VERSION SUBDIR (the C sources inside the crate). "unifdef" is unifdef
+# 2.10's own sources and test suite (tests/), Debian's orig tarball from deb.debian.org.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cache="${CDEFANG_CORPORA_CACHE:-.cache/corpora}"
@@ -20,6 +21,15 @@ corpora=(
 )
 wanted=("$@")
 mkdir -p "$cache"
+if { [ ${#wanted[@]} -eq 0 ] || [[ " ${wanted[*]} " == *" unifdef "* ]]; } && [ ! -d "$cache/unifdef" ]; then
+  url="https://deb.debian.org/debian/pool/main/u/unifdef/unifdef_2.10.orig.tar.gz"
+  echo "fetching unifdef: $url" >&2
+  tmp="$(mktemp -d)"
+  curl -fsSL --retry 3 "$url" | tar -xz -C "$tmp"
+  mv "$tmp/unifdef-2.10" "$cache/unifdef.part"
+  mv "$cache/unifdef.part" "$cache/unifdef"
+  rm -rf "$tmp"
+fi
 for entry in "${corpora[@]}"; do
   read -r name crate version subdir <<<"$entry"
   if [ ${#wanted[@]} -gt 0 ] && [[ ! " ${wanted[*]} " == *" $name "* ]]; then

@@ -577,3 +577,81 @@ fn cdefang_agrees_with_unifdef_on_real_code_bases() {
         );
     }
 }
+
+/// unifdef's own test cases (unifdef 2.10's tests/, from scripts/fetch-corpora.sh) that are one
+/// `unifdef` command with `-D`/`-U`/`-k` and one file: cdefang's output and exit status must be
+/// the expected ones, except for the cases README ("unifdef mode") lists as decided otherwise.
+const UNIFDEF_CASES_DECIDED_OTHERWISE: [(&str, &str); 3] = [
+    (
+        "args1",
+        "a function-like macro named in -D (`FOO(arg)`) stays unknown",
+    ),
+    (
+        "args2",
+        "a function-like macro named in -D (`FOO(arg)`) stays unknown",
+    ),
+    (
+        "whitespace-1",
+        "a line longer than unifdef's buffer, which unifdef refuses",
+    ),
+];
+
+#[test]
+fn cdefang_passes_unifdefs_own_test_cases() {
+    let Some(unifdef) = crate::real_code::corpus("unifdef") else {
+        return;
+    };
+    let tests = unifdef.join("tests");
+    let mut names: Vec<String> = std::fs::read_dir(&tests)
+        .unwrap()
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            Some(name.strip_suffix(".sh")?.to_string())
+        })
+        .collect();
+    names.sort();
+    let mut compared = 0;
+    let mut differing = Vec::new();
+    for name in names {
+        let script = std::fs::read_to_string(tests.join(format!("{name}.sh"))).unwrap();
+        let lines: Vec<&str> = script
+            .lines()
+            .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
+            .collect();
+        let [line] = lines.as_slice() else { continue };
+        let mut words = line.split_whitespace();
+        if words.next() != Some("unifdef") {
+            continue;
+        }
+        let (options, files): (Vec<&str>, Vec<&str>) =
+            words.partition(|word| word.starts_with('-'));
+        let plain = options
+            .iter()
+            .all(|option| option.starts_with("-D") || option.starts_with("-U") || *option == "-k");
+        if !plain || files.len() != 1 || line.contains(['<', '>', '|']) {
+            continue;
+        }
+        let mut args = options.clone();
+        args.extend(["--stdout", files[0]]);
+        let output = crate::util::run(&tests, &args);
+        let expected = std::fs::read(tests.join(format!("{name}.expout"))).unwrap();
+        let status: i32 = std::fs::read_to_string(tests.join(format!("{name}.exprc")))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        compared += 1;
+        if output.stdout != expected || output.status.code() != Some(status) {
+            differing.push(name);
+        }
+    }
+    let decided: Vec<&str> = UNIFDEF_CASES_DECIDED_OTHERWISE
+        .iter()
+        .map(|(name, _)| *name)
+        .collect();
+    assert!(
+        compared >= 30,
+        "only {compared} of unifdef's cases compared"
+    );
+    assert_eq!(differing, decided, "{compared} cases compared");
+}
