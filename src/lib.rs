@@ -66,8 +66,8 @@ pub use cond::{
 
 // The C layer.
 pub use c::{
-    CFacts, CParser, DefinedMacros, Function, Macros, ParseFailure, defined_macros, functions,
-    tree_typedefs, view as c_view,
+    CFacts, CParser, DefinedMacros, Function, HintKind, Macros, ParseFailure, defined_macros,
+    functions, tree_typedefs, view as c_view,
 };
 
 // Rules.
@@ -90,7 +90,7 @@ pub use files::{
 };
 pub use output::{
     Drift, FileParse, ParseError as FunctionParseError, ParseReport, Report, RuleSummary, and_list,
-    parse_table, plural, summary_lines, write_diff, write_labelled_diff,
+    parse_table, plural, suggested_hints, summary_lines, write_diff, write_labelled_diff,
 };
 
 // Snapshots (`cdefang test`).

@@ -174,3 +174,39 @@ fn parse_coverage_without_hints_on_real_code_bases() {
         assert!(percent >= floor, "{name}: {percent:.2} % < {floor} %");
     }
 }
+
+#[test]
+fn suggested_hints_are_a_rules_file_that_fixes_the_parse() {
+    let dir = scratch();
+    write(
+        dir.path(),
+        "s.c",
+        "void f(struct list *l) { struct item *x; each_item(x, l) { use(x); } }\n\
+         EXPORTED const char *g(void) { return 0; }\n\
+         static my_int_t h(void) { return 0; }\n",
+    );
+    let output = run(dir.path(), &["--parse-stats", "--suggest-hints", "s.c"]);
+    assert_exit(&output, 0);
+    let stdout = stdout_of(&output);
+    let toml = &stdout[stdout.find("# C parsing hints").expect("hints printed")..];
+    assert_eq!(
+        toml.lines()
+            .filter(|line| !line.starts_with('#'))
+            .collect::<Vec<_>>(),
+        [
+            "statement_macros = [",
+            "    \"each_item\", # 1 function",
+            "]",
+            "blank_macros = [",
+            "    \"EXPORTED\", # 1 function",
+            "]",
+        ]
+    );
+    // `my_int_t` is guessed a type from its shape; the other two need the hints.
+    assert_eq!(parse_stats(dir.path(), &["s.c"]), (3, 1));
+    write(dir.path(), "hints.toml", toml);
+    assert_eq!(
+        parse_stats(dir.path(), &["--rules", "hints.toml", "s.c"]),
+        (3, 3)
+    );
+}

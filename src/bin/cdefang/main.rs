@@ -98,6 +98,11 @@ struct Cli {
     #[arg(long)]
     parse_stats: bool,
 
+    /// With --parse-stats: also print, after the table, the names that stopped lang-c as a
+    /// hints TOML (statement_macros, blank_macros, typedefs) to review and save.
+    #[arg(long, requires = "parse_stats")]
+    suggest_hints: bool,
+
     #[command(flatten)]
     parse: ParseHints,
 
@@ -330,6 +335,7 @@ fn cdefang() -> ExitCode {
         allow_drift: cli.allow_drift,
         quiet: cli.quiet,
         parse_stats: cli.parse_stats,
+        suggest_hints: cli.suggest_hints,
         macros,
         typedefs,
         assumptions,

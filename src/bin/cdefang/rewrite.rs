@@ -42,6 +42,8 @@ pub struct Options {
     pub quiet: bool,
     /// Parse every function with lang-c and report the coverage.
     pub parse_stats: bool,
+    /// With `parse_stats`: print the hints that would explain the failures, as TOML.
+    pub suggest_hints: bool,
     /// Extra macros and typedef names for the C view (added to the rules files' own).
     pub macros: Macros,
     pub typedefs: Vec<String>,
@@ -150,9 +152,18 @@ fn run_steps(
     let mut stdout = Stdout::default();
     if options.parse_stats {
         let parse = parse_report(&planned);
+        let hints: Vec<(cdefang::HintKind, String)> = planned
+            .iter()
+            .filter_map(|file| file.result.parse.as_ref())
+            .flat_map(|stats| stats.failed.iter().filter_map(|failed| failed.hint.clone()))
+            .collect();
         stdout.write("cannot write the coverage table", || {
             let mut out = io::stdout().lock();
             out.write_all(cdefang::parse_table(&parse).as_bytes())?;
+            if options.suggest_hints {
+                out.write_all(b"\n")?;
+                out.write_all(cdefang::suggested_hints(&hints).as_bytes())?;
+            }
             out.flush()
         })?;
         report.parse = Some(parse);
