@@ -4,10 +4,9 @@
 //! bases fetched by scripts/fetch-corpora.sh into .cache/corpora/ (skipped with a message when
 //! absent, fetched with CDEFANG_FETCH=1).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-use crate::util::{assert_contains, assert_exit, root, run, scratch, stderr_of, stdout_of};
+use crate::util::{assert_contains, assert_exit, corpus, run, scratch, stderr_of, stdout_of};
 
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
@@ -132,34 +131,6 @@ const CORPORA: [(&str, f64); 5] = [
     ("zstd", 97.0),
     ("libgit2", 97.0),
 ];
-
-fn corpora_cache() -> PathBuf {
-    std::env::var_os("CDEFANG_CORPORA_CACHE")
-        .map_or_else(|| root().join(".cache/corpora"), PathBuf::from)
-}
-
-/// The corpus directory, fetched when missing and CDEFANG_FETCH is set; `None` (and a
-/// `SKIPPED:` line) otherwise.
-pub fn corpus(name: &str) -> Option<PathBuf> {
-    let dir = corpora_cache().join(name);
-    if !dir.is_dir() && std::env::var_os("CDEFANG_FETCH").is_some() {
-        let status = Command::new("bash")
-            .arg(root().join("scripts/fetch-corpora.sh"))
-            .arg(name)
-            .status()
-            .expect("run scripts/fetch-corpora.sh");
-        assert!(status.success(), "scripts/fetch-corpora.sh {name} failed");
-    }
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: {name}: {} is absent (run scripts/fetch-corpora.sh, or set CDEFANG_FETCH=1)",
-            dir.display()
-        );
-        None
-    }
-}
 
 #[test]
 fn parse_coverage_without_hints_on_real_code_bases() {

@@ -497,7 +497,7 @@ fn cdefang_agrees_with_unifdef_on_real_code_bases() {
         return;
     }
     for name in ["zlib", "lua", "zstd", "curl", "libgit2"] {
-        let Some(tree) = crate::real_code::corpus(name) else {
+        let Some(tree) = crate::util::corpus(name) else {
             continue;
         };
         let symbols = crate::util::run(&tree, &["--symbols", "."]);
@@ -598,7 +598,7 @@ const UNIFDEF_CASES_DECIDED_OTHERWISE: [(&str, &str); 3] = [
 
 #[test]
 fn cdefang_passes_unifdefs_own_test_cases() {
-    let Some(unifdef) = crate::real_code::corpus("unifdef") else {
+    let Some(unifdef) = crate::util::corpus("unifdef") else {
         return;
     };
     let tests = unifdef.join("tests");
