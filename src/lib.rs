@@ -66,7 +66,8 @@ pub use cond::{
 
 // The C layer.
 pub use c::{
-    CFacts, CParser, Function, Macros, ParseFailure, functions, tree_typedefs, view as c_view,
+    CFacts, CParser, DefinedMacros, Function, HintKind, Macros, ParseFailure, defined_macros,
+    functions, tree_typedefs, view as c_view,
 };
 
 // Rules.
@@ -90,7 +91,7 @@ pub use files::{
 };
 pub use output::{
     Drift, EvidenceReport, FileParse, MatchReport, ParseError as FunctionParseError, ParseReport,
-    Report, RuleSummary, and_list, parse_table, plural, summary_lines, write_diff,
+    Report, RuleSummary, and_list, parse_table, plural, suggested_hints, summary_lines, write_diff,
     write_labelled_diff,
 };
 

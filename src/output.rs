@@ -1,11 +1,14 @@
 //! Output: unified diffs (also as hunks), the per-rule summary, the JSON report and the
 //! `--parse-stats` table; `plural` and `and_list` for every message that counts or lists.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::ops::Range;
 
 use serde::Serialize;
 use similar::TextDiff;
+
+use crate::c::HintKind;
 
 /// Write a unified diff of one file, `a/PATH` and `b/PATH` over the path as given, so that
 /// `patch -p1` applies it from the directory cdefang ran in. Bytes are written as they are.
@@ -218,6 +221,44 @@ pub fn parse_table(report: &ParseReport) -> String {
         "total: {} functions, {} parsed, {} failed ({percent:.2}% parsed)\n",
         report.functions, report.parsed, report.failed
     ));
+    text
+}
+
+/// `--suggest-hints`: the names that stopped lang-c, as the top level of a rules file (each with
+/// the number of functions it stopped), most frequent first within each key.
+pub fn suggested_hints(hints: &[(HintKind, String)]) -> String {
+    let mut counts: BTreeMap<(HintKind, &str), u64> = BTreeMap::new();
+    for (kind, name) in hints {
+        *counts.entry((*kind, name)).or_default() += 1;
+    }
+    let mut text = String::from(
+        "# C parsing hints suggested by `cdefang --parse-stats --suggest-hints`: each name stopped\n\
+         # lang-c in the functions counted. Review them, save this as a rules file and pass it\n\
+         # with --rules (or --hints to learn).\n",
+    );
+    for kind in [
+        HintKind::StatementMacro,
+        HintKind::BlankMacro,
+        HintKind::Typedef,
+    ] {
+        let mut names: Vec<(&str, u64)> = counts
+            .iter()
+            .filter(|((k, _), _)| *k == kind)
+            .map(|((_, name), count)| (*name, *count))
+            .collect();
+        if names.is_empty() {
+            continue;
+        }
+        names.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        text.push_str(&format!("{} = [\n", kind.key()));
+        for (name, count) in names {
+            text.push_str(&format!(
+                "    \"{name}\", # {count} {}\n",
+                plural(count, "function", "functions")
+            ));
+        }
+        text.push_str("]\n");
+    }
     text
 }
 

@@ -6,16 +6,22 @@
 //! - `view`: the offset-preserving C view lang-c parses (one branch of each conditional active,
 //!   macros lang-c cannot read rewritten in place, same length);
 //! - `parse`: lang-c on a view, one item at a time, and the facts of its syntax tree;
-//! - `typedefs`: the typedef names lang-c must know.
+//! - `typedefs`: the typedef names lang-c must know;
+//! - `hints`: the parsing hint that would explain where lang-c stopped (`--suggest-hints`);
+//! - `defines`: the blank, statement and type macros the code's own `#define`s give the view.
 
+mod defines;
 mod functions;
+mod hints;
 mod keywords;
 mod parse;
 mod tokens;
 mod typedefs;
 mod view;
 
+pub use defines::{DefinedMacros, defined_macros};
 pub use functions::{Function, enclosing, functions};
+pub use hints::{HintKind, suggest_hint};
 pub use parse::{CFacts, CParser, ParseFailure};
 pub use tokens::{TokenKind, calls, mentions, names_used, tokens};
 pub use typedefs::{guess_type_names, tree_typedefs, typedef_names};

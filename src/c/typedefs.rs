@@ -227,22 +227,28 @@ pub fn typedef_names(code: &[u8]) -> Vec<String> {
 
 fn typedef_name(code: &[u8], tokens: &[Token]) -> Option<String> {
     let text = |token: &Token| &code[token.span.clone()];
-    // `typedef int (*name)(int);`
-    let pointer_name = tokens.windows(3).find_map(|window| {
-        (text(&window[0]) == b"(" && text(&window[1]) == b"*" && window[2].kind == TokenKind::Ident)
-            .then(|| String::from_utf8_lossy(text(&window[2])).into_owned())
+    let is_name =
+        |token: &Token| token.kind == TokenKind::Ident && !keywords::is_keyword(text(token));
+    // `typedef int (*name)(int);`, and `typedef void (name)(int);` (a function type).
+    let declarator_name = tokens.windows(3).find_map(|window| {
+        let pointer = text(&window[1]) == b"*" && is_name(&window[2]);
+        let function = is_name(&window[1]) && text(&window[2]) == b")";
+        (text(&window[0]) == b"(" && (pointer || function)).then(|| {
+            let name = if pointer { &window[2] } else { &window[1] };
+            String::from_utf8_lossy(text(name)).into_owned()
+        })
     });
-    if pointer_name.is_some() {
-        return pointer_name;
+    if declarator_name.is_some() {
+        return declarator_name;
     }
-    // Otherwise the last identifier outside brackets and braces.
+    // Otherwise the last identifier outside brackets and braces that is not a keyword.
     let mut depth = 0usize;
     let mut last = None;
     for token in tokens {
         match text(token) {
             b"{" | b"(" | b"[" => depth += 1,
             b"}" | b")" | b"]" => depth = depth.saturating_sub(1),
-            _ if depth == 0 && token.kind == TokenKind::Ident => last = Some(token),
+            _ if depth == 0 && is_name(token) => last = Some(token),
             _ => {}
         }
     }
@@ -279,6 +285,10 @@ mod tests {
         assert!(parses(source, &["PyObject"]));
         let header = b"typedef struct _object { int a; } PyObject;\ntypedef int (*handler_t)(int);\ntypedef unsigned long long u64;\nstruct s { int typedef_like; };\n";
         assert_eq!(typedef_names(header), vec!["PyObject", "handler_t", "u64"]);
+        // A function type declares its name, never `void`.
+        let functions =
+            b"typedef void (F)(int);\ntypedef int (G) (void);\ntypedef void (*H)(void);\n";
+        assert_eq!(typedef_names(functions), vec!["F", "G", "H"]);
         let user = b"static PyObject *f(PyObject *self, VALUE v) { cap_t caps = x; ushort *a; y = (SV *) z; g(c, d); k = m * n; if (ready) go(); w = (uLong) len; q = f(r) s; return (PyObject *) e; }";
         assert_eq!(
             guess_type_names(user),

@@ -22,6 +22,7 @@
 
 use std::ops::Range;
 
+use super::defines::defined_macros;
 use super::keywords;
 use super::tokens::{Token, TokenKind, tokens};
 use crate::cond;
@@ -38,6 +39,9 @@ pub struct Macros {
     /// Defining a function: `XS(name) { … }` becomes `_  (name) { … }`, where `_` is declared
     /// as a type name (`FUNCTION_TYPE`).
     pub functions: Vec<String>,
+    /// Wrapping a declaration's type in decorations (`#define GIT_INLINE(type) static inline
+    /// type`): the name and its parentheses are blanked, the argument stays.
+    pub unwrap: Vec<String>,
 }
 
 /// The type name a function-defining macro is rewritten to.
@@ -60,6 +64,44 @@ impl Macros {
                 self.functions.push(name.clone());
             }
         }
+        for name in &other.unwrap {
+            if !self.unwrap.contains(name) {
+                self.unwrap.push(name.clone());
+            }
+        }
+    }
+
+    /// Add `other`'s names that none of these lists holds: hints keep their say over what the
+    /// code's own definitions suggest.
+    pub fn add_missing(&mut self, other: &Macros) {
+        let known = |name: &String, macros: &Macros| {
+            macros.statements.contains(name)
+                || macros.blank.contains(name)
+                || macros.functions.contains(name)
+                || macros.unwrap.contains(name)
+        };
+        let mut added = Macros::default();
+        for name in &other.statements {
+            if !known(name, self) {
+                added.statements.push(name.clone());
+            }
+        }
+        for name in &other.blank {
+            if !known(name, self) {
+                added.blank.push(name.clone());
+            }
+        }
+        for name in &other.functions {
+            if !known(name, self) {
+                added.functions.push(name.clone());
+            }
+        }
+        for name in &other.unwrap {
+            if !known(name, self) {
+                added.unwrap.push(name.clone());
+            }
+        }
+        self.extend(&added);
     }
 
     /// Type names the rewritten view needs declared.
@@ -98,7 +140,10 @@ pub fn view(scan: &Scan, tree: &CondTree, focus: Option<Range<usize>>, macros: &
             *byte = b'_';
         }
     }
-    rewrite_macros(&mut view, macros);
+    // The file's own simple definitions (`#define local static`), under the macros given.
+    let mut macros = macros.clone();
+    macros.add_missing(&defined_macros(&[scan], &macros, &[]).macros);
+    rewrite_macros(&mut view, &macros);
     view
 }
 
@@ -191,9 +236,16 @@ fn rewrite_macros(view: &mut [u8], macros: &Macros) {
             .is_some_and(|token| &view[token.span.clone()] == wanted)
     };
     let mut index = 0;
+    // Brace depth: a statement macro stands only inside a body.
+    let mut depth = 0usize;
     while index < tokens.len() {
         let token = &tokens[index];
         if token.kind != TokenKind::Ident {
+            match &view[token.span.clone()] {
+                b"{" => depth += 1,
+                b"}" => depth = depth.saturating_sub(1),
+                _ => {}
+            }
             index += 1;
             continue;
         }
@@ -208,6 +260,13 @@ fn rewrite_macros(view: &mut [u8], macros: &Macros) {
             view[span.start] = b'i';
             view[span.start + 1] = b'f';
             blank(&mut view[span.start + 2..span.end]);
+        } else if named(&macros.unwrap)
+            && is(view, index + 1, b"(")
+            && let Some(close) = closing(view, &tokens, index + 1)
+        {
+            let (open, close) = (tokens[index + 1].span.clone(), tokens[close].span.clone());
+            blank(&mut view[token.span.start..open.end]);
+            blank(&mut view[close]);
         } else if named(&macros.blank) {
             let mut end = token.span.end;
             if is(view, index + 1, b"(") {
@@ -232,11 +291,14 @@ fn rewrite_macros(view: &mut [u8], macros: &Macros) {
                 }
             }
             blank(&mut view[token.span.start..end]);
-        } else if alone_on_its_line(view, &token.span)
+        } else if depth > 0
+            && !keywords::is_keyword(&name)
+            && alone_on_its_line(view, &token.span)
             && (is_macro_name(&name) || between_statements(view, &tokens, index))
         {
-            // `UWSGI_RELEASE_GIL` or `kill_on_error` on a line of its own: a statement macro
-            // without `;`.
+            // `UWSGI_RELEASE_GIL` or `kill_on_error` on a line of its own in a body: a statement
+            // macro without `;` (at the top level, a name alone on its line is a return type,
+            // `ngx_int_t` / `ngx_foo(…)`).
             blank(&mut view[token.span.clone()]);
         } else if name.len() >= 2
             && !keywords::may_stand_beside_string(&name)
@@ -252,6 +314,129 @@ fn rewrite_macros(view: &mut [u8], macros: &Macros) {
         }
         index += 1;
     }
+    blank_type_arguments(view, &tokens);
+}
+
+/// The index of the `)` that closes the `(` at `open`.
+fn closing(view: &[u8], tokens: &[Token], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (index, token) in tokens.iter().enumerate().skip(open) {
+        match &view[token.span.clone()] {
+            b"(" => depth += 1,
+            b")" => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(index);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Words a type is written with.
+const TYPE_WORDS: &[&[u8]] = &[
+    b"void",
+    b"char",
+    b"short",
+    b"int",
+    b"long",
+    b"float",
+    b"double",
+    b"signed",
+    b"unsigned",
+    b"_Bool",
+    b"const",
+    b"volatile",
+];
+
+/// A type passed to a macro in a body (`va_arg(ap, char *)`, `offsetof(struct s, m)`,
+/// `DO_POPCOUNT(x, unsigned long)`), which only the preprocessor expands: the argument becomes
+/// `0` and spaces, so the call parses as one. An argument counts as a type when it cannot be an
+/// expression: type keywords, `struct`/`union`/`enum` with a tag, or a name followed by `*`s
+/// alone, with `*`s and qualifiers. Declarations' parameter lists (at the top level) and
+/// `sizeof`, casts and the like are not calls and stay.
+fn blank_type_arguments(view: &mut [u8], tokens: &[Token]) {
+    let mut depth = 0usize;
+    // For each open `(`: is it a call's, and where its current argument starts.
+    let mut calls: Vec<(bool, usize)> = Vec::new();
+    for (index, token) in tokens.iter().enumerate() {
+        let text = view[token.span.clone()].to_vec();
+        match text.as_slice() {
+            b"{" => depth += 1,
+            b"}" => depth = depth.saturating_sub(1),
+            b"(" => {
+                // A callee preceded by a name or a type word is a declarator (`int f(int);`).
+                let declarator = index > 1 && {
+                    let before = &view[tokens[index - 2].span.clone()];
+                    tokens[index - 2].kind == TokenKind::Ident
+                        && !keywords::may_precede_call(before)
+                };
+                let call = depth > 0
+                    && index > 0
+                    && tokens[index - 1].kind == TokenKind::Ident
+                    && !keywords::is_keyword(&view[tokens[index - 1].span.clone()])
+                    && !declarator;
+                calls.push((call, index + 1));
+            }
+            b"," | b")" => {
+                if let Some(&(true, start)) = calls.last()
+                    && is_type(view, &tokens[start..index])
+                {
+                    let span = tokens[start].span.start..tokens[index - 1].span.end;
+                    blank(&mut view[span.clone()]);
+                    view[span.start] = b'0';
+                }
+                if text == b")" {
+                    calls.pop();
+                } else if let Some(last) = calls.last_mut() {
+                    last.1 = index + 1;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn is_type(view: &[u8], argument: &[Token]) -> bool {
+    let text = |token: &Token| &view[token.span.clone()];
+    let Some(first) = argument.first() else {
+        return false;
+    };
+    let qualifier = |token: &Token| matches!(text(token), b"*" | b"const" | b"volatile");
+    if argument
+        .iter()
+        .all(|token| TYPE_WORDS.contains(&text(token)) || qualifier(token))
+    {
+        return argument
+            .iter()
+            .any(|token| TYPE_WORDS.contains(&text(token)))
+            && !argument.iter().all(qualifier)
+            && argument
+                .iter()
+                .any(|token| !matches!(text(token), b"*" | b"const" | b"volatile"));
+    }
+    let rest = match text(first) {
+        b"struct" | b"union" | b"enum" => {
+            if argument
+                .get(1)
+                .is_none_or(|tag| tag.kind != TokenKind::Ident)
+            {
+                return false;
+            }
+            &argument[2..]
+        }
+        _ if first.kind == TokenKind::Ident && !keywords::is_keyword(text(first)) => {
+            // A name alone is an expression; a name and `*`s alone is not.
+            if argument.len() == 1 || text(&argument[1]) != b"*" {
+                return false;
+            }
+            &argument[1..]
+        }
+        _ => return false,
+    };
+    rest.iter().all(qualifier)
 }
 
 /// An upper-case name, as macros are written (`UWSGI_GET_GIL`).
@@ -385,8 +570,22 @@ mod tests {
             statements: vec!["uwsgi_foreach".into()],
             blank: vec!["UWSGI_UNUSED".into()],
             functions: vec!["XS".into()],
+            unwrap: vec!["GIT_INLINE".into()],
         };
         assert_eq!(show("XS(XS_x) {\n}\n", None, &macros), "_ (XS_x) {\n}\n");
+        assert_eq!(
+            show("GIT_INLINE(int) f(void) {}\n", None, &macros),
+            "           int  f(void) {}\n"
+        );
+        // A type passed to a macro in a body becomes `0`; declarations and casts stay.
+        assert_eq!(
+            show(
+                "int f(int, char *);\nvoid g(void) { int k(int); p = va_arg(ap, char *); o = offsetof(struct s, m); x = (T *)y; h(a, b * c, T); }\n",
+                None,
+                &macros
+            ),
+            "int f(int, char *);\nvoid g(void) { int k(int); p = va_arg(ap, 0     ); o = offsetof(0       , m); x = (T *)y; h(a, b * c, T); }\n"
+        );
         let source =
             "void f(int x UWSGI_UNUSED(1)) { uwsgi_foreach(a, b) { g(\"%\" PRIu64 \"\\n\", a); } }";
         let view = show(source, None, &macros);

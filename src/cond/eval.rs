@@ -3,8 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::parse::parse_int;
-use super::{BinaryOp, Expr, ExprKind, UnaryOp};
+use super::{BinaryOp, Expr, ExprKind, Number, UnaryOp};
 
 /// What is assumed about symbols, as with unifdef's `-D` and `-U`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -122,17 +121,30 @@ impl Assumptions {
         }
     }
 
-    fn value(&self, name: &str) -> Option<i64> {
+    /// A symbol's value: its `-D` value when that is a number (`-DX=2`, `-DX=0x10UL`, `-DX=-1`),
+    /// 0 when undefined, 1 for every other symbol with [`Assumptions::others_defined`]. A `-D`
+    /// value that is not a number (`-DFOO=ZIG`, `-DFOO=bar()`) leaves the symbol unknown, as
+    /// unifdef does: only a compiler can expand it.
+    fn value(&self, name: &str) -> Option<Number> {
+        self.value_within(name, 16)
+    }
+
+    /// [`Assumptions::value`], following a value that names another assumed symbol
+    /// (`-DFOO=ZIG -DZIG`: FOO is 1, as unifdef takes it) at most `depth` times.
+    fn value_within(&self, name: &str, depth: u8) -> Option<Number> {
         match self.defined.get(name) {
-            Some(value) => parse_int(value.trim().as_bytes()).or_else(|| {
-                value
-                    .trim()
-                    .strip_prefix('-')
-                    .and_then(|digits| parse_int(digits.as_bytes()))
-                    .map(|value| -value)
+            Some(value) => Number::parse_value(value).or_else(|| {
+                let value = value.trim();
+                let is_name = value.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                    && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                (is_name && depth > 0 && self.defined.contains_key(value))
+                    .then(|| self.value_within(value, depth - 1))
+                    .flatten()
             }),
-            None if self.undefined.iter().any(|undefined| undefined == name) => Some(0),
-            None if self.others_defined => Some(1),
+            None if self.undefined.iter().any(|undefined| undefined == name) => {
+                Some(Number::signed(0))
+            }
+            None if self.others_defined => Some(Number::signed(1)),
             None => None,
         }
     }
@@ -160,7 +172,9 @@ pub fn resolve(expr: &Expr, assumptions: &Assumptions) -> Value {
 fn tests_symbol(expr: &Expr) -> bool {
     match &expr.kind {
         ExprKind::Int(_) => false,
-        ExprKind::Ident(_) | ExprKind::Defined(_) | ExprKind::Call(..) => true,
+        ExprKind::Ident(_) | ExprKind::Defined(_) | ExprKind::Call(..) | ExprKind::Opaque(_) => {
+            true
+        }
         ExprKind::Paren(inner) | ExprKind::Unary(_, inner) => tests_symbol(inner),
         ExprKind::Binary(_, left, right) => tests_symbol(left) || tests_symbol(right),
         ExprKind::Ternary(condition, then, otherwise) => {
@@ -169,9 +183,26 @@ fn tests_symbol(expr: &Expr) -> bool {
     }
 }
 
-/// Evaluate `expr` under `assumptions`, simplifying what stays unknown.
+/// Evaluate `expr` under `assumptions`, simplifying what stays unknown. A known value is given
+/// as the `i64` of its bits (only its truth matters to the callers); the arithmetic is C's, see
+/// [`Number`].
 pub fn simplify(expr: &Expr, assumptions: &Assumptions) -> Value {
-    let known = |value: i64| Value::Known(value);
+    match evaluate(expr, assumptions) {
+        Typed::Known(number) => Value::Known(number.as_i64()),
+        Typed::Unknown(rest) => Value::Unknown(rest),
+    }
+}
+
+/// [`Value`] with the type of a known value kept, as the arithmetic needs.
+enum Typed {
+    Known(Number),
+    Unknown(Expr),
+}
+
+fn evaluate(expr: &Expr, assumptions: &Assumptions) -> Typed {
+    use Typed as Value;
+    let known = Value::Known;
+    let truth = |value: bool| Value::Known(Number::truth(value));
     match &expr.kind {
         ExprKind::Int(value) => known(*value),
         ExprKind::Ident(name) => match assumptions.value(name) {
@@ -179,11 +210,11 @@ pub fn simplify(expr: &Expr, assumptions: &Assumptions) -> Value {
             None => Value::Unknown(expr.clone()),
         },
         ExprKind::Defined(name) => match assumptions.is_defined(name) {
-            Some(defined) => known(i64::from(defined)),
+            Some(defined) => truth(defined),
             None => Value::Unknown(expr.clone()),
         },
-        ExprKind::Call(..) => Value::Unknown(expr.clone()),
-        ExprKind::Paren(inner) => match simplify(inner, assumptions) {
+        ExprKind::Call(..) | ExprKind::Opaque(_) => Value::Unknown(expr.clone()),
+        ExprKind::Paren(inner) => match evaluate(inner, assumptions) {
             Value::Known(value) => known(value),
             Value::Unknown(simplified) if simplified == **inner => Value::Unknown(expr.clone()),
             Value::Unknown(simplified) => Value::Unknown(match simplified.kind {
@@ -191,6 +222,7 @@ pub fn simplify(expr: &Expr, assumptions: &Assumptions) -> Value {
                 ExprKind::Ident(_)
                 | ExprKind::Defined(_)
                 | ExprKind::Call(..)
+                | ExprKind::Opaque(_)
                 | ExprKind::Paren(_)
                 | ExprKind::Int(_) => simplified,
                 _ => Expr {
@@ -199,12 +231,12 @@ pub fn simplify(expr: &Expr, assumptions: &Assumptions) -> Value {
                 },
             }),
         },
-        ExprKind::Unary(op, operand) => match simplify(operand, assumptions) {
+        ExprKind::Unary(op, operand) => match evaluate(operand, assumptions) {
             Value::Known(value) => known(match op {
-                UnaryOp::Not => i64::from(value == 0),
-                UnaryOp::Neg => value.wrapping_neg(),
+                UnaryOp::Not => Number::truth(!value.is_true()),
+                UnaryOp::Neg => value.negate(),
                 UnaryOp::Plus => value,
-                UnaryOp::BitNot => !value,
+                UnaryOp::BitNot => value.complement(),
             }),
             Value::Unknown(simplified) if simplified == **operand => Value::Unknown(expr.clone()),
             Value::Unknown(simplified) => Value::Unknown(Expr {
@@ -214,21 +246,21 @@ pub fn simplify(expr: &Expr, assumptions: &Assumptions) -> Value {
         },
         ExprKind::Binary(op @ (BinaryOp::And | BinaryOp::Or), left, right) => {
             let is_and = *op == BinaryOp::And;
-            let left_value = simplify(left, assumptions);
+            let left_value = evaluate(left, assumptions);
             // A known operand that decides the result short-circuits, unknown or not the other.
             if let Value::Known(value) = left_value
-                && (value != 0) != is_and
+                && value.is_true() != is_and
             {
-                return known(i64::from(!is_and));
+                return truth(!is_and);
             }
-            let right_value = simplify(right, assumptions);
+            let right_value = evaluate(right, assumptions);
             if let Value::Known(value) = right_value
-                && (value != 0) != is_and
+                && value.is_true() != is_and
             {
-                return known(i64::from(!is_and));
+                return truth(!is_and);
             }
             match (left_value, right_value) {
-                (Value::Known(_), Value::Known(_)) => known(i64::from(is_and)),
+                (Value::Known(_), Value::Known(_)) => truth(is_and),
                 (Value::Known(_), Value::Unknown(rest))
                 | (Value::Unknown(rest), Value::Known(_)) => Value::Unknown(rest),
                 (Value::Unknown(new_left), Value::Unknown(new_right)) => {
@@ -244,41 +276,43 @@ pub fn simplify(expr: &Expr, assumptions: &Assumptions) -> Value {
             }
         }
         ExprKind::Binary(op, left, right) => {
-            match (simplify(left, assumptions), simplify(right, assumptions)) {
-                (Value::Known(a), Value::Known(b)) => match arithmetic(*op, a, b) {
+            match (evaluate(left, assumptions), evaluate(right, assumptions)) {
+                (Value::Known(a), Value::Known(b)) => match a.binary(*op, b) {
                     Some(value) => known(value),
                     None => Value::Unknown(expr.clone()),
                 },
                 _ => Value::Unknown(expr.clone()),
             }
         }
-        ExprKind::Ternary(condition, then, otherwise) => match simplify(condition, assumptions) {
-            Value::Known(value) if value != 0 => simplify(then, assumptions),
-            Value::Known(_) => simplify(otherwise, assumptions),
-            Value::Unknown(_) => Value::Unknown(expr.clone()),
-        },
+        ExprKind::Ternary(condition, then, otherwise) => {
+            ternary(expr, condition, then, otherwise, assumptions)
+        }
     }
 }
 
-fn arithmetic(op: BinaryOp, a: i64, b: i64) -> Option<i64> {
-    Some(match op {
-        BinaryOp::Mul => a.wrapping_mul(b),
-        BinaryOp::Div => a.checked_div(b)?,
-        BinaryOp::Rem => a.checked_rem(b)?,
-        BinaryOp::Add => a.wrapping_add(b),
-        BinaryOp::Sub => a.wrapping_sub(b),
-        BinaryOp::Shl => a.wrapping_shl(u32::try_from(b).ok()?),
-        BinaryOp::Shr => a.wrapping_shr(u32::try_from(b).ok()?),
-        BinaryOp::Lt => i64::from(a < b),
-        BinaryOp::Gt => i64::from(a > b),
-        BinaryOp::Le => i64::from(a <= b),
-        BinaryOp::Ge => i64::from(a >= b),
-        BinaryOp::Eq => i64::from(a == b),
-        BinaryOp::Ne => i64::from(a != b),
-        BinaryOp::BitAnd => a & b,
-        BinaryOp::BitXor => a ^ b,
-        BinaryOp::BitOr => a | b,
-        BinaryOp::And => i64::from(a != 0 && b != 0),
-        BinaryOp::Or => i64::from(a != 0 || b != 0),
-    })
+/// `condition ? then : otherwise`: the result has the type both branches convert to
+/// (`1 ? -1 : 0u` is unsigned). Apart from [`evaluate`] to keep its frame small.
+#[inline(never)]
+fn ternary(
+    expr: &Expr,
+    condition: &Expr,
+    then: &Expr,
+    otherwise: &Expr,
+    assumptions: &Assumptions,
+) -> Typed {
+    let Typed::Known(value) = evaluate(condition, assumptions) else {
+        return Typed::Unknown(expr.clone());
+    };
+    let (taken, other) = if value.is_true() {
+        (then, otherwise)
+    } else {
+        (otherwise, then)
+    };
+    let taken = evaluate(taken, assumptions);
+    if let Typed::Known(number) = taken
+        && let Typed::Known(other) = evaluate(other, assumptions)
+    {
+        return Typed::Known(number.common(other).0);
+    }
+    taken
 }

@@ -14,6 +14,7 @@
 
 mod eval;
 mod norm;
+mod number;
 mod parse;
 mod render;
 
@@ -21,6 +22,7 @@ use std::ops::Range;
 
 pub use eval::{Assumptions, Value, resolve, simplify};
 pub use norm::Norm;
+pub use number::Number;
 pub use parse::{ParseError, parse};
 pub use render::render;
 
@@ -34,7 +36,7 @@ pub struct Expr {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ExprKind {
-    Int(i64),
+    Int(Number),
     Ident(String),
     Defined(String),
     /// A function-like macro in a condition (`KERNEL_VERSION(2,6,0)`): never evaluated.
@@ -43,6 +45,9 @@ pub enum ExprKind {
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
     Ternary(Box<Expr>, Box<Expr>, Box<Expr>),
     Paren(Box<Expr>),
+    /// What cdefang cannot read but the preprocessor can: `__has_include(<version>)`, or a
+    /// whole condition that does not parse. Its text; never evaluated (always unknown).
+    Opaque(String),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -2,12 +2,12 @@
 
 use std::fmt;
 
-use super::{BinaryOp, Expr, ExprKind, UnaryOp};
+use super::{BinaryOp, Expr, ExprKind, Number, UnaryOp};
 
 /// A condition in normal form, for structural comparison.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Norm {
-    Int(i64),
+    Int(Number),
     Ident(String),
     Defined(String),
     Call(String, Vec<Norm>),
@@ -16,6 +16,14 @@ pub enum Norm {
     And(Vec<Norm>),
     Or(Vec<Norm>),
     Ternary(Box<Norm>, Box<Norm>, Box<Norm>),
+    /// Text cdefang does not read (see [`ExprKind::Opaque`]), white space folded.
+    Opaque(String),
+}
+
+/// The identifiers in a text cdefang does not read as an expression.
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|word| word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'))
 }
 
 impl Norm {
@@ -24,6 +32,9 @@ impl Norm {
         match &expr.kind {
             ExprKind::Int(value) => Norm::Int(*value),
             ExprKind::Ident(name) => Norm::Ident(name.clone()),
+            ExprKind::Opaque(text) => {
+                Norm::Opaque(text.split_ascii_whitespace().collect::<Vec<_>>().join(" "))
+            }
             ExprKind::Defined(name) => Norm::Defined(name.clone()),
             ExprKind::Call(name, arguments) => {
                 Norm::Call(name.clone(), arguments.iter().map(Norm::of).collect())
@@ -62,6 +73,7 @@ impl Norm {
     pub fn uses(&self, name: &str) -> bool {
         match self {
             Norm::Int(_) => false,
+            Norm::Opaque(text) => words(text).any(|word| word == name),
             Norm::Ident(ident) | Norm::Defined(ident) => ident == name,
             Norm::Call(callee, arguments) => {
                 callee == name || arguments.iter().any(|argument| argument.uses(name))
@@ -83,7 +95,7 @@ impl Norm {
     /// Every symbol the condition tests, with repeats.
     pub fn symbols<'a>(&'a self, out: &mut Vec<&'a str>) {
         match self {
-            Norm::Int(_) => {}
+            Norm::Int(_) | Norm::Opaque(_) => {}
             Norm::Ident(name) | Norm::Defined(name) => out.push(name),
             Norm::Call(_, arguments) => arguments.iter().for_each(|a| a.symbols(out)),
             Norm::Unary(_, operand) => operand.symbols(out),
@@ -107,7 +119,7 @@ impl fmt::Display for Norm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Norm::Int(value) => write!(f, "{value}"),
-            Norm::Ident(name) => write!(f, "{name}"),
+            Norm::Ident(name) | Norm::Opaque(name) => write!(f, "{name}"),
             Norm::Defined(name) => write!(f, "defined({name})"),
             Norm::Call(name, arguments) => {
                 write!(f, "{name}(")?;

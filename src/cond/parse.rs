@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use super::{BinaryOp, Expr, ExprKind, UnaryOp};
+use super::{BinaryOp, Expr, ExprKind, Number, UnaryOp};
 
 /// A condition that does not parse. `at` is a byte offset in the text given to [`parse`] plus
 /// its `base`.
@@ -16,9 +16,12 @@ pub struct ParseError {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Token {
-    Int(i64),
+    Int(Number),
     Ident(String),
     Punct(&'static str),
+    /// `__has_include(<version>)`, `__has_include_next("x.h")`: a header name is not an
+    /// expression, the whole term is kept as text.
+    Opaque(String),
 }
 
 const PUNCTS: [&str; 25] = [
@@ -41,12 +44,25 @@ fn lex(text: &[u8], base: usize) -> Result<Vec<(Token, Range<usize>)>, ParseErro
                 i += 1;
             }
             let name = String::from_utf8_lossy(&text[start..i]).into_owned();
+            let open = i + text[i..]
+                .iter()
+                .take_while(|b| b.is_ascii_whitespace())
+                .count();
+            if matches!(name.as_str(), "__has_include" | "__has_include_next")
+                && text.get(open) == Some(&b'(')
+                && let Some(close) = text[open..].iter().position(|&byte| byte == b')')
+            {
+                i = open + close + 1;
+                let whole = String::from_utf8_lossy(&text[start..i]).into_owned();
+                tokens.push((Token::Opaque(whole), base + start..base + i));
+                continue;
+            }
             tokens.push((Token::Ident(name), base + start..base + i));
         } else if byte.is_ascii_digit() {
             while i < text.len() && (text[i].is_ascii_alphanumeric() || text[i] == b'_') {
                 i += 1;
             }
-            let value = parse_int(&text[start..i]).ok_or_else(|| ParseError {
+            let value = Number::parse_literal(&text[start..i]).ok_or_else(|| ParseError {
                 message: format!(
                     "invalid integer literal `{}`",
                     String::from_utf8_lossy(&text[start..i])
@@ -61,7 +77,7 @@ fn lex(text: &[u8], base: usize) -> Result<Vec<(Token, Range<usize>)>, ParseErro
                 span: base + start..base + text.len(),
             })?;
             i += len;
-            tokens.push((Token::Int(value), base + start..base + i));
+            tokens.push((Token::Int(Number::signed(value)), base + start..base + i));
         } else {
             let punct = PUNCTS
                 .iter()
@@ -78,26 +94,6 @@ fn lex(text: &[u8], base: usize) -> Result<Vec<(Token, Range<usize>)>, ParseErro
         }
     }
     Ok(tokens)
-}
-
-/// An integer literal with an optional `u`/`l` suffix, in decimal, octal or hex.
-pub(super) fn parse_int(text: &[u8]) -> Option<i64> {
-    let digits_end = text
-        .iter()
-        .rposition(|byte| !matches!(byte, b'u' | b'U' | b'l' | b'L'))
-        .map_or(0, |last| last + 1);
-    let digits = std::str::from_utf8(&text[..digits_end]).ok()?;
-    let value = if let Some(hex) = digits
-        .strip_prefix("0x")
-        .or_else(|| digits.strip_prefix("0X"))
-    {
-        u64::from_str_radix(hex, 16).ok()?
-    } else if digits.len() > 1 && digits.starts_with('0') {
-        u64::from_str_radix(&digits[1..], 8).ok()?
-    } else {
-        digits.parse::<u64>().ok()?
-    };
-    Some(value as i64)
 }
 
 fn parse_char(text: &[u8]) -> Option<(i64, usize)> {
@@ -263,6 +259,10 @@ impl Parser {
         match token {
             Token::Int(value) => Ok(Expr {
                 kind: ExprKind::Int(value),
+                span: Some(span),
+            }),
+            Token::Opaque(text) => Ok(Expr {
+                kind: ExprKind::Opaque(text),
                 span: Some(span),
             }),
             Token::Punct("(") => {

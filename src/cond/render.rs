@@ -12,7 +12,7 @@ pub fn render(expr: &Expr, source: &[u8]) -> String {
     }
     match &expr.kind {
         ExprKind::Int(value) => value.to_string(),
-        ExprKind::Ident(name) => name.clone(),
+        ExprKind::Ident(name) | ExprKind::Opaque(name) => name.clone(),
         ExprKind::Defined(name) => format!("defined({name})"),
         ExprKind::Call(name, arguments) => {
             let arguments: Vec<String> = arguments.iter().map(|a| render(a, source)).collect();

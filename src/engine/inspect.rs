@@ -52,6 +52,8 @@ pub struct ParseStats {
 pub struct FailedFunction {
     pub name: String,
     pub failure: ParseFailure,
+    /// The hint that would explain the failure, when one can be told.
+    pub hint: Option<(c::HintKind, String)>,
 }
 
 /// One function definition and what lang-c made of it.
@@ -65,29 +67,38 @@ pub struct FunctionFacts {
 /// Parse every function definition of a file with lang-c, on the default view (see
 /// [`crate::c::view`]).
 pub fn function_facts(parsed: &ParsedFile, setup: &Setup) -> Vec<FunctionFacts> {
+    function_facts_in_view(parsed, setup).1
+}
+
+/// [`function_facts`], with the view they were parsed from.
+fn function_facts_in_view(parsed: &ParsedFile, setup: &Setup) -> (Vec<u8>, Vec<FunctionFacts>) {
     let view = c::view(&parsed.scan, &parsed.tree, None, &setup.macros);
     let code = parsed.scan.code_view();
     let mut own = c::typedef_names(&code);
     own.extend(c::guess_type_names(&code));
+    own.extend(c::defined_macros(&[&parsed.scan], &setup.macros, &[]).typedefs);
     let parser = setup.parser.with_typedefs(own.iter().map(String::as_str));
-    c::functions(&view)
+    let facts = c::functions(&view)
         .into_iter()
         .map(|function| FunctionFacts {
             facts: parser.parse(&view, function.item.clone()),
             name: function.name,
             item: function.item,
         })
-        .collect()
+        .collect();
+    (view, facts)
 }
 
 /// How many of a file's function definitions lang-c parses.
 pub fn parse_stats(parsed: &ParsedFile, setup: &Setup) -> ParseStats {
     let mut stats = ParseStats::default();
-    for function in function_facts(parsed, setup) {
+    let (view, functions) = function_facts_in_view(parsed, setup);
+    for function in functions {
         stats.functions += 1;
         match function.facts {
             Ok(_) => stats.parsed += 1,
             Err(failure) => stats.failed.push(FailedFunction {
+                hint: c::suggest_hint(&view, function.item, &function.name, failure.offset),
                 name: function.name,
                 failure,
             }),
@@ -96,8 +107,12 @@ pub fn parse_stats(parsed: &ParsedFile, setup: &Setup) -> ParseStats {
     stats
 }
 
-/// Every symbol the file's conditions test, once per test.
+/// Every symbol the file's conditions test, once per test; the first condition that does not
+/// read is an error (what it tests is not known).
 pub fn condition_symbols(parsed: &ParsedFile) -> Result<Vec<String>, SourceError> {
+    if let Some(error) = parsed.unreadable().first() {
+        return Err(error.clone());
+    }
     let mut symbols = Vec::new();
     for condition in parsed.conditions()?.iter().flatten() {
         let norm = cond::Norm::of(condition);

@@ -67,6 +67,7 @@ impl<'a> FileFacts<'a> {
         self.parser.get_or_init(|| {
             let mut own = c::typedef_names(self.code());
             own.extend(c::guess_type_names(self.code()));
+            own.extend(c::defined_macros(&[self.scan], self.macros, &[]).typedefs);
             self.base_parser
                 .with_typedefs(own.iter().map(String::as_str))
         })

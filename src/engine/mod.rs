@@ -30,6 +30,7 @@ pub use plan::plan_verdicts;
 pub use status::{RuleStatus, Shortfall, State, UnknownName, rule_status};
 
 use crate::c::{CParser, Macros, ParseFailure};
+use crate::cond::Norm;
 use crate::rules::{Rule, RulesFile};
 use crate::source::{ParsedFile, SourceError};
 use matcher::{FindError, NestedOnly, Site, Unparsable};
@@ -111,6 +112,9 @@ pub struct FileResult {
     /// lang-c coverage of the file's functions, when asked for (`--parse-stats`).
     pub parse: Option<ParseStats>,
     pub matches: Vec<MatchRecord>,
+    /// Conditions cdefang cannot read that a rule applying here left alone (each a
+    /// [`SourceError::Condition`]): warnings, the group stays as it is.
+    pub unreadable: Vec<SourceError>,
 }
 
 /// Why a file could not be processed; each variant carries byte spans in the file and names
@@ -207,11 +211,34 @@ pub fn process_parsed(
         warnings: Vec::new(),
         parse: None,
         matches: Vec::new(),
+        unreadable: Vec::new(),
     };
     if !applies.contains(&true) {
         return Ok(result);
     }
     let facts = FileFacts::new(parsed, &setup.macros, &setup.parser)?;
+    // A condition cdefang cannot read is unknown: a rule whose selection depends on it (its
+    // `condition` or `uses` names a symbol the text mentions) cannot decide and fails; for
+    // every other rule it is left as it is, with a warning.
+    for error in parsed.unreadable() {
+        let SourceError::Condition { directive, .. } = error else {
+            continue;
+        };
+        let text =
+            Norm::Opaque(String::from_utf8_lossy(&parsed.source[directive.clone()]).into_owned());
+        let depends = rules.iter().zip(&applies).any(|(rule, applies)| {
+            let mut symbols: Vec<&str> = Vec::new();
+            if let Some(condition) = &rule.matcher.condition {
+                condition.symbols(&mut symbols);
+            }
+            symbols.extend(rule.matcher.uses.iter().map(String::as_str));
+            *applies && symbols.iter().any(|symbol| text.uses(symbol))
+        });
+        if depends {
+            return Err(FileError::Source(error.clone()));
+        }
+        result.unreadable.push(error.clone());
+    }
 
     let mut sites: Vec<Site> = Vec::new();
     for (index, rule) in rules.iter().enumerate() {

@@ -55,6 +55,7 @@ pub fn load(text: &str, file: usize) -> Result<RulesFile, RulesError> {
             statements: parsed.statement_macros,
             blank: parsed.blank_macros,
             functions: parsed.function_macros,
+            ..Macros::default()
         },
         typedefs: parsed.typedefs,
         tests,

@@ -27,7 +27,14 @@ pub struct ParsedFile<'a> {
     pub source: &'a [u8],
     pub scan: Scan,
     pub tree: CondTree,
-    conditions: OnceLock<Result<Vec<Option<Expr>>, SourceError>>,
+    conditions: OnceLock<Conditions>,
+}
+
+/// The parsed condition of each directive, and the conditions that did not parse.
+#[derive(Debug)]
+struct Conditions {
+    parsed: Vec<Option<Expr>>,
+    unreadable: Vec<SourceError>,
 }
 
 /// Why a file cannot be read as C with conditionals; each variant carries byte spans in the file.
@@ -63,12 +70,21 @@ impl<'a> ParsedFile<'a> {
     }
 
     /// The parsed condition of each directive (`None` for directives that have none, such as
-    /// `#else`), or the first that does not parse; parsed once, on the first call.
+    /// `#else`); parsed once, on the first call. A condition that does not parse is an
+    /// [`ExprKind::Opaque`] of its text (unknown under any assumptions), and its error is in
+    /// [`ParsedFile::unreadable`].
     pub fn conditions(&self) -> Result<&[Option<Expr>], SourceError> {
-        self.conditions
-            .get_or_init(|| parse_conditions(&self.scan))
-            .as_deref()
-            .map_err(Clone::clone)
+        Ok(&self.parsed_conditions().parsed)
+    }
+
+    /// The conditions that do not parse ([`SourceError::Condition`]s), in file order: a warning
+    /// where they are left alone, an error for a rule whose decision depends on them.
+    pub fn unreadable(&self) -> &[SourceError] {
+        &self.parsed_conditions().unreadable
+    }
+
+    fn parsed_conditions(&self) -> &Conditions {
+        self.conditions.get_or_init(|| parse_conditions(&self.scan))
     }
 }
 
@@ -86,8 +102,9 @@ fn tree_error(scan: &Scan, error: TreeError) -> SourceError {
     }
 }
 
-fn parse_conditions(scan: &Scan) -> Result<Vec<Option<Expr>>, SourceError> {
+fn parse_conditions(scan: &Scan) -> Conditions {
     let mut conditions = Vec::with_capacity(scan.directives.len());
+    let mut unreadable = Vec::new();
     for directive in &scan.directives {
         let rest = &scan.clean[directive.rest.clone()];
         let base = directive.rest.start;
@@ -102,15 +119,31 @@ fn parse_conditions(scan: &Scan) -> Result<Vec<Option<Expr>>, SourceError> {
             }
             _ => None,
         };
-        let condition = condition
-            .transpose()
-            .map_err(|error| SourceError::Condition {
-                error,
-                directive: directive.text_span(),
-            })?;
+        let condition = match condition.transpose() {
+            Ok(condition) => condition,
+            Err(error) => {
+                unreadable.push(SourceError::Condition {
+                    error,
+                    directive: directive.text_span(),
+                });
+                let text = scan.rest_text(directive);
+                let start = base
+                    + rest
+                        .iter()
+                        .take_while(|byte| byte.is_ascii_whitespace())
+                        .count();
+                Some(Expr {
+                    kind: ExprKind::Opaque(String::from_utf8_lossy(text).into_owned()),
+                    span: Some(start..start + text.len()),
+                })
+            }
+        };
         conditions.push(condition);
     }
-    Ok(conditions)
+    Conditions {
+        parsed: conditions,
+        unreadable,
+    }
 }
 
 /// `#ifdef NAME`: exactly one identifier.

@@ -779,14 +779,30 @@ fn symbols_lists_what_the_conditionals_test() {
         String::from_utf8(output.stdout).unwrap(),
         "BAR 3\nFOO 2\nNESTED 1\nOBSOLETE_LINUX_KERNEL 1\nX 1\nY 1\nZ 1\n__linux__ 2\n"
     );
-    // A condition that does not read is the same diagnostic, spans and all, as in a rewrite
-    // (the directive from `#` to the end of its text; --symbols labelled the whole line).
+    // A condition that does not read is an error for --symbols (what it tests is unknown),
+    // with the diagnostic a rule that depends on it gets; in unifdef mode it is a warning
+    // at the same place (issue #16).
     let bad = "testdata/bad/bad-condition.c";
     let symbols = stderr_of(&run_at_root(&["--symbols", bad]));
     let rewrite = stderr_of(&run_at_root(&["-q", "-DX", "--check", bad]));
     assert!(symbols.contains("in this directive"), "{symbols}");
+    let location = |text: &str| {
+        text.lines()
+            .find(|line| line.contains("bad-condition.c:"))
+            .map(str::trim)
+            .map(str::to_string)
+    };
     assert!(
-        rewrite.starts_with(symbols.trim_end()),
+        symbols.starts_with("error: cannot read condition"),
+        "{symbols}"
+    );
+    assert!(
+        rewrite.starts_with("warning: cannot read condition"),
+        "{rewrite}"
+    );
+    assert_eq!(
+        location(&symbols),
+        location(&rewrite),
         "{symbols}\n---\n{rewrite}"
     );
     // It reads no rules and writes nothing, so the options that do are refused.
@@ -984,7 +1000,8 @@ fn code_nested_beyond_the_limits_is_a_diagnostic_not_a_crash() {
         assert_stderr(&output, 2, &[why, "core/utils.c:3:"]);
     }
 
-    // A condition nested too deeply is a diagnostic too; deeply nested conditionals are fine.
+    // A condition nested too deeply is a diagnostic too (a warning in unifdef mode: the
+    // group is left as it is, issue #16); deeply nested conditionals are fine.
     let deep_condition = format!(
         "#if {}A{}\nint x;\n#endif\n",
         "(".repeat(300),
@@ -994,8 +1011,11 @@ fn code_nested_beyond_the_limits_is_a_diagnostic_not_a_crash() {
     let output = run(dir.path(), &["-DA", "--check", "cond.c"]);
     assert_stderr(
         &output,
-        2,
-        &["condition nested more than 256 levels deep", "cond.c:1:"],
+        0,
+        &[
+            "warning: cannot read condition: condition nested more than 256 levels deep",
+            "cond.c:1:",
+        ],
     );
     let nested = format!(
         "{}int x;\n{}",

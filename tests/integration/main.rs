@@ -8,6 +8,7 @@
 mod util;
 
 mod cli;
+mod cond_arithmetic;
 mod corpus;
 mod drift_states;
 mod explain;
@@ -15,6 +16,7 @@ mod facts;
 mod fuzz_regressions;
 mod learn;
 mod properties;
+mod real_code;
 mod rewrite;
 mod ruletest;
 mod unifdef_differential;

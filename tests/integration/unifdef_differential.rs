@@ -224,10 +224,10 @@ impl Generator {
 fn evaluate(expr: &Expr, values: &BTreeMap<&str, Option<i64>>) -> i64 {
     let value_of = |name: &str| values.get(name).copied().flatten();
     match &expr.kind {
-        ExprKind::Int(value) => *value,
+        ExprKind::Int(value) => value.as_i64(),
         ExprKind::Ident(name) => value_of(name).unwrap_or(0),
         ExprKind::Defined(name) => i64::from(value_of(name).is_some()),
-        ExprKind::Call(..) => panic!("no calls are generated"),
+        ExprKind::Call(..) | ExprKind::Opaque(_) => panic!("no calls are generated"),
         ExprKind::Paren(inner) => evaluate(inner, values),
         ExprKind::Unary(op, operand) => {
             let value = evaluate(operand, values);
@@ -433,4 +433,225 @@ fn differential(continuations: bool) {
         continued > 0,
         "{continued} files have continued directives"
     );
+}
+
+/// Code lines only: directive lines dropped (cdefang simplifies what unifdef keeps whole),
+/// trailing newlines trimmed (unifdef adds a final one).
+fn code_lines(text: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(text)
+        .trim_end_matches(['\r', '\n'])
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Does a condition of the file use what cdefang reads and unifdef 2.10 does not (README, "unifdef
+/// mode"): integer suffixes (`199901L`) or arithmetic operators (`+ - * / % << >> & | ^ ~ ?:`)?
+fn beyond_unifdef(text: &str) -> bool {
+    text.lines()
+        .map(str::trim_start)
+        .filter(|line| line.starts_with('#'))
+        .filter(|line| {
+            let rest = line[1..].trim_start();
+            rest.starts_with("if") || rest.starts_with("elif")
+        })
+        .any(|line| {
+            let condition = line
+                .split("/*")
+                .next()
+                .unwrap_or(line)
+                .split("//")
+                .next()
+                .unwrap_or(line)
+                .replace("&&", " ")
+                .replace("||", " ");
+            let bytes = condition.as_bytes();
+            let suffix = bytes.windows(2).any(|pair| {
+                pair[0].is_ascii_digit() && matches!(pair[1], b'u' | b'U' | b'l' | b'L')
+            });
+            suffix
+                || condition.contains(['+', '-', '*', '/', '%', '^', '~', '?', '&', '|'])
+                || condition.contains("<<")
+                || condition.contains(">>")
+        })
+}
+
+/// Is `part` `whole` with some lines left out?
+fn is_subsequence(part: &[String], whole: &[String]) -> bool {
+    let mut rest = whole.iter();
+    part.iter().all(|line| rest.any(|other| other == line))
+}
+
+/// On real code bases (scripts/fetch-corpora.sh), with the four symbols their conditions test
+/// most (the first and third defined, the others undefined): for every file, with continued
+/// lines spliced for both, cdefang and unifdef keep the same code lines. Directive lines are not
+/// compared: cdefang simplifies partly known conditions (README, "unifdef mode"). In a file
+/// whose conditions use integer suffixes or arithmetic, which cdefang decides and unifdef 2.10
+/// leaves whole, cdefang may decide more: there its code lines must be unifdef's with some left
+/// out (never a line unifdef drops, never a changed one).
+#[test]
+fn cdefang_agrees_with_unifdef_on_real_code_bases() {
+    if Command::new("unifdef").arg("-h").output().is_err() {
+        eprintln!("SKIPPED: cdefang_agrees_with_unifdef_on_real_code_bases: no unifdef");
+        return;
+    }
+    for name in ["zlib", "lua", "zstd", "curl", "libgit2"] {
+        let Some(tree) = crate::util::corpus(name) else {
+            continue;
+        };
+        let symbols = crate::util::run(&tree, &["--symbols", "."]);
+        let mut counted: Vec<(u64, String)> = String::from_utf8_lossy(&symbols.stdout)
+            .lines()
+            .filter_map(|line| {
+                let (symbol, count) = line.split_once(' ')?;
+                Some((count.parse().ok()?, symbol.to_string()))
+            })
+            .collect();
+        counted.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let args: Vec<String> = counted
+            .iter()
+            .take(4)
+            .enumerate()
+            .map(|(index, (_, symbol))| {
+                if index % 2 == 0 {
+                    format!("-D{symbol}")
+                } else {
+                    format!("-U{symbol}")
+                }
+            })
+            .collect();
+        let dir = crate::util::scratch();
+        let mut differences = Vec::new();
+        let mut compared = 0;
+        let mut decided_more = 0;
+        for entry in walkdir::WalkDir::new(&tree).sort_by_file_name() {
+            let entry = entry.unwrap();
+            let path = entry.path();
+            if !matches!(path.extension().and_then(|e| e.to_str()), Some("c" | "h")) {
+                continue;
+            }
+            let bytes = std::fs::read(path).unwrap();
+            if bytes.contains(&0) {
+                continue;
+            }
+            let spliced = join_continuations(&String::from_utf8_lossy(&bytes));
+            std::fs::write(dir.path().join("f.c"), &spliced).unwrap();
+            let mut ours: Vec<&str> = args.iter().map(String::as_str).collect();
+            ours.extend(["--stdout", "f.c"]);
+            let cdefang = crate::util::run(dir.path(), &ours);
+            let mut theirs: Vec<&str> = args.iter().map(String::as_str).collect();
+            theirs.push("f.c");
+            let unifdef = crate::util::unifdef(dir.path(), &theirs);
+            if unifdef.status.code() == Some(2) {
+                continue; // unifdef refuses the file (its own limits); not compared
+            }
+            compared += 1;
+            let (a, b) = (code_lines(&unifdef.stdout), code_lines(&cdefang.stdout));
+            if a != b && beyond_unifdef(&spliced) && is_subsequence(&b, &a) {
+                decided_more += 1;
+            } else if a != b {
+                let at = a
+                    .iter()
+                    .zip(&b)
+                    .position(|(x, y)| x != y)
+                    .unwrap_or(a.len().min(b.len()));
+                differences.push(format!(
+                    "{}: line {at}: unifdef {:?} / cdefang {:?}",
+                    path.display(),
+                    a.get(at),
+                    b.get(at)
+                ));
+            }
+        }
+        eprintln!(
+            "{name}: {} with {args:?}: {compared} files compared, {decided_more} where cdefang decides more (suffixes, arithmetic)",
+            tree.display()
+        );
+        assert!(compared > 10, "{name}: only {compared} files compared");
+        assert!(
+            differences.is_empty(),
+            "{name} {args:?}: {} files differ:\n{}",
+            differences.len(),
+            differences.join("\n")
+        );
+    }
+}
+
+/// unifdef's own test cases (unifdef 2.10's tests/, from scripts/fetch-corpora.sh) that are one
+/// `unifdef` command with `-D`/`-U`/`-k` and one file: cdefang's output and exit status must be
+/// the expected ones, except for the cases README ("unifdef mode") lists as decided otherwise.
+const UNIFDEF_CASES_DECIDED_OTHERWISE: [(&str, &str); 3] = [
+    (
+        "args1",
+        "a function-like macro named in -D (`FOO(arg)`) stays unknown",
+    ),
+    (
+        "args2",
+        "a function-like macro named in -D (`FOO(arg)`) stays unknown",
+    ),
+    (
+        "whitespace-1",
+        "a line longer than unifdef's buffer, which unifdef refuses",
+    ),
+];
+
+#[test]
+fn cdefang_passes_unifdefs_own_test_cases() {
+    let Some(unifdef) = crate::util::corpus("unifdef") else {
+        return;
+    };
+    let tests = unifdef.join("tests");
+    let mut names: Vec<String> = std::fs::read_dir(&tests)
+        .unwrap()
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            Some(name.strip_suffix(".sh")?.to_string())
+        })
+        .collect();
+    names.sort();
+    let mut compared = 0;
+    let mut differing = Vec::new();
+    for name in names {
+        let script = std::fs::read_to_string(tests.join(format!("{name}.sh"))).unwrap();
+        let lines: Vec<&str> = script
+            .lines()
+            .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
+            .collect();
+        let [line] = lines.as_slice() else { continue };
+        let mut words = line.split_whitespace();
+        if words.next() != Some("unifdef") {
+            continue;
+        }
+        let (options, files): (Vec<&str>, Vec<&str>) =
+            words.partition(|word| word.starts_with('-'));
+        let plain = options
+            .iter()
+            .all(|option| option.starts_with("-D") || option.starts_with("-U") || *option == "-k");
+        if !plain || files.len() != 1 || line.contains(['<', '>', '|']) {
+            continue;
+        }
+        let mut args = options.clone();
+        args.extend(["--stdout", files[0]]);
+        let output = crate::util::run(&tests, &args);
+        let expected = std::fs::read(tests.join(format!("{name}.expout"))).unwrap();
+        let status: i32 = std::fs::read_to_string(tests.join(format!("{name}.exprc")))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        compared += 1;
+        if output.stdout != expected || output.status.code() != Some(status) {
+            differing.push(name);
+        }
+    }
+    let decided: Vec<&str> = UNIFDEF_CASES_DECIDED_OTHERWISE
+        .iter()
+        .map(|(name, _)| *name)
+        .collect();
+    assert!(
+        compared >= 30,
+        "only {compared} of unifdef's cases compared"
+    );
+    assert_eq!(differing, decided, "{compared} cases compared");
 }

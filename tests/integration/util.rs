@@ -383,3 +383,33 @@ pub fn assert_snapshot(name: &str, of: &str, content: impl AsRef<[u8]>) {
     }
     panic!("{message}");
 }
+
+/// Where scripts/fetch-corpora.sh keeps the real code bases: .cache/corpora/, or
+/// CDEFANG_CORPORA_CACHE.
+fn corpora_cache() -> PathBuf {
+    std::env::var_os("CDEFANG_CORPORA_CACHE")
+        .map_or_else(|| root().join(".cache/corpora"), PathBuf::from)
+}
+
+/// The corpus directory, fetched when missing and CDEFANG_FETCH is set; `None` (and a
+/// `SKIPPED:` line) otherwise.
+pub fn corpus(name: &str) -> Option<PathBuf> {
+    let dir = corpora_cache().join(name);
+    if !dir.is_dir() && std::env::var_os("CDEFANG_FETCH").is_some() {
+        let status = Command::new("bash")
+            .arg(root().join("scripts/fetch-corpora.sh"))
+            .arg(name)
+            .status()
+            .expect("run scripts/fetch-corpora.sh");
+        assert!(status.success(), "scripts/fetch-corpora.sh {name} failed");
+    }
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIPPED: {name}: {} is absent (run scripts/fetch-corpora.sh, or set CDEFANG_FETCH=1)",
+            dir.display()
+        );
+        None
+    }
+}

@@ -99,6 +99,11 @@ struct Cli {
     #[arg(long)]
     parse_stats: bool,
 
+    /// With --parse-stats: also print, after the table, the names that stopped lang-c as a
+    /// hints TOML (statement_macros, blank_macros, typedefs) to review and save.
+    #[arg(long, requires = "parse_stats")]
+    suggest_hints: bool,
+
     #[command(flatten)]
     parse: ParseHints,
 
@@ -172,6 +177,7 @@ impl ParseHints {
             statements: self.statement_macro,
             blank: self.blank_macro,
             functions: self.function_macro,
+            ..Macros::default()
         };
         (macros, self.typedef)
     }
@@ -337,6 +343,7 @@ fn cdefang() -> ExitCode {
         allow_drift: cli.allow_drift,
         quiet: cli.quiet,
         parse_stats: cli.parse_stats,
+        suggest_hints: cli.suggest_hints,
         macros,
         typedefs,
         assumptions,

@@ -45,6 +45,8 @@ pub struct Options {
     pub quiet: bool,
     /// Parse every function with lang-c and report the coverage.
     pub parse_stats: bool,
+    /// With `parse_stats`: print the hints that would explain the failures, as TOML.
+    pub suggest_hints: bool,
     /// Extra macros and typedef names for the C view (added to the rules files' own).
     pub macros: Macros,
     pub typedefs: Vec<String>,
@@ -153,9 +155,18 @@ fn run_steps(
     let mut stdout = Stdout::default();
     if options.parse_stats {
         let parse = parse_report(&planned);
+        let hints: Vec<(cdefang::HintKind, String)> = planned
+            .iter()
+            .filter_map(|file| file.result.parse.as_ref())
+            .flat_map(|stats| stats.failed.iter().filter_map(|failed| failed.hint.clone()))
+            .collect();
         stdout.write("cannot write the coverage table", || {
             let mut out = io::stdout().lock();
             out.write_all(cdefang::parse_table(&parse).as_bytes())?;
+            if options.suggest_hints {
+                out.write_all(b"\n")?;
+                out.write_all(cdefang::suggested_hints(&hints).as_bytes())?;
+            }
             out.flush()
         })?;
         report.parse = Some(parse);
@@ -357,7 +368,19 @@ fn plan_all(
             .collect();
         typedefs.extend(pool.install(|| cdefang::tree_typedefs(&scans)));
     }
-    let setup = Setup::new(loaded.rules, loaded.macros, &typedefs);
+    let mut macros = loaded.macros;
+    if needs_typedefs {
+        // The headers' simple macro definitions (`#define local static`), under the hints.
+        let scans: Vec<&Scan> = parsed
+            .iter()
+            .flatten()
+            .filter_map(|parsed| parsed.as_ref().ok().map(|parsed| &parsed.scan))
+            .collect();
+        let defined = cdefang::defined_macros(&scans, &macros, &typedefs);
+        macros.add_missing(&defined.macros);
+        typedefs.extend(defined.typedefs);
+    }
+    let setup = Setup::new(loaded.rules, macros, &typedefs);
     let detail = Detail {
         // The function around each match: for the explanations, the report's `matches`.
         functions: options.explain || options.report.is_some(),
@@ -563,9 +586,24 @@ fn read(file: &SourceFile) -> Read {
 /// The note under a file's error in a run.
 const NOTHING_CHANGED: &str = "no file was changed; fix the input and run again";
 
-/// A warning for each site where lang-c failed and a rule fell back to tokens.
+/// A warning for each site where lang-c failed and a rule fell back to tokens, and for each
+/// condition cdefang cannot read, left as it is.
 fn warn_fallbacks(planned: &[PlannedFile], rules: &[Rule], problems: &mut Vec<Problem>) {
     for file in planned {
+        for unreadable in &file.result.unreadable {
+            let SourceError::Condition { error, directive } = unreadable else {
+                continue;
+            };
+            problems.push(
+                Problem::warning(format!(
+                    "cannot read condition: {}; the group is left as it is",
+                    error.message
+                ))
+                .at(&file.file.display, &file.source, error.span.clone(), error.message.clone())
+                .also(directive.clone(), "taken as unknown")
+                .with_note("a rule whose `condition` or `uses` names a symbol of this line stops the run here"),
+            );
+        }
         for warning in &file.result.warnings {
             let rule = &rules[warning.rule];
             let offset = warning.failure.offset;

@@ -1,0 +1,236 @@
+//! `#if` arithmetic against `gcc -E`, the reference for C's rule (intmax_t/uintmax_t, the usual
+//! arithmetic conversions, `U`/`L`/`LL` suffixes): generated expressions over literals of every
+//! form and size, `-D` values (one of them ≥ 2^63, one negative) and every operator, each
+//! decided by `cdefang -k -D… --stdout` and by `gcc -E -P` with the same definitions; and the
+//! cases of issue #16 through the command line.
+
+use std::process::Command;
+
+use crate::util::{assert_exit, run, scratch, stdout_of};
+
+/// Symbols and their `-D` values; `UNDEF` is given as `-UUNDEF` (gcc takes it as 0 anyway).
+const DEFINES: [(&str, &str); 4] = [
+    ("X", "2"),
+    ("BIG", "0xffffffffffffffff"),
+    ("NEG", "-1"),
+    ("UV", "5u"),
+];
+const EXPRESSIONS: usize = 3000;
+
+struct Generator {
+    rng: fastrand::Rng,
+}
+
+impl Generator {
+    fn literal(&mut self) -> String {
+        let value: u64 = match self.rng.u8(..8) {
+            0 => 0,
+            1 => 1,
+            2 => self.rng.u64(0..70),
+            3 => i64::MAX as u64 + self.rng.u64(0..2),
+            4 => u64::MAX - self.rng.u64(0..2),
+            5 => 1 << self.rng.u32(0..64),
+            _ => self.rng.u64(0..1_000_000),
+        };
+        let suffix = ["", "", "", "u", "U", "l", "LL", "ul", "ULL", "lu"][self.rng.usize(..10)];
+        // A decimal literal ≥ 2^63 without `u` is unsigned with a warning; write it in hex.
+        let hex = value > i64::MAX as u64 || self.rng.u8(..3) == 0;
+        match (hex, self.rng.u8(..6)) {
+            (true, _) => format!("0x{value:x}{suffix}"),
+            (false, 0) if value > 0 => format!("0{value:o}{suffix}"),
+            _ => format!("{value}{suffix}"),
+        }
+    }
+
+    fn atom(&mut self) -> String {
+        match self.rng.u8(..10) {
+            0 => format!("defined({})", DEFINES[self.rng.usize(..DEFINES.len())].0),
+            1 | 2 => DEFINES[self.rng.usize(..DEFINES.len())].0.to_string(),
+            3 => "UNDEF".to_string(),
+            4 => format!("'{}'", ['a', 'Z', '0'][self.rng.usize(..3)]),
+            _ => self.literal(),
+        }
+    }
+
+    fn expression(&mut self, depth: u32) -> String {
+        if depth == 0 || self.rng.u8(..4) == 0 {
+            return self.atom();
+        }
+        let operators = [
+            "*", "/", "%", "+", "-", "<<", ">>", "<", ">", "<=", ">=", "==", "!=", "&", "^", "|",
+            "&&", "||",
+        ];
+        match self.rng.u8(..10) {
+            0 => format!("{}({})", ["-", "!", "~", "+"][self.rng.usize(..4)], {
+                self.expression(depth - 1)
+            }),
+            1 => format!(
+                "({} ? {} : {})",
+                self.expression(depth - 1),
+                self.expression(depth - 1),
+                self.expression(depth - 1)
+            ),
+            _ => {
+                let operator = operators[self.rng.usize(..operators.len())];
+                let left = self.expression(depth - 1);
+                let right = match operator {
+                    // A divisor that is never 0: gcc refuses `/ 0` (cdefang leaves it unknown).
+                    "/" | "%" => format!("{}", self.rng.u64(1..9)),
+                    // gcc warns about shift counts ≥ 64 and negative ones but computes them.
+                    _ => self.expression(depth - 1),
+                };
+                format!("({left} {operator} {right})")
+            }
+        }
+    }
+}
+
+/// Each `#if` is `tN` if true, `fN` if false; cdefang leaves both when it cannot decide.
+fn decisions(output: &str, count: usize) -> Vec<Option<bool>> {
+    let mut decided = vec![None; count];
+    let mut seen = vec![0u8; count];
+    for line in output.lines() {
+        let line = line.trim();
+        let (truth, number) = match line.split_at_checked(1) {
+            Some(("t", number)) => (true, number),
+            Some(("f", number)) => (false, number),
+            _ => continue,
+        };
+        if let Ok(index) = number.parse::<usize>() {
+            decided[index] = Some(truth);
+            seen[index] += 1;
+        }
+    }
+    decided
+        .into_iter()
+        .zip(seen)
+        .map(|(decision, times)| if times == 1 { decision } else { None })
+        .collect()
+}
+
+#[test]
+fn if_arithmetic_equals_gcc_on_generated_expressions() {
+    if Command::new("gcc").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: if_arithmetic_equals_gcc_on_generated_expressions: no gcc");
+        return;
+    }
+    let dir = scratch();
+    let mut generator = Generator {
+        rng: fastrand::Rng::with_seed(16),
+    };
+    let mut text = String::new();
+    let mut expressions = Vec::new();
+    for index in 0..EXPRESSIONS {
+        let expression = generator.expression(3);
+        text.push_str(&format!(
+            "#if {expression}\nt{index}\n#else\nf{index}\n#endif\n"
+        ));
+        expressions.push(expression);
+    }
+    std::fs::write(dir.path().join("exprs.c"), &text).unwrap();
+    let mut flags: Vec<String> = DEFINES
+        .iter()
+        .map(|(name, value)| format!("-D{name}={value}"))
+        .collect();
+    let gcc = Command::new("gcc")
+        .args(["-E", "-P", "-w"])
+        .args(&flags)
+        .arg("exprs.c")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        gcc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&gcc.stderr)
+    );
+    flags.extend([
+        "-UUNDEF".to_string(),
+        "-k".to_string(),
+        "--stdout".to_string(),
+    ]);
+    flags.push("exprs.c".to_string());
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let ours = run(dir.path(), &flags);
+    assert_exit(&ours, 1);
+    let expected = decisions(&String::from_utf8_lossy(&gcc.stdout), EXPRESSIONS);
+    let found = decisions(&stdout_of(&ours), EXPRESSIONS);
+    let mut differences = Vec::new();
+    let mut decided = 0;
+    for (index, expression) in expressions.iter().enumerate() {
+        let Some(gcc_says) = expected[index] else {
+            panic!("gcc left `{expression}` undecided");
+        };
+        match found[index] {
+            Some(truth) if truth == gcc_says => decided += 1,
+            Some(truth) => {
+                differences.push(format!("{expression}: gcc {gcc_says}, cdefang {truth}"))
+            }
+            None => differences.push(format!("{expression}: gcc {gcc_says}, cdefang undecided")),
+        }
+    }
+    assert!(
+        differences.is_empty(),
+        "{} of {EXPRESSIONS} differ:\n{}",
+        differences.len(),
+        differences[..differences.len().min(20)].join("\n")
+    );
+    assert_eq!(decided, EXPRESSIONS);
+}
+
+/// `cdefang ARGS --stdout t.c` on `#if CONDITION` / `yes` / `#else` / `no` / `#endif`.
+fn decide(condition: &str, args: &[&str]) -> String {
+    let dir = scratch();
+    std::fs::write(
+        dir.path().join("t.c"),
+        format!("#if {condition}\nyes\n#else\nno\n#endif\n"),
+    )
+    .unwrap();
+    let mut all = args.to_vec();
+    all.extend(["--stdout", "t.c"]);
+    stdout_of(&run(dir.path(), &all))
+}
+
+#[test]
+fn unsigned_and_large_constants_compare_as_c_says() {
+    assert_eq!(decide("X >= 0xffffffffffffffff", &["-DX=2"]), "no\n");
+    assert_eq!(decide("X < 0xffffffffffffffffULL", &["-DX=2"]), "yes\n");
+    assert_eq!(decide("-1 > 0u", &["-k"]), "yes\n");
+    assert_eq!(decide("-1 > 0", &["-k"]), "no\n");
+    assert_eq!(decide("0x8000000000000000 > 0", &["-k"]), "yes\n");
+    assert_eq!(decide("X > 0", &["-DX=0x8000000000000000"]), "yes\n");
+    assert_eq!(decide("X == -1", &["-DX=18446744073709551615u"]), "yes\n");
+    assert_eq!(decide("(1 ? -1 : 0u) > 0", &["-k"]), "yes\n");
+    assert_eq!(decide("-1 >> 70 == -1", &["-k"]), "yes\n");
+}
+
+#[test]
+fn division_by_zero_shifts_and_overflow_never_panic() {
+    // Division by zero has no value: the line stays as it is (gcc refuses it).
+    let kept = "#if X / 0\nyes\n#else\nno\n#endif\n";
+    assert_eq!(decide("X / 0", &["-DX=2"]), kept);
+    assert_eq!(
+        decide("X % (X - 2)", &["-DX=2"]),
+        kept.replace("X / 0", "X % (X - 2)")
+    );
+    for condition in [
+        "0x7fffffffffffffff + 1 < 0",
+        "(-0x7fffffffffffffff - 1) / -1 < 0",
+        "1 << 63 < 0",
+        "1 << 64 == 0",
+        "1 << -1 == 0",
+        "-9223372036854775807 - 1 < 0",
+    ] {
+        assert_eq!(decide(condition, &["-k"]), "yes\n", "{condition}");
+    }
+}
+
+#[test]
+fn indirect_values_are_followed_as_unifdef_follows_them() {
+    assert_eq!(decide("FOO", &["-DFOO=ZIG", "-DZIG"]), "yes\n");
+    assert_eq!(decide("FOO == 42", &["-DFOO=ZIG", "-DZIG=42"]), "yes\n");
+    // A cycle, or a name not assumed, stays unknown.
+    let kept = "#if FOO\nyes\n#else\nno\n#endif\n";
+    assert_eq!(decide("FOO", &["-DFOO=BAR", "-DBAR=FOO"]), kept);
+    assert_eq!(decide("FOO", &["-DFOO=ZIG"]), kept);
+}
