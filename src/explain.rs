@@ -267,6 +267,9 @@ fn action_name(action: &Action) -> String {
             assumed => format!("resolve with {assumed}"),
         },
         Action::ReplaceCondition(condition) => format!("replace-condition with `{condition}`"),
+        Action::Replace(header) => format!("replace with `{header}`"),
+        Action::SetValue(value) => format!("set to `{value}`"),
+        Action::Guard(guard) => format!("guard with `#{}`", guard.opening),
     }
 }
 

@@ -71,8 +71,8 @@ pub use c::{
 
 // Rules.
 pub use rules::{
-    Action, Expect, ExpectedMatches, Fallback, Per, Rule, RulesError, RulesFile, TestCase,
-    TestInput, load as load_rules,
+    Action, Expect, ExpectedMatches, Fallback, Guard, Per, Rule, RulesError, RulesFile, Target,
+    TestCase, TestInput, load as load_rules,
 };
 
 // The engine.

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 use toml_edit::{Array, DocumentMut, Item, Table, Value};
 
-use super::{Action, Fallback, Per};
+use super::{Action, Fallback, Per, Target};
 
 #[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -64,6 +64,15 @@ pub(crate) struct RuleToml {
     pub(crate) expect: Option<Spanned<ExpectToml>>,
     #[serde(default, skip_serializing_if = "is_default")]
     pub(crate) fallback: Fallback,
+    /// What the action edits (`conditional` when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) target: Option<Spanned<Target>>,
+    /// For `set`: the new replacement text of the `#define`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) value: Option<Spanned<String>>,
+    /// For `guard`: the opening directive, `#ifdef NAME`, `#ifndef NAME` or `#if COND`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) guard: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Serialize, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +82,9 @@ pub(crate) enum ActionToml {
     Keep,
     Resolve,
     ReplaceCondition,
+    Replace,
+    Set,
+    Guard,
 }
 
 #[derive(Clone, Deserialize, Serialize, Default)]
@@ -94,6 +106,12 @@ pub(crate) struct MatchToml {
     pub(crate) references: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) inside: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) defines: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) undefs: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) value: Option<String>,
 }
 
 #[derive(Clone)]
@@ -179,8 +197,23 @@ impl RuleToml {
         matcher: MatchToml,
         expect: Option<ExpectToml>,
     ) -> RuleToml {
+        let (mut value, mut guard) = (None, None);
         let (action, define, undef, replacement) = match action {
             Action::Drop => (ActionToml::Drop, Vec::new(), Vec::new(), None),
+            Action::Replace(header) => (
+                ActionToml::Replace,
+                Vec::new(),
+                Vec::new(),
+                Some(header.clone()),
+            ),
+            Action::SetValue(text) => {
+                value = Some(unspanned(text.clone()));
+                (ActionToml::Set, Vec::new(), Vec::new(), None)
+            }
+            Action::Guard(opening) => {
+                guard = Some(unspanned(format!("#{}", opening.opening)));
+                (ActionToml::Guard, Vec::new(), Vec::new(), None)
+            }
             Action::Keep => (ActionToml::Keep, Vec::new(), Vec::new(), None),
             Action::Resolve(assumptions) => (
                 ActionToml::Resolve,
@@ -206,7 +239,16 @@ impl RuleToml {
             undef: undef.into_iter().map(unspanned).collect(),
             expect: expect.map(unspanned),
             fallback: Fallback::default(),
+            target: None,
+            value,
+            guard,
         }
+    }
+
+    /// This rule acting on `target` (written only when it is not the default).
+    pub(crate) fn with_target(mut self, target: Target) -> RuleToml {
+        self.target = (target != Target::Conditional).then(|| unspanned(target));
+        self
     }
 }
 
