@@ -119,6 +119,14 @@ impl From<InFile<'_, &FileError>> for Problem {
             .at(name, bytes, failure.offset..failure.offset + 1, failure.message.clone())
             .also(body.start..body.start, "the block the rule asks about starts here")
             .help("declare the macros or typedef names that hide C syntax (statement_macros, blank_macros, typedefs in the rules file, or --statement-macro/--blank-macro/--typedef), or set fallback = \"tokens\" on the rule"),
+            FileError::Target {
+                rule,
+                span,
+                message,
+                help,
+            } => Problem::error(format!("rule `{rule}` cannot act here: {message}"))
+                .at(name, bytes, span.clone(), "selected by the rule")
+                .help(help),
             FileError::Overlap {
                 first_rule,
                 first,

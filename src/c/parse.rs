@@ -143,6 +143,7 @@ impl CParser {
                     syntax: CSyntax::default(),
                     shift: &shift,
                     prelude: self.prelude.len(),
+                    text: parse.source.as_bytes(),
                 };
                 collector.visit_translation_unit(&parse.unit);
                 Ok(collector.syntax)
@@ -304,6 +305,8 @@ struct Collector<'s> {
     shift: &'s dyn Fn(usize) -> usize,
     /// The prelude's length: top-level declarations before it are the prelude's.
     prelude: usize,
+    /// What lang-c parsed (the prelude, then the item).
+    text: &'s [u8],
 }
 
 impl Collector<'_> {
@@ -364,7 +367,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     fn visit_statement(&mut self, statement: &'ast Statement, span: &'ast Span) {
         if !matches!(statement, Statement::Compound(_)) {
             // Its bare body, if it is one, was recorded by its parent below.
-            let this = self.span(span);
+            let this = self.trimmed(span);
             let recorded = self
                 .syntax
                 .statements
@@ -374,7 +377,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 self.push(span, StatementKind::Statement, None);
             }
         }
-        let this = self.span(span);
+        let this = self.trimmed(span);
         let mut bodies: Vec<(&Span, &'static str)> = Vec::new();
         match statement {
             Statement::If(node) => {
@@ -412,13 +415,23 @@ impl<'ast> Visit<'ast> for Collector<'_> {
 }
 
 impl Collector<'_> {
+    /// A statement's span without the blanks lang-c may end it with.
+    fn trimmed(&self, span: &Span) -> Range<usize> {
+        let mut end = span.end.min(self.text.len());
+        while end > span.start && self.text[end - 1].is_ascii_whitespace() {
+            end -= 1;
+        }
+        self.span(&Span::span(span.start, end))
+    }
+
     fn push(
         &mut self,
         span: &Span,
         kind: StatementKind,
         bare_body_of: Option<(Range<usize>, &'static str)>,
     ) {
-        let span = self.span(span);
+        // lang-c ends some statements (an `if` without `else`) after the blanks that follow.
+        let span = self.trimmed(span);
         self.syntax.statements.push(CStatement {
             span,
             kind,
@@ -532,6 +545,9 @@ mod statement_tests {
         assert!(found.contains(&("b();".into(), Statement, Some("if"))));
         assert!(found.contains(&("c();".into(), Statement, None)));
         assert!(found.contains(&("e();".into(), Statement, Some("while"))));
+        // An `if` without `else` ends at its body, not at the blanks after it.
+        let source = "void f(void) {\n\tif (a) {\n\t\tb();\n\t}\n\n\tc();\n}\n";
+        assert!(statements(source).contains(&("if (a) {\n\t\tb();\n\t}".into(), Statement, None)));
         assert_eq!(
             found.iter().filter(|(text, _, _)| text == "b();").count(),
             1,

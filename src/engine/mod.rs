@@ -10,8 +10,11 @@
 
 mod edit;
 mod inspect;
+mod lines;
 mod matcher;
 mod plan;
+mod statement;
+mod target;
 
 use std::ops::Range;
 
@@ -24,9 +27,10 @@ pub use matcher::{BodyFacts, FileFacts, ParseWarning};
 pub use plan::plan_verdicts;
 
 use crate::c::{CParser, Macros, ParseFailure};
-use crate::rules::{Rule, RulesFile};
+use crate::rules::{Rule, RulesFile, Target};
 use crate::source::{ParsedFile, SourceError};
 use matcher::{Site, Unparsable};
+use target::{TargetProblem, TargetSite};
 
 /// What one rule did in one file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -112,6 +116,14 @@ pub enum FileError {
         body: Range<usize>,
         failure: ParseFailure,
     },
+    /// A line or statement rule selected something it cannot edit alone (a statement sharing
+    /// its line, the unbraced body of an `if`).
+    Target {
+        rule: String,
+        span: Range<usize>,
+        message: String,
+        help: String,
+    },
     /// Two rules edit the same bytes.
     Overlap {
         first_rule: String,
@@ -191,8 +203,13 @@ pub fn process_parsed(
     let facts = FileFacts::new(parsed, &setup.macros, &setup.parser)?;
 
     let mut sites: Vec<Site> = Vec::new();
+    let mut target_sites: Vec<TargetSite> = Vec::new();
     for (index, rule) in rules.iter().enumerate() {
-        if applies[index] {
+        if applies[index] && rule.target != Target::Conditional {
+            let found = target::find(index, rule, &facts)
+                .map_err(|problem| target_error(problem, rules))?;
+            target_sites.extend(found);
+        } else if applies[index] {
             let found = matcher::find(index, rule, &facts, &mut result.warnings).map_err(
                 |Unparsable {
                      rule,
@@ -223,7 +240,16 @@ pub fn process_parsed(
         plan_conditional(&parsed.scan, site.conditional, &verdicts, owner, &mut edits);
         site_verdicts.push(verdicts);
     }
-    let mut planned_sites = vec![false; sites.len()];
+    // Line and statement sites are numbered after the conditional ones.
+    for (offset, site) in target_sites.iter().enumerate() {
+        edits.push(Edit {
+            range: site.range.clone(),
+            text: site.text.clone(),
+            rule: site.rule,
+            site: sites.len() + offset,
+        });
+    }
+    let mut planned_sites = vec![false; sites.len() + target_sites.len()];
     for edit in &edits {
         planned_sites[edit.site] = true;
     }
@@ -235,7 +261,7 @@ pub fn process_parsed(
     })?;
 
     // A site whose every edit fell inside a deletion by the same rule was swallowed by it.
-    let mut site_edits: Vec<Vec<Edit>> = vec![Vec::new(); sites.len()];
+    let mut site_edits: Vec<Vec<Edit>> = vec![Vec::new(); sites.len() + target_sites.len()];
     for edit in &edits {
         site_edits[edit.site].push(edit.clone());
         result.counts[edit.rule].edits += 1;
@@ -258,9 +284,22 @@ pub fn process_parsed(
         }
         result.matches.push(record);
     }
+    for (offset, site) in target_sites.into_iter().enumerate() {
+        let index = sites.len() + offset;
+        if planned_sites[index] && site_edits[index].is_empty() {
+            continue;
+        }
+        result.counts[site.rule].matches += 1;
+        let edits = std::mem::take(&mut site_edits[index]);
+        result.matches.push(target::record(site, edits));
+    }
     for (index, rule) in rules.iter().enumerate() {
         if applies[index] && result.counts[index].matches == 0 {
-            result.residue[index] = matcher::residue(rule, &facts);
+            result.residue[index] = match rule.target {
+                Target::Conditional => matcher::residue(rule, &facts),
+                // No match and no evidence that the rule was applied: drift.
+                _ => target::already_applied(index, rule, &facts).is_none(),
+            };
         }
     }
     if !edits.is_empty() {
@@ -270,4 +309,30 @@ pub fn process_parsed(
         }
     }
     Ok(result)
+}
+
+/// A line or statement rule's problem as the file's error.
+fn target_error(problem: TargetProblem, rules: &[Rule]) -> FileError {
+    match problem {
+        TargetProblem::Unparsable {
+            rule,
+            item,
+            failure,
+        } => FileError::Unparsable {
+            rule: rules[rule].id.clone(),
+            body: item,
+            failure,
+        },
+        TargetProblem::Refused {
+            rule,
+            span,
+            message,
+            help,
+        } => FileError::Target {
+            rule: rules[rule].id.clone(),
+            span,
+            message,
+            help,
+        },
+    }
 }
