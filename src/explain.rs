@@ -269,7 +269,9 @@ fn target_diagnostic(
     lines: &Lines,
 ) -> Diagnostic<()> {
     let Some(selected) = record.branches.first() else {
-        return Diagnostic::note().with_code(&rule.id).with_message(&rule.message);
+        return Diagnostic::note()
+            .with_code(&rule.id)
+            .with_message(&rule.message);
     };
     let within = |span: &Range<usize>| selected.start <= span.start && span.end <= selected.end;
     let said: Vec<&str> = record
@@ -311,13 +313,19 @@ fn target_diagnostic(
     let happens = match (&rule.action, record.edits.first()) {
         (_, None) => "nothing changes here".to_string(),
         (Action::Drop, _) if first == last => format!("{at} is removed, nothing else"),
-        (Action::Drop, _) => format!("{at} ({} lines) are removed, nothing else", last - first + 1),
+        (Action::Drop, _) => format!(
+            "{at} ({} lines) are removed, nothing else",
+            last - first + 1
+        ),
         (Action::Guard(guard), _) => {
             format!("{at} are wrapped in `#{}` … `#endif` lines", guard.opening)
         }
         (_, Some(edit)) => match fate_of_line(record, source, &record.span) {
             Some(new) => format!("{at} becomes `{new}`"),
-            None => format!("{at} is changed by `{}`", String::from_utf8_lossy(&edit.text)),
+            None => format!(
+                "{at} is changed by `{}`",
+                String::from_utf8_lossy(&edit.text)
+            ),
         },
     };
     Diagnostic::note()

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::ops::Range;
 
 use lang_c::ast::{
-    BlockItem, CallExpression, ExternalDeclaration, Expression, Statement, StructType,
+    BlockItem, CallExpression, Expression, ExternalDeclaration, Statement, StructType,
 };
 use lang_c::driver::{Config, parse_preprocessed};
 use lang_c::span::Span;
@@ -330,7 +330,10 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     fn visit_call_expression(&mut self, call: &'ast CallExpression, span: &'ast Span) {
         if let Expression::Identifier(identifier) = &call.callee.node {
             let range = self.span(&identifier.span);
-            self.syntax.facts.calls.push((identifier.node.name.clone(), range));
+            self.syntax
+                .facts
+                .calls
+                .push((identifier.node.name.clone(), range));
         }
         visit::visit_call_expression(self, call, span);
     }
@@ -398,7 +401,9 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 [Some(then.as_ref()), otherwise]
                     .into_iter()
                     .flatten()
-                    .any(|child| child.span == *body && !matches!(child.node, Statement::Compound(_)))
+                    .any(|child| {
+                        child.span == *body && !matches!(child.node, Statement::Compound(_))
+                    })
             }
             Statement::While(node) => !matches!(node.node.statement.node, Statement::Compound(_)),
             Statement::DoWhile(node) => !matches!(node.node.statement.node, Statement::Compound(_)),
@@ -407,7 +412,11 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         };
         for (body, keyword) in bodies {
             if bare(body) {
-                self.push(body, StatementKind::Statement, Some((this.clone(), keyword)));
+                self.push(
+                    body,
+                    StatementKind::Statement,
+                    Some((this.clone(), keyword)),
+                );
             }
         }
         visit::visit_statement(self, statement, span);

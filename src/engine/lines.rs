@@ -106,7 +106,8 @@ fn spaced(text: &[u8]) -> String {
 /// every `#undef` of a macro in `undefs`, anywhere in the file.
 pub(super) fn define_candidates(rule: &Rule, facts: &FileFacts) -> Vec<Candidate> {
     let matcher = &rule.matcher;
-    let named = |names: &[String], name: &[u8]| names.iter().any(|wanted| wanted.as_bytes() == name);
+    let named =
+        |names: &[String], name: &[u8]| names.iter().any(|wanted| wanted.as_bytes() == name);
     facts
         .scan
         .directives
@@ -118,13 +119,18 @@ pub(super) fn define_candidates(rule: &Rule, facts: &FileFacts) -> Vec<Candidate
             } else {
                 named(&matcher.defines, definition.name)
                     && matcher.value.as_ref().is_none_or(|value| {
-                        spaced(&facts.scan.clean[definition.value.clone()]) == spaced(value.as_bytes())
+                        spaced(&facts.scan.clean[definition.value.clone()])
+                            == spaced(value.as_bytes())
                     })
             };
             if !wanted {
                 return None;
             }
-            let keyword = if definition.undef { "#undef" } else { "#define" };
+            let keyword = if definition.undef {
+                "#undef"
+            } else {
+                "#define"
+            };
             let name = String::from_utf8_lossy(definition.name);
             Some(Candidate {
                 selected: directive.text_span(),
@@ -164,7 +170,9 @@ pub(super) fn set_value(
 ) -> Option<(Range<usize>, Vec<u8>)> {
     let directive = directive_at(facts, candidate)?;
     let definition = definition(facts, directive)?;
-    if definition.undef || spaced(&facts.scan.clean[definition.value.clone()]) == spaced(value.as_bytes()) {
+    if definition.undef
+        || spaced(&facts.scan.clean[definition.value.clone()]) == spaced(value.as_bytes())
+    {
         return None;
     }
     if definition.value.is_empty() {

@@ -148,9 +148,8 @@ impl<'a> FileFacts<'a> {
         &self,
         offset: usize,
     ) -> Option<(Range<usize>, Result<c::CSyntax, ParseFailure>)> {
-        let branch = innermost_branch(self.tree, offset).map(|(conditional, index)| {
-            conditional.branches[index].body.clone()
-        });
+        let branch = innermost_branch(self.tree, offset)
+            .map(|(conditional, index)| conditional.branches[index].body.clone());
         let focus = branch.clone().unwrap_or(offset..offset);
         let focused = self.focused(focus);
         let item = match c::enclosing(&focused.functions, offset) {

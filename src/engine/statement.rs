@@ -81,7 +81,10 @@ pub(super) fn candidates(
             let Some(statement) = innermost(&syntax.statements, &span) else {
                 continue;
             };
-            if selected.iter().any(|(known, _)| known.span == statement.span) {
+            if selected
+                .iter()
+                .any(|(known, _)| known.span == statement.span)
+            {
                 continue;
             }
             let within = syntax.facts.within(&statement.span);
@@ -171,7 +174,9 @@ fn candidate(
                 "guarding or removing it alone would make the next statement the body of `{keyword}`: \
                  select the whole `{}…` statement (by what its condition calls or uses), or add braces \
                  around the body in the source",
-                String::from_utf8_lossy(&facts.source[parent.start..(parent.start + 2).min(parent.end)])
+                String::from_utf8_lossy(
+                    &facts.source[parent.start..(parent.start + 2).min(parent.end)]
+                )
             ),
         })
     } else if lines.is_none() {
@@ -215,8 +220,7 @@ fn crosses_a_conditional(facts: &FileFacts, lines: &Range<usize>) -> Option<Rang
             .branches
             .iter()
             .any(|branch| branch.body.start <= lines.start && lines.end <= branch.body.end);
-        (!apart && !held && !holding).then(|| {
-            directives[conditional.branches[0].directive].text_span()
-        })
+        (!apart && !held && !holding)
+            .then(|| directives[conditional.branches[0].directive].text_span())
     })
 }

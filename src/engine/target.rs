@@ -183,7 +183,11 @@ pub(super) fn where_matches(rule: &Rule, facts: &FileFacts, offset: usize) -> Op
 
 /// The conditional branch around `lines` whose condition is the guard's (`#ifdef X` and
 /// `#if defined(X)` alike), as evidence pointing at its directive.
-pub(super) fn guarded_by(facts: &FileFacts, lines: &Range<usize>, guard: &Guard) -> Option<Evidence> {
+pub(super) fn guarded_by(
+    facts: &FileFacts,
+    lines: &Range<usize>,
+    guard: &Guard,
+) -> Option<Evidence> {
     matcher::enclosing_branches(facts.tree, lines.start)
         .into_iter()
         .rev()
@@ -231,7 +235,9 @@ pub(super) fn guard_text(facts: &FileFacts, lines: &Range<usize>, guard: &Guard)
         .iter()
         .rev()
         .find(|directive| directive.line.end <= lines.start)
-        .map_or(b"", |directive| &source[directive.line.start..directive.hash]);
+        .map_or(b"", |directive| {
+            &source[directive.line.start..directive.hash]
+        });
     let mut text = Vec::with_capacity(wrapped.len() + 32);
     text.extend_from_slice(indent);
     text.push(b'#');

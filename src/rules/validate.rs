@@ -282,7 +282,14 @@ fn validate(rule: RuleToml, file: usize) -> Result<Rule, RulesError> {
             Action::Guard(parse_guard(guard)?)
         }
     };
-    check_target(target, target_span, &matcher, match_span.clone(), &action, action_span.clone())?;
+    check_target(
+        target,
+        target_span,
+        &matcher,
+        match_span.clone(),
+        &action,
+        action_span.clone(),
+    )?;
     if let (Some(value), false) = (&rule.value, matches!(action, Action::SetValue(_))) {
         return Err(RulesError::new(
             "`value` belongs to `set` rules",
@@ -401,15 +408,18 @@ fn check_target(
                 target.name(),
                 quoted.join(", "),
                 match action {
-                    Action::Replace(_) | Action::Guard(_) => " (replace takes target = \"include\"; guard: include, define or statement)",
+                    Action::Replace(_) | Action::Guard(_) =>
+                        " (replace takes target = \"include\"; guard: include, define or statement)",
                     Action::SetValue(_) => " (set takes target = \"define\")",
                     _ => " (drop/keep/resolve/replace-condition of whole #if groups: no target)",
                 }
             ),
         ));
     }
-    let body = !matcher.calls.is_empty() || !matcher.mentions.is_empty() || !matcher.structs.is_empty();
-    let defines = !matcher.defines.is_empty() || !matcher.undefs.is_empty() || matcher.value.is_some();
+    let body =
+        !matcher.calls.is_empty() || !matcher.mentions.is_empty() || !matcher.structs.is_empty();
+    let defines =
+        !matcher.defines.is_empty() || !matcher.undefs.is_empty() || matcher.value.is_some();
     let (unused, needed): (Option<&str>, Option<&str>) = match target {
         Target::Conditional => (defines.then_some("`defines`, `undefs` and `value` select #define lines: they need target = \"define\""), None),
         Target::Include => (
@@ -427,18 +437,24 @@ fn check_target(
     };
     if let Some(help) = unused {
         return Err(RulesError::new(
-            format!("`[rule.match]` has keys target `{}` does not read", target.name()),
+            format!(
+                "`[rule.match]` has keys target `{}` does not read",
+                target.name()
+            ),
             match_span,
             help,
         ));
     }
     if let Some(help) = needed {
         return Err(RulesError::new(
-            format!("the match selects no {}", match target {
-                Target::Include => "#include line",
-                Target::Define => "#define or #undef line",
-                _ => "statement",
-            }),
+            format!(
+                "the match selects no {}",
+                match target {
+                    Target::Include => "#include line",
+                    Target::Define => "#define or #undef line",
+                    _ => "statement",
+                }
+            ),
             match_span,
             help,
         ));
@@ -490,13 +506,20 @@ fn parse_guard(guard: &Spanned<String>) -> Result<Guard, RulesError> {
                 && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
                 && !rest.starts_with(|c: char| c.is_ascii_digit());
             if !name_ok {
-                return Err(bad(format!("`#{keyword}` takes one macro name, not `{rest}`")));
+                return Err(bad(format!(
+                    "`#{keyword}` takes one macro name, not `{rest}`"
+                )));
             }
             let not = if keyword == "ifndef" { "!" } else { "" };
             format!("{not}defined({rest})")
         }
         "if" if !rest.is_empty() => rest.to_string(),
-        _ => return Err(bad(format!("`{}` is not an opening #if, #ifdef or #ifndef", guard.get_ref().trim()))),
+        _ => {
+            return Err(bad(format!(
+                "`{}` is not an opening #if, #ifdef or #ifndef",
+                guard.get_ref().trim()
+            )));
+        }
     };
     let expr = cond::parse(condition.as_bytes(), 0)
         .map_err(|error| bad(format!("invalid condition in `guard`: {}", error.message)))?;

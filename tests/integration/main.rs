@@ -16,5 +16,6 @@ mod learn;
 mod properties;
 mod rewrite;
 mod ruletest;
+mod targets;
 mod unifdef_differential;
 mod uwsgi_el5;
