@@ -19,3 +19,4 @@ mod ruletest;
 mod targets;
 mod unifdef_differential;
 mod uwsgi_el5;
+mod uwsgi_targets;
