@@ -318,7 +318,7 @@ fn target_diagnostic(
             last - first + 1
         ),
         (Action::Guard(guard), _) => {
-            format!("{at} are wrapped in `#{}` … `#endif` lines", guard.opening)
+            format!("{at} are wrapped in `{}` … `#endif` lines", guard.opening)
         }
         (_, Some(edit)) => match fate_of_line(record, source, &record.span) {
             Some(new) => format!("{at} becomes `{new}`"),
@@ -355,7 +355,7 @@ fn action_name(action: &Action) -> String {
         Action::ReplaceCondition(condition) => format!("replace-condition with `{condition}`"),
         Action::Replace(header) => format!("replace with `{header}`"),
         Action::SetValue(value) => format!("set to `{value}`"),
-        Action::Guard(guard) => format!("guard with `#{}`", guard.opening),
+        Action::Guard(guard) => format!("guard with `{}`", guard.opening),
     }
 }
 

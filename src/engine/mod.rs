@@ -25,6 +25,7 @@ pub use inspect::{
 };
 pub use matcher::{BodyFacts, FileFacts, ParseWarning};
 pub use plan::plan_verdicts;
+pub use statement::statements_on_lines;
 
 use crate::c::{CParser, Macros, ParseFailure};
 use crate::rules::{Rule, RulesFile, Target};

@@ -224,3 +224,45 @@ fn crosses_a_conditional(facts: &FileFacts, lines: &Range<usize>) -> Option<Rang
             .then(|| directives[conditional.branches[0].directive].text_span())
     })
 }
+
+/// A statement and where it stands, for `learn`: its whole lines and the lang-c facts within it.
+#[derive(Clone, Debug)]
+pub struct StatementOnLines {
+    pub statement: CStatement,
+    pub lines: Range<usize>,
+    pub facts: c::CFacts,
+}
+
+/// The statements and declarations that occupy whole lines within `lines` (a range of whole
+/// lines), in file order, outer ones before the ones they hold; read from the item around the
+/// first code in `lines`, in the view where it is active. Bare bodies of `if`/loops are left
+/// out (a rule cannot act on them alone). `Ok(empty)` when `lines` hold no code.
+pub fn statements_on_lines(
+    facts: &FileFacts,
+    lines: Range<usize>,
+) -> Result<Vec<StatementOnLines>, crate::c::ParseFailure> {
+    let code = facts.code();
+    let Some(first) = (lines.start..lines.end).find(|&at| !code[at].is_ascii_whitespace()) else {
+        return Ok(Vec::new());
+    };
+    let Some((_, syntax)) = facts.syntax_at(first) else {
+        return Ok(Vec::new());
+    };
+    let syntax = syntax?;
+    let mut found: Vec<StatementOnLines> = syntax
+        .statements
+        .iter()
+        .filter(|statement| statement.bare_body_of.is_none())
+        .filter_map(|statement| {
+            let whole = whole_lines(facts.source, code, &statement.span)?;
+            (lines.start <= whole.start && whole.end <= lines.end).then(|| StatementOnLines {
+                statement: statement.clone(),
+                lines: whole,
+                facts: syntax.facts.within(&statement.span),
+            })
+        })
+        .collect();
+    found.sort_by_key(|on| (on.lines.start, std::cmp::Reverse(on.lines.end)));
+    found.dedup_by(|a, b| a.statement.span == b.statement.span);
+    Ok(found)
+}

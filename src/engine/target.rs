@@ -198,7 +198,7 @@ pub(super) fn guarded_by(
             (Norm::of(condition) == guard.condition).then(|| {
                 vec![(
                     facts.scan.directives[directive].text_span(),
-                    format!("already guarded by `#{}`", guard.opening),
+                    format!("already guarded by `{}`", guard.opening),
                 )]
             })
         })
@@ -240,7 +240,6 @@ pub(super) fn guard_text(facts: &FileFacts, lines: &Range<usize>, guard: &Guard)
         });
     let mut text = Vec::with_capacity(wrapped.len() + 32);
     text.extend_from_slice(indent);
-    text.push(b'#');
     text.extend_from_slice(guard.opening.as_bytes());
     text.extend_from_slice(eol);
     text.extend_from_slice(wrapped);

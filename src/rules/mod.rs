@@ -88,7 +88,8 @@ impl Target {
 /// The conditional a `guard` action wraps lines in: `#ifdef NAME`, `#ifndef NAME` or `#if COND`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Guard {
-    /// The opening directive without its `#`, normalized to one space: `ifdef PR_SET_PDEATHSIG`.
+    /// The opening directive line as it is written, from its `#` (`#ifdef PR_SET_PDEATHSIG`,
+    /// `#  if   defined(X)`; a `#` is added when the rule leaves it out).
     pub opening: String,
     /// Its condition in normal form (`#ifdef X` is `defined(X)`), to recognize a guard already
     /// there whatever its spelling.

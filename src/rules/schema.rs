@@ -51,6 +51,9 @@ pub(crate) struct RuleToml {
     pub(crate) id: Spanned<String>,
     pub(crate) message: String,
     pub(crate) files: Spanned<Vec<Spanned<String>>>,
+    /// What the action edits (`conditional` when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) target: Option<Spanned<Target>>,
     #[serde(rename = "match")]
     pub(crate) matcher: Spanned<MatchToml>,
     pub(crate) action: Spanned<ActionToml>,
@@ -60,19 +63,16 @@ pub(crate) struct RuleToml {
     pub(crate) undef: Vec<Spanned<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) replacement: Option<Spanned<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) expect: Option<Spanned<ExpectToml>>,
-    #[serde(default, skip_serializing_if = "is_default")]
-    pub(crate) fallback: Fallback,
-    /// What the action edits (`conditional` when absent).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) target: Option<Spanned<Target>>,
     /// For `set`: the new replacement text of the `#define`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) value: Option<Spanned<String>>,
     /// For `guard`: the opening directive, `#ifdef NAME`, `#ifndef NAME` or `#if COND`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) guard: Option<Spanned<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) expect: Option<Spanned<ExpectToml>>,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub(crate) fallback: Fallback,
 }
 
 #[derive(Deserialize, Serialize, Clone, Copy, PartialEq, Eq)]
@@ -211,7 +211,7 @@ impl RuleToml {
                 (ActionToml::Set, Vec::new(), Vec::new(), None)
             }
             Action::Guard(opening) => {
-                guard = Some(unspanned(format!("#{}", opening.opening)));
+                guard = Some(unspanned(opening.opening.clone()));
                 (ActionToml::Guard, Vec::new(), Vec::new(), None)
             }
             Action::Keep => (ActionToml::Keep, Vec::new(), Vec::new(), None),

@@ -488,8 +488,9 @@ fn check_header(header: &Spanned<String>) -> Result<String, RulesError> {
 /// The opening directive of a `guard` rule: `#ifdef NAME`, `#ifndef NAME` or `#if CONDITION`
 /// (the `#` optional), with its condition in normal form.
 fn parse_guard(guard: &Spanned<String>) -> Result<Guard, RulesError> {
-    let text = guard.get_ref().trim();
-    let text = text.strip_prefix('#').unwrap_or(text).trim_start();
+    let written = guard.get_ref().trim();
+    let after_hash = written.strip_prefix('#').unwrap_or(written);
+    let text = after_hash.trim_start();
     let (keyword, rest) = text
         .split_once(|c: char| c.is_whitespace())
         .map_or((text, ""), |(keyword, rest)| (keyword, rest.trim()));
@@ -516,15 +517,14 @@ fn parse_guard(guard: &Spanned<String>) -> Result<Guard, RulesError> {
         "if" if !rest.is_empty() => rest.to_string(),
         _ => {
             return Err(bad(format!(
-                "`{}` is not an opening #if, #ifdef or #ifndef",
-                guard.get_ref().trim()
+                "`{written}` is not an opening #if, #ifdef or #ifndef"
             )));
         }
     };
     let expr = cond::parse(condition.as_bytes(), 0)
         .map_err(|error| bad(format!("invalid condition in `guard`: {}", error.message)))?;
     Ok(Guard {
-        opening: format!("{keyword} {rest}"),
+        opening: format!("#{after_hash}"),
         condition: Norm::of(&expr),
     })
 }
@@ -637,7 +637,7 @@ expect = 1
         );
         let (message, _) = error_at(&GOOD.replace("files =", "filez = 1\nfiles ="));
         assert!(
-            message.contains("`action`, `define`, `undef`, `replacement`, `expect`, `fallback`"),
+            message.contains("`target`, `match`, `action`, `define`, `undef`, `replacement`, `value`, `guard`, `expect`, `fallback`"),
             "{message}"
         );
 

@@ -13,6 +13,7 @@ mod explain;
 mod facts;
 mod fuzz_regressions;
 mod learn;
+mod learn_targets;
 mod properties;
 mod rewrite;
 mod ruletest;
