@@ -18,7 +18,7 @@ use std::collections::HashSet;
 use std::ops::Range;
 
 use super::matcher::{self, FileFacts};
-use super::target::{Candidate, Refusal, TargetProblem, whole_lines};
+use super::target::{Candidate, Evidence, Refusal, TargetProblem, whole_lines};
 use crate::c::{self, CStatement, StatementKind, TokenKind};
 use crate::rules::Rule;
 
@@ -49,7 +49,7 @@ pub(super) fn candidates(
 
     // Each item once per view (the innermost branch around the name decides the view).
     let mut parsed: HashSet<(Range<usize>, Option<Range<usize>>)> = HashSet::new();
-    let mut selected: Vec<(CStatement, Vec<(Range<usize>, String)>)> = Vec::new();
+    let mut selected: Vec<(CStatement, Evidence)> = Vec::new();
     for offset in offsets {
         let branch = matcher::innermost_branch(facts.tree, offset)
             .map(|(conditional, index)| conditional.branches[index].body.clone());

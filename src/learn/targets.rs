@@ -518,7 +518,9 @@ fn explain_file(
                 ),
             ));
         };
-        let (_, what) = directive_on(facts, &deleted).expect("explained above");
+        let Some((_, what)) = directive_on(facts, &deleted) else {
+            return Err(unexplained(run, "the line it replaces is not a directive".into()));
+        };
         let (condition, function) = context(&deleted);
         // The engine rewrites part of the line; the site records the whole line's new text.
         let text = run.inserted[0].clone();
