@@ -98,6 +98,11 @@ pub struct FileResult {
     /// Per rule: no match here, but what its body predicates look for is still in its scope
     /// (the residue check of the matcher).
     pub residue: Vec<bool>,
+    /// Per line or statement rule (`target`): no match here, and positive evidence that the
+    /// rule was applied ([`target::already_applied`]: the guard is there, the line is gone from
+    /// a scope that is there, the value is set). Always false for conditional rules, whose
+    /// "applied" is the absence of residue.
+    pub applied: Vec<bool>,
     /// Sites where lang-c failed and a rule fell back to tokens.
     pub warnings: Vec<ParseWarning>,
     /// lang-c coverage of the file's functions, when asked for (`--parse-stats`).
@@ -194,6 +199,7 @@ pub fn process_parsed(
         counts: vec![RuleCount::default(); rules.len()],
         applies: applies.clone(),
         residue: vec![false; rules.len()],
+        applied: vec![false; rules.len()],
         warnings: Vec::new(),
         parse: None,
         matches: Vec::new(),
@@ -296,11 +302,14 @@ pub fn process_parsed(
     }
     for (index, rule) in rules.iter().enumerate() {
         if applies[index] && result.counts[index].matches == 0 {
-            result.residue[index] = match rule.target {
-                Target::Conditional => matcher::residue(rule, &facts),
-                // No match and no evidence that the rule was applied: drift.
-                _ => target::already_applied(index, rule, &facts).is_none(),
-            };
+            if rule.target == Target::Conditional {
+                result.residue[index] = matcher::residue(rule, &facts);
+            } else {
+                // Residue: what the rule selects is here (under another condition), unapplied.
+                result.applied[index] = target::already_applied(index, rule, &facts).is_some();
+                result.residue[index] = !result.applied[index]
+                    && target::candidates(index, rule, &facts).is_ok_and(|found| !found.is_empty());
+            }
         }
     }
     if !edits.is_empty() {

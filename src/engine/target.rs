@@ -135,7 +135,7 @@ pub fn find(
 }
 
 /// The things the rule's target and match select, condition aside (`inside` included).
-pub(super) fn candidates(
+pub(crate) fn candidates(
     rule_index: usize,
     rule: &Rule,
     facts: &FileFacts,

@@ -519,7 +519,10 @@ fn explain_file(
             ));
         };
         let Some((_, what)) = directive_on(facts, &deleted) else {
-            return Err(unexplained(run, "the line it replaces is not a directive".into()));
+            return Err(unexplained(
+                run,
+                "the line it replaces is not a directive".into(),
+            ));
         };
         let (condition, function) = context(&deleted);
         // The engine rewrites part of the line; the site records the whole line's new text.

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use cdefang::{
     Action, Assumptions, Detail, Drift, ExitStatus, FileError, FileParse, FileResult, FilesError,
     InFile, Macros, ParseReport, ParsedFile, Per, PlannedFile, Problem, Report, Rule, RuleSummary,
-    Scan, Setup, SourceError, SourceFile,
+    Scan, Setup, SourceError, SourceFile, Target,
 };
 use rayon::prelude::*;
 
@@ -590,7 +590,9 @@ fn check_expectations(rules: &[Rule], planned: &[PlannedFile]) -> Vec<Drift> {
         let Some(expect) = &rule.expect else {
             continue;
         };
-        let selected: Vec<(&SourceFile, u64, bool)> = planned
+        // A line or statement rule counts as applied only with positive evidence of it.
+        let needs_evidence = rule.target != Target::Conditional;
+        let selected: Vec<(&SourceFile, u64, bool, bool)> = planned
             .iter()
             .filter(|file| file.result.applies[index])
             .map(|file| {
@@ -598,6 +600,7 @@ fn check_expectations(rules: &[Rule], planned: &[PlannedFile]) -> Vec<Drift> {
                     &file.file,
                     file.result.counts[index].matches,
                     file.result.residue[index],
+                    !needs_evidence || file.result.applied[index],
                 )
             })
             .collect();
@@ -606,12 +609,14 @@ fn check_expectations(rules: &[Rule], planned: &[PlannedFile]) -> Vec<Drift> {
         }
         // No match and nothing left of what the rule removes: the rule was applied before
         // (a second run over its own output), not lost.
-        let applied = |found: u64, residue: bool| found == 0 && !residue;
+        let applied =
+            |found: u64, residue: bool, evidence: bool| found == 0 && !residue && evidence;
         match expect.per {
             Per::Run => {
-                let found = selected.iter().map(|(_, count, _)| count).sum();
-                let residue = selected.iter().any(|(_, _, residue)| *residue);
-                if !expect.holds(found) && !applied(found, residue) {
+                let found = selected.iter().map(|(_, count, _, _)| count).sum();
+                let residue = selected.iter().any(|(_, _, residue, _)| *residue);
+                let evidence = selected.iter().any(|(_, _, _, evidence)| *evidence);
+                if !expect.holds(found) && !applied(found, residue, evidence) {
                     drift.push(Drift {
                         rule: rule.id.clone(),
                         expected: expect.describe(),
@@ -621,8 +626,8 @@ fn check_expectations(rules: &[Rule], planned: &[PlannedFile]) -> Vec<Drift> {
                 }
             }
             Per::File => {
-                for (file, found, residue) in selected {
-                    if !expect.holds(found) && !applied(found, residue) {
+                for (file, found, residue, evidence) in selected {
+                    if !expect.holds(found) && !applied(found, residue, evidence) {
                         drift.push(Drift {
                             rule: rule.id.clone(),
                             expected: expect.describe(),
