@@ -18,6 +18,20 @@
 # The fixed-line diff (2.0.17's core/utils.c against its unifdef output) is applied to the same
 # release with GNU patch and classed: clean, offset/fuzz, failed, or applied-but-wrong (not the
 # oracle).
+#
+# Then the line and statement examples, rules/no-epoll.toml and rules/pdeathsig.toml (with
+# rules/uwsgi-parse.toml's hints), on another copy. A release "has the code" when uwsgi.h's
+# `#ifdef __linux__` branch includes <sys/epoll.h>, core/event.c has a poll backend
+# (UWSGI_EVENT_USE_POLL) and core/emperor.c calls prctl(PR_SET_PDEATHSIG, …). With the code,
+# they pass when:
+#   - the run exits 0, changing uwsgi.h, core/event.c and core/emperor.c only;
+#   - uwsgi.h loses exactly its `#include <sys/epoll.h>` line, nothing else;
+#   - every prctl(PR_SET_PDEATHSIG call of core/emperor.c is guarded (as many
+#     `#ifdef PR_SET_PDEATHSIG` lines as calls);
+#   - core/event.c and core/emperor.c compile where <sys/epoll.h> is an #error and
+#     <sys/prctl.h> has no PR_SET_PDEATHSIG, and `nm -u` of event.o lists no epoll_ function;
+#   - a second run (--check) changes nothing.
+# Without the code, they pass when the run raises the drift alarm (exit 2) and writes nothing.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -25,6 +39,59 @@ cd "$top"
 # The issue's EL5 build flags, plus UWSGI_THREADING: 1.4.x's uwsgi.h needs it (its uwsgiconfig.py
 # always sets it) and later releases do not test it. None of them hides inotify or unshare.
 FLAGS=(-D_GNU_SOURCE -DUWSGI_EVENT_USE_EPOLL -DUWSGI_EVENT_FILEMONITOR_USE_INOTIFY -DUWSGI_THREADING -w)
+# The target examples' build: no event backend flag (the rules chose poll), a version string for
+# the emperor's stats.
+TARGET_FLAGS=(-D_GNU_SOURCE -DUWSGI_THREADING '-DUWSGI_VERSION="drift"' -w)
+TARGET_RULES=(--rules rules/uwsgi-parse.toml --rules rules/no-epoll.toml --rules rules/pdeathsig.toml)
+
+# The target examples on one release: prints "PASS|", "DRIFT|" (alarm raised where the code is
+# missing, as it must be) or "FAIL|details".
+check_targets() {
+  local release=$1 dir=$2 bin=$3
+  local tree="$dir/targets" failures=() rc=0 has_code=1 calls guards
+  cp -a "$release" "$tree"
+  sed -n '/^#ifdef __linux__/,/^#e/p' "$release/uwsgi.h" | grep -q '^#include <sys/epoll.h>' || has_code=0
+  grep -q 'UWSGI_EVENT_USE_POLL' "$release/core/event.c" || has_code=0
+  calls=$(grep -c 'prctl(PR_SET_PDEATHSIG' "$release/core/emperor.c" || true)
+  [ "$calls" -gt 0 ] || has_code=0
+  "$bin" -q "${TARGET_RULES[@]}" "$tree" 2>"$dir/targets.stderr" || rc=$?
+  if [ $has_code = 0 ]; then
+    if [ $rc = 2 ] && grep -q '^error: drift' "$dir/targets.stderr" && diff -rq "$release" "$tree" >/dev/null; then
+      echo "DRIFT|$(grep -m1 '^error: drift' "$dir/targets.stderr")"
+    else
+      echo "FAIL|no code, yet no drift alarm (exit $rc)"
+    fi
+    return
+  fi
+  [ $rc = 0 ] || failures+=("exit $rc: $(grep -m1 '^error' "$dir/targets.stderr" || true)")
+  local changed
+  changed=$(diff -rq "$release" "$tree" | sed -E "s#^Files $release/([^ ]+) and .*#\1#" \
+    | grep -vxE 'uwsgi\.h|core/(event|emperor)\.c' || true)
+  [ -z "$changed" ] || failures+=("other files changed: $changed")
+  [ "$(diff "$release/uwsgi.h" "$tree/uwsgi.h" | grep -c '^[<>]')" = 1 ] \
+    && diff "$release/uwsgi.h" "$tree/uwsgi.h" | grep -qx '< #include <sys/epoll.h>' \
+    || failures+=("uwsgi.h: not exactly the epoll line removed")
+  guards=$(grep -c '^#ifdef PR_SET_PDEATHSIG' "$tree/core/emperor.c" || true)
+  [ "$guards" = "$calls" ] || failures+=("emperor.c: $guards guards for $calls calls")
+  local file
+  for file in core/event.c core/emperor.c; do
+    if ! (cd "$tree" && gcc -c -I"$dir/../target-shadow" -I. "${TARGET_FLAGS[@]}" "$file" \
+          -o "$dir/t-$(basename "$file" .c).o" 2>"$dir/t-gcc.log"); then
+      failures+=("$file does not compile without epoll and PR_SET_PDEATHSIG: $(grep -m1 'error' "$dir/t-gcc.log")")
+    fi
+  done
+  if [ -f "$dir/t-event.o" ] && nm -u "$dir/t-event.o" | grep -q epoll_; then
+    failures+=("event.o needs epoll")
+  fi
+  rc=0
+  "$bin" -q --check "${TARGET_RULES[@]}" "$tree" 2>>"$dir/targets.stderr" || rc=$?
+  [ "$rc" = 0 ] || failures+=("second run: exit $rc")
+  if [ ${#failures[@]} = 0 ]; then
+    echo "PASS|"
+  else
+    echo "FAIL|$(printf '%s; ' "${failures[@]}")"
+  fi
+}
 
 # One release: prints "VERSION|cdefang RESULT|fixed-line diff CLASS|details".
 check_one() {
@@ -80,11 +147,13 @@ check_one() {
     fi
   fi
 
+  local targets
+  targets=$(check_targets "$release" "$dir" "$bin")
   if [ ${#failures[@]} = 0 ]; then
-    echo "$version|PASS|$class|"
+    echo "$version|PASS|$class||$targets"
   else
     detail=$(printf '%s; ' "${failures[@]}")
-    echo "$version|FAIL|$class|$detail"
+    echo "$version|FAIL|$class|$detail|$targets"
   fi
   rm -rf "$dir"
 }
@@ -123,6 +192,10 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/shadow/sys"
 echo '#error no inotify on EL5' >"$work/shadow/sys/inotify.h"
+# The target examples' system: no <sys/epoll.h>, a <sys/prctl.h> without PR_SET_PDEATHSIG.
+mkdir -p "$work/target-shadow/sys"
+echo '#error no epoll on this system' >"$work/target-shadow/sys/epoll.h"
+printf '#include_next <sys/prctl.h>\n#undef PR_SET_PDEATHSIG\n' >"$work/target-shadow/sys/prctl.h"
 
 # The fixed-line diff people use today: 2.0.17's core/utils.c against its unifdef output.
 base=$(scripts/fetch-uwsgi.sh 2.0.17)
@@ -136,9 +209,11 @@ results=$(printf '%s\n' "${versions[@]}" \
   | xargs -P2 -I{} "$0" --one {} "$work" "$bin" | sort -t'|' -k1,1V)
 
 failed=0
-while IFS='|' read -r version verdict class detail; do
-  printf '%-10s cdefang: %-4s  fixed-line diff: %-7s %s\n' "$version" "$verdict" "$class" "$detail"
+while IFS='|' read -r version verdict class detail targets tdetail; do
+  printf '%-10s cdefang: %-4s  fixed-line diff: %-7s  targets: %-5s %s\n' "$version" "$verdict" "$class" \
+    "$targets" "$detail$tdetail"
   [ "$verdict" = PASS ] || failed=1
+  [ "$targets" = PASS ] || [ "$targets" = DRIFT ] || failed=1
 done <<<"$results"
 
 if [ $table = 1 ]; then
@@ -152,6 +227,17 @@ if [ $table = 1 ]; then
         c[$3]++
       }
       END { if (n) printf "| %s.x | %d | %d (%d%%) | %d | %d | %d | %d |\n", line, n, ok, 100 * ok / n, c["clean"], c["fuzz"], c["failed"], c["wrong"] }
+    ' <<<"$results"
+  done
+  echo
+  echo "| release line | releases | no-epoll + pdeathsig: hold | drift alarm (no code) | wrong |"
+  echo "| --- | --- | --- | --- | --- |"
+  for line in 1.4 1.9 2.0; do
+    awk -F'|' -v line="$line" '
+      index($1, line) == 1 && (length($1) == length(line) || substr($1, length(line) + 1, 1) == ".") {
+        n++; c[$5]++
+      }
+      END { if (n) printf "| %s.x | %d | %d | %d | %d |\n", line, n, c["PASS"], c["DRIFT"], n - c["PASS"] - c["DRIFT"] }
     ' <<<"$results"
   done
 fi

@@ -133,6 +133,14 @@ impl From<InFile<'_, &FileError>> for Problem {
             .also(inner.clone(), "inside this nested branch")
             .also(alternative.clone(), "whose alternative would be dropped too")
             .help("the rule's body predicates hold only inside a nested conditional that has other branches: dropping the outer block would also remove those (code that is compiled when the nested condition is the other way); select the nested conditional instead (its condition or `uses`), or say where to look in [rule.match]: scope = \"own-body\" (the branch's own code only) or scope = \"nested\" (drop the whole block anyway)"),
+            FileError::Target {
+                rule,
+                span,
+                message,
+                help,
+            } => Problem::error(format!("rule `{rule}` cannot act here: {message}"))
+                .at(name, bytes, span.clone(), "selected by the rule")
+                .help(help),
             FileError::Overlap {
                 first_rule,
                 first,

@@ -181,6 +181,9 @@ fn write_hunk(out: &mut dyn WriteColor, hunk: &Hunk) -> io::Result<()> {
 
 /// The note for one match: labels on the source, and what the action does.
 fn diagnostic(record: &MatchRecord, rule: &Rule, source: &[u8], lines: &Lines) -> Diagnostic<()> {
+    if record.group.is_empty() {
+        return target_diagnostic(record, rule, source, lines);
+    }
     let resolve = matches!(rule.action, Action::Resolve(_));
     let mut labels: Vec<Label<()>> = Vec::new();
     let mut labelled: Vec<(Range<usize>, String)> = Vec::new();
@@ -257,6 +260,89 @@ fn diagnostic(record: &MatchRecord, rule: &Rule, source: &[u8], lines: &Lines) -
         )])
 }
 
+/// The note of a line or statement rule's match (no group): the selected line or statement
+/// with what selected it, the other evidence, the function, and what the edit does in lines.
+fn target_diagnostic(
+    record: &MatchRecord,
+    rule: &Rule,
+    source: &[u8],
+    lines: &Lines,
+) -> Diagnostic<()> {
+    let Some(selected) = record.branches.first() else {
+        return Diagnostic::note()
+            .with_code(&rule.id)
+            .with_message(&rule.message);
+    };
+    let within = |span: &Range<usize>| selected.start <= span.start && span.end <= selected.end;
+    let said: Vec<&str> = record
+        .evidence
+        .iter()
+        .filter(|(span, _)| within(span) && !span.is_empty())
+        .map(|(_, said)| said.as_str())
+        .collect();
+    let fate = if record.edits.iter().all(|edit| edit.text.is_empty()) {
+        "removed"
+    } else {
+        match &rule.action {
+            Action::Guard(_) => "guarded",
+            _ => "rewritten",
+        }
+    };
+    let what = if said.is_empty() {
+        format!("selected by the rule: {fate}")
+    } else {
+        format!("{}: {fate}", said.join("; "))
+    };
+    let mut labels = vec![Label::primary((), selected.clone()).with_message(what)];
+    for (span, said) in &record.evidence {
+        if !within(span) && !span.is_empty() {
+            labels.push(Label::secondary((), span.clone()).with_message(said));
+        }
+    }
+    if let (Some(name), Some(span)) = (&record.function, &record.function_name)
+        && !record.evidence.iter().any(|(at, _)| at == span)
+    {
+        labels.push(Label::secondary((), span.clone()).with_message(format!("inside `{name}`")));
+    }
+    let (first, last) = line_span(lines, &record.span);
+    let at = if first == last {
+        format!("line {first}")
+    } else {
+        format!("lines {first}–{last}")
+    };
+    let happens = match (&rule.action, record.edits.first()) {
+        (_, None) => "nothing changes here".to_string(),
+        (Action::Drop, _) if first == last => format!("{at} is removed, nothing else"),
+        (Action::Drop, _) => format!(
+            "{at} ({} lines) are removed, nothing else",
+            last - first + 1
+        ),
+        (Action::Guard(guard), _) => {
+            format!("{at} are wrapped in `{}` … `#endif` lines", guard.opening)
+        }
+        (_, Some(edit)) => match fate_of_line(record, source, &record.span) {
+            Some(new) => format!("{at} becomes `{new}`"),
+            None => format!(
+                "{at} is changed by `{}`",
+                String::from_utf8_lossy(&edit.text)
+            ),
+        },
+    };
+    Diagnostic::note()
+        .with_code(&rule.id)
+        .with_message(&rule.message)
+        .with_labels(labels)
+        .with_notes(vec![format!("{}: {happens}", action_name(&rule.action))])
+}
+
+/// The new text of a one-line span under the match's edits.
+fn fate_of_line(record: &MatchRecord, source: &[u8], span: &Range<usize>) -> Option<String> {
+    match fate(record, span, source) {
+        Fate::Rewritten(new) => Some(new),
+        Fate::Removed | Fate::Kept => None,
+    }
+}
+
 /// The action as the note names it: `drop`, `resolve with X defined`, ….
 fn action_name(action: &Action) -> String {
     match action {
@@ -267,6 +353,9 @@ fn action_name(action: &Action) -> String {
             assumed => format!("resolve with {assumed}"),
         },
         Action::ReplaceCondition(condition) => format!("replace-condition with `{condition}`"),
+        Action::Replace(header) => format!("replace with `{header}`"),
+        Action::SetValue(value) => format!("set to `{value}`"),
+        Action::Guard(guard) => format!("guard with `{}`", guard.opening),
     }
 }
 

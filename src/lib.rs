@@ -72,8 +72,8 @@ pub use c::{
 
 // Rules.
 pub use rules::{
-    Action, BodyScope, Expect, ExpectedMatches, Fallback, NameKind, NamedSpan, Nesting, Per, Rule,
-    RulesError, RulesFile, TestCase, TestInput, load as load_rules,
+    Action, BodyScope, Expect, ExpectedMatches, Fallback, Guard, NameKind, NamedSpan, Nesting, Per,
+    Rule, RulesError, RulesFile, Target, TestCase, TestInput, load as load_rules,
 };
 
 // The engine.

@@ -7,7 +7,9 @@
 use std::collections::BTreeSet;
 use std::ops::Range;
 
-use lang_c::ast::{CallExpression, Expression, StructType};
+use lang_c::ast::{
+    BlockItem, CallExpression, Expression, ExternalDeclaration, Statement, StructType,
+};
 use lang_c::driver::{Config, parse_preprocessed};
 use lang_c::span::Span;
 use lang_c::visit::{self, Visit};
@@ -40,6 +42,46 @@ impl CFacts {
             structs: keep(&self.structs),
         }
     }
+}
+
+/// A statement or declaration of a syntax tree, for the rules that act on statements. Spans are
+/// byte offsets in the file; a statement's span ends after its `;` or `}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CStatement {
+    pub span: Range<usize>,
+    pub kind: StatementKind,
+    /// When the statement is the unbraced body of an `if`, `else`, `while`, `for` or `do`: that
+    /// statement's span and keyword. Guarding or removing such a body alone would make the next
+    /// statement the body.
+    pub bare_body_of: Option<(Range<usize>, &'static str)>,
+}
+
+/// What kind of syntax a [`CStatement`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatementKind {
+    /// A statement in a function body (not a `{ … }` block).
+    Statement,
+    /// A declaration in a function body.
+    Declaration,
+    /// A declaration or function definition at the top level of the item parsed.
+    TopLevel,
+}
+
+impl StatementKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            StatementKind::Statement => "statement",
+            StatementKind::Declaration => "declaration",
+            StatementKind::TopLevel => "top-level definition",
+        }
+    }
+}
+
+/// The facts of an item and its statements.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CSyntax {
+    pub facts: CFacts,
+    pub statements: Vec<CStatement>,
 }
 
 /// lang-c could not parse an item.
@@ -77,6 +119,11 @@ impl CParser {
 
     /// Parse `view[item]` (ASCII, see [`crate::c::view`]) as a translation unit.
     pub fn parse(&self, view: &[u8], item: Range<usize>) -> Result<CFacts, ParseFailure> {
+        self.syntax(view, item).map(|syntax| syntax.facts)
+    }
+
+    /// [`CParser::parse`], with the statements and declarations of the item.
+    pub fn syntax(&self, view: &[u8], item: Range<usize>) -> Result<CSyntax, ParseFailure> {
         if let Some((offset, why)) = beyond_limits(&view[item.clone()]) {
             return Err(ParseFailure {
                 offset: item.start + offset,
@@ -93,11 +140,13 @@ impl CParser {
         match parse_preprocessed(&self.config, source) {
             Ok(parse) => {
                 let mut collector = Collector {
-                    facts: CFacts::default(),
+                    syntax: CSyntax::default(),
                     shift: &shift,
+                    prelude: self.prelude.len(),
+                    text: parse.source.as_bytes(),
                 };
                 collector.visit_translation_unit(&parse.unit);
-                Ok(collector.facts)
+                Ok(collector.syntax)
             }
             Err(error) => {
                 let mut expected: Vec<&str> = error.expected.iter().copied().collect();
@@ -252,8 +301,12 @@ impl Count {
 }
 
 struct Collector<'s> {
-    facts: CFacts,
+    syntax: CSyntax,
     shift: &'s dyn Fn(usize) -> usize,
+    /// The prelude's length: top-level declarations before it are the prelude's.
+    prelude: usize,
+    /// What lang-c parsed (the prelude, then the item).
+    text: &'s [u8],
 }
 
 impl Collector<'_> {
@@ -266,7 +319,8 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     fn visit_expression(&mut self, expression: &'ast Expression, span: &'ast Span) {
         if let Expression::Identifier(identifier) = expression {
             let range = self.span(&identifier.span);
-            self.facts
+            self.syntax
+                .facts
                 .identifiers
                 .push((identifier.node.name.clone(), range));
         }
@@ -276,7 +330,10 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     fn visit_call_expression(&mut self, call: &'ast CallExpression, span: &'ast Span) {
         if let Expression::Identifier(identifier) = &call.callee.node {
             let range = self.span(&identifier.span);
-            self.facts.calls.push((identifier.node.name.clone(), range));
+            self.syntax
+                .facts
+                .calls
+                .push((identifier.node.name.clone(), range));
         }
         visit::visit_call_expression(self, call, span);
     }
@@ -284,11 +341,111 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     fn visit_struct_type(&mut self, struct_type: &'ast StructType, span: &'ast Span) {
         if let Some(identifier) = &struct_type.identifier {
             let range = self.span(&identifier.span);
-            self.facts
+            self.syntax
+                .facts
                 .structs
                 .push((identifier.node.name.clone(), range));
         }
         visit::visit_struct_type(self, struct_type, span);
+    }
+
+    fn visit_external_declaration(
+        &mut self,
+        declaration: &'ast ExternalDeclaration,
+        span: &'ast Span,
+    ) {
+        if span.start >= self.prelude {
+            self.push(span, StatementKind::TopLevel, None);
+        }
+        visit::visit_external_declaration(self, declaration, span);
+    }
+
+    fn visit_block_item(&mut self, item: &'ast BlockItem, span: &'ast Span) {
+        if let BlockItem::Declaration(_) = item {
+            self.push(span, StatementKind::Declaration, None);
+        }
+        visit::visit_block_item(self, item, span);
+    }
+
+    fn visit_statement(&mut self, statement: &'ast Statement, span: &'ast Span) {
+        if !matches!(statement, Statement::Compound(_)) {
+            // Its bare body, if it is one, was recorded by its parent below.
+            let this = self.trimmed(span);
+            let recorded = self
+                .syntax
+                .statements
+                .iter()
+                .any(|known| known.bare_body_of.is_some() && known.span == this);
+            if !recorded {
+                self.push(span, StatementKind::Statement, None);
+            }
+        }
+        let this = self.trimmed(span);
+        let mut bodies: Vec<(&Span, &'static str)> = Vec::new();
+        match statement {
+            Statement::If(node) => {
+                bodies.push((&node.node.then_statement.span, "if"));
+                if let Some(otherwise) = &node.node.else_statement {
+                    bodies.push((&otherwise.span, "else"));
+                }
+            }
+            Statement::While(node) => bodies.push((&node.node.statement.span, "while")),
+            Statement::DoWhile(node) => bodies.push((&node.node.statement.span, "do")),
+            Statement::For(node) => bodies.push((&node.node.statement.span, "for")),
+            _ => {}
+        }
+        let bare = |body: &Span| match statement {
+            Statement::If(node) => {
+                let then = &node.node.then_statement;
+                let otherwise = node.node.else_statement.as_deref();
+                [Some(then.as_ref()), otherwise]
+                    .into_iter()
+                    .flatten()
+                    .any(|child| {
+                        child.span == *body && !matches!(child.node, Statement::Compound(_))
+                    })
+            }
+            Statement::While(node) => !matches!(node.node.statement.node, Statement::Compound(_)),
+            Statement::DoWhile(node) => !matches!(node.node.statement.node, Statement::Compound(_)),
+            Statement::For(node) => !matches!(node.node.statement.node, Statement::Compound(_)),
+            _ => false,
+        };
+        for (body, keyword) in bodies {
+            if bare(body) {
+                self.push(
+                    body,
+                    StatementKind::Statement,
+                    Some((this.clone(), keyword)),
+                );
+            }
+        }
+        visit::visit_statement(self, statement, span);
+    }
+}
+
+impl Collector<'_> {
+    /// A statement's span without the blanks lang-c may end it with.
+    fn trimmed(&self, span: &Span) -> Range<usize> {
+        let mut end = span.end.min(self.text.len());
+        while end > span.start && self.text[end - 1].is_ascii_whitespace() {
+            end -= 1;
+        }
+        self.span(&Span::span(span.start, end))
+    }
+
+    fn push(
+        &mut self,
+        span: &Span,
+        kind: StatementKind,
+        bare_body_of: Option<(Range<usize>, &'static str)>,
+    ) {
+        // lang-c ends some statements (an `if` without `else`) after the blanks that follow.
+        let span = self.trimmed(span);
+        self.syntax.statements.push(CStatement {
+            span,
+            kind,
+            bare_body_of,
+        });
     }
 }
 
@@ -363,5 +520,47 @@ mod tests {
         let broken = "void f(void) { x = ; }";
         let failure = facts_of(broken, &[]).unwrap_err();
         assert_eq!(failure.offset, broken.find(';').unwrap());
+    }
+}
+
+#[cfg(test)]
+mod statement_tests {
+    use super::*;
+
+    fn statements(source: &str) -> Vec<(String, StatementKind, Option<&'static str>)> {
+        let parser = CParser::new([]);
+        let syntax = parser.syntax(source.as_bytes(), 0..source.len()).unwrap();
+        syntax
+            .statements
+            .into_iter()
+            .map(|statement| {
+                (
+                    source[statement.span].to_string(),
+                    statement.kind,
+                    statement.bare_body_of.map(|(_, keyword)| keyword),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn statements_declarations_and_bare_bodies() {
+        let source = "int g;\nvoid f(void) {\n\tint x = h();\n\tif (a) b(); else { c(); }\n\twhile (d) e();\n}\n";
+        let found = statements(source);
+        use StatementKind::*;
+        assert!(found.contains(&("int g;".into(), TopLevel, None)));
+        assert!(found.contains(&("int x = h();".into(), Declaration, None)));
+        assert!(found.contains(&("if (a) b(); else { c(); }".into(), Statement, None)));
+        assert!(found.contains(&("b();".into(), Statement, Some("if"))));
+        assert!(found.contains(&("c();".into(), Statement, None)));
+        assert!(found.contains(&("e();".into(), Statement, Some("while"))));
+        // An `if` without `else` ends at its body, not at the blanks after it.
+        let source = "void f(void) {\n\tif (a) {\n\t\tb();\n\t}\n\n\tc();\n}\n";
+        assert!(statements(source).contains(&("if (a) {\n\t\tb();\n\t}".into(), Statement, None)));
+        assert_eq!(
+            found.iter().filter(|(text, _, _)| text == "b();").count(),
+            1,
+            "a bare body is recorded once: {found:?}"
+        );
     }
 }

@@ -15,6 +15,7 @@
 use std::ops::Range;
 
 use super::matcher::{self, FileFacts};
+use super::target;
 use crate::c;
 use crate::cond::{self, Norm};
 use crate::rules::{Action, Match, Rule};
@@ -39,6 +40,42 @@ pub fn evidence(rule: &Rule, facts: &FileFacts) -> Evidence {
         Action::Drop => drop_evidence(rule, facts),
         Action::Keep | Action::Resolve(_) => kept_evidence(rule, facts),
         Action::ReplaceCondition(replacement) => replaced_evidence(rule, replacement, facts),
+        // Line and statement actions: see [`target_evidence`].
+        Action::Replace(_) | Action::SetValue(_) | Action::Guard(_) => Evidence::Unknown {
+            why: "a line or statement action on a conditional".to_string(),
+        },
+    }
+}
+
+/// A line or statement rule (`target`): the evidence its action defines
+/// ([`target::already_applied`]: the guard is there, the line is gone from a scope that is
+/// there, the header replaced, the value set); else what it selects is still here, unapplied
+/// (drift); else nothing says either way.
+pub fn target_evidence(rule_index: usize, rule: &Rule, facts: &FileFacts) -> Evidence {
+    if let Some(found) = target::already_applied(rule_index, rule, facts) {
+        return Evidence::Applied {
+            what: found
+                .iter()
+                .map(|(_, what)| what.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            at: found.first().map(|(at, _)| at.clone()),
+        };
+    }
+    match target::candidates(rule_index, rule, facts) {
+        Ok(found) if !found.is_empty() => Evidence::Remains {
+            what: format!(
+                "the {} the rule selects is still here, under no condition the rule selects",
+                rule.target.name()
+            ),
+            at: found[0].selected.clone(),
+        },
+        _ => Evidence::Unknown {
+            why: format!(
+                "neither the {} the rule selects nor the sign of its action is here",
+                rule.target.name()
+            ),
+        },
     }
 }
 

@@ -140,6 +140,27 @@ impl<'a> FileFacts<'a> {
             .map(|include| include.directive.text_span())
     }
 
+    /// lang-c's syntax of the item around `offset`, read from the view in which `offset` is
+    /// active: the function holding it, or, outside any function, the innermost branch body
+    /// holding it (whole declarations, as [`FileFacts::body_facts`] parses them). `None` at
+    /// the top level outside any conditional (line and statement rules act inside functions and
+    /// conditional bodies). Returns the item's range with the parse.
+    pub(super) fn syntax_at(
+        &self,
+        offset: usize,
+    ) -> Option<(Range<usize>, Result<c::CSyntax, ParseFailure>)> {
+        let branch = innermost_branch(self.tree, offset)
+            .map(|(conditional, index)| conditional.branches[index].body.clone());
+        let focus = branch.clone().unwrap_or(offset..offset);
+        let focused = self.focused(focus);
+        let item = match c::enclosing(&focused.functions, offset) {
+            Some(function) => function.item.clone(),
+            None => branch?,
+        };
+        let syntax = self.parser().syntax(&focused.view, item.clone());
+        Some((item, syntax))
+    }
+
     /// The function around a branch body, read from the view in which that body is active (so
     /// a function under `#ifndef X` is found for a block inside it, whatever the default view).
     pub fn enclosing_function(&self, body: Range<usize>) -> Option<Function> {
@@ -149,6 +170,32 @@ impl<'a> FileFacts<'a> {
         }
         let focused = self.focused(body.clone());
         c::enclosing(&focused.functions, body.start).cloned()
+    }
+}
+
+/// The innermost conditional branch whose body holds `offset`: the conditional and the
+/// branch's index.
+pub(super) fn innermost_branch(tree: &CondTree, offset: usize) -> Option<(&Conditional, usize)> {
+    enclosing_branches(tree, offset).pop()
+}
+
+/// Every conditional branch whose body holds `offset`, outermost first.
+pub(super) fn enclosing_branches(tree: &CondTree, offset: usize) -> Vec<(&Conditional, usize)> {
+    let mut found = Vec::new();
+    let mut level = &tree.roots;
+    loop {
+        let holding = level.iter().find_map(|conditional| {
+            conditional
+                .branches
+                .iter()
+                .position(|branch| branch.body.start <= offset && offset < branch.body.end)
+                .map(|index| (conditional, index))
+        });
+        let Some((conditional, index)) = holding else {
+            return found;
+        };
+        found.push((conditional, index));
+        level = &conditional.branches[index].children;
     }
 }
 
@@ -186,7 +233,8 @@ pub fn find<'t>(
             if !condition_matches(rule, condition, facts.source, &mut evidence) {
                 continue;
             }
-            let Some(function) = function_matches(rule, facts, branch, &mut evidence) else {
+            let Some(function) = function_matches(rule, facts, branch.body.clone(), &mut evidence)
+            else {
                 continue;
             };
             if !body_matches(rule, rule_index, facts, branch, &mut evidence, warnings)? {
@@ -217,19 +265,19 @@ pub fn find<'t>(
     Ok(choose_nested(rule.matcher.nested, sites))
 }
 
-/// `inside` and `not_inside`: `None` when the branch is not where the rule wants it, else the
-/// function around it when the rule asked about one.
-fn function_matches(
+/// `inside` and `not_inside`: `None` when `span` (a branch's body, a line, a statement) is not
+/// where the rule wants it, else the function around it when the rule asked about one.
+pub(super) fn function_matches(
     rule: &Rule,
     facts: &FileFacts,
-    branch: &Branch,
+    span: Range<usize>,
     evidence: &mut Vec<(Range<usize>, String)>,
 ) -> Option<Option<Function>> {
     let matcher = &rule.matcher;
     if matcher.inside.is_empty() && matcher.not_inside.is_empty() {
         return Some(None);
     }
-    let function = facts.enclosing_function(branch.body.clone());
+    let function = facts.enclosing_function(span);
     if !matcher.inside.is_empty() {
         let function = function.filter(|function| matcher.inside.contains(&function.name))?;
         evidence.push((
@@ -327,7 +375,7 @@ pub struct ParseWarning {
     pub failure: ParseFailure,
 }
 
-fn condition_matches(
+pub(super) fn condition_matches(
     rule: &Rule,
     condition: &Expr,
     source: &[u8],

@@ -11,10 +11,13 @@
 mod edit;
 mod evidence;
 mod inspect;
+mod lines;
 mod matcher;
 mod names;
 mod plan;
+mod statement;
 mod status;
+mod target;
 
 use std::ops::Range;
 
@@ -27,13 +30,15 @@ pub use inspect::{
 pub use matcher::{BodyFacts, FileFacts, ParseWarning};
 pub use names::NameLookup;
 pub use plan::plan_verdicts;
+pub use statement::statements_on_lines;
 pub use status::{RuleStatus, Shortfall, State, UnknownName, rule_status};
 
 use crate::c::{CParser, Macros, ParseFailure};
 use crate::cond::Norm;
-use crate::rules::{Rule, RulesFile};
+use crate::rules::{Rule, RulesFile, Target};
 use crate::source::{ParsedFile, SourceError};
 use matcher::{FindError, NestedOnly, Site, Unparsable};
+use target::{TargetProblem, TargetSite};
 
 /// What one rule did in one file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -138,6 +143,14 @@ pub enum FileError {
         inner: Range<usize>,
         alternative: Range<usize>,
     },
+    /// A line or statement rule selected something it cannot edit alone (a statement sharing
+    /// its line, the unbraced body of an `if`).
+    Target {
+        rule: String,
+        span: Range<usize>,
+        message: String,
+        help: String,
+    },
     /// Two rules edit the same bytes.
     Overlap {
         first_rule: String,
@@ -241,8 +254,13 @@ pub fn process_parsed(
     }
 
     let mut sites: Vec<Site> = Vec::new();
+    let mut target_sites: Vec<TargetSite> = Vec::new();
     for (index, rule) in rules.iter().enumerate() {
-        if applies[index] {
+        if applies[index] && rule.target != Target::Conditional {
+            let found = target::find(index, rule, &facts)
+                .map_err(|problem| target_error(problem, rules))?;
+            target_sites.extend(found);
+        } else if applies[index] {
             let found = matcher::find(index, rule, &facts, &mut result.warnings)
                 .map_err(|error| find_error(rules, error))?;
             sites.extend(found);
@@ -280,7 +298,16 @@ pub fn process_parsed(
         edits.extend(changing);
         site_verdicts.push(verdicts);
     }
-    let mut planned_sites = vec![false; sites.len()];
+    // Line and statement sites are numbered after the conditional ones.
+    for (offset, site) in target_sites.iter().enumerate() {
+        edits.push(Edit {
+            range: site.range.clone(),
+            text: site.text.clone(),
+            rule: site.rule,
+            site: sites.len() + offset,
+        });
+    }
+    let mut planned_sites = vec![false; sites.len() + target_sites.len()];
     for edit in &edits {
         planned_sites[edit.site] = true;
     }
@@ -295,13 +322,14 @@ pub fn process_parsed(
     // A site whose every edit fell inside a deletion by the same rule was swallowed by it; one
     // whose edits fell inside another rule's deletion was subsumed (it counts, and says so);
     // an edit two rules make is credited to both.
-    let mut site_edits: Vec<Vec<Edit>> = vec![Vec::new(); sites.len()];
+    let mut site_edits: Vec<Vec<Edit>> = vec![Vec::new(); sites.len() + target_sites.len()];
     for edit in &edits {
         site_edits[edit.site].push(edit.clone());
         result.counts[edit.rule].edits += 1;
     }
-    let mut shared_with: Vec<Vec<usize>> = vec![Vec::new(); sites.len()];
-    let mut credited: Vec<Vec<Edit>> = vec![Vec::new(); sites.len()];
+    let all_sites = sites.len() + target_sites.len();
+    let mut shared_with: Vec<Vec<usize>> = vec![Vec::new(); all_sites];
+    let mut credited: Vec<Vec<Edit>> = vec![Vec::new(); all_sites];
     for (kept, other) in &settled.shared {
         credited[other.site].push(other.clone());
         if kept.rule != other.rule {
@@ -330,10 +358,12 @@ pub fn process_parsed(
             }
         }
     }
-    let mut subsumed_by: Vec<Option<usize>> = vec![None; sites.len()];
+    let mut subsumed_by: Vec<Option<usize>> = vec![None; all_sites];
     for (inner, outer) in &settled.subsumed {
-        let (inner_site, outer_site) = (&sites[inner.site], &sites[outer.site]);
-        if std::ptr::eq(inner_site.conditional, outer_site.conditional) {
+        // Line and statement sites are numbered after the conditional ones.
+        if let (Some(inner_site), Some(outer_site)) = (sites.get(inner.site), sites.get(outer.site))
+            && std::ptr::eq(inner_site.conditional, outer_site.conditional)
+        {
             let span = inner_site.conditional.span(&parsed.scan.directives);
             return Err(FileError::Overlap {
                 first_rule: rules[outer.rule].id.clone(),
@@ -372,8 +402,27 @@ pub fn process_parsed(
         }
         result.matches.push(record);
     }
+    for (offset, site) in target_sites.into_iter().enumerate() {
+        let index = sites.len() + offset;
+        if planned_sites[index] && site_edits[index].is_empty() && subsumed_by[index].is_none() {
+            continue;
+        }
+        result.counts[site.rule].matches += 1;
+        let mut edits = std::mem::take(&mut site_edits[index]);
+        edits.sort_by_key(|edit| edit.range.start);
+        let mut record = target::record(site, edits);
+        record.shared_with = std::mem::take(&mut shared_with[index]);
+        record.shared_with.sort_unstable();
+        record.shared_with.dedup();
+        record.subsumed_by = subsumed_by[index];
+        result.matches.push(record);
+    }
     for (index, rule) in rules.iter().enumerate() {
         if !applies[index] || result.counts[index].matches > 0 {
+            continue;
+        }
+        if rule.target != Target::Conditional {
+            result.evidence[index] = Some(evidence::target_evidence(index, rule, &facts));
             continue;
         }
         let done_here = sites
@@ -425,6 +474,32 @@ fn find_error(rules: &[Rule], error: FindError) -> FileError {
             evidence,
             inner,
             alternative,
+        },
+    }
+}
+
+/// A line or statement rule's problem as the file's error.
+fn target_error(problem: TargetProblem, rules: &[Rule]) -> FileError {
+    match problem {
+        TargetProblem::Unparsable {
+            rule,
+            item,
+            failure,
+        } => FileError::Unparsable {
+            rule: rules[rule].id.clone(),
+            body: item,
+            failure,
+        },
+        TargetProblem::Refused {
+            rule,
+            span,
+            message,
+            help,
+        } => FileError::Target {
+            rule: rules[rule].id.clone(),
+            span,
+            message,
+            help,
         },
     }
 }

@@ -58,6 +58,10 @@ pub fn plan_verdicts(
                 }
             })
             .collect(),
+        // Line and statement actions never plan a conditional: nothing changes.
+        Action::Replace(_) | Action::SetValue(_) | Action::Guard(_) => {
+            vec![Verdict::Unknown(None); branches.len()]
+        }
         Action::Resolve(assumptions) => branches
             .iter()
             .map(|branch| match &facts.conditions[branch.directive] {

@@ -282,6 +282,10 @@ fn spec(draft: &Draft, studies: &[Study], patch_file: &str) -> Result<RuleSpec, 
                 unifdef_flags(assumptions)
             ),
             Action::ReplaceCondition(_) => format!("rewrites the condition of {changes}"),
+            // Line and statement rules are drafted by `lines.rs`, not here.
+            Action::Replace(_) | Action::SetValue(_) | Action::Guard(_) => {
+                format!("changes {changes}")
+            }
         };
         notes.push(format!(
             "{}: the patch {what}, at {} {}",
@@ -319,6 +323,10 @@ fn spec(draft: &Draft, studies: &[Study], patch_file: &str) -> Result<RuleSpec, 
         Action::ReplaceCondition(replacement) => format!(
             "give the `{}` branches{describe} the condition `{replacement}` (learned from {patch_file})",
             condition.as_deref().unwrap_or_default()
+        ),
+        Action::Replace(_) | Action::SetValue(_) | Action::Guard(_) => format!(
+            "{} lines{describe} (learned from {patch_file})",
+            draft.action.name()
         ),
     };
     let slug_source = predicates
@@ -396,6 +404,8 @@ pub(super) fn counted(count: u64, action: &Action) -> String {
         Action::Drop => ("block", "blocks"),
         Action::Keep | Action::ReplaceCondition(_) => ("branch", "branches"),
         Action::Resolve(_) => ("conditional", "conditionals"),
+        Action::Replace(_) | Action::SetValue(_) => ("line", "lines"),
+        Action::Guard(_) => ("place", "places"),
     };
     format!("{count} {}", plural(count, one, many))
 }

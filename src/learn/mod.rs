@@ -32,6 +32,7 @@ mod patch;
 mod predicates;
 mod render;
 mod sites;
+mod targets;
 mod verify;
 
 use draft::{drafts, specs};
@@ -148,6 +149,19 @@ pub fn learn(request: &Request) -> Result<Learned, LearnError> {
     };
     let file_patches = parse_patch(&patch)?;
     let relatives = resolve_files(&patch, &file_patches, &request.source)?;
+    let found = files::discover(std::slice::from_ref(&request.source)).map_err(|error| {
+        LearnError::new(
+            LearnErrorKind::Io,
+            Problem::error(error.to_string()).help("check the directory given to --source"),
+        )
+    })?;
+    let tree_typedefs = files::header_typedefs(&found);
+    // A patch that touches no conditional's directive line: lines and statements.
+    if let Some(learned) =
+        targets::learn_targets(request, &patch, &file_patches, &relatives, &tree_typedefs)
+    {
+        return learned;
+    }
     let mut files: Vec<PatchedFile> = Vec::new();
     for (file_patch, relative) in file_patches.iter().zip(relatives) {
         if files.iter().any(|file| file.relative == relative) {
@@ -162,13 +176,6 @@ pub fn learn(request: &Request) -> Result<Learned, LearnError> {
         files.push(apply(&patch, file_patch, relative, &request.source)?);
     }
 
-    let found = files::discover(std::slice::from_ref(&request.source)).map_err(|error| {
-        LearnError::new(
-            LearnErrorKind::Io,
-            Problem::error(error.to_string()).help("check the directory given to --source"),
-        )
-    })?;
-    let tree_typedefs = files::header_typedefs(&found);
     let hints = &request.hints;
     let parsing = Setup::new(
         Vec::new(),

@@ -29,7 +29,7 @@ const GLUE: char = '\u{1}';
 
 /// `text` as `# ` comment lines of at most 96 columns (a longer word stays whole; [`GLUE`]
 /// joins words that stay on one line).
-fn comment(out: &mut String, text: &str) {
+pub(super) fn comment(out: &mut String, text: &str) {
     let mut line = String::from("#");
     for word in text.split(' ') {
         let word = word.replace(GLUE, " ");

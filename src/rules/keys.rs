@@ -21,11 +21,14 @@ const RULE: &[&str] = &[
     "message",
     "files",
     "exclude",
+    "target",
     "match",
     "action",
     "define",
     "undef",
     "replacement",
+    "value",
+    "guard",
     "expect",
     "fallback",
 ];
@@ -42,6 +45,9 @@ const MATCH: &[&str] = &[
     "not_inside",
     "scope",
     "nested",
+    "defines",
+    "undefs",
+    "value",
 ];
 const EXPECT: &[&str] = &["min", "max", "per"];
 const TEST: &[&str] = &["name", "file", "code", "path", "expect"];

@@ -8,6 +8,8 @@
 //! message = "EL5's libc has no unshare()"
 //! files = ["core/utils.c"]
 //! action = "drop"                       # drop | keep | resolve | replace-condition
+//! # target = "include" | "define" | "statement": act on one line or statement instead
+//! # (actions drop, replace, set, guard; see `Target`)
 //! expect = { min = 1, max = 2 }         # or a number; per = "run" (default) or "file"
 //! [rule.match]
 //! condition = "defined(__linux__) && !defined(OBSOLETE_LINUX_KERNEL)"
@@ -45,6 +47,54 @@ pub enum Action {
     Resolve(Assumptions),
     /// Write a new condition on the matched branch.
     ReplaceCondition(String),
+    /// `target = "include"`: write another header on the matched `#include` line
+    /// (`<sys/poll.h>`, `"compat.h"`), the rest of the line kept.
+    Replace(String),
+    /// `target = "define"`: give the matched `#define` this replacement text.
+    SetValue(String),
+    /// Wrap the matched lines (an `#include`, a `#define`/`#undef`, a statement) in a new
+    /// conditional.
+    Guard(Guard),
+}
+
+/// What a rule's edits act on (`target`): whole conditionals (the default), or single lines and
+/// statements wherever they stand.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    /// Branches of `#if` groups, selected by their condition (`drop`, `keep`, `resolve`,
+    /// `replace-condition`).
+    #[default]
+    Conditional,
+    /// `#include` lines, selected by header name (`drop`, `replace`, `guard`).
+    Include,
+    /// `#define` and `#undef` lines, selected by macro name and value (`drop`, `set`, `guard`).
+    Define,
+    /// Statements and declarations in function bodies, and top-level declarations and
+    /// definitions, selected by what they call or use, through lang-c (`drop`, `guard`).
+    Statement,
+}
+
+impl Target {
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Conditional => "conditional",
+            Target::Include => "include",
+            Target::Define => "define",
+            Target::Statement => "statement",
+        }
+    }
+}
+
+/// The conditional a `guard` action wraps lines in: `#ifdef NAME`, `#ifndef NAME` or `#if COND`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Guard {
+    /// The opening directive line as it is written, from its `#` (`#ifdef PR_SET_PDEATHSIG`,
+    /// `#  if   defined(X)`; a `#` is added when the rule leaves it out).
+    pub opening: String,
+    /// Its condition in normal form (`#ifdef X` is `defined(X)`), to recognize a guard already
+    /// there whatever its spelling.
+    pub condition: Norm,
 }
 
 impl Action {
@@ -54,6 +104,9 @@ impl Action {
             Action::Keep => "keep",
             Action::Resolve(_) => "resolve",
             Action::ReplaceCondition(_) => "replace-condition",
+            Action::Replace(_) => "replace",
+            Action::SetValue(_) => "set",
+            Action::Guard(_) => "guard",
         }
     }
 }
@@ -203,6 +256,12 @@ pub struct Match {
     pub nested: Nesting,
     /// Every name the match looks for, with its span in the rules file (the name check).
     pub names: Vec<NamedSpan>,
+    /// `target = "define"`: the `#define` lines of these macros.
+    pub defines: Vec<String>,
+    /// `target = "define"`: the `#undef` lines of these macros.
+    pub undefs: Vec<String>,
+    /// `target = "define"`: only definitions whose replacement text is this (spacing aside).
+    pub value: Option<String>,
 }
 
 /// One validated rule.
@@ -215,6 +274,8 @@ pub struct Rule {
     /// Files left out even when `files` selects them.
     pub exclude: Vec<FileGlob>,
     pub matcher: Match,
+    /// What the action edits: whole conditionals, or lines and statements.
+    pub target: Target,
     pub action: Action,
     pub expect: Option<Expect>,
     pub fallback: Fallback,
@@ -304,6 +365,7 @@ impl Rule {
             files: Vec::new(),
             exclude: Vec::new(),
             matcher: Match::default(),
+            target: Target::Conditional,
             action: Action::Resolve(assumptions),
             expect: None,
             fallback: Fallback::None,

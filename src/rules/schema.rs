@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 use toml_edit::{Array, DocumentMut, Item, Table, Value};
 
-use super::{Action, BodyScope, Fallback, Nesting, Per};
+use super::{Action, BodyScope, Fallback, Nesting, Per, Target};
 
 #[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -55,6 +55,9 @@ pub(crate) struct RuleToml {
     pub(crate) files: Option<Spanned<StringList>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) exclude: Option<Spanned<StringList>>,
+    /// What the action edits (`conditional` when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) target: Option<Spanned<Target>>,
     #[serde(rename = "match")]
     pub(crate) matcher: Spanned<MatchToml>,
     pub(crate) action: Spanned<ActionToml>,
@@ -64,6 +67,12 @@ pub(crate) struct RuleToml {
     pub(crate) undef: Vec<Spanned<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) replacement: Option<Spanned<String>>,
+    /// For `set`: the new replacement text of the `#define`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) value: Option<Spanned<String>>,
+    /// For `guard`: the opening directive, `#ifdef NAME`, `#ifndef NAME` or `#if COND`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) guard: Option<Spanned<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) expect: Option<Spanned<ExpectToml>>,
     #[serde(default, skip_serializing_if = "is_default")]
@@ -77,6 +86,9 @@ pub(crate) enum ActionToml {
     Keep,
     Resolve,
     ReplaceCondition,
+    Replace,
+    Set,
+    Guard,
 }
 
 #[derive(Clone, Deserialize, Serialize, Default)]
@@ -109,6 +121,12 @@ pub(crate) struct MatchToml {
     pub(crate) scope: Option<Spanned<BodyScope>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) nested: Option<Spanned<Nesting>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) defines: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) undefs: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) value: Option<String>,
 }
 
 /// A string or a list of strings, as written; a lone string's span is the value's (filled in
@@ -273,8 +291,23 @@ impl RuleToml {
         matcher: MatchToml,
         expect: Option<ExpectToml>,
     ) -> RuleToml {
+        let (mut value, mut guard) = (None, None);
         let (action, define, undef, replacement) = match action {
             Action::Drop => (ActionToml::Drop, Vec::new(), Vec::new(), None),
+            Action::Replace(header) => (
+                ActionToml::Replace,
+                Vec::new(),
+                Vec::new(),
+                Some(header.clone()),
+            ),
+            Action::SetValue(text) => {
+                value = Some(unspanned(text.clone()));
+                (ActionToml::Set, Vec::new(), Vec::new(), None)
+            }
+            Action::Guard(opening) => {
+                guard = Some(unspanned(opening.opening.clone()));
+                (ActionToml::Guard, Vec::new(), Vec::new(), None)
+            }
             Action::Keep => (ActionToml::Keep, Vec::new(), Vec::new(), None),
             Action::Resolve(assumptions) => (
                 ActionToml::Resolve,
@@ -301,7 +334,16 @@ impl RuleToml {
             undef: undef.into_iter().map(unspanned).collect(),
             expect: expect.map(unspanned),
             fallback: Fallback::default(),
+            target: None,
+            value,
+            guard,
         }
+    }
+
+    /// This rule acting on `target` (written only when it is not the default).
+    pub(crate) fn with_target(mut self, target: Target) -> RuleToml {
+        self.target = (target != Target::Conditional).then(|| unspanned(target));
+        self
     }
 }
 

@@ -1,12 +1,14 @@
 //! From the serde model to validated rules and test cases; every error names its span in the
 //! TOML text and says what to do.
 
+use std::ops::Range;
+
 use toml::Spanned;
 
 use super::schema::{ActionToml, ExpectToml, RuleToml, RulesToml, StringList, TestToml};
 use super::{
-    Action, Expect, ExpectedMatches, FileGlob, Match, NameKind, NamedSpan, Origin, Per, Rule,
-    RulesError, RulesFile, TestCase, TestInput,
+    Action, Expect, ExpectedMatches, FileGlob, Guard, Match, NameKind, NamedSpan, Origin, Per,
+    Rule, RulesError, RulesFile, Target, TestCase, TestInput,
 };
 use crate::c::Macros;
 use crate::cond::{self, Assumptions, Norm};
@@ -298,7 +300,18 @@ fn validate(rule: RuleToml, file: usize) -> Result<Rule, RulesError> {
         scope: matcher.scope.map(Spanned::into_inner).unwrap_or_default(),
         nested: matcher.nested.map(Spanned::into_inner).unwrap_or_default(),
         names: named,
+        defines: matcher.defines,
+        undefs: matcher.undefs,
+        value: matcher.value,
     };
+    let target = rule
+        .target
+        .as_ref()
+        .map_or(Target::Conditional, |target| *target.get_ref());
+    let target_span = rule
+        .target
+        .as_ref()
+        .map_or(rule.action.span(), |target| target.span());
 
     let action_span = rule.action.span();
     let action = match rule.action.into_inner() {
@@ -334,7 +347,59 @@ fn validate(rule: RuleToml, file: usize) -> Result<Rule, RulesError> {
             parse_condition(replacement)?;
             Action::ReplaceCondition(replacement.get_ref().trim().to_string())
         }
+        ActionToml::Replace => {
+            let replacement = rule.replacement.as_ref().ok_or_else(|| {
+                RulesError::new(
+                    "a `replace` rule needs `replacement`",
+                    action_span.clone(),
+                    "add replacement = \"<new/header.h>\" (or \"\\\"header.h\\\"\")",
+                )
+            })?;
+            Action::Replace(check_header(replacement)?)
+        }
+        ActionToml::Set => {
+            let value = rule.value.as_ref().ok_or_else(|| {
+                RulesError::new(
+                    "a `set` rule needs `value`",
+                    action_span.clone(),
+                    "add value = \"NEW VALUE\": the text the #define gets after its name",
+                )
+            })?;
+            Action::SetValue(value.get_ref().trim().to_string())
+        }
+        ActionToml::Guard => {
+            let guard = rule.guard.as_ref().ok_or_else(|| {
+                RulesError::new(
+                    "a `guard` rule needs `guard`",
+                    action_span.clone(),
+                    "add guard = \"#ifdef NAME\", \"#ifndef NAME\" or \"#if CONDITION\"",
+                )
+            })?;
+            Action::Guard(parse_guard(guard)?)
+        }
     };
+    check_target(
+        target,
+        target_span,
+        &matcher,
+        match_span.clone(),
+        &action,
+        action_span.clone(),
+    )?;
+    if let (Some(value), false) = (&rule.value, matches!(action, Action::SetValue(_))) {
+        return Err(RulesError::new(
+            "`value` belongs to `set` rules",
+            value.span(),
+            "remove it, or use target = \"define\" with action = \"set\"",
+        ));
+    }
+    if let (Some(guard), false) = (&rule.guard, matches!(action, Action::Guard(_))) {
+        return Err(RulesError::new(
+            "`guard` belongs to `guard` rules",
+            guard.span(),
+            "remove it, or use action = \"guard\"",
+        ));
+    }
     if !matches!(action, Action::Resolve(_))
         && let Some(first) = rule.define.first().or(rule.undef.first())
     {
@@ -346,15 +411,16 @@ fn validate(rule: RuleToml, file: usize) -> Result<Rule, RulesError> {
     }
     if let (Some(replacement), false) = (
         &rule.replacement,
-        matches!(action, Action::ReplaceCondition(_)),
+        matches!(action, Action::ReplaceCondition(_) | Action::Replace(_)),
     ) {
         return Err(RulesError::new(
-            "`replacement` belongs to `replace-condition` rules",
+            "`replacement` belongs to `replace-condition` and `replace` rules",
             replacement.span(),
             "remove it, or use action = \"replace-condition\"",
         ));
     }
-    let selects_anything = matcher.condition.is_some()
+    let selects_anything = target != Target::Conditional
+        || matcher.condition.is_some()
         || !matcher.uses.is_empty()
         || matches!(action, Action::Resolve(_));
     if !selects_anything {
@@ -398,6 +464,7 @@ fn validate(rule: RuleToml, file: usize) -> Result<Rule, RulesError> {
         files,
         exclude,
         matcher,
+        target,
         action,
         expect,
         fallback: rule.fallback,
@@ -405,6 +472,157 @@ fn validate(rule: RuleToml, file: usize) -> Result<Rule, RulesError> {
             file,
             span: rule.id.span(),
         },
+    })
+}
+
+/// Which actions and match keys each target takes: a key another target reads would be
+/// silently ignored, so it is an error.
+fn check_target(
+    target: Target,
+    target_span: Range<usize>,
+    matcher: &Match,
+    match_span: Range<usize>,
+    action: &Action,
+    action_span: Range<usize>,
+) -> Result<(), RulesError> {
+    let allowed: &[&str] = match target {
+        Target::Conditional => &["drop", "keep", "resolve", "replace-condition"],
+        Target::Include => &["drop", "replace", "guard"],
+        Target::Define => &["drop", "set", "guard"],
+        Target::Statement => &["drop", "guard"],
+    };
+    if !allowed.contains(&action.name()) {
+        let quoted: Vec<String> = allowed.iter().map(|name| format!("\"{name}\"")).collect();
+        return Err(RulesError::new(
+            format!(
+                "action `{}` does not act on target `{}`",
+                action.name(),
+                target.name()
+            ),
+            action_span,
+            format!(
+                "with target = \"{}\" the action is one of {}{}",
+                target.name(),
+                quoted.join(", "),
+                match action {
+                    Action::Replace(_) | Action::Guard(_) =>
+                        " (replace takes target = \"include\"; guard: include, define or statement)",
+                    Action::SetValue(_) => " (set takes target = \"define\")",
+                    _ => " (drop/keep/resolve/replace-condition of whole #if groups: no target)",
+                }
+            ),
+        ));
+    }
+    let body =
+        !matcher.calls.is_empty() || !matcher.mentions.is_empty() || !matcher.structs.is_empty();
+    let defines =
+        !matcher.defines.is_empty() || !matcher.undefs.is_empty() || matcher.value.is_some();
+    let (unused, needed): (Option<&str>, Option<&str>) = match target {
+        Target::Conditional => (defines.then_some("`defines`, `undefs` and `value` select #define lines: they need target = \"define\""), None),
+        Target::Include => (
+            (body || defines).then_some("an include rule selects #include lines by `includes` (and `condition`, `uses`, `inside`)"),
+            matcher.includes.is_empty().then_some("give includes = [\"sys/epoll.h\"]: the headers whose #include lines the rule selects"),
+        ),
+        Target::Define => (
+            (body || !matcher.includes.is_empty()).then_some("a define rule selects #define/#undef lines by `defines`, `undefs`, `value` (and `condition`, `uses`, `inside`)"),
+            (matcher.defines.is_empty() && matcher.undefs.is_empty()).then_some("give defines = [\"NAME\"] and/or undefs = [\"NAME\"]"),
+        ),
+        Target::Statement => (
+            (defines || !matcher.includes.is_empty()).then_some("a statement rule selects statements by `calls`, `mentions`, `structs` (and `condition`, `uses`, `inside`)"),
+            (!body).then_some("give calls = [\"f\"] or mentions = [\"NAME\"]: what the statement calls or uses"),
+        ),
+    };
+    if let Some(help) = unused {
+        return Err(RulesError::new(
+            format!(
+                "`[rule.match]` has keys target `{}` does not read",
+                target.name()
+            ),
+            match_span,
+            help,
+        ));
+    }
+    if let Some(help) = needed {
+        return Err(RulesError::new(
+            format!(
+                "the match selects no {}",
+                match target {
+                    Target::Include => "#include line",
+                    Target::Define => "#define or #undef line",
+                    _ => "statement",
+                }
+            ),
+            match_span,
+            help,
+        ));
+    }
+    if matches!(action, Action::SetValue(_)) && matcher.defines.is_empty() {
+        return Err(RulesError::new(
+            "`set` gives #define lines a new value: it needs `defines`",
+            target_span,
+            "name the macros in defines = [\"NAME\"] (an #undef has no value)",
+        ));
+    }
+    Ok(())
+}
+
+/// The header of a `replace` rule, as it goes on the line: `<x.h>` or `"x.h"`.
+fn check_header(header: &Spanned<String>) -> Result<String, RulesError> {
+    let text = header.get_ref().trim();
+    let bracketed = text.len() > 2
+        && ((text.starts_with('<') && text.ends_with('>'))
+            || (text.starts_with('"') && text.ends_with('"')));
+    if !bracketed || text.contains(char::is_whitespace) {
+        return Err(RulesError::new(
+            format!("`{text}` is not a header as an #include writes it"),
+            header.span(),
+            "write it with its brackets or quotes: \"<sys/poll.h>\" or \"\\\"compat.h\\\"\"",
+        ));
+    }
+    Ok(text.to_string())
+}
+
+/// The opening directive of a `guard` rule: `#ifdef NAME`, `#ifndef NAME` or `#if CONDITION`
+/// (the `#` optional), with its condition in normal form.
+fn parse_guard(guard: &Spanned<String>) -> Result<Guard, RulesError> {
+    let written = guard.get_ref().trim();
+    let after_hash = written.strip_prefix('#').unwrap_or(written);
+    let text = after_hash.trim_start();
+    let (keyword, rest) = text
+        .split_once(|c: char| c.is_whitespace())
+        .map_or((text, ""), |(keyword, rest)| (keyword, rest.trim()));
+    let bad = |message: String| {
+        RulesError::new(
+            message,
+            guard.span(),
+            "write guard = \"#ifdef NAME\", \"#ifndef NAME\" or \"#if CONDITION\"",
+        )
+    };
+    let condition = match keyword {
+        "ifdef" | "ifndef" => {
+            let name_ok = !rest.is_empty()
+                && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !rest.starts_with(|c: char| c.is_ascii_digit());
+            if !name_ok {
+                return Err(bad(format!(
+                    "`#{keyword}` takes one macro name, not `{rest}`"
+                )));
+            }
+            let not = if keyword == "ifndef" { "!" } else { "" };
+            format!("{not}defined({rest})")
+        }
+        "if" if !rest.is_empty() => rest.to_string(),
+        _ => {
+            return Err(bad(format!(
+                "`{written}` is not an opening #if, #ifdef or #ifndef"
+            )));
+        }
+    };
+    let expr = cond::parse(condition.as_bytes(), 0)
+        .map_err(|error| bad(format!("invalid condition in `guard`: {}", error.message)))?;
+    Ok(Guard {
+        opening: format!("#{after_hash}"),
+        condition: Norm::of(&expr),
     })
 }
 
@@ -516,7 +734,7 @@ expect = 1
         );
         let (message, _) = error_at(&GOOD.replacen("files =", "filez = 1\nfiles =", 1));
         assert!(
-            message.contains("`action`, `define`, `undef`, `replacement`, `expect`, `fallback`"),
+            message.contains("`target`, `match`, `action`, `define`, `undef`, `replacement`, `value`, `guard`, `expect`, `fallback`"),
             "{message}"
         );
 

@@ -270,12 +270,13 @@ fn a_hunk_changing_a_code_line_is_refused_with_its_location() {
     assert_refused(
         &output,
         &[
-            "error: the patch changes a line of testdata/learn/src/core/utils.c that is not a conditional branch",
+            // It touches no conditional: the line and statement learner says which hunk and why.
+            "error: hunk 1 of core/utils.c cannot be learned: it replaces 1 line(s) by 1, which is neither a changed #include header nor a changed #define value",
             "┌─ testdata/learn/src/core/utils.c:60:1",
             "uwsgi_error(\"setuid()\");",
-            "changed by the patch, outside any branch it removes",
+            "changed by hunk 1",
             "note: the patch changes it at testdata/learn/code-line.patch:7",
-            "help: learn learns patches that only remove conditional branches whole",
+            "help: learn reads, outside conditionals, removed #include",
         ],
     );
 }

@@ -1,0 +1,423 @@
+//! Line and statement targets (`target = "include" | "define" | "statement"`): each action on
+//! small files through the library (exact bytes: neighbouring directives, CRLF, indentation,
+//! a missing final newline), idempotence (a second pass finds the guard or the missing line and
+//! changes nothing), the refusals (an unbraced body, a statement sharing its line), and through
+//! the binary: --diff, --explain, --check, the drift alarm and rules-file errors.
+
+use std::fs;
+
+use cdefang::process;
+
+use crate::util::{
+    assert_contains, assert_exit, assert_stderr, run_with_rules, setup, stdout_of, write_rules,
+};
+
+/// A rules file of one target rule over `*.c` and `*.h`.
+fn target_rule(target: &str, action: &str, rule_keys: &str, match_keys: &str) -> String {
+    format!(
+        "[[rule]]\nid = \"r\"\nmessage = \"m\"\nfiles = [\"*.c\", \"*.h\"]\ntarget = \"{target}\"\n\
+         action = \"{action}\"\n{rule_keys}\n[rule.match]\n{match_keys}\n"
+    )
+}
+
+/// The rule's output on `source` (the input when nothing changes) and its match count.
+fn apply(rules: &str, source: &str) -> (String, u64) {
+    let result = process(source.as_bytes(), "f.c", &setup(rules)).expect("processes");
+    let output = result.output.unwrap_or_else(|| source.as_bytes().to_vec());
+    (String::from_utf8(output).unwrap(), result.counts[0].matches)
+}
+
+/// Apply, then check that a second pass over the output changes nothing and finds no match,
+/// and that the rule counts as applied there (no residue: no drift).
+fn apply_twice(rules: &str, source: &str) -> (String, u64) {
+    let (once, matches) = apply(rules, source);
+    let again = process(once.as_bytes(), "f.c", &setup(rules)).expect("processes");
+    assert_eq!(again.output, None, "a second pass changes nothing:\n{once}");
+    assert_eq!(again.counts[0].matches, 0);
+    assert!(
+        !again.residue[0],
+        "a second pass finds the rule applied:\n{once}"
+    );
+    (once, matches)
+}
+
+const CHAIN: &str = "#include <sys/ioctl.h>\n\n#ifdef __linux__\n#include <sys/sendfile.h>\n#include <sys/epoll.h>\n#elif defined(__GNU_kFreeBSD__)\n#include <sys/event.h>\n#else\n#include <sys/event.h>\n#endif\n";
+
+#[test]
+fn include_drop_removes_one_line_and_keeps_the_elif() {
+    let rules = target_rule("include", "drop", "", "includes = [\"sys/epoll.h\"]");
+    let (output, matches) = apply_twice(&rules, CHAIN);
+    assert_eq!(matches, 1);
+    assert_eq!(output, CHAIN.replace("#include <sys/epoll.h>\n", ""));
+    // The old workaround, `drop` of the block that includes it, turned the #elif into #if.
+    let block = "[[rule]]\nid = \"r\"\nmessage = \"m\"\nfiles = [\"*.c\"]\naction = \"drop\"\n[rule.match]\ncondition = \"defined(__linux__)\"\nincludes = [\"sys/epoll.h\"]\n";
+    assert!(
+        apply(block, CHAIN)
+            .0
+            .contains("#if   defined(__GNU_kFreeBSD__)")
+    );
+}
+
+#[test]
+fn include_selection_asks_the_conditions_around_the_line() {
+    // Only the include under a `__linux__` branch (here nested in another conditional).
+    let source = "#ifndef H\n#ifdef __linux__\n#  include \"sys/epoll.h\" /* x */\r\n#endif\n#endif\n#include <sys/epoll.h>\n";
+    let rules = target_rule(
+        "include",
+        "drop",
+        "",
+        "includes = [\"sys/epoll.h\"]\ncondition = \"defined(__linux__)\"",
+    );
+    let (output, matches) = apply(&rules, source);
+    assert_eq!(matches, 1);
+    assert_eq!(
+        output,
+        source.replace("#  include \"sys/epoll.h\" /* x */\r\n", "")
+    );
+    // The other include is still there: not applied, drift.
+    let again = process(output.as_bytes(), "f.c", &setup(&rules)).unwrap();
+    assert_eq!(again.counts[0].matches, 0);
+    assert!(
+        again.residue[0],
+        "the header is still included elsewhere in scope"
+    );
+}
+
+#[test]
+fn include_replace_keeps_the_rest_of_the_line() {
+    let source = "#ifdef __linux__\n#  include  <sys/epoll.h>  // events\r\n#endif";
+    let rules = target_rule(
+        "include",
+        "replace",
+        "replacement = \"<sys/poll.h>\"",
+        "includes = [\"sys/epoll.h\"]",
+    );
+    let (output, matches) = apply_twice(&rules, source);
+    assert_eq!(matches, 1);
+    assert_eq!(
+        output,
+        "#ifdef __linux__\n#  include  <sys/poll.h>  // events\r\n#endif"
+    );
+}
+
+#[test]
+fn include_guard_takes_the_line_ending_and_a_last_line_without_one() {
+    let source = "int a;\r\n#include <sys/epoll.h>";
+    let rules = target_rule(
+        "include",
+        "guard",
+        "guard = \"#ifdef HAVE_EPOLL\"",
+        "includes = [\"sys/epoll.h\"]",
+    );
+    let (output, _) = apply_twice(&rules, source);
+    assert_eq!(
+        output,
+        "int a;\r\n#ifdef HAVE_EPOLL\n#include <sys/epoll.h>\n#endif"
+    );
+    let source = "#if A\r\n#endif\r\n#include <sys/epoll.h>\r\nint a;\r\n";
+    let (output, _) = apply_twice(&rules, source);
+    assert_eq!(
+        output,
+        "#if A\r\n#endif\r\n#ifdef HAVE_EPOLL\r\n#include <sys/epoll.h>\r\n#endif\r\nint a;\r\n"
+    );
+}
+
+const DEFINES: &str = "#define _XOPEN_SOURCE 700\n#define MAX(a, b) \\\n  ((a) > (b) ? (a) : (b))\n#ifdef _GNU_SOURCE\n#undef _GNU_SOURCE\n#endif\n#define EMPTY\n";
+
+#[test]
+fn define_drop_set_and_guard() {
+    let drop = target_rule("define", "drop", "", "undefs = [\"_GNU_SOURCE\"]");
+    let (output, matches) = apply_twice(&drop, DEFINES);
+    assert_eq!(matches, 1);
+    assert_eq!(output, DEFINES.replace("#undef _GNU_SOURCE\n", ""));
+
+    let set = target_rule(
+        "define",
+        "set",
+        "value = \"600\"",
+        "defines = [\"_XOPEN_SOURCE\"]",
+    );
+    let (output, _) = apply_twice(&set, DEFINES);
+    assert_eq!(
+        output,
+        DEFINES.replace("_XOPEN_SOURCE 700", "_XOPEN_SOURCE 600")
+    );
+    // A function-like macro's value follows its parameters; a value on a continuation line is
+    // replaced there, the continuation kept.
+    let set = target_rule(
+        "define",
+        "set",
+        "value = \"0\"",
+        "defines = [\"MAX\", \"EMPTY\"]",
+    );
+    let (output, matches) = apply_twice(&set, DEFINES);
+    assert_eq!(matches, 2);
+    assert!(
+        output.contains("#define MAX(a, b) \\\n  0\n#ifdef"),
+        "{output}"
+    );
+    assert!(output.ends_with("#define EMPTY 0\n"), "{output}");
+    // Selecting by value: spacing aside; the value selected by is gone once set, and the rule
+    // still counts as applied.
+    let by_value = target_rule(
+        "define",
+        "set",
+        "value = \"600\"",
+        "defines = [\"_XOPEN_SOURCE\"]\nvalue = \" 700 \"",
+    );
+    assert_eq!(apply_twice(&by_value, DEFINES).1, 1);
+    let other_value = target_rule(
+        "define",
+        "set",
+        "value = \"600\"",
+        "defines = [\"_XOPEN_SOURCE\"]\nvalue = \"500\"",
+    );
+    assert_eq!(apply(&other_value, DEFINES), (DEFINES.to_string(), 0));
+
+    let guard = target_rule(
+        "define",
+        "guard",
+        "guard = \"#ifndef __sun__\"",
+        "defines = [\"_XOPEN_SOURCE\"]",
+    );
+    let (output, _) = apply_twice(&guard, DEFINES);
+    assert!(
+        output.starts_with("#ifndef __sun__\n#define _XOPEN_SOURCE 700\n#endif\n#define MAX"),
+        "{output}"
+    );
+}
+
+const EMPEROR: &str = "void f(void) {\r\n#ifdef __linux__\r\n    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)) {\r\n        uwsgi_error(\"prctl()\");\r\n    }\r\n    prctl(PR_SET_NAME, \"x\", 0, 0, 0); /* name */\r\n#endif\r\n    int pid = getpid(); int *p = &pid;\r\n}\r\n";
+
+#[test]
+fn statement_guard_wraps_whole_lines_and_is_found_again() {
+    let rules = target_rule(
+        "statement",
+        "guard",
+        "guard = \"#ifdef PR_SET_PDEATHSIG\"",
+        "calls = [\"prctl\"]\nmentions = [\"PR_SET_PDEATHSIG\"]",
+    );
+    let (output, matches) = apply_twice(&rules, EMPEROR);
+    assert_eq!(matches, 1);
+    assert_eq!(
+        output,
+        EMPEROR
+            .replace(
+                "    if (prctl(PR_SET_PDEATHSIG",
+                "#ifdef PR_SET_PDEATHSIG\r\n    if (prctl(PR_SET_PDEATHSIG"
+            )
+            .replace("    }\r\n    prctl(", "    }\r\n#endif\r\n    prctl(")
+    );
+    // Another spelling of the same guard counts as applied.
+    let spelled = EMPEROR
+        .replace(
+            "    if (prctl(PR_SET",
+            "#if   defined(PR_SET_PDEATHSIG)\r\n    if (prctl(PR_SET",
+        )
+        .replace("    }\r\n    prctl(", "    }\r\n#endif\r\n    prctl(");
+    let again = process(spelled.as_bytes(), "f.c", &setup(&rules)).unwrap();
+    assert_eq!(
+        (again.output, again.counts[0].matches, again.residue[0]),
+        (None, 0, false)
+    );
+    // A trailing comment is part of the line; the statement with the name, not its neighbour.
+    let rules = target_rule("statement", "drop", "", "mentions = [\"PR_SET_NAME\"]");
+    let (output, _) = apply_twice(&rules, EMPEROR);
+    assert_eq!(
+        output,
+        EMPEROR.replace("    prctl(PR_SET_NAME, \"x\", 0, 0, 0); /* name */\r\n", "")
+    );
+}
+
+#[test]
+fn statement_condition_and_inside_select_where() {
+    let source =
+        "void a(void) {\n#ifdef __linux__\n\tx();\n#endif\n\tx();\n}\nvoid b(void) {\n\tx();\n}\n";
+    let rules = target_rule(
+        "statement",
+        "drop",
+        "",
+        "calls = [\"x\"]\ncondition = \"defined(__linux__)\"",
+    );
+    assert_eq!(
+        apply(&rules, source),
+        (source.replacen("\tx();\n", "", 1), 1)
+    );
+    let rules = target_rule("statement", "drop", "", "calls = [\"x\"]\ninside = \"b\"");
+    let (output, matches) = apply_twice(&rules, source);
+    assert_eq!(
+        (output, matches),
+        (
+            source.replace("void b(void) {\n\tx();\n}", "void b(void) {\n}"),
+            1
+        )
+    );
+    // A declaration is a statement too; a nested call goes with its statement once.
+    let source = "int f(void) {\n\tint fd = open(p, O_RDONLY | open(q, 0));\n\treturn fd;\n}\n";
+    let rules = target_rule(
+        "statement",
+        "guard",
+        "guard = \"#if HAVE_OPEN\"",
+        "calls = [\"open\"]",
+    );
+    let (output, matches) = apply_twice(&rules, source);
+    assert_eq!(matches, 1);
+    assert!(
+        output.contains("#if HAVE_OPEN\n\tint fd = open(p, O_RDONLY | open(q, 0));\n#endif\n"),
+        "{output}"
+    );
+}
+
+#[test]
+fn statement_refusals_name_the_place_and_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let guard = target_rule(
+        "statement",
+        "guard",
+        "guard = \"#ifdef X\"",
+        "calls = [\"x\"]",
+    );
+    let rules = write_rules(dir.path(), &guard);
+    for (source, message, help) in [
+        (
+            "void f(void) {\n\tif (a)\n\t\tx();\n\ty();\n}\n",
+            "this statement is the unbraced body of `if`",
+            "add braces",
+        ),
+        (
+            "void f(void) {\n\twhile (a)\n\t\tx();\n}\n",
+            "the unbraced body of `while`",
+            "select the whole `wh…` statement",
+        ),
+        (
+            "void f(void) {\n\ty(); x();\n}\n",
+            "this statement shares a line with other code",
+            "put it on lines of its own",
+        ),
+    ] {
+        fs::write(dir.path().join("f.c"), source).unwrap();
+        let output = run_with_rules(dir.path(), &rules, &["f.c"]);
+        assert_stderr(
+            &output,
+            2,
+            &[
+                "error: rule `r` cannot act here: ",
+                message,
+                "f.c:",
+                help,
+                "no file was changed",
+            ],
+        );
+        assert_eq!(fs::read_to_string(dir.path().join("f.c")).unwrap(), source);
+    }
+    // The whole if-statement, selected by its condition, is fine.
+    fs::write(
+        dir.path().join("f.c"),
+        "void f(void) {\n\tif (x())\n\t\ty();\n}\n",
+    )
+    .unwrap();
+    let output = run_with_rules(dir.path(), &rules, &["f.c"]);
+    assert_exit(&output, 0);
+    assert_eq!(
+        fs::read_to_string(dir.path().join("f.c")).unwrap(),
+        "void f(void) {\n#ifdef X\n\tif (x())\n\t\ty();\n#endif\n}\n"
+    );
+}
+
+#[test]
+fn diff_explain_check_and_the_drift_alarm() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = write_rules(
+        dir.path(),
+        &target_rule(
+            "statement",
+            "guard",
+            "guard = \"#ifdef PR_SET_PDEATHSIG\"\nexpect = 1",
+            "calls = [\"prctl\"]\nmentions = [\"PR_SET_PDEATHSIG\"]",
+        ),
+    );
+    fs::write(dir.path().join("f.c"), EMPEROR).unwrap();
+    let output = run_with_rules(dir.path(), &rules, &["--diff", "--explain", "f.c"]);
+    assert_exit(&output, 1);
+    assert_contains(
+        &stdout_of(&output),
+        &[
+            "+#ifdef PR_SET_PDEATHSIG\r\n     if (prctl(PR_SET_PDEATHSIG",
+            "+#endif\r\n",
+        ],
+    );
+    assert_contains(
+        &String::from_utf8_lossy(&output.stderr),
+        &[
+            "note[r]: m",
+            "calls `prctl`; uses `PR_SET_PDEATHSIG`: guarded",
+            "guard with `#ifdef PR_SET_PDEATHSIG`: lines 3–5 are wrapped",
+        ],
+    );
+    assert_exit(&run_with_rules(dir.path(), &rules, &["--check", "f.c"]), 1);
+    assert_exit(&run_with_rules(dir.path(), &rules, &["f.c"]), 0);
+    // Applied: quiet, nothing to do.
+    assert_exit(&run_with_rules(dir.path(), &rules, &["--check", "f.c"]), 0);
+    // The code gone (no call, no guard): the drift alarm.
+    fs::write(dir.path().join("f.c"), "void f(void) {\n\tg();\n}\n").unwrap();
+    let output = run_with_rules(dir.path(), &rules, &["f.c"]);
+    assert_stderr(
+        &output,
+        2,
+        &["drift: rule `r` found 0 match(es), expected 1"],
+    );
+}
+
+#[test]
+fn rules_file_errors_for_targets() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("f.c"), "int a;\n").unwrap();
+    for (text, wanted) in [
+        (
+            target_rule("include", "keep", "", "includes = [\"a.h\"]"),
+            "action `keep` does not act on target `include`",
+        ),
+        (
+            target_rule("statement", "guard", "", "calls = [\"f\"]"),
+            "a `guard` rule needs `guard`",
+        ),
+        (
+            target_rule(
+                "statement",
+                "guard",
+                "guard = \"#ifdef 1X\"",
+                "calls = [\"f\"]",
+            ),
+            "`#ifdef` takes one macro name",
+        ),
+        (
+            target_rule(
+                "include",
+                "replace",
+                "replacement = \"sys/poll.h\"",
+                "includes = [\"a.h\"]",
+            ),
+            "is not a header as an #include writes it",
+        ),
+        (
+            target_rule("define", "drop", "", "calls = [\"f\"]"),
+            "`[rule.match]` has keys target `define` does not read",
+        ),
+        (
+            target_rule("statement", "drop", "", "condition = \"A\""),
+            "the match selects no statement",
+        ),
+        (
+            target_rule("define", "set", "value = \"1\"", "undefs = [\"X\"]"),
+            "`set` gives #define lines a new value",
+        ),
+        (
+            target_rule("lines", "drop", "", "includes = [\"a.h\"]"),
+            "unknown variant `lines`",
+        ),
+    ] {
+        let rules = write_rules(dir.path(), &text);
+        let output = run_with_rules(dir.path(), &rules, &["f.c"]);
+        assert_stderr(&output, 2, &["invalid rules file", wanted, "rules.toml:"]);
+    }
+}
