@@ -149,6 +149,13 @@ impl From<&FilesError> for Problem {
         let help = match error {
             FilesError::Missing(_) => "give an existing file or directory",
             FilesError::Io { .. } | FilesError::ReadOnly(_) => "check the path and its permissions",
+            FilesError::Changed(_) => {
+                "another program (or another cdefang run) wrote the file meanwhile: run again on its current version"
+            }
+            FilesError::Link(_) => {
+                "--out writes only below its directory: remove the link, or give an empty directory"
+            }
+            FilesError::Outside(_) => "give --out files below the directory given",
         };
         Problem::error(error.to_string()).help(help)
     }

@@ -485,8 +485,10 @@ calls = ["unshare"]
                 path: "f.c".into(),
                 display: "f.c".into(),
                 relative: "f.c".into(),
+                label: "f.c".into(),
             },
             source: SOURCE.to_vec(),
+            read_as: None,
             result,
         }];
         write(out, &files, &setup.rules).unwrap()

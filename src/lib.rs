@@ -85,7 +85,9 @@ pub use engine::{
 // Files, output, diagnostics.
 pub use diag::{ExitStatus, InFile, Problem, is_reader_gone, print as print_problems};
 pub use files::{
-    FilesError, PlannedFile, SourceFile, Staged, back_up, commit, discover, out_path, stage,
+    FilesError, PlannedFile, ReadAs, SourceFile, Staged, back_up, backup_path, check_backup_suffix,
+    commit, commit_all, discover, interrupt, interrupted_during_commit, out_path, read_source,
+    stage, stage_new,
 };
 pub use output::{
     Drift, FileParse, ParseError as FunctionParseError, ParseReport, Report, RuleSummary, and_list,

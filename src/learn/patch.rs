@@ -620,6 +620,7 @@ pub(super) fn apply(
         source: SourceFile {
             path,
             display: display.clone(),
+            label: relative.clone(),
             relative,
         },
         patched: Vec::with_capacity(original.len()),

@@ -76,7 +76,8 @@ struct Cli {
 
     /// In place, keep each rewritten file's original as FILE + SUFFIX (as patch -b with
     /// -z SUFFIX), replacing an older backup.
-    #[arg(long, value_name = "SUFFIX", conflicts_with_all = ["check", "diff", "out", "stdout"])]
+    #[arg(long, value_name = "SUFFIX", conflicts_with_all = ["check", "diff", "out", "stdout"],
+          value_parser = backup_suffix)]
     backup: Option<String>,
 
     /// Print the result for the one file given to standard output (as unifdef); write nothing;
@@ -138,6 +139,12 @@ struct Cli {
     /// Files, or directories searched for *.c and *.h.
     #[arg(value_name = "PATH", required = true)]
     paths: Vec<PathBuf>,
+}
+
+/// `--backup`'s suffix: not empty and without `/` (see `cdefang::check_backup_suffix`).
+fn backup_suffix(suffix: &str) -> Result<String, String> {
+    cdefang::check_backup_suffix(suffix)?;
+    Ok(suffix.to_string())
 }
 
 /// What lang-c needs to know that the files do not say (also in rules files).
@@ -275,7 +282,25 @@ fn learn(args: LearnArgs) -> ExitCode {
 /// and condition parser.
 const STACK: usize = 64 << 20;
 
+/// SIGINT and SIGTERM: before the commit, the run's temporary files are removed and cdefang
+/// exits with 128 + the signal's number, no file changed; during the commit, the renames finish
+/// first (see `cdefang::interrupt`).
+fn handle_signals() {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+        return;
+    };
+    let _ = std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                cdefang::interrupt(128 + signal);
+            }
+        });
+}
+
 fn main() -> ExitCode {
+    handle_signals();
     match std::thread::Builder::new().stack_size(STACK).spawn(cdefang) {
         Ok(command) => command.join().unwrap_or(ExitStatus::Trouble.into()),
         Err(_) => cdefang(),

@@ -3,7 +3,7 @@
 //! parallel, check expectations, then write (or diff, or check). Nothing is written unless every
 //! file was planned without error.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -139,7 +139,7 @@ fn run_steps(
         .help("name a single file, or use --diff or --out for several"));
     }
     warn_unused_globs(&loaded.rules, &sources, &found, problems);
-    let pool = thread_pool(options.jobs)?;
+    let pool = thread_pool(options.jobs, found.len())?;
     let (setup, outcomes) = plan_all(&pool, options, loaded, found);
     let rules = &setup.rules;
     let mut report = Report::default();
@@ -193,6 +193,12 @@ fn run_steps(
         .map(|planned| planned.file.display.clone())
         .collect();
 
+    // The report is opened before anything is written, so that a report that cannot be written
+    // fails the run while nothing has changed (it is filled at the end).
+    let mut report_file = match &options.report {
+        Some(path) => Some(open_report(path)?),
+        None => None,
+    };
     let status = if failed {
         ExitStatus::Trouble
     } else {
@@ -219,11 +225,20 @@ fn run_steps(
             format!("{} would change", report.files_changed)
         }
     };
-    summary.push(format!("{} files scanned, {outcome}", report.files_scanned));
-    if let Some(path) = &options.report {
+    summary.push(format!(
+        "{} {} scanned, {outcome}",
+        report.files_scanned,
+        cdefang::plural(report.files_scanned, "file", "files")
+    ));
+    if let (Some(path), Some(file)) = (&options.report, &mut report_file) {
         let written = serde_json::to_vec_pretty(&report)
             .map_err(io::Error::other)
-            .and_then(|json| fs::write(path, json));
+            .and_then(|json| {
+                use std::io::Seek;
+                file.set_len(0)?;
+                file.seek(io::SeekFrom::Start(0))?;
+                file.write_all(&json)
+            });
         if let Err(error) = written {
             return Err(Problem::error(format!(
                 "cannot write report {}: {error}",
@@ -232,6 +247,20 @@ fn run_steps(
         }
     }
     Ok(status)
+}
+
+/// Open (create) the `--report` file for writing, without emptying it yet.
+fn open_report(path: &std::path::Path) -> Result<fs::File, Problem> {
+    fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|error| {
+            Problem::error(format!("cannot write report {}: {error}", path.display()))
+                .help("give --report a path in a directory you can write")
+                .with_note("no file was changed")
+        })
 }
 
 /// What became of one file, in the order found.
@@ -250,14 +279,15 @@ impl Outcome {
     /// The outcome of `file`, read as `read` and, if it was, planned as `plan`.
     fn of(file: SourceFile, read: Read, plan: Option<Result<FileResult, FileError>>) -> Outcome {
         match (read, plan) {
-            (Read::Bytes(source), Some(Ok(result))) => Outcome::Planned(PlannedFile {
+            (Read::Bytes(source, read_as), Some(Ok(result))) => Outcome::Planned(PlannedFile {
                 file,
                 source,
+                read_as: Some(read_as),
                 result,
             }),
-            (Read::Bytes(source), Some(Err(error))) => Outcome::Failed(file, source, error),
+            (Read::Bytes(source, _), Some(Err(error))) => Outcome::Failed(file, source, error),
             (Read::Failed(error), _) => Outcome::Unreadable(file, error),
-            (Read::Binary | Read::Bytes(_), _) => Outcome::Binary(file),
+            (Read::Binary | Read::Bytes(..), _) => Outcome::Binary(file),
         }
     }
 }
@@ -286,7 +316,7 @@ fn plan_all(
         headers
             .par_iter()
             .map(|read| match read {
-                Some(Read::Bytes(bytes)) => Some(ParsedFile::new(bytes)),
+                Some(Read::Bytes(bytes, _)) => Some(ParsedFile::new(bytes)),
                 _ => None,
             })
             .collect()
@@ -324,9 +354,9 @@ fn plan_all(
                 Some(parsed) => (None, Some(plan(file, parsed))),
                 None if ahead(file) => (None, None),
                 None => match read(file) {
-                    Read::Bytes(bytes) => {
+                    Read::Bytes(bytes, read_as) => {
                         let planned = plan(file, &ParsedFile::new(&bytes));
-                        (Some(Read::Bytes(bytes)), Some(planned))
+                        (Some(Read::Bytes(bytes, read_as)), Some(planned))
                     }
                     other => (Some(other), None),
                 },
@@ -446,10 +476,19 @@ fn duplicate_id(rules: &[Rule]) -> Option<(&Rule, &Rule)> {
     None
 }
 
-/// The threads that plan: as many as asked (default: one per core), with stacks big enough for
-/// lang-c's recursion on the deepest code it is handed.
-fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, Problem> {
-    let jobs = jobs.unwrap_or(0);
+/// The stacks of all planning threads together (address space reserved, not memory used).
+const THREAD_STACKS_TOTAL: usize = 4 << 30;
+
+/// The threads that plan: as many as asked (default: one per core), but never more than there
+/// are files nor more than [`THREAD_STACKS_TOTAL`] of stacks (64 threads), with stacks big
+/// enough for lang-c's recursion on the deepest code it is handed.
+fn thread_pool(jobs: Option<usize>, files: usize) -> Result<rayon::ThreadPool, Problem> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let jobs = jobs
+        .unwrap_or(cores)
+        .min(files)
+        .min(THREAD_STACKS_TOTAL / THREAD_STACK)
+        .max(1);
     rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .stack_size(THREAD_STACK)
@@ -487,18 +526,18 @@ fn warn_unused_globs(
     }
 }
 
-/// One file's bytes, as read.
+/// One file's bytes, as read, and what the file was then.
 enum Read {
-    Bytes(Vec<u8>),
+    Bytes(Vec<u8>, cdefang::ReadAs),
     /// It has a NUL byte: not C.
     Binary,
     Failed(io::Error),
 }
 
 fn read(file: &SourceFile) -> Read {
-    match fs::read(&file.path) {
-        Ok(bytes) if memchr::memchr(0, &bytes).is_some() => Read::Binary,
-        Ok(bytes) => Read::Bytes(bytes),
+    match cdefang::read_source(&file.path) {
+        Ok((bytes, _)) if memchr::memchr(0, &bytes).is_some() => Read::Binary,
+        Ok((bytes, read_as)) => Read::Bytes(bytes, read_as),
         Err(error) => Read::Failed(error),
     }
 }
@@ -701,7 +740,7 @@ fn emit(
                 if let Some(new) = &file.result.output {
                     stdout.write("cannot write the diff", || {
                         let mut out = io::stdout().lock();
-                        cdefang::write_diff(&mut out, &file.file.display, &file.source, new)?;
+                        cdefang::write_diff(&mut out, &file.file.label, &file.source, new)?;
                         out.flush()
                     })?;
                 }
@@ -709,48 +748,127 @@ fn emit(
             Ok(changes)
         }
         Mode::InPlace | Mode::Out(_) => {
-            write_files(options, changed)?;
+            write_files(options, all, changed)?;
             Ok(ExitStatus::Ok)
         }
     }
 }
 
-/// In place or `--out`: stage every file first; only when all are staged does any replace its
-/// target.
-fn write_files(options: &Options, changed: &[&PlannedFile]) -> Result<(), Problem> {
+/// In place or `--out`: stage every file first (with `--backup`, and a link to each original);
+/// only when all are staged are they committed, all together (see `cdefang::commit_all`: each
+/// target checked to be the file read, then renamed into place).
+fn write_files(
+    options: &Options,
+    all: &[PlannedFile],
+    changed: &[&PlannedFile],
+) -> Result<(), Problem> {
     let io_problem = |error: FilesError| {
         let help = match error {
             FilesError::ReadOnly(_) => {
                 "make it writable (chmod u+w) or write the results elsewhere with --out DIR"
             }
-            _ => "check permissions and free space",
+            _ => return Problem::from(&error).with_note(NOTHING_WRITTEN),
         };
         Problem::error(error.to_string())
             .help(help)
-            .with_note("every file is staged before any is replaced: no file was changed")
+            .with_note(NOTHING_WRITTEN)
+    };
+    let targets = targets(options, changed)?;
+    let backups = match (&options.mode, &options.backup) {
+        (Mode::InPlace, Some(suffix)) => Some(suffix.as_str()),
+        _ => None,
+    };
+    // The files of the run by identity, which no backup may replace.
+    let run_files: HashMap<(u64, u64), &str> = match backups {
+        Some(_) => all
+            .iter()
+            .filter_map(|file| Some((identity(&file.file.path)?, file.file.display.as_str())))
+            .collect(),
+        None => HashMap::new(),
     };
     let mut staged = Vec::with_capacity(changed.len());
-    for file in changed {
+    for (file, target) in changed.iter().zip(targets) {
         let Some(new) = &file.result.output else {
             continue;
         };
-        let target = match &options.mode {
-            Mode::Out(directory) => cdefang::out_path(directory, &file.file),
-            _ => file.file.path.clone(),
-        };
-        staged.push(cdefang::stage(&target, new).map_err(io_problem)?);
-    }
-    if let (Mode::InPlace, Some(suffix)) = (&options.mode, &options.backup) {
-        for staged in &staged {
-            cdefang::back_up(staged, suffix).map_err(io_problem)?;
+        let mut file_staged = match &options.mode {
+            Mode::Out(_) => cdefang::stage_new(&target, new),
+            _ => cdefang::stage(&target, new, file.read_as),
         }
+        .map_err(io_problem)?;
+        if let Some(suffix) = backups {
+            check_backup_is_free(&run_files, &file.file, file_staged.target(), suffix)?;
+            cdefang::back_up(&mut file_staged, suffix).map_err(io_problem)?;
+        }
+        staged.push(file_staged);
     }
-    for staged in staged {
-        cdefang::commit(staged).map_err(|error| {
-            Problem::error(error.to_string())
-                .help("check permissions and free space")
-                .with_note("the files before this one were replaced, the rest unchanged")
-        })?;
+    cdefang::commit_all(staged).map_err(|error| match error {
+        FilesError::Changed(_) => io_problem(error),
+        _ => Problem::from(&error).with_note(
+            "every file was staged and checked; renaming one failed: the files before it were replaced, the rest unchanged",
+        ),
+    })?;
+    if cdefang::interrupted_during_commit() {
+        return Err(Problem::note(
+            "interrupted while renaming the new files into place: the renames were finished first",
+        ));
     }
     Ok(())
+}
+
+/// The note under a write that failed before the commit.
+const NOTHING_WRITTEN: &str = "every file is staged before any is replaced: no file was changed";
+
+/// Where each changed file goes: itself, or (`--out DIR`) `DIR/LABEL`, refused when two files
+/// would go to the same place or a link inside DIR would lead elsewhere.
+fn targets(options: &Options, changed: &[&PlannedFile]) -> Result<Vec<PathBuf>, Problem> {
+    let Mode::Out(directory) = &options.mode else {
+        return Ok(changed.iter().map(|file| file.file.path.clone()).collect());
+    };
+    let mut taken: BTreeMap<PathBuf, &str> = BTreeMap::new();
+    let mut targets = Vec::with_capacity(changed.len());
+    for file in changed {
+        let target = cdefang::out_path(directory, &file.file).map_err(|error| {
+            Problem::from(&error).with_note(NOTHING_WRITTEN)
+        })?;
+        if let Some(first) = taken.insert(target.clone(), &file.file.display) {
+            return Err(Problem::error(format!(
+                "--out would write {first} and {} to the same file {}",
+                file.file.display,
+                target.display()
+            ))
+            .help("--out mirrors paths relative to the directory given: give the files' directory instead of files from different places")
+            .with_note("no file was written"));
+        }
+        targets.push(target);
+    }
+    Ok(targets)
+}
+
+/// A file's identity on disk (device, inode), whatever it is called.
+fn identity(path: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata(path)
+        .ok()
+        .map(|metadata| (metadata.dev(), metadata.ino()))
+}
+
+/// `--backup`: refuse a backup name that is a file of the run (`x.h` + `.c` = `x.h.c`): making
+/// the backup would destroy that file's original.
+fn check_backup_is_free(
+    run_files: &HashMap<(u64, u64), &str>,
+    file: &SourceFile,
+    target: &std::path::Path,
+    suffix: &str,
+) -> Result<(), Problem> {
+    let backup = cdefang::backup_path(target, suffix);
+    match identity(&backup).and_then(|identity| run_files.get(&identity)) {
+        Some(other) => Err(Problem::error(format!(
+            "--backup {suffix}: the backup of {} would be {other}, a file of this run",
+            file.display
+        ))
+        .help("choose a suffix that names no source file (`.orig`, `~`)")
+        .with_note("no file was changed")),
+        None => Ok(()),
+    }
 }

@@ -578,7 +578,7 @@ fn run_case(
     let pending_exists = pending.exists();
     match (mode, matches_snapshot) {
         (Mode::Update, false) => {
-            let staged = cdefang::stage(&pending, &new_snapshot).map_err(TestError::Write)?;
+            let staged = cdefang::stage_new(&pending, &new_snapshot).map_err(TestError::Write)?;
             cdefang::commit(staged).map_err(TestError::Write)?;
             wrote = true;
             let _ = writeln!(
