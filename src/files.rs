@@ -603,7 +603,7 @@ mod tests {
         permissions.set_readonly(true);
         fs::set_permissions(&target, permissions).unwrap();
         assert!(matches!(
-            stage(&target, b"new"),
+            stage(&target, b"new", None),
             Err(FilesError::ReadOnly(_))
         ));
 
@@ -613,8 +613,8 @@ mod tests {
         {
             let link = dir.path().join("link.c");
             std::os::unix::fs::symlink(&real, &link).unwrap();
-            let staged = stage(&link, b"new").unwrap();
-            back_up(&staged, ".orig").unwrap();
+            let mut staged = stage(&link, b"new", None).unwrap();
+            back_up(&mut staged, ".orig").unwrap();
             commit(staged).unwrap();
             assert!(fs::symlink_metadata(&link).unwrap().is_symlink());
             assert_eq!(fs::read(&real).unwrap(), b"new");
@@ -632,7 +632,7 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             fs::set_permissions(&target, fs::Permissions::from_mode(0o640)).unwrap();
         }
-        let staged = stage(&target, b"new").unwrap();
+        let staged = stage(&target, b"new", None).unwrap();
         assert_eq!(fs::read(&target).unwrap(), b"old");
         commit(staged).unwrap();
         assert_eq!(fs::read(&target).unwrap(), b"new");
@@ -642,5 +642,126 @@ mod tests {
             let mode = fs::metadata(&target).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o640);
         }
+    }
+
+    /// Read `path` as a run does, then stage `new` for it.
+    fn read_and_stage(path: &Path, new: &[u8]) -> Staged {
+        let (_, read_as) = read_source(path).unwrap();
+        stage(path, new, Some(read_as)).unwrap()
+    }
+
+    #[test]
+    fn a_file_changed_since_it_was_read_is_not_replaced_nor_any_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.c"), dir.path().join("b.c"));
+        fs::write(&a, "a\n").unwrap();
+        fs::write(&b, "b\n").unwrap();
+        let staged = vec![read_and_stage(&a, b"new a\n"), read_and_stage(&b, b"new b\n")];
+        // Appended to while the run planned: the same inode, another size.
+        fs::OpenOptions::new()
+            .append(true)
+            .open(&b)
+            .unwrap()
+            .write_all(b"appended\n")
+            .unwrap();
+        assert!(matches!(commit_all(staged), Err(FilesError::Changed(path)) if path == b));
+        assert_eq!(fs::read(&a).unwrap(), b"a\n");
+        assert_eq!(fs::read(&b).unwrap(), b"b\nappended\n");
+        assert_eq!(temporaries(dir.path()), 0);
+    }
+
+    #[test]
+    fn a_file_rewritten_in_place_with_the_same_size_and_time_is_seen_by_its_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.c");
+        fs::write(&a, "old\n").unwrap();
+        let modified = fs::metadata(&a).unwrap().modified().unwrap();
+        let staged = read_and_stage(&a, b"new\n");
+        fs::write(&a, "odd\n").unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&a)
+            .unwrap()
+            .set_modified(modified)
+            .unwrap();
+        assert!(matches!(commit(staged), Err(FilesError::Changed(_))));
+        assert_eq!(fs::read(&a).unwrap(), b"odd\n");
+    }
+
+    #[test]
+    fn a_file_deleted_since_it_was_read_is_not_re_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.c");
+        fs::write(&a, "old\n").unwrap();
+        let staged = read_and_stage(&a, b"new\n");
+        fs::remove_file(&a).unwrap();
+        assert!(matches!(commit(staged), Err(FilesError::Changed(_))));
+        assert!(!a.exists());
+        assert_eq!(temporaries(dir.path()), 0);
+    }
+
+    #[test]
+    fn of_two_runs_on_one_file_the_second_to_commit_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.c");
+        fs::write(&a, "old\n").unwrap();
+        let first = read_and_stage(&a, b"first\n");
+        let second = read_and_stage(&a, b"second\n");
+        commit(first).unwrap();
+        assert!(matches!(commit(second), Err(FilesError::Changed(_))));
+        assert_eq!(fs::read(&a).unwrap(), b"first\n");
+        // An unchanged file is replaced.
+        commit(read_and_stage(&a, b"third\n")).unwrap();
+        assert_eq!(fs::read(&a).unwrap(), b"third\n");
+    }
+
+    #[test]
+    fn backups_are_staged_and_renamed_with_the_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.c");
+        fs::write(&a, "old\n").unwrap();
+        fs::write(dir.path().join("a.c~"), "older\n").unwrap();
+        let mut staged = read_and_stage(&a, b"new\n");
+        back_up(&mut staged, "~").unwrap();
+        // Staged: nothing visible has changed.
+        assert_eq!(fs::read(dir.path().join("a.c~")).unwrap(), b"older\n");
+        assert_eq!(fs::read(&a).unwrap(), b"old\n");
+        commit(staged).unwrap();
+        assert_eq!(fs::read(dir.path().join("a.c~")).unwrap(), b"old\n");
+        assert_eq!(fs::read(&a).unwrap(), b"new\n");
+        assert_eq!(temporaries(dir.path()), 0);
+        let mut staged = read_and_stage(&a, b"newer\n");
+        assert!(back_up(&mut staged, "").is_err());
+        assert!(back_up(&mut staged, "/x").is_err());
+    }
+
+    #[test]
+    fn paths_given_are_resolved_lexically() {
+        assert_eq!(
+            given_file_names(Path::new("o/t/../t/./a.c")),
+            ("o/t/a.c".to_string(), "o/t/a.c".to_string())
+        );
+        assert_eq!(
+            given_file_names(Path::new("../x/a.c")),
+            ("x/a.c".to_string(), "a.c".to_string())
+        );
+        assert_eq!(
+            given_file_names(Path::new("/tmp/x/a.c")),
+            ("tmp/x/a.c".to_string(), "a.c".to_string())
+        );
+    }
+
+    fn temporaries(dir: &Path) -> usize {
+        fs::read_dir(dir)
+            .unwrap()
+            .filter(|entry| {
+                entry
+                    .as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(".cdefang-")
+            })
+            .count()
     }
 }

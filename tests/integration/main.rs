@@ -12,6 +12,7 @@ mod corpus;
 mod explain;
 mod facts;
 mod fuzz_regressions;
+mod hardening;
 mod learn;
 mod properties;
 mod rewrite;
