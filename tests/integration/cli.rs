@@ -502,7 +502,7 @@ fn a_reader_that_goes_away_ends_the_output_quietly() {
     for (args, first) in [
         (
             &["--diff", "--rules", el5, "tree"][..],
-            "--- a/tree/core/event.c\n",
+            "--- a/core/event.c\n",
         ),
         (
             &["-DOBSOLETE_LINUX_KERNEL", "--stdout", "tree/core/utils.c"],
@@ -550,7 +550,7 @@ fn a_reader_that_goes_away_ends_the_output_quietly() {
         ),
         (
             &["--diff", "--rules", el5, "--report", report_arg, "tree"],
-            "--- a/tree/core/event.c\n",
+            "--- a/core/event.c\n",
             0,
         ),
     ] {
