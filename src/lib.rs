@@ -83,7 +83,10 @@ pub use engine::{
 };
 
 // Files, output, diagnostics.
-pub use diag::{ExitStatus, InFile, Problem, is_reader_gone, print as print_problems};
+pub use diag::{
+    ExitStatus, InFile, Problem, ShownText, escape_controls, is_reader_gone,
+    print as print_problems,
+};
 pub use files::{
     FilesError, PlannedFile, ReadAs, SourceFile, Staged, back_up, backup_path, check_backup_suffix,
     commit, commit_all, discover, interrupt, interrupted_during_commit, out_path, read_source,

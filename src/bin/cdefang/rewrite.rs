@@ -62,7 +62,8 @@ const THREAD_STACK: usize = 64 << 20;
 /// A rules file as read, for diagnostics that point into it.
 struct RulesSource {
     name: String,
-    text: String,
+    /// Its text as diagnostics show it, made once and shared by every problem in it.
+    shown: cdefang::ShownText,
 }
 
 /// What the rules files (and `-D`/`-U`) give a run.
@@ -118,7 +119,7 @@ pub fn run(options: &Options) -> ExitStatus {
     if !options.quiet {
         let mut stderr = io::stderr().lock();
         for line in summary {
-            let _ = writeln!(stderr, "cdefang: {line}");
+            let _ = writeln!(stderr, "cdefang: {}", cdefang::escape_controls(&line));
         }
     }
     status
@@ -433,15 +434,18 @@ fn load_rules(options: &Options) -> Result<(Vec<RulesSource>, Loaded), Problem> 
         loaded.rules.extend(file.rules);
         loaded.macros.extend(&file.macros);
         loaded.typedefs.extend(file.typedefs);
-        sources.push(RulesSource { name, text });
+        sources.push(RulesSource {
+            name,
+            shown: cdefang::ShownText::new(text.as_bytes()),
+        });
     }
     if let Some((first, second)) = duplicate_id(&loaded.rules) {
         let source = &sources[second.origin.file];
         return Err(
             Problem::error(format!("rule id `{}` is used twice", second.id))
-                .at(
+                .at_text(
                     &source.name,
-                    source.text.as_bytes(),
+                    &source.shown,
                     second.origin.span.clone(),
                     "again here",
                 )
@@ -519,7 +523,7 @@ fn warn_unused_globs(
                     rule.id,
                     glob.pattern.as_str()
                 ))
-                .at(&source.name, source.text.as_bytes(), glob.span.clone(), "matches nothing")
+                .at_text(&source.name, &source.shown, glob.span.clone(), "matches nothing")
                 .help("globs match paths relative to the directory given, or any trailing part of them"),
             );
         }
@@ -548,6 +552,11 @@ const NOTHING_CHANGED: &str = "no file was changed; fix the input and run again"
 /// A warning for each site where lang-c failed and a rule fell back to tokens.
 fn warn_fallbacks(planned: &[PlannedFile], rules: &[Rule], problems: &mut Vec<Problem>) {
     for file in planned {
+        if file.result.warnings.is_empty() {
+            continue;
+        }
+        // The file's text, made once for all its warnings.
+        let shown = cdefang::ShownText::new(&file.source);
         for warning in &file.result.warnings {
             let rule = &rules[warning.rule];
             let offset = warning.failure.offset;
@@ -556,7 +565,7 @@ fn warn_fallbacks(planned: &[PlannedFile], rules: &[Rule], problems: &mut Vec<Pr
                     "rule `{}`: lang-c cannot parse this; answered at the token level (fallback = \"tokens\")",
                     rule.id
                 ))
-                .at(&file.file.display, &file.source, offset..offset + 1, warning.failure.message.clone())
+                .at_text(&file.file.display, &shown, offset..offset + 1, warning.failure.message.clone())
                 .also(warning.body.start..warning.body.start, "the block the rule asks about starts here"),
             );
         }
@@ -698,7 +707,7 @@ fn drift_problem(rule: &Rule, drift: &Drift, sources: &[RulesSource], allowed: b
         .as_ref()
         .map_or(rule.origin.span.clone(), |expect| expect.span.clone());
     let problem = problem
-        .at(&source.name, source.text.as_bytes(), span, "expected here")
+        .at_text(&source.name, &source.shown, span, "expected here")
         .also(rule.origin.span.clone(), "this rule");
     if allowed {
         problem.with_note("--allow-drift: going on")

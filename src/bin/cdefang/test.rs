@@ -675,7 +675,7 @@ fn relocate(mut problem: Problem, name: &str, text: &str, offset: usize) -> Prob
     if let Some(location) = &mut problem.location {
         let shift = |span: &mut Range<usize>| *span = span.start + offset..span.end + offset;
         location.name = name.to_string();
-        location.text = text.to_string();
+        location.text = cdefang::ShownText::new(text.as_bytes());
         shift(&mut location.primary.0);
         for (span, _) in &mut location.secondary {
             shift(span);
