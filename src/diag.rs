@@ -301,7 +301,12 @@ impl ShownText {
 /// `text` with the middle of each line longer than [`LONG_LINE`] bytes replaced by
 /// `…[N bytes]…`, and the changes made.
 fn cut_long_lines(text: String) -> (String, Vec<Change>) {
-    let floor = |at: usize| (0..=at).rev().find(|at| text.is_char_boundary(*at)).unwrap_or(0);
+    let floor = |at: usize| {
+        (0..=at)
+            .rev()
+            .find(|at| text.is_char_boundary(*at))
+            .unwrap_or(0)
+    };
     let mut cuts = Vec::new();
     let mut start = 0;
     for line in text.split_inclusive('\n') {
@@ -315,7 +320,8 @@ fn cut_long_lines(text: String) -> (String, Vec<Change>) {
     if cuts.is_empty() {
         return (text, Vec::new());
     }
-    let mut shown = String::with_capacity(text.len().min(cuts.len() * (LONG_LINE + 40) + text.len()));
+    let mut shown =
+        String::with_capacity(text.len().min(cuts.len() * (LONG_LINE + 40) + text.len()));
     let mut changes = Vec::with_capacity(cuts.len());
     let mut copied = 0;
     for cut in cuts {
@@ -387,7 +393,13 @@ impl Problem {
 
     /// Point the problem at `span` of the file `name` whose bytes are `bytes` (for one problem
     /// in a file; [`Problem::at_text`] shares the file's text among many).
-    pub fn at(self, name: &str, bytes: &[u8], span: Range<usize>, label: impl Into<String>) -> Problem {
+    pub fn at(
+        self,
+        name: &str,
+        bytes: &[u8],
+        span: Range<usize>,
+        label: impl Into<String>,
+    ) -> Problem {
         self.at_text(name, &ShownText::new(bytes), span, label)
     }
 
@@ -437,9 +449,7 @@ impl Problem {
         if let Some(location) = &self.location {
             let text = &location.text;
             let (span, label) = &location.primary;
-            labels.push(
-                Label::primary((), text.shown(span)).with_message(escape_controls(label)),
-            );
+            labels.push(Label::primary((), text.shown(span)).with_message(escape_controls(label)));
             for (span, label) in &location.secondary {
                 labels.push(
                     Label::secondary((), text.shown(span)).with_message(escape_controls(label)),
@@ -537,10 +547,18 @@ mod tests {
     #[test]
     fn control_characters_never_reach_the_terminal() {
         let problem = Problem::error("rule `a\x1b[2Jb`")
-            .at("f\x07.c", b"int a;\n#if X\x1b]0;pwned\x07\n", 7..24, "label \x1b")
+            .at(
+                "f\x07.c",
+                b"int a;\n#if X\x1b]0;pwned\x07\n",
+                7..24,
+                "label \x1b",
+            )
             .help("do \u{9b}this");
         let text = problem.render_plain();
-        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
         assert!(text.contains("rule `a\\u{1b}[2Jb`"), "{text}");
         assert!(text.contains("#if X\u{241b}]0;pwned\u{2407}"), "{text}");
         assert!(text.contains("f\\u{7}.c:2:1"), "{text}");

@@ -41,7 +41,7 @@ pub struct SourceFile {
     /// directory given, as `relative`; for a file given directly, the path as given (`.` and
     /// `x/..` resolved) when it is relative and stays below the current directory, else its
     /// name (the directory given is then the one holding it).
-    pub label: String,
+    pub label: PathBuf,
 }
 
 /// A file as a run has planned it: where it is, its original bytes and what the rules make of
@@ -113,13 +113,13 @@ fn is_c_source(path: &Path) -> bool {
 }
 
 /// `path` with `.` dropped and `x/..` resolved, lexically: whether it has leading `/` or `..`
-/// parts (which stay unresolved), and its other parts.
-fn normalise(path: &Path) -> (bool, Vec<String>) {
-    let mut parts: Vec<String> = Vec::new();
+/// parts (which stay unresolved), and its other parts, bytes kept.
+fn normalise(path: &Path) -> (bool, Vec<&std::ffi::OsStr>) {
+    let mut parts: Vec<&std::ffi::OsStr> = Vec::new();
     let mut escapes = false;
     for component in path.components() {
         match component {
-            Component::Normal(part) => parts.push(part.to_string_lossy().into_owned()),
+            Component::Normal(part) => parts.push(part),
             Component::ParentDir => {
                 if parts.pop().is_none() {
                     escapes = true;
@@ -132,16 +132,24 @@ fn normalise(path: &Path) -> (bool, Vec<String>) {
     (escapes, parts)
 }
 
+/// `/`-separated text of path parts (for globs: bytes that are not UTF-8 replaced).
+fn slash_joined(parts: &[&std::ffi::OsStr]) -> String {
+    parts
+        .iter()
+        .map(|part| part.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// A file given directly: its `relative` path and its `label` (see [`SourceFile`]).
-fn given_file_names(path: &Path) -> (String, String) {
+fn given_file_names(path: &Path) -> (String, PathBuf) {
     let (escapes, parts) = normalise(path);
-    let relative = parts.join("/");
     let label = if escapes {
-        parts.last().cloned().unwrap_or_default()
+        parts.last().map(PathBuf::from).unwrap_or_default()
     } else {
-        relative.clone()
+        parts.iter().collect()
     };
-    (relative, label)
+    (slash_joined(&parts), label)
 }
 
 /// The identity of a file on disk (device, inode), whatever it is called.
@@ -201,11 +209,11 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<SourceFile>, FilesError> {
                 continue;
             }
             let inside = path.strip_prefix(root).unwrap_or(&path);
-            let relative = normalise(inside).1.join("/");
+            let parts = normalise(inside).1;
             found.push(SourceFile {
                 display: path.display().to_string(),
-                label: relative.clone(),
-                relative,
+                relative: slash_joined(&parts),
+                label: parts.iter().collect(),
                 path,
             });
         }
@@ -275,8 +283,7 @@ impl ReadAs {
             Err(error) => return Err(error),
         };
         let metadata = file.metadata()?;
-        if (metadata.dev(), metadata.ino(), metadata.len())
-            != (self.device, self.inode, self.len)
+        if (metadata.dev(), metadata.ino(), metadata.len()) != (self.device, self.inode, self.len)
             || (metadata.mtime(), metadata.mtime_nsec()) != self.modified
         {
             return Ok(false);
@@ -320,7 +327,9 @@ static PENDING: Mutex<Pending> = Mutex::new(Pending {
 });
 
 fn pending() -> std::sync::MutexGuard<'static, Pending> {
-    PENDING.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    PENDING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// What to do when the run is interrupted (SIGINT, SIGTERM): before the commit, remove every
@@ -497,8 +506,10 @@ pub fn commit(staged: Staged) -> Result<(), FilesError> {
 /// few system calls per file: an interrupt in this phase waits for them (see [`interrupt`]);
 /// a crash of the machine can still leave some files renamed and others not.
 pub fn commit_all(staged: Vec<Staged>) -> Result<(), FilesError> {
-    let directories: std::collections::BTreeSet<PathBuf> =
-        staged.iter().map(|staged| parent_of(&staged.target)).collect();
+    let directories: std::collections::BTreeSet<PathBuf> = staged
+        .iter()
+        .map(|staged| parent_of(&staged.target))
+        .collect();
     let mut locks = Vec::with_capacity(directories.len());
     for directory in &directories {
         let handle = fs::File::open(directory).map_err(io_error(directory))?;
@@ -557,7 +568,7 @@ fn rename_all(staged: Vec<Staged>) -> Result<(), FilesError> {
 /// path inside `DIR` is a symbolic link (it would lead the write out of `DIR`).
 pub fn out_path(out: &Path, file: &SourceFile) -> Result<PathBuf, FilesError> {
     let mut path = out.to_path_buf();
-    for part in Path::new(&file.label).components() {
+    for part in file.label.components() {
         match part {
             Component::Normal(part) => path.push(part),
             _ => return Err(FilesError::Outside(out.join(&file.label))),
@@ -656,7 +667,10 @@ mod tests {
         let (a, b) = (dir.path().join("a.c"), dir.path().join("b.c"));
         fs::write(&a, "a\n").unwrap();
         fs::write(&b, "b\n").unwrap();
-        let staged = vec![read_and_stage(&a, b"new a\n"), read_and_stage(&b, b"new b\n")];
+        let staged = vec![
+            read_and_stage(&a, b"new a\n"),
+            read_and_stage(&b, b"new b\n"),
+        ];
         // Appended to while the run planned: the same inode, another size.
         fs::OpenOptions::new()
             .append(true)
@@ -739,15 +753,15 @@ mod tests {
     fn paths_given_are_resolved_lexically() {
         assert_eq!(
             given_file_names(Path::new("o/t/../t/./a.c")),
-            ("o/t/a.c".to_string(), "o/t/a.c".to_string())
+            ("o/t/a.c".to_string(), PathBuf::from("o/t/a.c"))
         );
         assert_eq!(
             given_file_names(Path::new("../x/a.c")),
-            ("x/a.c".to_string(), "a.c".to_string())
+            ("x/a.c".to_string(), PathBuf::from("a.c"))
         );
         assert_eq!(
             given_file_names(Path::new("/tmp/x/a.c")),
-            ("tmp/x/a.c".to_string(), "a.c".to_string())
+            ("tmp/x/a.c".to_string(), PathBuf::from("a.c"))
         );
     }
 

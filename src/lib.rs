@@ -94,7 +94,7 @@ pub use files::{
 };
 pub use output::{
     Drift, FileParse, ParseError as FunctionParseError, ParseReport, Report, RuleSummary, and_list,
-    parse_table, plural, summary_lines, write_diff, write_labelled_diff,
+    json_path, parse_table, plural, report_json, summary_lines, write_diff, write_labelled_diff,
 };
 
 // Snapshots (`cdefang test`).

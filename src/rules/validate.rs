@@ -1,6 +1,8 @@
 //! From the serde model to validated rules and test cases; every error names its span in the
 //! TOML text and says what to do.
 
+use std::collections::HashSet;
+
 use toml::Spanned;
 
 use super::schema::{ActionToml, ExpectToml, RuleToml, RulesToml, TestToml};
@@ -22,9 +24,11 @@ pub fn load(text: &str, file: usize) -> Result<RulesFile, RulesError> {
         )
     })?;
     let mut rules: Vec<Rule> = Vec::new();
+    // The ids so far: a set, so that checking n rules takes n lookups.
+    let mut ids: HashSet<String> = HashSet::new();
     for rule in parsed.rule {
         let id_span = rule.id.span();
-        if rules.iter().any(|earlier| earlier.id == *rule.id.get_ref()) {
+        if !ids.insert(rule.id.get_ref().clone()) {
             return Err(RulesError::new(
                 format!("duplicate rule id `{}`", rule.id.get_ref()),
                 id_span,
@@ -37,9 +41,10 @@ pub fn load(text: &str, file: usize) -> Result<RulesFile, RulesError> {
         rules.push(validate(rule, file)?);
     }
     let mut tests: Vec<TestCase> = Vec::new();
+    let mut names: HashSet<String> = HashSet::new();
     for test in parsed.test {
         let case = validate_test(test, &rules)?;
-        if tests.iter().any(|earlier| earlier.name == case.name) {
+        if !names.insert(case.name.clone()) {
             return Err(RulesError::new(
                 format!("duplicate test case name `{}`", case.name),
                 case.span,

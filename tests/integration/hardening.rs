@@ -86,7 +86,10 @@ fn backup_refuses_a_backup_name_that_is_a_file_of_the_run() {
     assert_exit(&output, 0);
     assert_file(&dir.path().join("tree/x.h"), CHANGED.as_bytes());
     assert_file(&dir.path().join("tree/x.h.orig"), CHANGES.as_bytes());
-    assert_eq!(names_in(&dir.path().join("tree")), ["x.h", "x.h.c", "x.h.orig"]);
+    assert_eq!(
+        names_in(&dir.path().join("tree")),
+        ["x.h", "x.h.c", "x.h.orig"]
+    );
 }
 
 #[test]
@@ -183,7 +186,10 @@ fn sigterm_while_staging_removes_the_temporaries_and_changes_nothing() {
     // Caught: exit status 128 + 15, temporaries removed, every file as it was.
     assert_eq!(status.code(), Some(143), "{status:?}");
     assert_eq!(temporaries(dir.path()), Vec::<String>::new());
-    assert!(files_under(&dir.path().join("tree")) == before, "a file changed");
+    assert!(
+        files_under(&dir.path().join("tree")) == before,
+        "a file changed"
+    );
 }
 
 #[test]
@@ -206,9 +212,16 @@ fn out_does_not_follow_links_inside_its_directory() {
         );
     }
     assert_file(&dir.path().join("outside.c"), b"precious\n");
-    assert_eq!(names_in(&dir.path().join("elsewhere")), Vec::<String>::new());
+    assert_eq!(
+        names_in(&dir.path().join("elsewhere")),
+        Vec::<String>::new()
+    );
     assert_eq!(names_in(&dir.path().join("o1")), ["a.c"]);
-    assert!(fs::symlink_metadata(dir.path().join("o1/a.c")).unwrap().is_symlink());
+    assert!(
+        fs::symlink_metadata(dir.path().join("o1/a.c"))
+            .unwrap()
+            .is_symlink()
+    );
 }
 
 #[test]
@@ -219,7 +232,11 @@ fn out_resolves_dot_dot_and_refuses_two_files_for_one_place() {
     let tree_dir = dir.path().join("tree");
     // `../a.c` and `a.c` would both be X/a.c: refused, nothing written.
     let output = run_with_rules(&tree_dir, &rules, &["--out", "X", "../a.c", "a.c"]);
-    assert_stderr(&output, 2, &["--out would write ../a.c and a.c to the same file X/a.c"]);
+    assert_stderr(
+        &output,
+        2,
+        &["--out would write ../a.c and a.c to the same file X/a.c"],
+    );
     assert!(!tree_dir.join("X").exists());
     // `o/t/../t/a.c` is o/t/a.c.
     let output = run_with_rules(&tree_dir, &rules, &["--out", "X", "o/t/../t/a.c"]);
@@ -261,7 +278,10 @@ fn diff_applies_from(dir: &Path, from: &Path, arg: &str, apply_in: &Path) {
     let output = run_with_rules(from, &rules, &["--diff", arg]);
     assert_exit(&output, 1);
     let diff = String::from_utf8(output.stdout.clone()).unwrap();
-    for line in diff.lines().filter(|line| line.starts_with("--- ") || line.starts_with("+++ ")) {
+    for line in diff
+        .lines()
+        .filter(|line| line.starts_with("--- ") || line.starts_with("+++ "))
+    {
         assert!(
             !line.contains("//") && !line.contains("/./") && !line.contains("/../"),
             "{arg}: {line}"
@@ -286,13 +306,23 @@ fn diff_labels_are_relative_to_the_directory_given_so_patch_p1_applies_there() {
     let copy = tree(&files);
     diff_applies_from(dir.path(), dir.path(), &absolute, &copy.path().join("tree"));
     let copy = tree(&files);
-    diff_applies_from(dir.path(), &tree_dir.join("sub"), "..", &copy.path().join("tree"));
+    diff_applies_from(
+        dir.path(),
+        &tree_dir.join("sub"),
+        "..",
+        &copy.path().join("tree"),
+    );
     let copy = tree(&files);
     diff_applies_from(dir.path(), &tree_dir, ".", &copy.path().join("tree"));
     let copy = tree(&files);
     diff_applies_from(dir.path(), dir.path(), "tree", &copy.path().join("tree"));
     let copy = tree(&files);
-    diff_applies_from(dir.path(), dir.path(), "tree/sub/../", &copy.path().join("tree"));
+    diff_applies_from(
+        dir.path(),
+        dir.path(),
+        "tree/sub/../",
+        &copy.path().join("tree"),
+    );
 
     // The labels themselves.
     let rules = drop_x(dir.path());
@@ -333,4 +363,68 @@ fn jobs_never_start_more_threads_than_files() {
     let output = run_with_rules(dir.path(), &rules, &["--jobs", "30000", "--check", "tree"]);
     assert_exit(&output, 1);
     assert_contains(&stderr_of(&output), &["2 files scanned, 2 would change"]);
+}
+
+#[test]
+fn file_names_that_are_not_utf8_keep_their_bytes() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tree(&[]);
+    let tree_dir = dir.path().join("tree");
+    fs::create_dir_all(&tree_dir).unwrap();
+    let name = OsStr::from_bytes(b"b\xffd.c");
+    fs::write(tree_dir.join(name), CHANGES).unwrap();
+    let rules = drop_x(dir.path());
+
+    // --diff: the label's bytes as they are, and patch -p1 applies it in the directory given.
+    let output = run_with_rules(dir.path(), &rules, &["--diff", "tree"]);
+    assert_exit(&output, 1);
+    assert!(
+        output
+            .stdout
+            .starts_with(b"--- a/b\xffd.c\n+++ b/b\xffd.c\n"),
+        "{}",
+        stdout_of(&output)
+    );
+    apply_patch(&tree_dir, &output.stdout, &["--quiet"]);
+    assert_file(&tree_dir.join(name), CHANGED.as_bytes());
+    fs::write(tree_dir.join(name), CHANGES).unwrap();
+
+    // --out: the same name under the directory.
+    let output = run_with_rules(
+        dir.path(),
+        &rules,
+        &["--out", "X", "--report", "r.json", "tree"],
+    );
+    assert_exit(&output, 0);
+    assert_file(&dir.path().join("X").join(name), CHANGED.as_bytes());
+    // --report: JSON, the byte escaped as Python's surrogateescape does.
+    let report = fs::read_to_string(dir.path().join("r.json")).unwrap();
+    assert!(report.contains(r#""tree/b\udcffd.c""#), "{report}");
+}
+
+#[test]
+fn escape_sequences_from_files_and_rules_never_reach_the_terminal_raw() {
+    let dir = tree(&[("a.c", "int a;\n#if X \x1b[2J\x1b]0;pwned\x07 +\n#endif\n")]);
+    // A rule id with an escape (TOML's \u001b), whose glob matches nothing: a warning names it.
+    fs::write(
+        dir.path().join("r.toml"),
+        "[[rule]]\nid = \"evil\\u001b[31m\"\nmessage = \"m\"\nfiles = [\"none/*.c\"]\n\
+         action = \"drop\"\n[rule.match]\ncondition = \"defined(X)\"\n",
+    )
+    .unwrap();
+    let output = run_with_rules(dir.path(), &dir.path().join("r.toml"), &["--check", "tree"]);
+    let stderr = stderr_of(&output);
+    assert!(
+        !stderr.chars().any(|c| c.is_control() && c != '\n'),
+        "{stderr:?}"
+    );
+    assert_contains(&stderr, &["rule `evil\\u{1b}[31m`"]);
+    // The C line, in the snippet of the error about its condition.
+    let output = run(dir.path(), &["-DX", "--check", "tree"]);
+    let stderr = assert_stderr(&output, 2, &["#if X \u{241b}[2J\u{241b}]0;pwned\u{2407} +"]);
+    assert!(
+        !stderr.chars().any(|c| c.is_control() && c != '\n'),
+        "{stderr:?}"
+    );
 }

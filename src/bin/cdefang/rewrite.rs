@@ -191,7 +191,7 @@ fn run_steps(
     report.files_changed = changed.len() as u64;
     report.changed = changed
         .iter()
-        .map(|planned| planned.file.display.clone())
+        .map(|planned| cdefang::json_path(&planned.file.path))
         .collect();
 
     // The report is opened before anything is written, so that a report that cannot be written
@@ -232,7 +232,7 @@ fn run_steps(
         cdefang::plural(report.files_scanned, "file", "files")
     ));
     if let (Some(path), Some(file)) = (&options.report, &mut report_file) {
-        let written = serde_json::to_vec_pretty(&report)
+        let written = cdefang::report_json(&report)
             .map_err(io::Error::other)
             .and_then(|json| {
                 use std::io::Seek;
@@ -389,21 +389,21 @@ fn sort_out(
         match outcome {
             Outcome::Planned(file) => planned.push(file),
             Outcome::Binary(file) => {
-                report.skipped.push(file.display.clone());
+                report.skipped.push(cdefang::json_path(&file.path));
                 problems.push(Problem::note(format!(
                     "{}: binary file (it has a NUL byte), skipped",
                     file.display
                 )));
             }
             Outcome::Unreadable(file, error) => {
-                report.failed.push(file.display.clone());
+                report.failed.push(cdefang::json_path(&file.path));
                 problems.push(
                     Problem::error(format!("cannot read {}: {error}", file.display))
                         .help("check the file's permissions"),
                 );
             }
             Outcome::Failed(file, source, error) => {
-                report.failed.push(file.display.clone());
+                report.failed.push(cdefang::json_path(&file.path));
                 problems.push(
                     Problem::from(InFile::new(&file.display, &source, &error))
                         .with_note(NOTHING_CHANGED),
@@ -584,7 +584,7 @@ fn parse_report(planned: &[PlannedFile]) -> ParseReport {
         parse.failed += stats.failed.len() as u64;
         let lines = cdefang::Lines::new(&file.source);
         parse.files.push(FileParse {
-            path: file.file.display.clone(),
+            path: cdefang::json_path(&file.file.path),
             functions: stats.functions,
             parsed: stats.parsed,
             failed: stats.failed.len() as u64,
@@ -675,7 +675,7 @@ fn check_expectations(rules: &[Rule], planned: &[PlannedFile]) -> Vec<Drift> {
                             rule: rule.id.clone(),
                             expected: expect.describe(),
                             found,
-                            file: Some(file.display.clone()),
+                            file: Some(cdefang::json_path(&file.path)),
                         });
                     }
                 }
@@ -837,9 +837,8 @@ fn targets(options: &Options, changed: &[&PlannedFile]) -> Result<Vec<PathBuf>, 
     let mut taken: BTreeMap<PathBuf, &str> = BTreeMap::new();
     let mut targets = Vec::with_capacity(changed.len());
     for file in changed {
-        let target = cdefang::out_path(directory, &file.file).map_err(|error| {
-            Problem::from(&error).with_note(NOTHING_WRITTEN)
-        })?;
+        let target = cdefang::out_path(directory, &file.file)
+            .map_err(|error| Problem::from(&error).with_note(NOTHING_WRITTEN))?;
         if let Some(first) = taken.insert(target.clone(), &file.file.display) {
             return Err(Problem::error(format!(
                 "--out would write {first} and {} to the same file {}",
