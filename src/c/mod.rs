@@ -15,8 +15,8 @@ mod tokens;
 mod typedefs;
 mod view;
 
-pub use functions::{Function, enclosing, functions};
+pub use functions::{Enclosing, Function, FunctionIndex, enclosing, functions};
 pub use parse::{CFacts, CParser, ParseFailure};
 pub use tokens::{TokenKind, calls, mentions, names_used, tokens};
 pub use typedefs::{guess_type_names, tree_typedefs, typedef_names};
-pub use view::{Macros, active_by_default, view};
+pub use view::{Macros, view};
