@@ -14,6 +14,7 @@ mod facts;
 mod fuzz_regressions;
 mod hardening;
 mod learn;
+mod newcomer;
 mod properties;
 mod rewrite;
 mod ruletest;
