@@ -72,7 +72,7 @@ pub use c::{
 // Rules.
 pub use rules::{
     Action, Expect, ExpectedMatches, Fallback, Per, Rule, RulesError, RulesFile, TestCase,
-    TestInput, load as load_rules,
+    TestInput, load as load_rules, text as rules_text,
 };
 
 // The engine.

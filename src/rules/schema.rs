@@ -51,8 +51,9 @@ pub(crate) struct RuleToml {
     pub(crate) id: Spanned<String>,
     pub(crate) message: String,
     pub(crate) files: Spanned<Vec<Spanned<String>>>,
-    #[serde(rename = "match")]
-    pub(crate) matcher: Spanned<MatchToml>,
+    /// Required but for `resolve` rules, which may select by their assumptions alone.
+    #[serde(rename = "match", default, skip_serializing_if = "Option::is_none")]
+    pub(crate) matcher: Option<Spanned<MatchToml>>,
     pub(crate) action: Spanned<ActionToml>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) define: Vec<Spanned<String>>,
@@ -199,7 +200,7 @@ impl RuleToml {
             id: unspanned(id),
             message,
             files: unspanned(files.into_iter().map(unspanned).collect()),
-            matcher: unspanned(matcher),
+            matcher: Some(unspanned(matcher)),
             action: unspanned(action),
             replacement: replacement.map(unspanned),
             define: define.into_iter().map(unspanned).collect(),

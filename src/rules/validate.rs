@@ -5,13 +5,26 @@ use std::collections::HashSet;
 
 use toml::Spanned;
 
-use super::schema::{ActionToml, ExpectToml, RuleToml, RulesToml, TestToml};
+use super::schema::{ActionToml, ExpectToml, MatchToml, RuleToml, RulesToml, TestToml};
 use super::{
     Action, Expect, ExpectedMatches, FileGlob, Match, Origin, Per, Rule, RulesError, RulesFile,
     TestCase, TestInput,
 };
 use crate::c::Macros;
 use crate::cond::{self, Assumptions, Norm};
+
+/// A rules file's bytes as text: TOML is UTF-8, so other bytes are an error at the first of
+/// them.
+pub fn text(bytes: &[u8]) -> Result<&str, RulesError> {
+    std::str::from_utf8(bytes).map_err(|error| {
+        let at = error.valid_up_to();
+        RulesError::new(
+            "the rules file is not UTF-8 text (TOML is UTF-8)",
+            at..at + error.error_len().unwrap_or(1),
+            "save the rules file as UTF-8 (a name or message in another encoding, such as Latin-1, is the usual cause)",
+        )
+    })
+}
 
 /// Parse and validate a rules file. `file` is its index among the rules files of the run.
 pub fn load(text: &str, file: usize) -> Result<RulesFile, RulesError> {
@@ -23,6 +36,17 @@ pub fn load(text: &str, file: usize) -> Result<RulesFile, RulesError> {
             "see README.md, section \"Rules\", for the format of a rules file",
         )
     })?;
+    let has_hints = !(parsed.statement_macros.is_empty()
+        && parsed.blank_macros.is_empty()
+        && parsed.function_macros.is_empty()
+        && parsed.typedefs.is_empty());
+    if parsed.rule.is_empty() && parsed.test.is_empty() && !has_hints {
+        return Err(RulesError::new(
+            "the rules file has no rule, no test case and no parsing hint",
+            0..text.len().min(1),
+            "add [[rule]] tables (see README.md, section \"Rules\"), or check that this is the file you meant",
+        ));
+    }
     let mut rules: Vec<Rule> = Vec::new();
     // The ids so far: a set, so that checking n rules takes n lookups.
     let mut ids: HashSet<String> = HashSet::new();
@@ -192,8 +216,10 @@ fn validate(rule: RuleToml, file: usize) -> Result<Rule, RulesError> {
         });
     }
 
-    let match_span = rule.matcher.span();
-    let matcher = rule.matcher.into_inner();
+    let (match_span, matcher) = match rule.matcher {
+        Some(matcher) => (matcher.span(), matcher.into_inner()),
+        None => (rule.id.span(), MatchToml::default()),
+    };
     let condition = match &matcher.condition {
         Some(condition) => Some(parse_condition(condition)?),
         None => None,
@@ -221,6 +247,13 @@ fn validate(rule: RuleToml, file: usize) -> Result<Rule, RulesError> {
             }
             for spec in &rule.undef {
                 check_symbol(spec, false)?;
+                if assumptions.defined.contains_key(spec.get_ref()) {
+                    return Err(RulesError::new(
+                        format!("`{}` is both defined and undefined", spec.get_ref()),
+                        spec.span(),
+                        "keep it in `define` or in `undef`, not in both",
+                    ));
+                }
                 assumptions.undefine(spec.get_ref());
             }
             if assumptions.is_empty() {
@@ -350,6 +383,19 @@ fn check_symbol(spec: &Spanned<String>, allow_value: bool) -> Result<(), RulesEr
     let valid = !name.is_empty()
         && !name.starts_with(|c: char| c.is_ascii_digit())
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    // A value is what the preprocessor would read: an expression (`2`, `0x10`, `OTHER`).
+    let value = text.split_once('=').map(|(_, value)| value);
+    if valid
+        && allow_value
+        && let Some(value) = value
+        && cond::parse(value.as_bytes(), 0).is_err()
+    {
+        return Err(RulesError::new(
+            format!("`{value}` is not a value `{name}` can have in a condition"),
+            spec.span(),
+            "write NAME=VALUE with a number or a name as VALUE (NAME=2, NAME=OTHER)",
+        ));
+    }
     if valid {
         Ok(())
     } else {

@@ -428,3 +428,102 @@ fn escape_sequences_from_files_and_rules_never_reach_the_terminal_raw() {
         "{stderr:?}"
     );
 }
+
+/// `cdefang --rules RULES --check tree` with `rules` as the rules file's bytes, in a tree with
+/// one file that the drop rule changes; its output.
+fn run_rules_bytes(rules: &[u8]) -> std::process::Output {
+    let dir = tree(&[("a.c", CHANGES)]);
+    fs::write(dir.path().join("r.toml"), rules).unwrap();
+    run_with_rules(dir.path(), &dir.path().join("r.toml"), &["--check", "tree"])
+}
+
+#[test]
+fn rules_files_that_say_nothing_or_contradict_themselves_are_refused() {
+    // Empty.
+    let output = run_rules_bytes(b"\n");
+    assert_stderr(
+        &output,
+        2,
+        &["the rules file has no rule, no test case and no parsing hint"],
+    );
+    // Not UTF-8: located at the byte, with the help that fits.
+    let output = run_rules_bytes(b"[[rule]]\nid = \"caf\xe9\"\n");
+    assert_stderr(
+        &output,
+        2,
+        &[
+            "not UTF-8 text",
+            "r.toml:2:10",
+            "save the rules file as UTF-8",
+        ],
+    );
+    let resolve = |keys: &str| {
+        format!(
+            "[[rule]]\nid = \"r\"\nmessage = \"m\"\nfiles = [\"**\"]\naction = \"resolve\"\n{keys}\n"
+        )
+    };
+    // `define` and `undef` of the same name.
+    let output = run_rules_bytes(resolve("define = [\"X\"]\nundef = [\"X\"]").as_bytes());
+    assert_stderr(
+        &output,
+        2,
+        &["`X` is both defined and undefined", "r.toml:7:"],
+    );
+    // A value that is no value.
+    let output = run_rules_bytes(resolve("define = [\"X=Y=Z\"]").as_bytes());
+    assert_stderr(
+        &output,
+        2,
+        &["`Y=Z` is not a value `X` can have in a condition"],
+    );
+    // A resolve rule needs no [rule.match]; it selects by its assumptions.
+    let output = run_rules_bytes(resolve("define = [\"X\"]").as_bytes());
+    assert_exit(&output, 1);
+    // Other rules do: said at the rule.
+    let output = run_rules_bytes(
+        b"[[rule]]\nid = \"d\"\nmessage = \"m\"\nfiles = [\"**\"]\naction = \"drop\"\n",
+    );
+    assert_stderr(&output, 2, &["the match selects no conditional"]);
+}
+
+#[test]
+fn messages_say_what_is_so() {
+    // `cdefang` alone: its forms, not "--rules is required".
+    let dir = tree(&[("a.c", CHANGES)]);
+    let output = run(dir.path(), &[]);
+    let stderr = assert_stderr(
+        &output,
+        2,
+        &["usage: cdefang --rules FILE", "(unifdef mode)"],
+    );
+    assert!(!stderr.contains("required"), "{stderr}");
+    // --out at a file.
+    fs::write(dir.path().join("out"), "").unwrap();
+    let rules = drop_x(dir.path());
+    let output = run_with_rules(dir.path(), &rules, &["--out", "out", "tree"]);
+    let stderr = assert_stderr(&output, 2, &["--out out: a file, not a directory"]);
+    assert!(!stderr.contains("os error"), "{stderr}");
+    // One file is one file.
+    let output = run_with_rules(dir.path(), &rules, &["--check", "tree"]);
+    assert_contains(&stderr_of(&output), &["1 file scanned, 1 would change"]);
+}
+
+#[test]
+fn completions_and_the_man_page_come_from_the_command_line_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(dir.path(), &["completions", "bash"]);
+    assert_exit(&output, 0);
+    let script = stdout_of(&output);
+    assert!(
+        script.contains("_cdefang()") && script.contains("--backup"),
+        "{script}"
+    );
+    let output = run(dir.path(), &["man"]);
+    assert_exit(&output, 0);
+    let page = stdout_of(&output);
+    assert!(
+        page.contains(".TH cdefang 1") && page.contains("\\-\\-rules"),
+        "{page}"
+    );
+    assert_exit(&run(dir.path(), &["completions", "no-such-shell"]), 2);
+}

@@ -31,7 +31,10 @@ fn fetch(cache: &Path, version: &str) -> String {
 fn a_release_changed_in_place_in_the_cache_is_unpacked_again() {
     let sdist = cache().join("sdist/uwsgi-2.0.17.tar.gz");
     if !sdist.is_file() {
-        eprintln!("SKIPPED: no {} (scripts/fetch-uwsgi.sh 2.0.17 fetches it)", sdist.display());
+        eprintln!(
+            "SKIPPED: no {} (scripts/fetch-uwsgi.sh 2.0.17 fetches it)",
+            sdist.display()
+        );
         return;
     }
     // A private cache holding only the sdist: nothing here touches the shared one.
@@ -72,7 +75,11 @@ test result: FAILED. 100 passed; 2 failed; 1 ignored; 0 measured; 0 filtered out
     assert_eq!(stdout_of(&output), "180 passed, 3 failed\n");
     // .ci/run ends with it, and the drift check explains its table.
     let ci = fs::read_to_string(root().join(".ci/run")).unwrap();
-    assert!(ci.trim_end().ends_with("scripts/ci-summary.sh \"$log\"\nexit $status"), "{ci}");
+    assert!(
+        ci.trim_end()
+            .ends_with("scripts/ci-summary.sh \"$log\"\nexit $status"),
+        "{ci}"
+    );
     let drift = fs::read_to_string(root().join("scripts/drift.sh")).unwrap();
     assert!(drift.contains("legend: \"cdefang: PASS\" is this check"));
 }

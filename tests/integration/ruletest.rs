@@ -310,7 +310,7 @@ fn invalid_test_cases_exit_2_pointing_into_the_rules_file() {
         assert_contains(&stderr, &[&format!("{line} │ {source_line}"), "= help: "]);
         assert_eq!(
             stdout,
-            "rules/el5.toml: not tested (see the error below)\n\
+            "rules/el5.toml: not tested (see its error on standard error)\n\
              rules/uwsgi-parse.toml: no test cases\n\
              \n0 passed, 0 failed, 1 error (see above)\n"
         );
@@ -339,8 +339,8 @@ fn a_case_the_engine_cannot_process_exits_2_pointing_at_its_code_or_path() {
     assert_contains(
         &stdout,
         &[
-            "test utils-1x ... ERROR (see below)\n",
-            "test fsmon ... ERROR (see below)\n",
+            "test utils-1x ... ERROR (see its error on standard error)\n",
+            "test fsmon ... ERROR (see its error on standard error)\n",
         ],
     );
     assert!(

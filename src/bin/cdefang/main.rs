@@ -189,6 +189,43 @@ enum Command {
     /// does it (to standard output or --output), and check that the rule reproduces the
     /// patched files exactly before writing it. Exit status: 0 learned, 2 trouble.
     Learn(LearnArgs),
+    /// Print the completion script of SHELL (bash, zsh, fish, elvish, powershell) to standard
+    /// output: `cdefang completions bash > ~/.local/share/bash-completion/completions/cdefang`.
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to standard output: `cdefang man > ~/.local/share/man/man1/cdefang.1`.
+    Man,
+}
+
+/// `cdefang completions SHELL` and `cdefang man`: generated from the command line's own
+/// definition, so they are never out of date.
+fn print_generated(command: &Command) -> ExitCode {
+    use clap::CommandFactory;
+    let mut definition = Cli::command();
+    let mut out = Vec::new();
+    let written = match command {
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut definition, "cdefang", &mut out);
+            Ok(())
+        }
+        _ => clap_mangen::Man::new(definition).render(&mut out),
+    };
+    let written = written.and_then(|()| {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(&out)?;
+        stdout.flush()
+    });
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if cdefang::is_reader_gone(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("cdefang: cannot write: {error}");
+            ExitStatus::Trouble.into()
+        }
+    }
 }
 
 const TEST_EXAMPLES: &str = "\
@@ -307,7 +344,22 @@ fn main() -> ExitCode {
     }
 }
 
+/// What `cdefang` alone says: its forms, since no one option is required by all of them.
+const USAGE: &str = "\
+usage: cdefang --rules FILE [--check | --diff | --out DIR | --backup SUFFIX] PATH...   (rules)
+       cdefang -D NAME[=VALUE] | -U NAME [--stdout] PATH...                      (unifdef mode)
+       cdefang --parse-stats [--rules FILE] PATH...
+       cdefang --symbols PATH...
+       cdefang test RULES...
+       cdefang learn PATCH --source DIR
+       cdefang completions SHELL | cdefang man
+Run `cdefang --help` for every option.";
+
 fn cdefang() -> ExitCode {
+    if std::env::args_os().len() <= 1 {
+        eprintln!("{USAGE}");
+        return ExitStatus::Trouble.into();
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -318,6 +370,7 @@ fn cdefang() -> ExitCode {
     match cli.command {
         Some(Command::Test(args)) => return test(args),
         Some(Command::Learn(args)) => return learn(args),
+        Some(command) => return print_generated(&command),
         None => {}
     }
     if cli.symbols {

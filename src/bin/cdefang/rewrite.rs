@@ -130,6 +130,15 @@ fn run_steps(
     problems: &mut Vec<Problem>,
     summary: &mut Vec<String>,
 ) -> Result<ExitStatus, Problem> {
+    if let Mode::Out(directory) = &options.mode
+        && fs::metadata(directory).is_ok_and(|metadata| !metadata.is_dir())
+    {
+        return Err(Problem::error(format!(
+            "--out {}: a file, not a directory",
+            directory.display()
+        ))
+        .help("give --out a directory (it is created when missing), where the changed files are written"));
+    }
     let (sources, loaded) = load_rules(options)?;
     let found = cdefang::discover(&options.paths).map_err(|error| Problem::from(&error))?;
     if options.mode == Mode::Stdout && found.len() != 1 {
@@ -425,11 +434,13 @@ fn load_rules(options: &Options) -> Result<(Vec<RulesSource>, Loaded), Problem> 
     };
     for (index, path) in options.rules.iter().enumerate() {
         let name = path.display().to_string();
-        let text = fs::read_to_string(path).map_err(|error| {
+        let bytes = fs::read(path).map_err(|error| {
             Problem::error(format!("cannot read rules file {name}: {error}"))
                 .help("check the path given to --rules")
         })?;
-        let file = cdefang::load_rules(&text, index)
+        let text = cdefang::rules_text(&bytes)
+            .map_err(|error| Problem::from(InFile::new(&name, &bytes, &error)))?;
+        let file = cdefang::load_rules(text, index)
             .map_err(|error| Problem::from(InFile::new(&name, text.as_bytes(), &error)))?;
         loaded.rules.extend(file.rules);
         loaded.macros.extend(&file.macros);
