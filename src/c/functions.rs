@@ -212,6 +212,63 @@ impl FunctionIndex {
         self.branches.get(&body.start) == Some(&None)
     }
 
+    /// The bytes of the view with `body` active that lang-c is given for it: those of the
+    /// function holding it, or of the body itself at the top level, and the offset where they
+    /// start. Borrowed from the default view when `body` is active there; otherwise the
+    /// function's bytes with the body's group read with the body active (see
+    /// [`FunctionIndex::enclosing`]). `None`: the view of the whole file is needed.
+    pub fn item_view(
+        &self,
+        scan: &Scan,
+        tree: &CondTree,
+        macros: &Macros,
+        body: &Range<usize>,
+    ) -> Option<(usize, std::borrow::Cow<'_, [u8]>)> {
+        use std::borrow::Cow;
+        let group = match self.branches.get(&body.start)? {
+            None => {
+                let item = enclosing(&self.functions, body.start)
+                    .map_or(body.clone(), |function| function.item.clone());
+                return Some((item.start, Cow::Borrowed(&self.view[item])));
+            }
+            Some(endif) => conditional_towards(tree, body.start, *endif)?,
+        };
+        let (span, group_bytes) = self.group(scan, macros, group, body)?;
+        match self.enclosing_given(&span, &group_bytes, body) {
+            Enclosing::Function(function) if function.item.start < span.start => {
+                // A function of the default view around the group: its bytes, the group's
+                // replaced.
+                let item = function.item;
+                let mut window = self.view[item.clone()].to_vec();
+                window[span.start - item.start..span.end - item.start]
+                    .copy_from_slice(&group_bytes);
+                Some((item.start, Cow::Owned(window)))
+            }
+            Enclosing::Function(function) => {
+                let local = function.item.start - span.start..function.item.end - span.start;
+                Some((function.item.start, Cow::Owned(group_bytes[local].to_vec())))
+            }
+            Enclosing::TopLevel => {
+                let local = body.start - span.start..body.end - span.start;
+                Some((body.start, Cow::Owned(group_bytes[local].to_vec())))
+            }
+            Enclosing::NeedsFocusedView => None,
+        }
+    }
+
+    /// The view of `group` with `body` active, and its span.
+    fn group(
+        &self,
+        scan: &Scan,
+        macros: &Macros,
+        group: &Conditional,
+        body: &Range<usize>,
+    ) -> Option<(Range<usize>, Vec<u8>)> {
+        let default_of =
+            |conditional: &Conditional| self.defaults.get(&conditional.endif).copied().flatten();
+        Some(group_view(scan, group, body, &default_of, macros))
+    }
+
     /// The brace depth of the default view at `offset`.
     fn depth_at(&self, offset: usize) -> usize {
         let index = self.depths.partition_point(|(end, _)| *end <= offset);
@@ -239,10 +296,16 @@ impl FunctionIndex {
                 None => return Enclosing::NeedsFocusedView,
             },
         };
-        let default_of =
-            |conditional: &Conditional| self.defaults.get(&conditional.endif).copied().flatten();
-        let (span, view) = group_view(scan, group, body, &default_of, macros);
-        let tokens = tokens(&view, 0..view.len());
+        match self.group(scan, macros, group, body) {
+            Some((span, view)) => self.enclosing_given(&span, &view, body),
+            None => Enclosing::NeedsFocusedView,
+        }
+    }
+
+    /// The function around `body`, given the view of its group (`span`, `view`).
+    fn enclosing_given(&self, span: &Range<usize>, view: &[u8], body: &Range<usize>) -> Enclosing {
+        let span = span.clone();
+        let tokens = tokens(view, 0..view.len());
         let mut depth = 0isize;
         let mut balanced = true;
         for token in &tokens {
@@ -268,7 +331,7 @@ impl FunctionIndex {
             .find(|byte| !byte.is_ascii_whitespace());
         let after_item = matches!(before, None | Some(b';' | b'}'));
         if balanced && after_item && self.depth_at(span.start) == 0 {
-            let inside = functions(&view);
+            let inside = functions(view);
             let local = body.start - span.start;
             return match enclosing(&inside, local) {
                 Some(function) => {
@@ -322,6 +385,13 @@ mod tests {
                     super::super::view::view(&scan, &tree, Some(branch.body.clone()), &macros);
                 let focused = functions(&view);
                 let expected = enclosing(&focused, branch.body.start);
+                // The bytes lang-c would get: those of the view of the whole file.
+                if let Some((at, window)) = index.item_view(&scan, &tree, &macros, &branch.body) {
+                    let item =
+                        expected.map_or(branch.body.clone(), |function| function.item.clone());
+                    assert_eq!(at, item.start, "{:?}", branch.body);
+                    assert_eq!(&window[..], &view[item], "{:?}", branch.body);
+                }
                 match index.enclosing(&scan, &tree, &macros, &branch.body) {
                     Enclosing::Function(function) => {
                         assert_eq!(Some(&function), expected, "{:?}", branch.body);
@@ -367,5 +437,28 @@ mod tests {
         }
         eprintln!("testdata: {total:?} (answered, deferred)");
         assert!(total.0 > 10 * total.1.max(1), "{total:?}");
+    }
+
+    #[test]
+    fn the_index_finds_what_the_focused_view_finds_on_uwsgi() {
+        let cache = std::env::var_os("CDEFANG_UWSGI_CACHE")
+            .filter(|value| !value.is_empty())
+            .map_or_else(
+                || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/uwsgi"),
+                std::path::PathBuf::from,
+            );
+        let core = cache.join("uwsgi-2.0.17/core");
+        let Ok(entries) = std::fs::read_dir(&core) else {
+            eprintln!("SKIPPED: no {} (scripts/fetch-uwsgi.sh 2.0.17)", core.display());
+            return;
+        };
+        let mut total = (0, 0);
+        for entry in entries {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            let (answered, deferred) = index_agrees_with_focused_views(&bytes);
+            total = (total.0 + answered, total.1 + deferred);
+        }
+        eprintln!("uWSGI 2.0.17 core: {total:?} (answered, deferred)");
+        assert!(total.0 > 20 * total.1.max(1), "{total:?}");
     }
 }

@@ -77,7 +77,14 @@ impl CParser {
 
     /// Parse `view[item]` (ASCII, see [`crate::c::view`]) as a translation unit.
     pub fn parse(&self, view: &[u8], item: Range<usize>) -> Result<CFacts, ParseFailure> {
-        if let Some((offset, why)) = beyond_limits(&view[item.clone()]) {
+        self.parse_window(&view[item.clone()], item.start)
+    }
+
+    /// As [`CParser::parse`], given only the item's bytes of the view (`window`, which starts
+    /// at offset `at` of the file).
+    pub fn parse_window(&self, window: &[u8], at: usize) -> Result<CFacts, ParseFailure> {
+        let item = at..at + window.len();
+        if let Some((offset, why)) = beyond_limits(window) {
             return Err(ParseFailure {
                 offset: item.start + offset,
                 message: format!(
@@ -85,7 +92,7 @@ impl CParser {
                 ),
             });
         }
-        let text = String::from_utf8_lossy(&view[item.clone()]);
+        let text = String::from_utf8_lossy(window);
         let mut source = String::with_capacity(self.prelude.len() + text.len());
         source.push_str(&self.prelude);
         source.push_str(&text);

@@ -77,6 +77,16 @@ impl<'a> FileFacts<'a> {
     /// one item: the function holding the body, or, for a body at the top level, the body
     /// itself (whole declarations and functions).
     pub fn body_facts(&self, body: Range<usize>) -> BodyFacts {
+        // The item's bytes from the file's function index, without a view of the whole file.
+        if let Some((at, window)) = self
+            .index()
+            .item_view(self.scan, self.tree, self.macros, &body)
+        {
+            return match self.parser().parse_window(&window, at) {
+                Ok(parsed) => BodyFacts::Parsed(parsed.within(&body)),
+                Err(failure) => BodyFacts::Unparsable(failure),
+            };
+        }
         let focused = self.focused(body.clone());
         let (view, functions) = (&focused.view, &focused.functions);
         let item = match c::enclosing(functions, body.start) {
