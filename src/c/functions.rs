@@ -449,7 +449,10 @@ mod tests {
             );
         let core = cache.join("uwsgi-2.0.17/core");
         let Ok(entries) = std::fs::read_dir(&core) else {
-            eprintln!("SKIPPED: no {} (scripts/fetch-uwsgi.sh 2.0.17)", core.display());
+            eprintln!(
+                "SKIPPED: no {} (scripts/fetch-uwsgi.sh 2.0.17)",
+                core.display()
+            );
             return;
         };
         let mut total = (0, 0);

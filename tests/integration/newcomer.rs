@@ -83,3 +83,95 @@ test result: FAILED. 100 passed; 2 failed; 1 ignored; 0 measured; 0 filtered out
     let drift = fs::read_to_string(root().join("scripts/drift.sh")).unwrap();
     assert!(drift.contains("legend: \"cdefang: PASS\" is this check"));
 }
+
+/// The first ```sh block under `heading` in README.md.
+fn readme_block(heading: &str) -> String {
+    let readme = fs::read_to_string(root().join("README.md")).unwrap();
+    let section = &readme[readme.find(heading).unwrap()..];
+    let start = section.find("```sh\n").unwrap() + "```sh\n".len();
+    section[start..start + section[start..].find("```").unwrap()].to_string()
+}
+
+#[test]
+fn the_readme_workflow_runs_as_written_from_a_scratch_directory() {
+    let Some(releases) = uwsgi_releases(&["2.0.17", "2.0.30"]) else {
+        return;
+    };
+    if Command::new("unifdef").arg("-h").output().is_err() {
+        eprintln!("SKIPPED: unifdef is needed (apt-get install unifdef)");
+        return;
+    }
+    let before: Vec<Vec<(PathBuf, Vec<u8>)>> =
+        releases.iter().map(|tree| files_under(tree)).collect();
+    // `cdefang` on PATH (as `cargo install --path .` puts it), scratch directories in a
+    // private TMPDIR, run from the checkout as the README says.
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_cdefang"));
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    // As written: some steps exit 1 on purpose (diff, --check, --diff, test --update with
+    // pending snapshots), as they would at a prompt; the result is checked below.
+    let script = readme_block("## Workflow");
+    let checkout_before = Command::new("git")
+        .args([
+            "status",
+            "--porcelain",
+            "--ignored",
+            "testdata",
+            "snapshots",
+            "rules",
+        ])
+        .current_dir(root())
+        .output()
+        .unwrap()
+        .stdout;
+    let output = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(root())
+        .env("PATH", path)
+        .env("TMPDIR", tmp.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        stdout_of(&output),
+        stderr_of(&output)
+    );
+    // Step 4 fixed the copy of 2.0.30: core/utils.c is unifdef's.
+    let scratch: Vec<PathBuf> = fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.join("uwsgi-2.0.30").is_dir())
+        .collect();
+    assert_eq!(scratch.len(), 1, "{scratch:?}");
+    let fixed = fs::read(scratch[0].join("uwsgi-2.0.30/core/utils.c")).unwrap();
+    assert_eq!(fixed, unifdef_utils(&releases[1]));
+    assert!(
+        scratch[0]
+            .join("snapshots/el5-learned@utils-2.0.30.snap")
+            .is_file()
+    );
+    // The cache and the checkout are as they were.
+    for (tree, before) in releases.iter().zip(&before) {
+        assert!(files_under(tree) == *before, "{} changed", tree.display());
+    }
+    let checkout_after = Command::new("git")
+        .args([
+            "status",
+            "--porcelain",
+            "--ignored",
+            "testdata",
+            "snapshots",
+            "rules",
+        ])
+        .current_dir(root())
+        .output()
+        .unwrap()
+        .stdout;
+    assert_eq!(checkout_after, checkout_before);
+}
