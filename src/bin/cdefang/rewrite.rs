@@ -499,11 +499,8 @@ const THREAD_STACKS_TOTAL: usize = 4 << 30;
 /// enough for lang-c's recursion on the deepest code it is handed.
 fn thread_pool(jobs: Option<usize>, files: usize) -> Result<rayon::ThreadPool, Problem> {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let jobs = jobs
-        .unwrap_or(cores)
-        .min(files)
-        .min(THREAD_STACKS_TOTAL / THREAD_STACK)
-        .max(1);
+    let limit = files.clamp(1, THREAD_STACKS_TOTAL / THREAD_STACK);
+    let jobs = jobs.unwrap_or(cores).clamp(1, limit);
     rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .stack_size(THREAD_STACK)
