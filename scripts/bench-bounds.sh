@@ -7,7 +7,8 @@
 #   rules:   100 to 100,000 rules whose globs select no file (a warning each), --check;
 #   learn:   a patch removing 100 to 10,000 blocks, one per function, cdefang learn;
 #   jobs:    --jobs 30000 on 5 files.
-# One run each (the big inputs take a while); prints a markdown table.
+# One run each (the big inputs take a while), each stopped after BENCH_TIMEOUT seconds (default
+# 600: shown as "> 600"); prints a markdown table.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=${1:-$top/target/release/cdefang}
@@ -15,14 +16,17 @@ bin=${1:-$top/target/release/cdefang}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+limit=${BENCH_TIMEOUT:-600}
 # measure NAME INPUT COMMAND...: one run, "| NAME | INPUT | seconds | peak MiB |".
 measure() {
-  local name=$1 input=$2; shift 2
-  local out
-  out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>"$work/stderr"; } 2>&1 || true)
-  out=$(tail -1 "$work/stderr")
-  set -- $out
-  printf '| %s | %s | %s | %.1f |\n' "$name" "$input" "$1" "$(echo "$2 / 1024" | bc -l)"
+  local name=$1 input=$2 status=0; shift 2
+  /usr/bin/time -o "$work/time" -f '%e %M' timeout "$limit" "$@" >/dev/null 2>&1 || status=$?
+  if [ "$status" = 124 ]; then
+    printf '| %s | %s | > %s | - |\n' "$name" "$input" "$limit"
+    return
+  fi
+  read -r seconds kib < <(tail -1 "$work/time")
+  printf '| %s | %s | %s | %s |\n' "$name" "$input" "$seconds" "$((kib / 1024))"
 }
 
 python3 - "$work" <<'PY'
