@@ -196,6 +196,9 @@ pub struct ShownText {
     /// then (over that text) the middles of long lines cut.
     replaced: Arc<[Change]>,
     cut: Arc<[Change]>,
+    /// Where each line of the shown text starts, so that rendering a problem does not index the
+    /// whole text again (codespan-reporting's `SimpleFile` would, for every problem).
+    line_starts: Arc<[usize]>,
 }
 
 /// A range of the text before and its replacement's range in the text after.
@@ -268,7 +271,11 @@ impl ShownText {
             at += chunk.invalid().len();
         }
         let (text, cut) = cut_long_lines(text);
+        let line_starts: Vec<usize> = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|at| at + 1))
+            .collect();
         ShownText {
+            line_starts: line_starts.into(),
             text: Arc::from(text),
             len: bytes.len(),
             replaced: replaced.into(),
@@ -295,6 +302,60 @@ impl ShownText {
         let map = |offset| map_offset(&self.cut, map_offset(&self.replaced, offset));
         let start = map(span.start);
         start..map(span.end).max(start)
+    }
+}
+
+/// A file for codespan-reporting: a name and a [`ShownText`], its lines indexed once.
+struct ShownFile<'a> {
+    name: &'a str,
+    text: &'a ShownText,
+}
+
+impl ShownFile<'_> {
+    fn line_start(&self, line_index: usize) -> Result<usize, codespan_reporting::files::Error> {
+        let starts = &self.text.line_starts;
+        match line_index.cmp(&starts.len()) {
+            std::cmp::Ordering::Less => Ok(starts[line_index]),
+            std::cmp::Ordering::Equal => Ok(self.text.text.len()),
+            std::cmp::Ordering::Greater => Err(codespan_reporting::files::Error::LineTooLarge {
+                given: line_index,
+                max: starts.len() - 1,
+            }),
+        }
+    }
+}
+
+impl<'a> codespan_reporting::files::Files<'a> for ShownFile<'a> {
+    type FileId = ();
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, (): ()) -> Result<&'a str, codespan_reporting::files::Error> {
+        Ok(self.name)
+    }
+
+    fn source(&'a self, (): ()) -> Result<&'a str, codespan_reporting::files::Error> {
+        Ok(self.text.text())
+    }
+
+    fn line_index(
+        &'a self,
+        (): (),
+        byte_index: usize,
+    ) -> Result<usize, codespan_reporting::files::Error> {
+        let after = self
+            .text
+            .line_starts
+            .partition_point(|start| *start <= byte_index);
+        Ok(after.saturating_sub(1))
+    }
+
+    fn line_range(
+        &'a self,
+        (): (),
+        line_index: usize,
+    ) -> Result<Range<usize>, codespan_reporting::files::Error> {
+        Ok(self.line_start(line_index)?..self.line_start(line_index + 1)?)
     }
 }
 
@@ -481,7 +542,10 @@ impl Problem {
         let result = match &self.location {
             Some(location) => {
                 let name = escape_controls(&location.name);
-                let file = SimpleFile::new(name.as_ref(), location.text.text());
+                let file = ShownFile {
+                    name: name.as_ref(),
+                    text: &location.text,
+                };
                 term::emit_to_write_style(writer, &config, &file, &diagnostic)
             }
             None => {
