@@ -15,6 +15,11 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 runs=10
 [ "${1:-}" = "--runs" ] && runs=$2
+# --bounds: only the bounds (time and memory as inputs grow to 100 MB and 100,000 rules).
+if [ "${1:-}" = "--bounds" ]; then
+  cargo build --release --quiet
+  exec scripts/bench-bounds.sh "$top/target/release/cdefang"
+fi
 
 command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine >/dev/null; }
 command -v ast-grep >/dev/null || python3 -m pip install -q ast-grep-cli

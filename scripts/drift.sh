@@ -215,6 +215,15 @@ while IFS='|' read -r version verdict class detail targets tdetail; do
   [ "$verdict" = PASS ] || failed=1
   [ "$targets" = PASS ] || [ "$targets" = DRIFT ] || failed=1
 done <<<"$results"
+cat <<'LEGEND'
+
+legend: "cdefang: PASS" is this check: rules/el5.toml made the release right (core/utils.c equals
+unifdef's, the EL5 compile and nm pass, nothing else changed, a second run changes nothing);
+"FAIL" fails the run. "fixed-line diff" is the comparison, not a check: how 2.0.17's fixed-line
+patch applies to that release (clean, fuzz: with offset or fuzz, failed: refused, wrong: applied
+but the result differs from unifdef's). "failed" there is expected on older releases and is
+what cdefang's rules are for.
+LEGEND
 
 if [ $table = 1 ]; then
   echo

@@ -3,7 +3,9 @@
 //! codespan-reporting (file, line, column, a snippet, what to do) to standard error or to a
 //! string for tests; and the [`ExitStatus`] of every command.
 
+use std::borrow::Cow;
 use std::ops::Range;
+use std::sync::Arc;
 
 use codespan_reporting::diagnostic::{Diagnostic, Label};
 use codespan_reporting::files::SimpleFile;
@@ -179,6 +181,13 @@ impl From<&FilesError> for Problem {
         let help = match error {
             FilesError::Missing(_) => "give an existing file or directory",
             FilesError::Io { .. } | FilesError::ReadOnly(_) => "check the path and its permissions",
+            FilesError::Changed(_) => {
+                "another program (or another cdefang run) wrote the file meanwhile: run again on its current version"
+            }
+            FilesError::Link(_) => {
+                "--out writes only below its directory: remove the link, or give an empty directory"
+            }
+            FilesError::Outside(_) => "give --out files below the directory given",
         };
         Problem::error(error.to_string()).help(help)
     }
@@ -196,10 +205,246 @@ pub enum Severity {
 pub struct Located {
     /// The file's name as the user gave it.
     pub name: String,
-    /// The file's text, the same length as its bytes (see [`text_of`]).
-    pub text: String,
+    /// The file's text as shown, shared by every problem in the file.
+    pub text: ShownText,
+    /// Byte ranges in the file (not in the shown text).
     pub primary: (Range<usize>, String),
     pub secondary: Vec<(Range<usize>, String)>,
+}
+
+/// A file's text as diagnostics show it, made once per file and shared (a clone is a reference
+/// count) by every problem that points into it: valid UTF-8 kept, each byte of an invalid
+/// sequence `?`, control characters as the Unicode control pictures rustc shows (`␛` for
+/// ESC, so that a file cannot drive the terminal), and a line longer than [`LONG_LINE`] bytes
+/// cut in its middle. Byte offsets of the file are mapped to the shown text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShownText {
+    text: Arc<str>,
+    /// The file's length in bytes.
+    len: usize,
+    /// Where the shown text differs in length from the bytes, in order: characters replaced,
+    /// then (over that text) the middles of long lines cut.
+    replaced: Arc<[Change]>,
+    cut: Arc<[Change]>,
+    /// Where each line of the shown text starts, so that rendering a problem does not index the
+    /// whole text again (codespan-reporting's `SimpleFile` would, for every problem).
+    line_starts: Arc<[usize]>,
+}
+
+/// A range of the text before and its replacement's range in the text after.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Change {
+    before: Range<usize>,
+    after: Range<usize>,
+}
+
+/// Lines longer than this many bytes are cut in the middle when shown.
+pub const LONG_LINE: usize = 400;
+/// What is kept of a long line: its first and last bytes (about).
+const KEPT_HEAD: usize = 240;
+const KEPT_TAIL: usize = 80;
+
+/// Where `offset` of the text before `changes` is in the text after them (an offset inside a
+/// replaced range is the start of its replacement).
+fn map_offset(changes: &[Change], offset: usize) -> usize {
+    let index = changes.partition_point(|change| change.before.start <= offset);
+    let Some(change) = index.checked_sub(1).map(|index| &changes[index]) else {
+        return offset;
+    };
+    if offset < change.before.end {
+        change.after.start
+    } else {
+        offset - change.before.end + change.after.end
+    }
+}
+
+/// How a control character is shown: its control picture (rustc's way), `\r` only before `\n`.
+fn picture(character: char, next: Option<char>) -> Option<char> {
+    match character {
+        '\t' | '\n' => None,
+        '\r' if next == Some('\n') => None,
+        '\0'..='\x1f' => char::from_u32(0x2400 + character as u32),
+        '\x7f' => Some('\u{2421}'),
+        '\u{80}'..='\u{9f}' => Some('\u{fffd}'),
+        _ => None,
+    }
+}
+
+impl ShownText {
+    /// The shown text of a file's bytes (one pass over them, and one over long lines).
+    pub fn new(bytes: &[u8]) -> ShownText {
+        let mut text = String::with_capacity(bytes.len());
+        let mut replaced = Vec::new();
+        let mut at = 0;
+        for chunk in bytes.utf8_chunks() {
+            let valid = chunk.valid();
+            let mut characters = valid.char_indices().peekable();
+            while let Some((index, character)) = characters.next() {
+                let next = characters.peek().map(|(_, next)| *next);
+                match picture(character, next) {
+                    Some(shown) => {
+                        let start = text.len();
+                        text.push(shown);
+                        let before = at + index;
+                        replaced.push(Change {
+                            before: before..before + character.len_utf8(),
+                            after: start..text.len(),
+                        });
+                    }
+                    None => text.push(character),
+                }
+            }
+            at += valid.len();
+            for _ in chunk.invalid() {
+                text.push('?');
+            }
+            at += chunk.invalid().len();
+        }
+        let (text, cut) = cut_long_lines(text);
+        let line_starts: Vec<usize> = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|at| at + 1))
+            .collect();
+        ShownText {
+            line_starts: line_starts.into(),
+            text: Arc::from(text),
+            len: bytes.len(),
+            replaced: replaced.into(),
+            cut: cut.into(),
+        }
+    }
+
+    /// The text, as codespan-reporting renders it.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The file's length in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Where a byte range of the file is in the shown text.
+    pub fn shown(&self, span: &Range<usize>) -> Range<usize> {
+        let map = |offset| map_offset(&self.cut, map_offset(&self.replaced, offset));
+        let start = map(span.start);
+        start..map(span.end).max(start)
+    }
+}
+
+/// A file for codespan-reporting: a name and a [`ShownText`], its lines indexed once.
+struct ShownFile<'a> {
+    name: &'a str,
+    text: &'a ShownText,
+}
+
+impl ShownFile<'_> {
+    fn line_start(&self, line_index: usize) -> Result<usize, codespan_reporting::files::Error> {
+        let starts = &self.text.line_starts;
+        match line_index.cmp(&starts.len()) {
+            std::cmp::Ordering::Less => Ok(starts[line_index]),
+            std::cmp::Ordering::Equal => Ok(self.text.text.len()),
+            std::cmp::Ordering::Greater => Err(codespan_reporting::files::Error::LineTooLarge {
+                given: line_index,
+                max: starts.len() - 1,
+            }),
+        }
+    }
+}
+
+impl<'a> codespan_reporting::files::Files<'a> for ShownFile<'a> {
+    type FileId = ();
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, (): ()) -> Result<&'a str, codespan_reporting::files::Error> {
+        Ok(self.name)
+    }
+
+    fn source(&'a self, (): ()) -> Result<&'a str, codespan_reporting::files::Error> {
+        Ok(self.text.text())
+    }
+
+    fn line_index(
+        &'a self,
+        (): (),
+        byte_index: usize,
+    ) -> Result<usize, codespan_reporting::files::Error> {
+        let after = self
+            .text
+            .line_starts
+            .partition_point(|start| *start <= byte_index);
+        Ok(after.saturating_sub(1))
+    }
+
+    fn line_range(
+        &'a self,
+        (): (),
+        line_index: usize,
+    ) -> Result<Range<usize>, codespan_reporting::files::Error> {
+        Ok(self.line_start(line_index)?..self.line_start(line_index + 1)?)
+    }
+}
+
+/// `text` with the middle of each line longer than [`LONG_LINE`] bytes replaced by
+/// `…[N bytes]…`, and the changes made.
+fn cut_long_lines(text: String) -> (String, Vec<Change>) {
+    let floor = |at: usize| {
+        (0..=at)
+            .rev()
+            .find(|at| text.is_char_boundary(*at))
+            .unwrap_or(0)
+    };
+    let mut cuts = Vec::new();
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        if line.len() > LONG_LINE {
+            let from = floor(start + KEPT_HEAD);
+            let to = floor(start + line.len() - KEPT_TAIL);
+            cuts.push(from..to);
+        }
+        start += line.len();
+    }
+    if cuts.is_empty() {
+        return (text, Vec::new());
+    }
+    let mut shown =
+        String::with_capacity(text.len().min(cuts.len() * (LONG_LINE + 40) + text.len()));
+    let mut changes = Vec::with_capacity(cuts.len());
+    let mut copied = 0;
+    for cut in cuts {
+        shown.push_str(&text[copied..cut.start]);
+        let after = shown.len();
+        shown.push_str(&format!("…[{} bytes]…", cut.len()));
+        changes.push(Change {
+            before: cut.clone(),
+            after: after..shown.len(),
+        });
+        copied = cut.end;
+    }
+    shown.push_str(&text[copied..]);
+    (shown, changes)
+}
+
+/// `text` with its control characters (but line ends and tabs) escaped as `\u{1b}`, for
+/// messages, labels and names that come from files and arguments.
+pub fn escape_controls(text: &str) -> Cow<'_, str> {
+    let is_control = |character: char| character.is_control() && !matches!(character, '\n' | '\t');
+    if !text.chars().any(is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for character in text.chars() {
+        if is_control(character) {
+            escaped.push_str(&format!("\\u{{{:x}}}", character as u32));
+        } else {
+            escaped.push(character);
+        }
+    }
+    Cow::Owned(escaped)
 }
 
 /// One thing to tell the user.
@@ -237,18 +482,30 @@ impl Problem {
         }
     }
 
-    /// Point the problem at `span` of the file `name` whose bytes are `bytes`.
+    /// Point the problem at `span` of the file `name` whose bytes are `bytes` (for one problem
+    /// in a file; [`Problem::at_text`] shares the file's text among many).
     pub fn at(
-        mut self,
+        self,
         name: &str,
         bytes: &[u8],
         span: Range<usize>,
         label: impl Into<String>,
     ) -> Problem {
+        self.at_text(name, &ShownText::new(bytes), span, label)
+    }
+
+    /// Point the problem at `span` of the file `name` whose text, as shown, is `text`.
+    pub fn at_text(
+        mut self,
+        name: &str,
+        text: &ShownText,
+        span: Range<usize>,
+        label: impl Into<String>,
+    ) -> Problem {
         self.location = Some(Box::new(Located {
             name: name.to_string(),
-            text: text_of(bytes),
-            primary: (clamp(span, bytes.len()), label.into()),
+            primary: (clamp(span, text.len()), label.into()),
+            text: text.clone(),
             secondary: Vec::new(),
         }));
         self
@@ -281,16 +538,24 @@ impl Problem {
         };
         let mut labels = Vec::new();
         if let Some(location) = &self.location {
+            let text = &location.text;
             let (span, label) = &location.primary;
-            labels.push(Label::primary((), span.clone()).with_message(label));
+            labels.push(Label::primary((), text.shown(span)).with_message(escape_controls(label)));
             for (span, label) in &location.secondary {
-                labels.push(Label::secondary((), span.clone()).with_message(label));
+                labels.push(
+                    Label::secondary((), text.shown(span)).with_message(escape_controls(label)),
+                );
             }
         }
         diagnostic
-            .with_message(&self.message)
+            .with_message(escape_controls(&self.message))
             .with_labels(labels)
-            .with_notes(self.notes.clone())
+            .with_notes(
+                self.notes
+                    .iter()
+                    .map(|note| escape_controls(note).into_owned())
+                    .collect(),
+            )
     }
 
     /// Render without colour, as the tests see it.
@@ -306,7 +571,11 @@ impl Problem {
         let diagnostic = self.diagnostic();
         let result = match &self.location {
             Some(location) => {
-                let file = SimpleFile::new(location.name.as_str(), location.text.as_str());
+                let name = escape_controls(&location.name);
+                let file = ShownFile {
+                    name: name.as_ref(),
+                    text: &location.text,
+                };
                 term::emit_to_write_style(writer, &config, &file, &diagnostic)
             }
             None => {
@@ -321,19 +590,6 @@ impl Problem {
 fn clamp(span: Range<usize>, len: usize) -> Range<usize> {
     let start = span.start.min(len);
     start..span.end.clamp(start, len)
-}
-
-/// The bytes as text of the same length: valid UTF-8 is kept, each byte of an invalid sequence
-/// becomes `?`, so that byte offsets still point at the same places.
-pub fn text_of(bytes: &[u8]) -> String {
-    let mut text = String::with_capacity(bytes.len());
-    for chunk in bytes.utf8_chunks() {
-        text.push_str(chunk.valid());
-        for _ in chunk.invalid() {
-            text.push('?');
-        }
-    }
-    text
 }
 
 /// Print problems to standard error.
@@ -372,8 +628,62 @@ mod tests {
     }
 
     #[test]
-    fn text_of_keeps_offsets() {
-        assert_eq!(text_of(b"a\xffb\xe2\x82\xacc"), "a?b\u{20ac}c");
-        assert_eq!(text_of(b"\xe2\x82").len(), 2);
+    fn shown_text_maps_offsets_past_invalid_bytes_and_control_pictures() {
+        let shown = ShownText::new(b"a\xffb\xe2\x82\xacc\x1b[31mX\r\n");
+        assert_eq!(shown.text(), "a?b\u{20ac}c\u{241b}[31mX\r\n");
+        let x = shown.shown(&(12..13));
+        assert_eq!(&shown.text()[x], "X");
+        let escape = shown.shown(&(7..8));
+        assert_eq!(&shown.text()[escape], "\u{241b}");
+        assert_eq!(ShownText::new(b"\xe2\x82").text().len(), 2);
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        let problem = Problem::error("rule `a\x1b[2Jb`")
+            .at(
+                "f\x07.c",
+                b"int a;\n#if X\x1b]0;pwned\x07\n",
+                7..24,
+                "label \x1b",
+            )
+            .help("do \u{9b}this");
+        let text = problem.render_plain();
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+        assert!(text.contains("rule `a\\u{1b}[2Jb`"), "{text}");
+        assert!(text.contains("#if X\u{241b}]0;pwned\u{2407}"), "{text}");
+        assert!(text.contains("f\\u{7}.c:2:1"), "{text}");
+    }
+
+    #[test]
+    fn long_lines_are_cut_in_the_middle_and_offsets_still_point() {
+        let mut bytes = b"int a;\n#if ".to_vec();
+        bytes.extend(std::iter::repeat_n(b'A', 2_000_000));
+        bytes.extend(b" && +\n#endif\n");
+        let error = bytes.len() - 10;
+        let problem = Problem::error("bad").at("f.c", &bytes, error..error + 1, "here");
+        let text = problem.render_plain();
+        assert!(text.len() < 2_000, "{} bytes", text.len());
+        assert!(text.contains("…[1999") && text.contains(" && +"), "{text}");
+        assert!(text.contains("f.c:2:"), "{text}");
+        // A span inside the cut points at the cut.
+        let middle = Problem::error("bad").at("f.c", &bytes, 100_000..100_001, "here");
+        assert!(middle.render_plain().len() < 2_000);
+    }
+
+    #[test]
+    fn problems_in_one_file_share_its_text() {
+        let shown = ShownText::new(&vec![b'x'; 1 << 20]);
+        let problems: Vec<Problem> = (0..1000)
+            .map(|n| Problem::warning("w").at_text("f.c", &shown, n..n + 1, "here"))
+            .collect();
+        let texts: std::collections::HashSet<*const u8> = problems
+            .iter()
+            .map(|problem| problem.location.as_ref().unwrap().text.text().as_ptr())
+            .collect();
+        assert_eq!(texts.len(), 1);
     }
 }

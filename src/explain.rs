@@ -18,7 +18,7 @@ use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, termcolor};
 use termcolor::{Color, ColorSpec, WriteColor};
 
-use crate::diag::{io_error, text_of};
+use crate::diag::{ShownText, escape_controls, io_error};
 use crate::engine::{Edit, GroupLine, MatchRecord, Verdict, apply_within};
 use crate::files::PlannedFile;
 use crate::output::{self, Hunk, and_list, plural};
@@ -86,8 +86,9 @@ fn write_file(out: &mut dyn WriteColor, file: &PlannedFile, rules: &[Rule]) -> i
         return Ok(0);
     }
     records.sort_by_key(|record| (record.span.start, record.rule));
-    let text = text_of(&file.source);
-    let simple = SimpleFile::new(file.file.display.as_str(), text.as_str());
+    let shown = ShownText::new(&file.source);
+    let name = escape_controls(&file.file.display);
+    let simple = SimpleFile::new(name.as_ref(), shown.text());
     let lines = Lines::new(&file.source);
     let config = term::Config::default();
     let mut count = 0;
@@ -96,7 +97,13 @@ fn write_file(out: &mut dyn WriteColor, file: &PlannedFile, rules: &[Rule]) -> i
             continue;
         };
         count += record.branches.len() as u64;
-        let diagnostic = diagnostic(record, rule, &file.source, &lines);
+        let mut diagnostic = diagnostic(record, rule, &file.source, &lines);
+        // Spans of the file into the text shown; messages from the rules file escaped.
+        diagnostic.message = escape_controls(&diagnostic.message).into_owned();
+        for label in &mut diagnostic.labels {
+            label.range = shown.shown(&label.range);
+            label.message = escape_controls(&label.message).into_owned();
+        }
         term::emit_to_write_style(out, &config, &simple, &diagnostic).map_err(io_error)?;
         for hunk in hunks(record, &file.source, &lines)? {
             write_hunk(out, &hunk)?;
@@ -574,8 +581,10 @@ calls = ["unshare"]
                 path: "f.c".into(),
                 display: "f.c".into(),
                 relative: "f.c".into(),
+                label: "f.c".into(),
             },
             source: SOURCE.to_vec(),
+            read_as: None,
             result,
         }];
         write(out, &files, &setup.rules).unwrap()

@@ -74,6 +74,7 @@ pub use c::{
 pub use rules::{
     Action, BodyScope, Expect, ExpectedMatches, Fallback, Guard, NameKind, NamedSpan, Nesting, Per,
     Rule, RulesError, RulesFile, Target, TestCase, TestInput, load as load_rules,
+    text as rules_text,
 };
 
 // The engine.
@@ -85,14 +86,19 @@ pub use engine::{
 };
 
 // Files, output, diagnostics.
-pub use diag::{ExitStatus, InFile, Problem, is_reader_gone, print as print_problems};
+pub use diag::{
+    ExitStatus, InFile, Problem, ShownText, escape_controls, is_reader_gone,
+    print as print_problems,
+};
 pub use files::{
-    FilesError, PlannedFile, SourceFile, Staged, back_up, commit, discover, out_path, stage,
+    FilesError, PlannedFile, ReadAs, SourceFile, Staged, back_up, backup_path, check_backup_suffix,
+    commit, commit_all, discover, interrupt, interrupted_during_commit, out_path, read_source,
+    stage, stage_new,
 };
 pub use output::{
     Drift, EvidenceReport, FileParse, MatchReport, ParseError as FunctionParseError, ParseReport,
-    Report, RuleSummary, and_list, parse_table, plural, suggested_hints, summary_lines, write_diff,
-    write_labelled_diff,
+    Report, RuleSummary, and_list, json_path, parse_table, plural, report_json, suggested_hints,
+    summary_lines, write_diff, write_labelled_diff,
 };
 
 // Snapshots (`cdefang test`).

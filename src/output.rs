@@ -10,16 +10,22 @@ use similar::TextDiff;
 
 use crate::c::HintKind;
 
-/// Write a unified diff of one file, `a/PATH` and `b/PATH` over the path as given, so that
-/// `patch -p1` applies it from the directory cdefang ran in. Bytes are written as they are.
-pub fn write_diff(out: &mut dyn Write, display: &str, old: &[u8], new: &[u8]) -> io::Result<()> {
-    write_labelled_diff(
-        out,
-        &format!("a/{display}"),
-        &format!("b/{display}"),
-        old,
-        new,
-    )
+/// Write a unified diff of one file, `a/LABEL` and `b/LABEL` (its path relative to the
+/// directory given, see `SourceFile::label`), so that `patch -p1` applies it from that
+/// directory. Bytes are written as they are, the label's too (a file name need not be UTF-8).
+pub fn write_diff(
+    out: &mut dyn Write,
+    label: impl AsRef<std::ffi::OsStr>,
+    old: &[u8],
+    new: &[u8],
+) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let label = label.as_ref().as_bytes();
+    let mut old_label = b"a/".to_vec();
+    old_label.extend(label);
+    let mut new_label = b"b/".to_vec();
+    new_label.extend(label);
+    write_byte_labelled_diff(out, &old_label, &new_label, old, new)
 }
 
 /// Write a unified diff (3 lines of context) of `old` and `new` under the header lines
@@ -32,12 +38,25 @@ pub fn write_labelled_diff(
     old: &[u8],
     new: &[u8],
 ) -> io::Result<()> {
+    write_byte_labelled_diff(out, old_label.as_bytes(), new_label.as_bytes(), old, new)
+}
+
+fn write_byte_labelled_diff(
+    out: &mut dyn Write,
+    old_label: &[u8],
+    new_label: &[u8],
+    old: &[u8],
+    new: &[u8],
+) -> io::Result<()> {
     let hunks = diff_hunks(old, new)?;
     if hunks.is_empty() {
         return Ok(());
     }
-    writeln!(out, "--- {old_label}")?;
-    writeln!(out, "+++ {new_label}")?;
+    for (mark, label) in [(&b"--- "[..], old_label), (b"+++ ", new_label)] {
+        out.write_all(mark)?;
+        out.write_all(label)?;
+        out.write_all(b"\n")?;
+    }
     for hunk in &hunks {
         writeln!(out, "{}", hunk.header())?;
         out.write_all(&hunk.lines)?;
@@ -168,6 +187,39 @@ pub struct Report {
     /// lang-c coverage (`--parse-stats`).
     pub parse: Option<ParseReport>,
     pub exit_status: i32,
+}
+
+/// The first of the characters that stand for a byte that is not UTF-8 in a path of the report
+/// (U+10FF80 to U+10FFFF for the bytes 0x80 to 0xFF; a path holding these characters
+/// themselves, private-use and noncharacters, is written as if it had those bytes).
+const BYTE_MARK: u32 = 0x10_FF00;
+
+/// A path for the JSON report: its text, with each byte that is not UTF-8 marked so that
+/// [`report_json`] writes it as the escape `\udcXX`, as Python's `surrogateescape` does
+/// (`os.fsencode(json.load(f)["changed"][0])` gives the bytes back).
+pub fn json_path(path: &std::path::Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut text = String::new();
+    for chunk in path.as_os_str().as_bytes().utf8_chunks() {
+        text.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            text.extend(char::from_u32(BYTE_MARK + u32::from(*byte)));
+        }
+    }
+    text
+}
+
+/// The report as JSON, paths' bytes that are not UTF-8 written as `\udcXX` (see [`json_path`]).
+pub fn report_json(report: &Report) -> serde_json::Result<Vec<u8>> {
+    let json = serde_json::to_string_pretty(report)?;
+    let mut out = String::with_capacity(json.len());
+    for character in json.chars() {
+        match u32::from(character).checked_sub(BYTE_MARK) {
+            Some(byte @ 0x80..=0xff) => out.push_str(&format!("\\udc{byte:02x}")),
+            _ => out.push(character),
+        }
+    }
+    Ok(out.into_bytes())
 }
 
 /// lang-c coverage over the run: totals, then each file.

@@ -20,9 +20,9 @@ mod typedefs;
 mod view;
 
 pub use defines::{DefinedMacros, defined_macros};
-pub use functions::{Function, enclosing, functions};
+pub use functions::{Enclosing, Function, FunctionIndex, enclosing, functions};
 pub use hints::{HintKind, suggest_hint};
 pub use parse::{CFacts, CParser, CStatement, CSyntax, ParseFailure, StatementKind};
 pub use tokens::{TokenKind, calls, mentions, names_used, tokens};
 pub use typedefs::{guess_type_names, tree_typedefs, typedef_names};
-pub use view::{Macros, active_by_default, view};
+pub use view::{Macros, view};

@@ -119,12 +119,25 @@ impl CParser {
 
     /// Parse `view[item]` (ASCII, see [`crate::c::view`]) as a translation unit.
     pub fn parse(&self, view: &[u8], item: Range<usize>) -> Result<CFacts, ParseFailure> {
-        self.syntax(view, item).map(|syntax| syntax.facts)
+        self.parse_window(&view[item.clone()], item.start)
+    }
+
+    /// As [`CParser::parse`], given only the item's bytes of the view (`window`, which starts
+    /// at offset `at` of the file).
+    pub fn parse_window(&self, window: &[u8], at: usize) -> Result<CFacts, ParseFailure> {
+        self.syntax_window(window, at).map(|syntax| syntax.facts)
     }
 
     /// [`CParser::parse`], with the statements and declarations of the item.
     pub fn syntax(&self, view: &[u8], item: Range<usize>) -> Result<CSyntax, ParseFailure> {
-        if let Some((offset, why)) = beyond_limits(&view[item.clone()]) {
+        self.syntax_window(&view[item.clone()], item.start)
+    }
+
+    /// [`CParser::syntax`], given only the item's bytes of the view (`window`, which starts at
+    /// offset `at` of the file).
+    pub fn syntax_window(&self, window: &[u8], at: usize) -> Result<CSyntax, ParseFailure> {
+        let item = at..at + window.len();
+        if let Some((offset, why)) = beyond_limits(window) {
             return Err(ParseFailure {
                 offset: item.start + offset,
                 message: format!(
@@ -132,7 +145,7 @@ impl CParser {
                 ),
             });
         }
-        let text = String::from_utf8_lossy(&view[item.clone()]);
+        let text = String::from_utf8_lossy(window);
         let mut source = String::with_capacity(self.prelude.len() + text.len());
         source.push_str(&self.prelude);
         source.push_str(&text);

@@ -147,6 +147,69 @@ pub fn view(scan: &Scan, tree: &CondTree, focus: Option<Range<usize>>, macros: &
     view
 }
 
+/// The view of one conditional's lines (`conditional.span`) with `focus` active, as [`view`]
+/// makes them, for a caller that knows the rest of the file's view: `default_of` gives each
+/// conditional's default branch (see [`default_branches`]). Costs the conditional's size.
+pub fn group_view(
+    scan: &Scan,
+    conditional: &Conditional,
+    focus: &Range<usize>,
+    default_of: &dyn Fn(&Conditional) -> Option<usize>,
+    macros: &Macros,
+) -> (Range<usize>, Vec<u8>) {
+    let span = conditional.span(&scan.directives);
+    let mut view = scan.clean[span.clone()].to_vec();
+    let local = |range: &Range<usize>| range.start - span.start..range.end - span.start;
+    // Every directive line of the group, its own and those inside it.
+    let first = conditional.branches[0].directive;
+    for directive in &scan.directives[first..=conditional.endif] {
+        blank(&mut view[local(&directive.line)]);
+    }
+    let mut inactive = Vec::new();
+    conditional.walk(&mut |conditional| {
+        let holding = conditional
+            .branches
+            .iter()
+            .position(|branch| branch.body.start <= focus.start && focus.end <= branch.body.end);
+        let active = holding.or_else(|| default_of(conditional));
+        for (index, branch) in conditional.branches.iter().enumerate() {
+            if Some(index) != active {
+                inactive.push(local(&branch.body));
+            }
+        }
+    });
+    for range in inactive {
+        blank(&mut view[range]);
+    }
+    for byte in view.iter_mut() {
+        if !byte.is_ascii() {
+            *byte = b'_';
+        }
+    }
+    rewrite_macros(&mut view, macros);
+    (span, view)
+}
+
+/// The default branch (see [`default_branch`]) of every conditional, by its `#endif`'s index.
+pub fn default_branches(
+    scan: &Scan,
+    tree: &CondTree,
+) -> std::collections::HashMap<usize, Option<usize>> {
+    let everything_defined = cond::Assumptions {
+        others_defined: true,
+        ..cond::Assumptions::default()
+    };
+    tree.all()
+        .into_iter()
+        .map(|conditional| {
+            (
+                conditional.endif,
+                default_branch(scan, conditional, &everything_defined),
+            )
+        })
+        .collect()
+}
+
 /// The branch the view makes active when the focus is elsewhere: the first whose condition is
 /// true with every macro defined (the first branch when a condition cannot be evaluated).
 fn default_branch(
@@ -164,33 +227,6 @@ fn default_branch(
                 None => index == 0,
             }
         })
-}
-
-/// Is `focus` active in the default view (`view(…, None, …)`), that is, is every branch holding
-/// it the one the default view takes? Then the view with `focus` active is the default view,
-/// byte for byte, and need not be built again.
-pub fn active_by_default(scan: &Scan, tree: &CondTree, focus: &Range<usize>) -> bool {
-    let everything_defined = cond::Assumptions {
-        others_defined: true,
-        ..cond::Assumptions::default()
-    };
-    let mut level = &tree.roots;
-    loop {
-        let holding = level.iter().find_map(|conditional| {
-            conditional
-                .branches
-                .iter()
-                .position(|branch| branch.body.start <= focus.start && focus.end <= branch.body.end)
-                .map(|index| (conditional, index))
-        });
-        let Some((conditional, index)) = holding else {
-            return true;
-        };
-        if default_branch(scan, conditional, &everything_defined) != Some(index) {
-            return false;
-        }
-        level = &conditional.branches[index].children;
-    }
 }
 
 /// The value of a branch's condition under `assumptions`: `None` when it cannot be evaluated.
@@ -513,11 +549,13 @@ mod tests {
         let scan = scan(source.as_bytes()).unwrap();
         let tree = build(&scan.directives).unwrap();
         let default = view(&scan, &tree, None, &Macros::default());
+        let macros = Macros::default();
+        let index = super::super::functions::FunctionIndex::new(&scan, &tree, &macros);
         let mut active = Vec::new();
         for conditional in tree.all() {
             for branch in &conditional.branches {
                 let body = branch.body.clone();
-                let by_default = active_by_default(&scan, &tree, &body);
+                let by_default = index.active_by_default(&body);
                 if by_default {
                     assert_eq!(
                         view(&scan, &tree, Some(body.clone()), &Macros::default()),

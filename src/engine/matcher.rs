@@ -20,7 +20,8 @@ pub struct FileFacts<'a> {
     /// The parsed condition of each directive (`None` for directives that have none).
     pub conditions: &'a [Option<Expr>],
     code: OnceLock<Vec<u8>>,
-    functions: OnceLock<Vec<Function>>,
+    /// The functions of the default view and the function around any branch body (once).
+    functions: OnceLock<c::FunctionIndex>,
     macros: &'a Macros,
     base_parser: &'a CParser,
     /// The base parser plus this file's own typedef names.
@@ -77,6 +78,16 @@ impl<'a> FileFacts<'a> {
     /// one item: the function holding the body, or, for a body at the top level, the body
     /// itself (whole declarations and functions).
     pub fn body_facts(&self, body: Range<usize>) -> BodyFacts {
+        // The item's bytes from the file's function index, without a view of the whole file.
+        if let Some((at, window)) = self
+            .index()
+            .item_view(self.scan, self.tree, self.macros, &body)
+        {
+            return match self.parser().parse_window(&window, at) {
+                Ok(parsed) => BodyFacts::Parsed(parsed.within(&body)),
+                Err(failure) => BodyFacts::Unparsable(failure),
+            };
+        }
         let focused = self.focused(body.clone());
         let (view, functions) = (&focused.view, &focused.functions);
         let item = match c::enclosing(functions, body.start) {
@@ -94,11 +105,13 @@ impl<'a> FileFacts<'a> {
         self.code.get_or_init(|| self.scan.code_view())
     }
 
+    fn index(&self) -> &c::FunctionIndex {
+        self.functions
+            .get_or_init(|| c::FunctionIndex::new(self.scan, self.tree, self.macros))
+    }
+
     fn functions(&self) -> &[Function] {
-        self.functions.get_or_init(|| {
-            let view = c::view(self.scan, self.tree, None, self.macros);
-            c::functions(&view)
-        })
+        self.index().functions()
     }
 
     /// The functions named `name` (a header split by conditionals is still one function).
@@ -164,9 +177,13 @@ impl<'a> FileFacts<'a> {
     /// The function around a branch body, read from the view in which that body is active (so
     /// a function under `#ifndef X` is found for a block inside it, whatever the default view).
     pub fn enclosing_function(&self, body: Range<usize>) -> Option<Function> {
-        if c::active_by_default(self.scan, self.tree, &body) {
-            // The focused view would be the default view: use its functions, read once.
-            return c::enclosing(self.functions(), body.start).cloned();
+        match self
+            .index()
+            .enclosing(self.scan, self.tree, self.macros, &body)
+        {
+            c::Enclosing::Function(function) => return Some(function),
+            c::Enclosing::TopLevel => return None,
+            c::Enclosing::NeedsFocusedView => {}
         }
         let focused = self.focused(body.clone());
         c::enclosing(&focused.functions, body.start).cloned()

@@ -620,6 +620,7 @@ pub(super) fn apply(
         source: SourceFile {
             path,
             display: display.clone(),
+            label: std::path::PathBuf::from(&relative),
             relative,
         },
         patched: Vec::with_capacity(original.len()),

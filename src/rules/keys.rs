@@ -32,7 +32,9 @@ const RULE: &[&str] = &[
     "expect",
     "fallback",
 ];
-const RULE_REQUIRED: &[&str] = &["id", "message", "match", "action"];
+/// `[rule.match]` is not among them: a `resolve` rule may select by its assumptions alone, and
+/// validation tells any other rule that it needs a condition or `uses`.
+const RULE_REQUIRED: &[&str] = &["id", "message", "action"];
 const MATCH: &[&str] = &[
     "condition",
     "uses",

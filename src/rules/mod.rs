@@ -34,7 +34,7 @@ use crate::c::Macros;
 use crate::cond::{Assumptions, Norm};
 
 pub(crate) use schema::{ExpectToml, MatchToml, RuleToml, RulesToml, StringList, unspanned};
-pub use validate::load;
+pub use validate::{load, text};
 
 /// What a rule does to the blocks it matches.
 #[derive(Clone, Debug, PartialEq, Eq)]

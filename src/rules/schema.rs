@@ -58,8 +58,9 @@ pub(crate) struct RuleToml {
     /// What the action edits (`conditional` when absent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) target: Option<Spanned<Target>>,
-    #[serde(rename = "match")]
-    pub(crate) matcher: Spanned<MatchToml>,
+    /// Required but for `resolve` rules, which may select by their assumptions alone.
+    #[serde(rename = "match", default, skip_serializing_if = "Option::is_none")]
+    pub(crate) matcher: Option<Spanned<MatchToml>>,
     pub(crate) action: Spanned<ActionToml>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) define: Vec<Spanned<String>>,
@@ -327,7 +328,7 @@ impl RuleToml {
             message,
             files: Some(unspanned(StringList::of(files))),
             exclude: None,
-            matcher: unspanned(matcher),
+            matcher: Some(unspanned(matcher)),
             action: unspanned(action),
             replacement: replacement.map(unspanned),
             define: define.into_iter().map(unspanned).collect(),

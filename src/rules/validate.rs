@@ -1,17 +1,31 @@
 //! From the serde model to validated rules and test cases; every error names its span in the
 //! TOML text and says what to do.
 
+use std::collections::HashSet;
 use std::ops::Range;
 
 use toml::Spanned;
 
-use super::schema::{ActionToml, ExpectToml, RuleToml, RulesToml, StringList, TestToml};
+use super::schema::{ActionToml, ExpectToml, MatchToml, RuleToml, RulesToml, StringList, TestToml};
 use super::{
     Action, Expect, ExpectedMatches, FileGlob, Guard, Match, NameKind, NamedSpan, Origin, Per,
     Rule, RulesError, RulesFile, Target, TestCase, TestInput,
 };
 use crate::c::Macros;
 use crate::cond::{self, Assumptions, Norm};
+
+/// A rules file's bytes as text: TOML is UTF-8, so other bytes are an error at the first of
+/// them.
+pub fn text(bytes: &[u8]) -> Result<&str, RulesError> {
+    std::str::from_utf8(bytes).map_err(|error| {
+        let at = error.valid_up_to();
+        RulesError::new(
+            "the rules file is not UTF-8 text (TOML is UTF-8)",
+            at..at + error.error_len().unwrap_or(1),
+            "save the rules file as UTF-8 (a name or message in another encoding, such as Latin-1, is the usual cause)",
+        )
+    })
+}
 
 /// Parse and validate a rules file. `file` is its index among the rules files of the run.
 pub fn load(text: &str, file: usize) -> Result<RulesFile, RulesError> {
@@ -24,10 +38,23 @@ pub fn load(text: &str, file: usize) -> Result<RulesFile, RulesError> {
             "see README.md, section \"Rules\", for the format of a rules file",
         )
     })?;
+    let has_hints = !(parsed.statement_macros.is_empty()
+        && parsed.blank_macros.is_empty()
+        && parsed.function_macros.is_empty()
+        && parsed.typedefs.is_empty());
+    if parsed.rule.is_empty() && parsed.test.is_empty() && !has_hints {
+        return Err(RulesError::new(
+            "the rules file has no rule, no test case and no parsing hint",
+            0..text.len().min(1),
+            "add [[rule]] tables (see README.md, section \"Rules\"), or check that this is the file you meant",
+        ));
+    }
     let mut rules: Vec<Rule> = Vec::new();
+    // The ids so far: a set, so that checking n rules takes n lookups.
+    let mut ids: HashSet<String> = HashSet::new();
     for rule in parsed.rule {
         let id_span = rule.id.span();
-        if rules.iter().any(|earlier| earlier.id == *rule.id.get_ref()) {
+        if !ids.insert(rule.id.get_ref().clone()) {
             return Err(RulesError::new(
                 format!("duplicate rule id `{}`", rule.id.get_ref()),
                 id_span,
@@ -40,9 +67,10 @@ pub fn load(text: &str, file: usize) -> Result<RulesFile, RulesError> {
         rules.push(validate(rule, file)?);
     }
     let mut tests: Vec<TestCase> = Vec::new();
+    let mut names: HashSet<String> = HashSet::new();
     for test in parsed.test {
         let case = validate_test(test, &rules)?;
-        if tests.iter().any(|earlier| earlier.name == case.name) {
+        if !names.insert(case.name.clone()) {
             return Err(RulesError::new(
                 format!("duplicate test case name `{}`", case.name),
                 case.span,
@@ -267,8 +295,10 @@ fn validate(rule: RuleToml, file: usize) -> Result<Rule, RulesError> {
     let files = globs("files", rule.files)?;
     let exclude = globs("exclude", rule.exclude)?;
 
-    let match_span = rule.matcher.span();
-    let matcher = rule.matcher.into_inner();
+    let (match_span, matcher) = match rule.matcher {
+        Some(matcher) => (matcher.span(), matcher.into_inner()),
+        None => (rule.id.span(), MatchToml::default()),
+    };
     let mut named = Vec::new();
     let condition = match &matcher.condition {
         Some(condition) => {
@@ -325,6 +355,13 @@ fn validate(rule: RuleToml, file: usize) -> Result<Rule, RulesError> {
             }
             for spec in &rule.undef {
                 check_symbol(spec, false)?;
+                if assumptions.defined.contains_key(spec.get_ref()) {
+                    return Err(RulesError::new(
+                        format!("`{}` is both defined and undefined", spec.get_ref()),
+                        spec.span(),
+                        "keep it in `define` or in `undef`, not in both",
+                    ));
+                }
                 assumptions.undefine(spec.get_ref());
             }
             if assumptions.is_empty() {
@@ -660,6 +697,19 @@ fn check_symbol(spec: &Spanned<String>, allow_value: bool) -> Result<(), RulesEr
     let valid = !name.is_empty()
         && !name.starts_with(|c: char| c.is_ascii_digit())
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    // A value is what the preprocessor would read: an expression (`2`, `0x10`, `OTHER`).
+    let value = text.split_once('=').map(|(_, value)| value);
+    if valid
+        && allow_value
+        && let Some(value) = value
+        && cond::parse(value.as_bytes(), 0).is_err()
+    {
+        return Err(RulesError::new(
+            format!("`{value}` is not a value `{name}` can have in a condition"),
+            spec.span(),
+            "write NAME=VALUE with a number or a name as VALUE (NAME=2, NAME=OTHER)",
+        ));
+    }
     if valid {
         Ok(())
     } else {

@@ -92,13 +92,14 @@ fn diff_applies_with_patch_and_equals_in_place() {
     let output = run_with_rules(dir.path(), &el5_rules(), &["--diff", "tree"]);
     assert_exit(&output, 1);
     let diff = output.stdout;
-    assert!(diff.starts_with(b"--- a/tree/core/event.c\n+++ b/tree/core/event.c\n"));
+    // Labelled relative to the directory given, so that `patch -p1` applies it there.
+    assert!(diff.starts_with(b"--- a/core/event.c\n+++ b/core/event.c\n"));
 
     // The in-place result, in a second copy.
     let expected = scratch();
     assert_exit(&run_with_rules(expected.path(), &el5_rules(), &["tree"]), 0);
 
-    apply_patch(dir.path(), &diff, &["--quiet"]);
+    apply_patch(&dir.path().join("tree"), &diff, &["--quiet"]);
     assert_eq!(files_under(dir.path()), files_under(expected.path()));
 }
 
@@ -501,7 +502,7 @@ fn a_reader_that_goes_away_ends_the_output_quietly() {
     for (args, first) in [
         (
             &["--diff", "--rules", el5, "tree"][..],
-            "--- a/tree/core/event.c\n",
+            "--- a/core/event.c\n",
         ),
         (
             &["-DOBSOLETE_LINUX_KERNEL", "--stdout", "tree/core/utils.c"],
@@ -549,7 +550,7 @@ fn a_reader_that_goes_away_ends_the_output_quietly() {
         ),
         (
             &["--diff", "--rules", el5, "--report", report_arg, "tree"],
-            "--- a/tree/core/event.c\n",
+            "--- a/core/event.c\n",
             0,
         ),
     ] {

@@ -334,7 +334,7 @@ fn invalid_test_cases_exit_2_pointing_into_the_rules_file() {
             format!(
                 "rules/el5-emperor-clone.toml: 1 test case\n\
                  test options-2x ... ok\n    note: rule drop-emperor-use-clone: lang-c cannot parse line 4, column 2 (lang-c: unexpected token, expected one of  ; <typedef_name>); answered at the token level (fallback = \"tokens\")\n\
-                 rules/el5.toml: not tested (see the error below)\n{}\n\
+                 rules/el5.toml: not tested (see its error on standard error)\n{}\n\
                  rules/uwsgi-parse.toml: no test cases\n\
                  \n6 passed, 0 failed, 1 error (see above)\n",
                 SHIPPED_OTHERS.join("\n")
@@ -365,8 +365,8 @@ fn a_case_the_engine_cannot_process_exits_2_pointing_at_its_code_or_path() {
     assert_contains(
         &stdout,
         &[
-            "test utils-1x ... ERROR (see below)\n",
-            "test fsmon ... ERROR (see below)\n",
+            "test utils-1x ... ERROR (see its error on standard error)\n",
+            "test fsmon ... ERROR (see its error on standard error)\n",
         ],
     );
     assert!(

@@ -250,7 +250,8 @@ pub fn unifdef_utils(release: &Path) -> Vec<u8> {
 /// The unpacked trees of uWSGI `versions`, in order: the only way a test gets a real release.
 ///
 /// Releases already unpacked in the cache (.cache/uwsgi/, or CDEFANG_UWSGI_CACHE: where
-/// scripts/fetch-uwsgi.sh keeps them) are used as they are. Fetching the others from PyPI (pip
+/// scripts/fetch-uwsgi.sh keeps them) are used once the script has checked them against their
+/// sdist (a tree changed in place is unpacked again; tests rewrite copies only). Fetching the others from PyPI (pip
 /// and the network) is opt-in: with CDEFANG_FETCH=1 (which .ci/run sets) scripts/fetch-uwsgi.sh
 /// fetches them; without it, the test says `SKIPPED: …` and gets `None`, and returns. So does a
 /// test when CDEFANG_SKIP_UWSGI is set (a machine without the tools those tests run: gcc, nm,
@@ -275,12 +276,9 @@ pub fn uwsgi_releases<S: AsRef<str>>(versions: &[S]) -> Option<Vec<PathBuf>> {
         .filter(|(_, tree)| !tree.join("core/utils.c").is_file())
         .map(|(version, _)| *version)
         .collect();
-    if missing.is_empty() {
-        return Some(trees);
-    }
     let fetch =
         std::env::var_os("CDEFANG_FETCH").is_some_and(|value| !value.is_empty() && value != "0");
-    if !fetch {
+    if !missing.is_empty() && !fetch {
         skipped(&format!(
             "uWSGI {} not unpacked in {}; set CDEFANG_FETCH=1 to fetch from PyPI (pip and network)",
             missing.join(", "),
@@ -288,6 +286,8 @@ pub fn uwsgi_releases<S: AsRef<str>>(versions: &[S]) -> Option<Vec<PathBuf>> {
         ));
         return None;
     }
+    // The script also checks each tree already unpacked against its sdist (unpacking it again
+    // if it was changed in place), so that every test starts from the release's own files.
     let output = Command::new("bash")
         .arg(root().join("scripts/fetch-uwsgi.sh"))
         .args(&versions)

@@ -67,13 +67,15 @@ fn run_inner(options: &Options) -> Result<Learned, LearnError> {
     };
     for (index, path) in options.hints.iter().enumerate() {
         let name = path.display().to_string();
-        let text = fs::read_to_string(path).map_err(|error| {
+        let bytes = fs::read(path).map_err(|error| {
             io_error(
                 Problem::error(format!("cannot read hints file {name}: {error}"))
                     .help("check the path given to --hints"),
             )
         })?;
-        let loaded = cdefang::load_rules(&text, index).map_err(|error| {
+        let text = cdefang::rules_text(&bytes)
+            .map_err(|error| io_error(Problem::from(InFile::new(&name, &bytes, &error))))?;
+        let loaded = cdefang::load_rules(text, index).map_err(|error| {
             io_error(Problem::from(InFile::new(&name, text.as_bytes(), &error)))
         })?;
         hints.macros.extend(&loaded.macros);

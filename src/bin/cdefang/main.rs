@@ -77,7 +77,8 @@ struct Cli {
 
     /// In place, keep each rewritten file's original as FILE + SUFFIX (as patch -b with
     /// -z SUFFIX), replacing an older backup.
-    #[arg(long, value_name = "SUFFIX", conflicts_with_all = ["check", "diff", "out", "stdout"])]
+    #[arg(long, value_name = "SUFFIX", conflicts_with_all = ["check", "diff", "out", "stdout"],
+          value_parser = backup_suffix)]
     backup: Option<String>,
 
     /// Print the result for the one file given to standard output (as unifdef); write nothing;
@@ -151,6 +152,12 @@ struct Cli {
     paths: Vec<PathBuf>,
 }
 
+/// `--backup`'s suffix: not empty and without `/` (see `cdefang::check_backup_suffix`).
+fn backup_suffix(suffix: &str) -> Result<String, String> {
+    cdefang::check_backup_suffix(suffix)?;
+    Ok(suffix.to_string())
+}
+
 /// What lang-c needs to know that the files do not say (also in rules files).
 #[derive(Args, Debug)]
 struct ParseHints {
@@ -194,6 +201,43 @@ enum Command {
     /// does it (to standard output or --output), and check that the rule reproduces the
     /// patched files exactly before writing it. Exit status: 0 learned, 2 trouble.
     Learn(LearnArgs),
+    /// Print the completion script of SHELL (bash, zsh, fish, elvish, powershell) to standard
+    /// output: `cdefang completions bash > ~/.local/share/bash-completion/completions/cdefang`.
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to standard output: `cdefang man > ~/.local/share/man/man1/cdefang.1`.
+    Man,
+}
+
+/// `cdefang completions SHELL` and `cdefang man`: generated from the command line's own
+/// definition, so they are never out of date.
+fn print_generated(command: &Command) -> ExitCode {
+    use clap::CommandFactory;
+    let mut definition = Cli::command();
+    let mut out = Vec::new();
+    let written = match command {
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut definition, "cdefang", &mut out);
+            Ok(())
+        }
+        _ => clap_mangen::Man::new(definition).render(&mut out),
+    };
+    let written = written.and_then(|()| {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(&out)?;
+        stdout.flush()
+    });
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if cdefang::is_reader_gone(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("cdefang: cannot write: {error}");
+            ExitStatus::Trouble.into()
+        }
+    }
 }
 
 const TEST_EXAMPLES: &str = "\
@@ -287,14 +331,47 @@ fn learn(args: LearnArgs) -> ExitCode {
 /// and condition parser.
 const STACK: usize = 64 << 20;
 
+/// SIGINT and SIGTERM: before the commit, the run's temporary files are removed and cdefang
+/// exits with 128 + the signal's number, no file changed; during the commit, the renames finish
+/// first (see `cdefang::interrupt`).
+fn handle_signals() {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+        return;
+    };
+    let _ = std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                cdefang::interrupt(128 + signal);
+            }
+        });
+}
+
 fn main() -> ExitCode {
+    handle_signals();
     match std::thread::Builder::new().stack_size(STACK).spawn(cdefang) {
         Ok(command) => command.join().unwrap_or(ExitStatus::Trouble.into()),
         Err(_) => cdefang(),
     }
 }
 
+/// What `cdefang` alone says: its forms, since no one option is required by all of them.
+const USAGE: &str = "\
+usage: cdefang --rules FILE [--check | --diff | --out DIR | --backup SUFFIX] PATH...   (rules)
+       cdefang -D NAME[=VALUE] | -U NAME [--stdout] PATH...                      (unifdef mode)
+       cdefang --parse-stats [--rules FILE] PATH...
+       cdefang --symbols PATH...
+       cdefang test RULES...
+       cdefang learn PATCH --source DIR
+       cdefang completions SHELL | cdefang man
+Run `cdefang --help` for every option.";
+
 fn cdefang() -> ExitCode {
+    if std::env::args_os().len() <= 1 {
+        eprintln!("{USAGE}");
+        return ExitStatus::Trouble.into();
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -305,6 +382,7 @@ fn cdefang() -> ExitCode {
     match cli.command {
         Some(Command::Test(args)) => return test(args),
         Some(Command::Learn(args)) => return learn(args),
+        Some(command) => return print_generated(&command),
         None => {}
     }
     if cli.symbols {

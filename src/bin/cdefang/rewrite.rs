@@ -3,7 +3,7 @@
 //! parallel, check expectations, then write (or diff, or check). Nothing is written unless every
 //! file was planned without error.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -67,7 +67,8 @@ const THREAD_STACK: usize = 64 << 20;
 /// A rules file as read, for diagnostics that point into it.
 struct RulesSource {
     name: String,
-    text: String,
+    /// Its text as diagnostics show it, made once and shared by every problem in it.
+    shown: cdefang::ShownText,
 }
 
 /// What the rules files (and `-D`/`-U`) give a run.
@@ -123,7 +124,7 @@ pub fn run(options: &Options) -> ExitStatus {
     if !options.quiet {
         let mut stderr = io::stderr().lock();
         for line in summary {
-            let _ = writeln!(stderr, "cdefang: {line}");
+            let _ = writeln!(stderr, "cdefang: {}", cdefang::escape_controls(&line));
         }
     }
     status
@@ -134,6 +135,15 @@ fn run_steps(
     problems: &mut Vec<Problem>,
     summary: &mut Vec<String>,
 ) -> Result<ExitStatus, Problem> {
+    if let Mode::Out(directory) = &options.mode
+        && fs::metadata(directory).is_ok_and(|metadata| !metadata.is_dir())
+    {
+        return Err(Problem::error(format!(
+            "--out {}: a file, not a directory",
+            directory.display()
+        ))
+        .help("give --out a directory (it is created when missing), where the changed files are written"));
+    }
     let (sources, loaded) = load_rules(options)?;
     let found = cdefang::discover(&options.paths).map_err(|error| Problem::from(&error))?;
     if options.mode == Mode::Stdout && found.len() != 1 {
@@ -144,7 +154,7 @@ fn run_steps(
         .help("name a single file, or use --diff or --out for several"));
     }
     warn_unused_globs(&loaded.rules, &sources, &found, problems);
-    let pool = thread_pool(options.jobs)?;
+    let pool = thread_pool(options.jobs, found.len())?;
     let (setup, outcomes) = plan_all(&pool, options, loaded, found);
     let rules = &setup.rules;
     let mut report = Report::default();
@@ -257,9 +267,15 @@ fn run_steps(
     report.files_changed = changed.len() as u64;
     report.changed = changed
         .iter()
-        .map(|planned| planned.file.display.clone())
+        .map(|planned| cdefang::json_path(&planned.file.path))
         .collect();
 
+    // The report is opened before anything is written, so that a report that cannot be written
+    // fails the run while nothing has changed (it is filled at the end).
+    let mut report_file = match &options.report {
+        Some(path) => Some(open_report(path)?),
+        None => None,
+    };
     let status = if failed {
         ExitStatus::Trouble
     } else {
@@ -286,11 +302,20 @@ fn run_steps(
             format!("{} would change", report.files_changed)
         }
     };
-    summary.push(format!("{} files scanned, {outcome}", report.files_scanned));
-    if let Some(path) = &options.report {
-        let written = serde_json::to_vec_pretty(&report)
+    summary.push(format!(
+        "{} {} scanned, {outcome}",
+        report.files_scanned,
+        cdefang::plural(report.files_scanned, "file", "files")
+    ));
+    if let (Some(path), Some(file)) = (&options.report, &mut report_file) {
+        let written = cdefang::report_json(&report)
             .map_err(io::Error::other)
-            .and_then(|json| fs::write(path, json));
+            .and_then(|json| {
+                use std::io::Seek;
+                file.set_len(0)?;
+                file.seek(io::SeekFrom::Start(0))?;
+                file.write_all(&json)
+            });
         if let Err(error) = written {
             return Err(Problem::error(format!(
                 "cannot write report {}: {error}",
@@ -299,6 +324,20 @@ fn run_steps(
         }
     }
     Ok(status)
+}
+
+/// Open (create) the `--report` file for writing, without emptying it yet.
+fn open_report(path: &std::path::Path) -> Result<fs::File, Problem> {
+    fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|error| {
+            Problem::error(format!("cannot write report {}: {error}", path.display()))
+                .help("give --report a path in a directory you can write")
+                .with_note("no file was changed")
+        })
 }
 
 /// What became of one file, in the order found.
@@ -317,14 +356,15 @@ impl Outcome {
     /// The outcome of `file`, read as `read` and, if it was, planned as `plan`.
     fn of(file: SourceFile, read: Read, plan: Option<Result<FileResult, FileError>>) -> Outcome {
         match (read, plan) {
-            (Read::Bytes(source), Some(Ok(result))) => Outcome::Planned(PlannedFile {
+            (Read::Bytes(source, read_as), Some(Ok(result))) => Outcome::Planned(PlannedFile {
                 file,
                 source,
+                read_as: Some(read_as),
                 result,
             }),
-            (Read::Bytes(source), Some(Err(error))) => Outcome::Failed(file, source, error),
+            (Read::Bytes(source, _), Some(Err(error))) => Outcome::Failed(file, source, error),
             (Read::Failed(error), _) => Outcome::Unreadable(file, error),
-            (Read::Binary | Read::Bytes(_), _) => Outcome::Binary(file),
+            (Read::Binary | Read::Bytes(..), _) => Outcome::Binary(file),
         }
     }
 }
@@ -353,7 +393,7 @@ fn plan_all(
         headers
             .par_iter()
             .map(|read| match read {
-                Some(Read::Bytes(bytes)) => Some(ParsedFile::new(bytes)),
+                Some(Read::Bytes(bytes, _)) => Some(ParsedFile::new(bytes)),
                 _ => None,
             })
             .collect()
@@ -404,9 +444,9 @@ fn plan_all(
                 Some(parsed) => (None, Some(plan(file, parsed))),
                 None if ahead(file) => (None, None),
                 None => match read(file) {
-                    Read::Bytes(bytes) => {
+                    Read::Bytes(bytes, read_as) => {
                         let planned = plan(file, &ParsedFile::new(&bytes));
-                        (Some(Read::Bytes(bytes)), Some(planned))
+                        (Some(Read::Bytes(bytes, read_as)), Some(planned))
                     }
                     other => (Some(other), None),
                 },
@@ -438,21 +478,21 @@ fn sort_out(
         match outcome {
             Outcome::Planned(file) => planned.push(file),
             Outcome::Binary(file) => {
-                report.skipped.push(file.display.clone());
+                report.skipped.push(cdefang::json_path(&file.path));
                 problems.push(Problem::note(format!(
                     "{}: binary file (it has a NUL byte), skipped",
                     file.display
                 )));
             }
             Outcome::Unreadable(file, error) => {
-                report.failed.push(file.display.clone());
+                report.failed.push(cdefang::json_path(&file.path));
                 problems.push(
                     Problem::error(format!("cannot read {}: {error}", file.display))
                         .help("check the file's permissions"),
                 );
             }
             Outcome::Failed(file, source, error) => {
-                report.failed.push(file.display.clone());
+                report.failed.push(cdefang::json_path(&file.path));
                 problems.push(
                     Problem::from(InFile::new(&file.display, &source, &error))
                         .with_note(NOTHING_CHANGED),
@@ -474,24 +514,29 @@ fn load_rules(options: &Options) -> Result<(Vec<RulesSource>, Loaded), Problem> 
     };
     for (index, path) in options.rules.iter().enumerate() {
         let name = path.display().to_string();
-        let text = fs::read_to_string(path).map_err(|error| {
+        let bytes = fs::read(path).map_err(|error| {
             Problem::error(format!("cannot read rules file {name}: {error}"))
                 .help("check the path given to --rules")
         })?;
-        let file = cdefang::load_rules(&text, index)
+        let text = cdefang::rules_text(&bytes)
+            .map_err(|error| Problem::from(InFile::new(&name, &bytes, &error)))?;
+        let file = cdefang::load_rules(text, index)
             .map_err(|error| Problem::from(InFile::new(&name, text.as_bytes(), &error)))?;
         loaded.rules.extend(file.rules);
         loaded.macros.extend(&file.macros);
         loaded.typedefs.extend(file.typedefs);
-        sources.push(RulesSource { name, text });
+        sources.push(RulesSource {
+            name,
+            shown: cdefang::ShownText::new(text.as_bytes()),
+        });
     }
     if let Some((first, second)) = duplicate_id(&loaded.rules) {
         let source = &sources[second.origin.file];
         return Err(
             Problem::error(format!("rule id `{}` is used twice", second.id))
-                .at(
+                .at_text(
                     &source.name,
-                    source.text.as_bytes(),
+                    &source.shown,
                     second.origin.span.clone(),
                     "again here",
                 )
@@ -526,10 +571,16 @@ fn duplicate_id(rules: &[Rule]) -> Option<(&Rule, &Rule)> {
     None
 }
 
-/// The threads that plan: as many as asked (default: one per core), with stacks big enough for
-/// lang-c's recursion on the deepest code it is handed.
-fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, Problem> {
-    let jobs = jobs.unwrap_or(0);
+/// The stacks of all planning threads together (address space reserved, not memory used).
+const THREAD_STACKS_TOTAL: usize = 4 << 30;
+
+/// The threads that plan: as many as asked (default: one per core), but never more than there
+/// are files nor more than [`THREAD_STACKS_TOTAL`] of stacks (64 threads), with stacks big
+/// enough for lang-c's recursion on the deepest code it is handed.
+fn thread_pool(jobs: Option<usize>, files: usize) -> Result<rayon::ThreadPool, Problem> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let limit = files.clamp(1, THREAD_STACKS_TOTAL / THREAD_STACK);
+    let jobs = jobs.unwrap_or(cores).clamp(1, limit);
     rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .stack_size(THREAD_STACK)
@@ -560,25 +611,25 @@ fn warn_unused_globs(
                     rule.id,
                     glob.pattern.as_str()
                 ))
-                .at(&source.name, source.text.as_bytes(), glob.span.clone(), "matches nothing")
+                .at_text(&source.name, &source.shown, glob.span.clone(), "matches nothing")
                 .help("globs match paths relative to the directory given, or any trailing part of them"),
             );
         }
     }
 }
 
-/// One file's bytes, as read.
+/// One file's bytes, as read, and what the file was then.
 enum Read {
-    Bytes(Vec<u8>),
+    Bytes(Vec<u8>, cdefang::ReadAs),
     /// It has a NUL byte: not C.
     Binary,
     Failed(io::Error),
 }
 
 fn read(file: &SourceFile) -> Read {
-    match fs::read(&file.path) {
-        Ok(bytes) if memchr::memchr(0, &bytes).is_some() => Read::Binary,
-        Ok(bytes) => Read::Bytes(bytes),
+    match cdefang::read_source(&file.path) {
+        Ok((bytes, _)) if memchr::memchr(0, &bytes).is_some() => Read::Binary,
+        Ok((bytes, read_as)) => Read::Bytes(bytes, read_as),
         Err(error) => Read::Failed(error),
     }
 }
@@ -590,6 +641,11 @@ const NOTHING_CHANGED: &str = "no file was changed; fix the input and run again"
 /// condition cdefang cannot read, left as it is.
 fn warn_fallbacks(planned: &[PlannedFile], rules: &[Rule], problems: &mut Vec<Problem>) {
     for file in planned {
+        if file.result.warnings.is_empty() && file.result.unreadable.is_empty() {
+            continue;
+        }
+        // The file's text, made once for all its warnings.
+        let shown = cdefang::ShownText::new(&file.source);
         for unreadable in &file.result.unreadable {
             let SourceError::Condition { error, directive } = unreadable else {
                 continue;
@@ -599,7 +655,7 @@ fn warn_fallbacks(planned: &[PlannedFile], rules: &[Rule], problems: &mut Vec<Pr
                     "cannot read condition: {}; the group is left as it is",
                     error.message
                 ))
-                .at(&file.file.display, &file.source, error.span.clone(), error.message.clone())
+                .at_text(&file.file.display, &shown, error.span.clone(), error.message.clone())
                 .also(directive.clone(), "taken as unknown")
                 .with_note("a rule whose `condition` or `uses` names a symbol of this line stops the run here"),
             );
@@ -612,7 +668,7 @@ fn warn_fallbacks(planned: &[PlannedFile], rules: &[Rule], problems: &mut Vec<Pr
                     "rule `{}`: lang-c cannot parse this; answered at the token level (fallback = \"tokens\")",
                     rule.id
                 ))
-                .at(&file.file.display, &file.source, offset..offset + 1, warning.failure.message.clone())
+                .at_text(&file.file.display, &shown, offset..offset + 1, warning.failure.message.clone())
                 .also(warning.body.start..warning.body.start, "the block the rule asks about starts here"),
             );
         }
@@ -631,7 +687,7 @@ fn parse_report(planned: &[PlannedFile]) -> ParseReport {
         parse.failed += stats.failed.len() as u64;
         let lines = cdefang::Lines::new(&file.source);
         parse.files.push(FileParse {
-            path: file.file.display.clone(),
+            path: cdefang::json_path(&file.file.path),
             functions: stats.functions,
             parsed: stats.parsed,
             failed: stats.failed.len() as u64,
@@ -668,7 +724,7 @@ fn summarise(rules: &[Rule], planned: &[PlannedFile], statuses: &[RuleStatus]) -
                     .map(|(file, what, at)| {
                         let file = &planned[*file];
                         EvidenceReport {
-                            file: file.file.display.clone(),
+                            file: cdefang::json_path(&file.file.path),
                             evidence: what.clone(),
                             line: at.as_ref().map(|at| {
                                 cdefang::Lines::new(&file.source).line_column(at.start).0
@@ -722,7 +778,7 @@ fn match_reports(rules: &[Rule], planned: &[PlannedFile]) -> Vec<MatchReport> {
             };
             reports.push(MatchReport {
                 rule: rule.id.clone(),
-                file: file.file.display.clone(),
+                file: cdefang::json_path(&file.file.path),
                 line,
                 column,
                 function: record.function.clone(),
@@ -746,7 +802,7 @@ fn drift_of(rule: &Rule, shortfall: &Shortfall, planned: &[PlannedFile]) -> Drif
         found: shortfall.found,
         file: shortfall
             .file
-            .map(|file| planned[file].file.display.clone()),
+            .map(|file| cdefang::json_path(&planned[file].file.path)),
         reason: shortfall.remains.as_ref().map(|(file, what, at)| {
             let file = &planned[*file];
             let (line, column) = cdefang::Lines::new(&file.source).line_column(at.start);
@@ -784,12 +840,7 @@ fn unknown_name_problem(
         _ => "no such name in the code",
     };
     let mut problem = problem
-        .at(
-            &source.name,
-            source.text.as_bytes(),
-            name.span.clone(),
-            label,
-        )
+        .at_text(&source.name, &source.shown, name.span.clone(), label)
         .also(rule.origin.span.clone(), "in this rule");
     problem = match &unknown.suggestion {
         Some(suggestion) => problem.help(format!("did you mean `{suggestion}`?")),
@@ -838,7 +889,7 @@ fn drift_problem(
         .as_ref()
         .map_or(rule.origin.span.clone(), |expect| expect.span.clone());
     let mut problem = problem
-        .at(&source.name, source.text.as_bytes(), span, "expected here")
+        .at_text(&source.name, &source.shown, span, "expected here")
         .also(rule.origin.span.clone(), "this rule");
     if drift.found == 0 {
         problem = problem.with_note(match &remains {
@@ -887,7 +938,7 @@ fn emit(
                 if let Some(new) = &file.result.output {
                     stdout.write("cannot write the diff", || {
                         let mut out = io::stdout().lock();
-                        cdefang::write_diff(&mut out, &file.file.display, &file.source, new)?;
+                        cdefang::write_diff(&mut out, &file.file.label, &file.source, new)?;
                         out.flush()
                     })?;
                 }
@@ -895,48 +946,126 @@ fn emit(
             Ok(changes)
         }
         Mode::InPlace | Mode::Out(_) => {
-            write_files(options, changed)?;
+            write_files(options, all, changed)?;
             Ok(ExitStatus::Ok)
         }
     }
 }
 
-/// In place or `--out`: stage every file first; only when all are staged does any replace its
-/// target.
-fn write_files(options: &Options, changed: &[&PlannedFile]) -> Result<(), Problem> {
+/// In place or `--out`: stage every file first (with `--backup`, and a link to each original);
+/// only when all are staged are they committed, all together (see `cdefang::commit_all`: each
+/// target checked to be the file read, then renamed into place).
+fn write_files(
+    options: &Options,
+    all: &[PlannedFile],
+    changed: &[&PlannedFile],
+) -> Result<(), Problem> {
     let io_problem = |error: FilesError| {
         let help = match error {
             FilesError::ReadOnly(_) => {
                 "make it writable (chmod u+w) or write the results elsewhere with --out DIR"
             }
-            _ => "check permissions and free space",
+            _ => return Problem::from(&error).with_note(NOTHING_WRITTEN),
         };
         Problem::error(error.to_string())
             .help(help)
-            .with_note("every file is staged before any is replaced: no file was changed")
+            .with_note(NOTHING_WRITTEN)
+    };
+    let targets = targets(options, changed)?;
+    let backups = match (&options.mode, &options.backup) {
+        (Mode::InPlace, Some(suffix)) => Some(suffix.as_str()),
+        _ => None,
+    };
+    // The files of the run by identity, which no backup may replace.
+    let run_files: HashMap<(u64, u64), &str> = match backups {
+        Some(_) => all
+            .iter()
+            .filter_map(|file| Some((identity(&file.file.path)?, file.file.display.as_str())))
+            .collect(),
+        None => HashMap::new(),
     };
     let mut staged = Vec::with_capacity(changed.len());
-    for file in changed {
+    for (file, target) in changed.iter().zip(targets) {
         let Some(new) = &file.result.output else {
             continue;
         };
-        let target = match &options.mode {
-            Mode::Out(directory) => cdefang::out_path(directory, &file.file),
-            _ => file.file.path.clone(),
-        };
-        staged.push(cdefang::stage(&target, new).map_err(io_problem)?);
-    }
-    if let (Mode::InPlace, Some(suffix)) = (&options.mode, &options.backup) {
-        for staged in &staged {
-            cdefang::back_up(staged, suffix).map_err(io_problem)?;
+        let mut file_staged = match &options.mode {
+            Mode::Out(_) => cdefang::stage_new(&target, new),
+            _ => cdefang::stage(&target, new, file.read_as),
         }
+        .map_err(io_problem)?;
+        if let Some(suffix) = backups {
+            check_backup_is_free(&run_files, &file.file, file_staged.target(), suffix)?;
+            cdefang::back_up(&mut file_staged, suffix).map_err(io_problem)?;
+        }
+        staged.push(file_staged);
     }
-    for staged in staged {
-        cdefang::commit(staged).map_err(|error| {
-            Problem::error(error.to_string())
-                .help("check permissions and free space")
-                .with_note("the files before this one were replaced, the rest unchanged")
-        })?;
+    cdefang::commit_all(staged).map_err(|error| match error {
+        FilesError::Changed(_) => io_problem(error),
+        _ => Problem::from(&error).with_note(
+            "every file was staged and checked; renaming one failed: the files before it were replaced, the rest unchanged",
+        ),
+    })?;
+    if cdefang::interrupted_during_commit() {
+        return Err(Problem::note(
+            "interrupted while renaming the new files into place: the renames were finished first",
+        ));
     }
     Ok(())
+}
+
+/// The note under a write that failed before the commit.
+const NOTHING_WRITTEN: &str = "every file is staged before any is replaced: no file was changed";
+
+/// Where each changed file goes: itself, or (`--out DIR`) `DIR/LABEL`, refused when two files
+/// would go to the same place or a link inside DIR would lead elsewhere.
+fn targets(options: &Options, changed: &[&PlannedFile]) -> Result<Vec<PathBuf>, Problem> {
+    let Mode::Out(directory) = &options.mode else {
+        return Ok(changed.iter().map(|file| file.file.path.clone()).collect());
+    };
+    let mut taken: BTreeMap<PathBuf, &str> = BTreeMap::new();
+    let mut targets = Vec::with_capacity(changed.len());
+    for file in changed {
+        let target = cdefang::out_path(directory, &file.file)
+            .map_err(|error| Problem::from(&error).with_note(NOTHING_WRITTEN))?;
+        if let Some(first) = taken.insert(target.clone(), &file.file.display) {
+            return Err(Problem::error(format!(
+                "--out would write {first} and {} to the same file {}",
+                file.file.display,
+                target.display()
+            ))
+            .help("--out mirrors paths relative to the directory given: give the files' directory instead of files from different places")
+            .with_note("no file was written"));
+        }
+        targets.push(target);
+    }
+    Ok(targets)
+}
+
+/// A file's identity on disk (device, inode), whatever it is called.
+fn identity(path: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata(path)
+        .ok()
+        .map(|metadata| (metadata.dev(), metadata.ino()))
+}
+
+/// `--backup`: refuse a backup name that is a file of the run (`x.h` + `.c` = `x.h.c`): making
+/// the backup would destroy that file's original.
+fn check_backup_is_free(
+    run_files: &HashMap<(u64, u64), &str>,
+    file: &SourceFile,
+    target: &std::path::Path,
+    suffix: &str,
+) -> Result<(), Problem> {
+    let backup = cdefang::backup_path(target, suffix);
+    match identity(&backup).and_then(|identity| run_files.get(&identity)) {
+        Some(other) => Err(Problem::error(format!(
+            "--backup {suffix}: the backup of {} would be {other}, a file of this run",
+            file.display
+        ))
+        .help("choose a suffix that names no source file (`.orig`, `~`)")
+        .with_note("no file was changed")),
+        None => Ok(()),
+    }
 }

@@ -167,7 +167,11 @@ pub fn run_to(options: &Options, out: &mut dyn Write, problems: &mut Vec<Problem
         let loaded = match load(path) {
             Ok(loaded) => loaded,
             Err(error) => {
-                let _ = writeln!(out, "{}: not tested (see the error below)", path.display());
+                let _ = writeln!(
+                    out,
+                    "{}: not tested (see its error on standard error)",
+                    path.display()
+                );
                 tally.errors += 1;
                 problems.push(error.problem());
                 continue;
@@ -353,10 +357,21 @@ impl Loaded {
 
 fn load(path: &Path) -> Result<Loaded, TestError> {
     let display = path.display().to_string();
-    let text = fs::read_to_string(path).map_err(|error| TestError::Path {
+    let bytes = fs::read(path).map_err(|error| TestError::Path {
         path: path.to_path_buf(),
         error,
     })?;
+    let text = match cdefang::rules_text(&bytes) {
+        Ok(text) => text.to_string(),
+        Err(error) => {
+            return Err(TestError::Rules {
+                name: display,
+                // Up to the first byte that is not UTF-8, where the error points, as it is.
+                text: String::from_utf8_lossy(&bytes).into_owned(),
+                error,
+            });
+        }
+    };
     let rules = cdefang::load_rules(&text, 0).map_err(|error| TestError::Rules {
         name: display.clone(),
         text: text.clone(),
@@ -406,7 +421,11 @@ fn test_file(
                 tally.written += u64::from(report.wrote);
             }
             Err(error) => {
-                let _ = writeln!(out, "test {} ... ERROR (see below)", case.name);
+                let _ = writeln!(
+                    out,
+                    "test {} ... ERROR (see its error on standard error)",
+                    case.name
+                );
                 tally.errors += 1;
                 problems.push(error.problem());
             }
@@ -578,7 +597,7 @@ fn run_case(
     let pending_exists = pending.exists();
     match (mode, matches_snapshot) {
         (Mode::Update, false) => {
-            let staged = cdefang::stage(&pending, &new_snapshot).map_err(TestError::Write)?;
+            let staged = cdefang::stage_new(&pending, &new_snapshot).map_err(TestError::Write)?;
             cdefang::commit(staged).map_err(TestError::Write)?;
             wrote = true;
             let _ = writeln!(
@@ -675,7 +694,7 @@ fn relocate(mut problem: Problem, name: &str, text: &str, offset: usize) -> Prob
     if let Some(location) = &mut problem.location {
         let shift = |span: &mut Range<usize>| *span = span.start + offset..span.end + offset;
         location.name = name.to_string();
-        location.text = text.to_string();
+        location.text = cdefang::ShownText::new(text.as_bytes());
         shift(&mut location.primary.0);
         for (span, _) in &mut location.secondary {
             shift(span);
