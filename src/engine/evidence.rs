@@ -53,12 +53,14 @@ pub fn evidence(rule: &Rule, facts: &FileFacts) -> Evidence {
 /// (drift); else nothing says either way.
 pub fn target_evidence(rule_index: usize, rule: &Rule, facts: &FileFacts) -> Evidence {
     if let Some(found) = target::already_applied(rule_index, rule, facts) {
+        let mut said: Vec<&str> = Vec::new();
+        for (_, what) in &found {
+            if !said.contains(&what.as_str()) {
+                said.push(what);
+            }
+        }
         return Evidence::Applied {
-            what: found
-                .iter()
-                .map(|(_, what)| what.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
+            what: said.join(", "),
             at: found.first().map(|(at, _)| at.clone()),
         };
     }

@@ -55,7 +55,7 @@ pub fn look_up(rules: &[Rule], applies: &[bool], parsed: &ParsedFile) -> Vec<Vec
                     let closest = if found || !applies {
                         None
                     } else {
-                        closest(&named.name, known)
+                        closest(&named.name, known, limit(named.kind, &named.name))
                     };
                     NameLookup { found, closest }
                 })
@@ -64,10 +64,22 @@ pub fn look_up(rules: &[Rule], applies: &[bool], parsed: &ParsedFile) -> Vec<Vec
         .collect()
 }
 
+/// How far a name may be from one of the file's to be taken for a typo of it: a third of its
+/// length (at least 1), as rustc's. For a header, a third of its file name's stem: the
+/// directory and the `.h` they share would make `sys/epoll.h` and `sys/devpoll.h` look alike.
+fn limit(kind: NameKind, name: &str) -> usize {
+    let measured = if kind == NameKind::Includes {
+        let file = name.rsplit('/').next().unwrap_or(name);
+        file.split('.').next().unwrap_or(file)
+    } else {
+        name
+    };
+    measured.len().max(3) / 3
+}
+
 /// The name of `known` closest to `name`, rustc's way: same but for case first, else the
-/// smallest edit distance within a third of the name's length (at least 1).
-fn closest(name: &str, known: &HashSet<&[u8]>) -> Option<(String, usize)> {
-    let limit = name.len().max(3) / 3;
+/// smallest edit distance within `limit`.
+fn closest(name: &str, known: &HashSet<&[u8]>, limit: usize) -> Option<(String, usize)> {
     let mut best: Option<(String, usize)> = None;
     for candidate in known {
         let Ok(candidate) = std::str::from_utf8(candidate) else {
@@ -102,8 +114,20 @@ mod tests {
         let known: HashSet<&[u8]> = [&b"unshare"[..], b"uwsgi_unshare_id", b"Unshre2", b"x"]
             .into_iter()
             .collect();
-        assert_eq!(closest("unshre", &known), Some(("unshare".to_string(), 1)));
-        assert_eq!(closest("UNSHARE", &known), Some(("unshare".to_string(), 0)));
-        assert_eq!(closest("completely_else", &known), None);
+        let near = |name: &str| closest(name, &known, limit(NameKind::Calls, name));
+        assert_eq!(near("unshre"), Some(("unshare".to_string(), 1)));
+        assert_eq!(near("UNSHARE"), Some(("unshare".to_string(), 0)));
+        assert_eq!(near("completely_else"), None);
+    }
+
+    #[test]
+    fn a_header_is_near_another_by_its_file_name() {
+        let known: HashSet<&[u8]> = [&b"sys/devpoll.h"[..], b"sys/inotify.h"]
+            .into_iter()
+            .collect();
+        let near = |name: &str| closest(name, &known, limit(NameKind::Includes, name));
+        // Another header that shares the directory and the extension is not a typo's target.
+        assert_eq!(near("sys/epoll.h"), None);
+        assert_eq!(near("sys/inotfy.h"), Some(("sys/inotify.h".to_string(), 1)));
     }
 }

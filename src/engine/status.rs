@@ -49,7 +49,14 @@ pub struct UnknownName {
     pub name: NamedSpan,
     /// The closest name in the files the rule scans (rustc's way), if one is close.
     pub suggestion: Option<String>,
+    /// The suggestion is a slip of one or two characters (`unshre` for `unshare`): the name
+    /// is a typo, and no evidence counts. A farther one (`UWSGI_EVENT_USE_KQUEUE` and
+    /// `UWSGI_EVENT_TIMER_USE_KQUEUE`) is only a hint: the name may be what the rule removed.
+    pub typo: bool,
 }
+
+/// The largest edit distance [`UnknownName::typo`] takes for a slip.
+const SLIP: usize = 2;
 
 /// How one rule ended the run, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -96,13 +103,10 @@ pub fn rule_status(index: usize, rule: &Rule, files: &[&FileResult]) -> RuleStat
             _ => {}
         }
     }
-    // A name no file has but that is close to one the scanned files have is a typo: no
-    // evidence counts. One with nothing close may be what the rule itself removed (the last
-    // call to `unshare`): it is told only when the rule is not shown done.
-    let known = status
-        .unknown_names
-        .iter()
-        .all(|unknown| unknown.suggestion.is_none());
+    // A name no file has but that is a slip away from one the scanned files have is a typo:
+    // no evidence counts. One with nothing that near may be what the rule itself removed (the
+    // last call to `unshare`): it is told only when the rule is not shown done.
+    let known = status.unknown_names.iter().all(|unknown| !unknown.typo);
     let found: u64 = selected
         .iter()
         .map(|(_, file)| file.counts[index].matches)
@@ -152,7 +156,7 @@ pub fn rule_status(index: usize, rule: &Rule, files: &[&FileResult]) -> RuleStat
     }
     let shown_done = done(found, !applied_files.is_empty(), remains.is_some());
     if shown_done {
-        // Only names with nothing close are left: the rule removed their last occurrence.
+        // Only names with no slip near them are left: the rule removed their last occurrence.
         status.unknown_names.clear();
         drift = !status.shortfalls.is_empty();
     }
@@ -194,6 +198,7 @@ fn unknown_names(index: usize, rule: &Rule, files: &[&FileResult]) -> Vec<Unknow
         if !found && !files.is_empty() {
             unknown.push(UnknownName {
                 name: name.clone(),
+                typo: best.as_ref().is_some_and(|(distance, _)| *distance <= SLIP),
                 suggestion: best.map(|(_, name)| name),
             });
         }

@@ -6,7 +6,7 @@
 
 use std::fs;
 
-use cdefang::process;
+use cdefang::{Evidence, process};
 
 use crate::util::{
     assert_contains, assert_exit, assert_stderr, run_with_rules, setup, stdout_of, write_rules,
@@ -35,8 +35,9 @@ fn apply_twice(rules: &str, source: &str) -> (String, u64) {
     assert_eq!(again.output, None, "a second pass changes nothing:\n{once}");
     assert_eq!(again.counts[0].matches, 0);
     assert!(
-        !again.residue[0],
-        "a second pass finds the rule applied:\n{once}"
+        matches!(again.evidence[0], Some(Evidence::Applied { .. })),
+        "a second pass finds the rule applied: {:?}\n{once}",
+        again.evidence[0]
     );
     (once, matches)
 }
@@ -78,8 +79,9 @@ fn include_selection_asks_the_conditions_around_the_line() {
     let again = process(output.as_bytes(), "f.c", &setup(&rules)).unwrap();
     assert_eq!(again.counts[0].matches, 0);
     assert!(
-        again.residue[0],
-        "the header is still included elsewhere in scope"
+        matches!(again.evidence[0], Some(Evidence::Remains { .. })),
+        "the header is still included elsewhere in scope: {:?}",
+        again.evidence[0]
     );
 }
 
@@ -217,8 +219,12 @@ fn statement_guard_wraps_whole_lines_and_is_found_again() {
         .replace("    }\r\n    prctl(", "    }\r\n#endif\r\n    prctl(");
     let again = process(spelled.as_bytes(), "f.c", &setup(&rules)).unwrap();
     assert_eq!(
-        (again.output, again.counts[0].matches, again.residue[0]),
-        (None, 0, false)
+        (
+            again.output,
+            again.counts[0].matches,
+            matches!(again.evidence[0], Some(Evidence::Applied { .. }))
+        ),
+        (None, 0, true)
     );
     // A trailing comment is part of the line; the statement with the name, not its neighbour.
     let rules = target_rule("statement", "drop", "", "mentions = [\"PR_SET_NAME\"]");
