@@ -368,7 +368,7 @@ fn load(path: &Path) -> Result<Loaded, TestError> {
                 name: display,
                 // Up to the first byte that is not UTF-8, where the error points, as it is.
                 text: String::from_utf8_lossy(&bytes).into_owned(),
-                error,
+                error: Box::new(error),
             });
         }
     };
