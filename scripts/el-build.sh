@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Build uWSGI's core binary against an EL4 or EL5 userland (emulated: scripts/el/README.md),
+# before and after cdefang, and say for each whether it links.
+#
+#   scripts/el-build.sh RELEASE|TREE --target el4|el5 [--rules FILE]... [--kernel VERSION]
+#
+# RELEASE is a uWSGI version (fetched by scripts/fetch-uwsgi.sh into its cache, which is never
+# written to: the tree is copied to a temporary directory); TREE a uWSGI source directory.
+# --rules: the rules files cdefang runs (default: rules/el5.toml, then rules/el4.toml for el4).
+# --kernel: the kernel release uwsgiconfig.py is told it runs on (default 2.6.32: the host kernel
+#   of an EL4/EL5 chroot, mock root or container; "native" means the target's own, 2.6.9 or
+#   2.6.18, on which uwsgiconfig.py defines OBSOLETE_LINUX_KERNEL for 2.6.9 and older).
+# Prints two lines, "VERSION TARGET pristine: RESULT" and "... rewritten: RESULT", where RESULT
+# is "links", "missing header H", "undefined: SYMBOL..." or "fails: FIRST ERROR".
+# Exit status: 0 the rewritten tree links, 1 it does not, 2 trouble (usage, tools, cdefang).
+# Environment: CDEFANG (a cdefang binary; default: cargo build --release), CPUCOUNT (parallel
+# compiles inside one build, default 1), EL_OPTIMIZE=1 (keep -O2, see scripts/el/cc).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+usage="usage: scripts/el-build.sh RELEASE|TREE --target el4|el5 [--rules FILE]... [--kernel VERSION]"
+
+source_arg="" target="" kernel=2.6.32-754.el6 rules=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --target) target=${2:-}; shift 2 || { echo "$usage" >&2; exit 2; } ;;
+    --rules) rules+=("$(realpath "${2:?$usage}")"); shift 2 ;;
+    --kernel) kernel=${2:?$usage}; shift 2 ;;
+    -*) echo "$usage" >&2; exit 2 ;;
+    *) [ -z "$source_arg" ] || { echo "$usage" >&2; exit 2; }; source_arg=$1; shift ;;
+  esac
+done
+case "$target" in
+  el4) native=2.6.9-103.EL ;;
+  el5) native=2.6.18-419.el5 ;;
+  *) echo "$usage" >&2; exit 2 ;;
+esac
+[ -n "$source_arg" ] || { echo "$usage" >&2; exit 2; }
+[ "$kernel" != native ] || kernel=$native
+if [ ${#rules[@]} = 0 ]; then
+  rules=("$top/rules/el5.toml")
+  [ "$target" != el4 ] || [ ! -f "$top/rules/el4.toml" ] || rules+=("$top/rules/el4.toml")
+fi
+python3 -m ziglang version >/dev/null 2>&1 || {
+  echo "el-build.sh: zig's C compiler is needed: python3 -m pip install ziglang" >&2; exit 2; }
+
+if [ -d "$source_arg" ]; then
+  release=$(realpath "$source_arg")
+  version=$(basename "$release")
+  version=${version#uwsgi-}
+else
+  version=$source_arg
+  release=$("$top/scripts/fetch-uwsgi.sh" "$version") || exit 2
+fi
+[ -f "$release/uwsgiconfig.py" ] || { echo "el-build.sh: $release has no uwsgiconfig.py" >&2; exit 2; }
+
+if [ -z "${CDEFANG:-}" ]; then
+  (cd "$top" && cargo build --release --quiet)
+  CDEFANG=$top/target/release/cdefang
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# The core profile, for every release: no plugins and none of the optional libraries (an option
+# a release does not know is ignored by its uwsgiconfig.py).
+profile='[uwsgi]
+inherit = base
+main_plugin =
+embedded_plugins = null
+xml = false
+yaml = false
+json = false
+sqlite3 = false
+zeromq = false
+ldap = false
+ssl = false
+pcre = false
+routing = false
+malloc_implementation = libc'
+
+# Builds $work/tree (always this path: zig caches objects by content and path, so the rewritten
+# build recompiles only the files cdefang changed) and prints its RESULT.
+build() {
+  local log=$1
+  printf '%s\n' "$profile" >"$work/tree/buildconf/el.ini"
+  (cd "$work/tree" && EL_TARGET=$target EL_KERNEL=$kernel CC="$top/scripts/el/cc" \
+    CPP="$top/scripts/el/cpp" CPUCOUNT=${CPUCOUNT:-1} \
+    python3 "$top/scripts/el/uwsgiconfig.py" --build el) >"$log" 2>&1 || true
+  local header symbols
+  if [ -x "$work/tree/uwsgi" ]; then
+    echo links
+  elif header=$(grep -m1 -oE "missing header [^ ]+|'[^']+' file not found" "$log"); then
+    header=${header#missing header }
+    header=${header%\' file not found}
+    echo "missing header ${header#\'}"
+  elif symbols=$(grep -oE 'undefined symbol: [^ ]+' "$log" | sed 's/undefined symbol: //' | sort -u | tr '\n' ' '); [ -n "$symbols" ]; then
+    echo "undefined: ${symbols% }"
+  else
+    echo "fails: $(grep -m1 -E 'error' "$log" | cut -c1-160)"
+  fi
+}
+
+cp -a "$release" "$work/tree"
+pristine=$(build "$work/pristine.log")
+echo "$version $target pristine: $pristine"
+
+rm -rf "$work/tree"
+cp -a "$release" "$work/tree"
+rule_args=()
+for file in "${rules[@]}"; do rule_args+=(--rules "$file"); done
+if ! "$CDEFANG" -q "${rule_args[@]}" "$work/tree" 2>"$work/cdefang.log"; then
+  echo "$version $target rewritten: cdefang failed: $(grep -m1 '^error' "$work/cdefang.log" || true)"
+  exit 2
+fi
+rewritten=$(build "$work/rewritten.log")
+echo "$version $target rewritten: $rewritten"
+if [ -n "${EL_BUILD_LOGS:-}" ]; then
+  mkdir -p "$EL_BUILD_LOGS"
+  cp "$work/pristine.log" "$EL_BUILD_LOGS/$version-$target-pristine.log"
+  cp "$work/rewritten.log" "$EL_BUILD_LOGS/$version-$target-rewritten.log"
+fi
+[ "$rewritten" = links ]
