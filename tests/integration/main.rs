@@ -9,6 +9,7 @@ mod util;
 
 mod cli;
 mod corpus;
+mod el_build;
 mod explain;
 mod facts;
 mod fuzz_regressions;
