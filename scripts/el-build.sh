@@ -61,28 +61,29 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# The core profile, for every release: no plugins and none of the optional libraries (an option
-# a release does not know is ignored by its uwsgiconfig.py).
-profile='[uwsgi]
-inherit = base
-main_plugin =
-embedded_plugins = null
-xml = false
-yaml = false
-json = false
-sqlite3 = false
-zeromq = false
-ldap = false
-ssl = false
-pcre = false
-routing = false
-malloc_implementation = libc'
+# The core profile, for every release: the release's buildconf/base.ini without plugins and
+# with none of the optional libraries (an option a release does not know stays unknown to it).
+# Written whole, not with `inherit`: the inherit code of some releases (1.9.x) fails on Python 3.
+write_profile() {
+  python3 - "$1/buildconf/base.ini" "$1/buildconf/el.ini" <<'PY'
+import configparser, sys
+profile = configparser.RawConfigParser()
+profile.read(sys.argv[1])
+overrides = {"main_plugin": "", "embedded_plugins": "", "plugins": "", "malloc_implementation": "libc"}
+for library in ("xml", "yaml", "json", "sqlite3", "zeromq", "ldap", "ssl", "pcre", "routing"):
+    overrides[library] = "false"
+for key, value in overrides.items():
+    profile.set("uwsgi", key, value)
+with open(sys.argv[2], "w") as out:
+    profile.write(out)
+PY
+}
 
 # Builds $work/tree (always this path: zig caches objects by content and path, so the rewritten
 # build recompiles only the files cdefang changed) and prints its RESULT.
 build() {
   local log=$1
-  printf '%s\n' "$profile" >"$work/tree/buildconf/el.ini"
+  write_profile "$work/tree"
   (cd "$work/tree" && EL_TARGET=$target EL_KERNEL=$kernel CC="$top/scripts/el/cc" \
     CPP="$top/scripts/el/cpp" CPUCOUNT=${CPUCOUNT:-1} \
     python3 "$top/scripts/el/uwsgiconfig.py" --build el) >"$log" 2>&1 || true
@@ -96,7 +97,7 @@ build() {
   elif symbols=$(grep -oE 'undefined symbol: [^ ]+' "$log" | sed 's/undefined symbol: //' | sort -u | tr '\n' ' '); [ -n "$symbols" ]; then
     echo "undefined: ${symbols% }"
   else
-    echo "fails: $(grep -m1 -E 'error' "$log" | cut -c1-160)"
+    echo "fails: $( (grep -m1 -iE 'error' "$log" || tail -1 "$log") | cut -c1-160)"
   fi
 }
 
