@@ -57,6 +57,7 @@ if [ -z "${CDEFANG:-}" ]; then
   (cd "$top" && cargo build --release --quiet)
   CDEFANG=$top/target/release/cdefang
 fi
+[[ "$CDEFANG" != */* ]] || CDEFANG=$(realpath "$CDEFANG")
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -97,7 +98,7 @@ build() {
   elif symbols=$(grep -oE 'undefined symbol: [^ ]+' "$log" | sed 's/undefined symbol: //' | sort -u | tr '\n' ' '); [ -n "$symbols" ]; then
     echo "undefined: ${symbols% }"
   else
-    echo "fails: $( (grep -m1 -iE 'error' "$log" || tail -1 "$log") | cut -c1-160)"
+    echo "fails: $( (grep -m1 -E 'error:|Error:' "$log" || tail -1 "$log") | cut -c1-160)"
   fi
 }
 

@@ -27,6 +27,7 @@ if [ -z "${CDEFANG:-}" ]; then
   (cd "$top" && cargo build --release --quiet)
   CDEFANG=$top/target/release/cdefang
 fi
+[[ "$CDEFANG" != */* ]] || CDEFANG=$(realpath "$CDEFANG")
 mkdir -p "$out"
 out=$(realpath "$out")
 

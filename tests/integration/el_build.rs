@@ -48,7 +48,10 @@ fn zig_available() -> bool {
         .args(["-m", "pip", "install", "--quiet", "ziglang"])
         .status()
         .expect("run pip");
-    assert!(install.success() && zig_present(), "pip install ziglang failed");
+    assert!(
+        install.success() && zig_present(),
+        "pip install ziglang failed"
+    );
     true
 }
 
@@ -87,7 +90,11 @@ fn el_build_pristine_2_0_17_fails_on_el4_and_links_once_rewritten() {
             || (pristine.contains("undefined:") && pristine.contains("unshare")),
         "the pristine tree must fail where the real box does: {report}"
     );
-    assert_eq!(lines[1], format!("{VERSION} el4 rewritten: links"), "{report}");
+    assert_eq!(
+        lines[1],
+        format!("{VERSION} el4 rewritten: links"),
+        "{report}"
+    );
     assert_exit(&output, 0);
 }
 

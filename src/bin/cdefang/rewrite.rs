@@ -445,9 +445,15 @@ fn select_rules(rules: &mut Vec<Rule>, only: &[String], files: &[PathBuf]) -> Re
     if only.is_empty() {
         return Ok(());
     }
-    if let Some(unknown) = only.iter().find(|id| !rules.iter().any(|rule| &rule.id == *id)) {
+    if let Some(unknown) = only
+        .iter()
+        .find(|id| !rules.iter().any(|rule| &rule.id == *id))
+    {
         let known: Vec<&str> = rules.iter().map(|rule| rule.id.as_str()).collect();
-        let files: Vec<String> = files.iter().map(|path| path.display().to_string()).collect();
+        let files: Vec<String> = files
+            .iter()
+            .map(|path| path.display().to_string())
+            .collect();
         return Err(Problem::error(format!(
             "no rule has the id `{unknown}` in {}",
             files.join(", ")
