@@ -62,6 +62,12 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# zig caches objects by source, command line and the headers they included: a header the layer
+# adds in front of one an object used before would not be noticed. One cache per state of
+# scripts/el/ (EL_ZIG_CACHE: where; default .cache/zig-el/ of the project).
+layer=$(cd "$top/scripts/el" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum)
+export ZIG_GLOBAL_CACHE_DIR=${EL_ZIG_CACHE:-$top/.cache/zig-el}/${layer:0:16}
+
 # The core profile, for every release: the release's buildconf/base.ini without plugins and
 # with none of the optional libraries (an option a release does not know stays unknown to it).
 # Written whole, not with `inherit`: the inherit code of some releases (1.9.x) fails on Python 3.
