@@ -6,7 +6,8 @@
 #
 # RELEASE is a uWSGI version (fetched by scripts/fetch-uwsgi.sh into its cache, which is never
 # written to: the tree is copied to a temporary directory); TREE a uWSGI source directory.
-# --rules: the rules files cdefang runs (default: rules/el5.toml, then rules/el4.toml for el4).
+# --rules: the rules files cdefang runs (default: rules/el5.toml and its add-on
+#   rules/el5-robust.toml; then rules/el4.toml for el4, if there is one).
 # --kernel: the kernel release uwsgiconfig.py is told it runs on (default 2.6.32: the host kernel
 #   of an EL4/EL5 chroot, mock root or container; "native" means the target's own, 2.6.9 or
 #   2.6.18, on which uwsgiconfig.py defines OBSOLETE_LINUX_KERNEL for 2.6.9 and older).
@@ -37,7 +38,7 @@ esac
 [ -n "$source_arg" ] || { echo "$usage" >&2; exit 2; }
 [ "$kernel" != native ] || kernel=$native
 if [ ${#rules[@]} = 0 ]; then
-  rules=("$top/rules/el5.toml")
+  rules=("$top/rules/el5.toml" "$top/rules/el5-robust.toml")
   [ "$target" != el4 ] || [ ! -f "$top/rules/el4.toml" ] || rules+=("$top/rules/el4.toml")
 fi
 python3 -m ziglang version >/dev/null 2>&1 || {
