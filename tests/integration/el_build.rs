@@ -5,8 +5,9 @@
 //!   inotify, no unshare in glibc 2.3.4), the tree cdefang rewrote with rules/el5.toml does.
 //!   Needs zig's C compiler (`python3 -m pip install ziglang`; fetched when CDEFANG_FETCH=1,
 //!   as .ci/run sets; otherwise the test is skipped, saying so).
-//! - `--rule ID` runs one rule of the files; scripts/patch-series.sh writes one patch per rule,
-//!   and the series applied in order with `patch -p1` to a pristine copy gives exactly the tree
+//! - `--rule ID` runs one rule of the files; scripts/patch-series.sh writes one patch per rule
+//!   (rules/el5.toml and its add-on rules/el5-robust.toml on uWSGI 2.0.31: three patches), and
+//!   the series applied in order with `patch -p1` to a pristine copy gives exactly the tree
 //!   cdefang rewrites in place; so does the single `--diff` patch.
 
 use std::fs;
@@ -98,8 +99,29 @@ fn el_build_pristine_2_0_17_fails_on_el4_and_links_once_rewritten() {
     assert_exit(&output, 0);
 }
 
-/// The rule ids of rules/el5.toml, in order.
-const EL5_RULE_IDS: [&str; 2] = ["drop-unshare-blocks", "stub-inotify"];
+/// The release the workflow tests use: the newest, which every rule of the two files changes.
+const NEWEST: &str = "2.0.31";
+
+/// rules/el5.toml and its add-on rules/el5-robust.toml, in that order.
+fn el_rules() -> [PathBuf; 2] {
+    [el5_rules(), root().join("rules/el5-robust.toml")]
+}
+
+/// The rule ids of the two files, in order.
+const EL_RULE_IDS: [&str; 3] = [
+    "drop-unshare-blocks",
+    "stub-inotify",
+    "robust-mutexes-need-new-glibc",
+];
+
+/// `cdefang --rules FILE… ARGS…` run in `dir` with both files.
+fn run_with_el_rules(dir: &Path, args: &[&str]) -> std::process::Output {
+    let mut command = crate::util::cdefang(dir);
+    for file in el_rules() {
+        command.arg("--rules").arg(file);
+    }
+    command.args(args).output().unwrap()
+}
 
 #[test]
 fn rule_option_runs_only_the_rule_named() {
@@ -145,28 +167,31 @@ fn rule_option_needs_rules() {
     assert_exit(&output, 2);
 }
 
-/// The tree cdefang rewrites in place with rules/el5.toml, from a copy of `release`.
+/// The tree cdefang rewrites in place with both files, from a copy of `release`.
 fn rewritten_in_place(release: &Path, work: &Path) -> PathBuf {
     let tree = work.join("in-place");
     copy_dir(release, &tree);
-    let output = run_with_rules(&tree, &el5_rules(), &["-q", "."]);
+    let output = run_with_el_rules(&tree, &["-q", "."]);
     assert_exit(&output, 0);
     tree
 }
 
 #[test]
 fn patch_series_applied_in_order_equals_the_in_place_rewrite() {
-    let Some(release) = uwsgi_releases(&[VERSION]).map(|mut trees| trees.remove(0)) else {
+    let Some(release) = uwsgi_releases(&[NEWEST]).map(|mut trees| trees.remove(0)) else {
         return;
     };
     let work = tempfile::tempdir().unwrap();
     let expected = files_under(&rewritten_in_place(&release, work.path()));
 
     let series = work.path().join("series");
+    let [base, add_on] = el_rules();
     let output = Command::new("bash")
         .arg(root().join("scripts/patch-series.sh"))
         .arg("--rules")
-        .arg(el5_rules())
+        .arg(base)
+        .arg("--rules")
+        .arg(add_on)
         .arg(&release)
         .arg(&series)
         .env("CDEFANG", env!("CARGO_BIN_EXE_cdefang"))
@@ -174,7 +199,7 @@ fn patch_series_applied_in_order_equals_the_in_place_rewrite() {
         .expect("run scripts/patch-series.sh");
     assert_exit(&output, 0);
     let spec = stdout_of(&output);
-    let names: Vec<String> = EL5_RULE_IDS
+    let names: Vec<String> = EL_RULE_IDS
         .iter()
         .enumerate()
         .map(|(index, id)| format!("{:04}-{id}.patch", index + 1))
@@ -206,7 +231,7 @@ fn patch_series_applied_in_order_equals_the_in_place_rewrite() {
 
 #[test]
 fn diff_applied_with_patch_p1_equals_the_in_place_rewrite() {
-    let Some(release) = uwsgi_releases(&[VERSION]).map(|mut trees| trees.remove(0)) else {
+    let Some(release) = uwsgi_releases(&[NEWEST]).map(|mut trees| trees.remove(0)) else {
         return;
     };
     let work = tempfile::tempdir().unwrap();
@@ -215,7 +240,7 @@ fn diff_applied_with_patch_p1_equals_the_in_place_rewrite() {
     // apply it.
     let modern = work.path().join("modern");
     copy_dir(&release, &modern);
-    let output = run_with_rules(&modern, &el5_rules(), &["-q", "--diff", "."]);
+    let output = run_with_el_rules(&modern, &["-q", "--diff", "."]);
     assert_exit(&output, 1);
     // On the EL4/EL5 box: patch -p1 at the top of a pristine tree.
     let tree = work.path().join("box");
