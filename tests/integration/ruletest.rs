@@ -79,11 +79,16 @@ fn pending(dir: &Path, case: &str) -> PathBuf {
 fn shipped_rules_pass() {
     let output = cdefang_test(&root(), &["rules/"], 0);
     let stdout = stdout_of(&output);
-    let mut expected = vec!["rules/el5.toml: 6 test cases".to_string()];
+    // rules/el5-robust.toml (the add-on of rules/el5.toml) sorts first.
+    let mut expected = vec![
+        "rules/el5-robust.toml: 1 test case".to_string(),
+        "test lock ... ok".to_string(),
+        "rules/el5.toml: 6 test cases".to_string(),
+    ];
     expected.extend(CASES.iter().map(|case| format!("test {case} ... ok")));
     expected.push("rules/uwsgi-parse.toml: no test cases".to_string());
     expected.push(String::new());
-    expected.push("6 passed, 0 failed".to_string());
+    expected.push("7 passed, 0 failed".to_string());
     assert_eq!(stdout.lines().collect::<Vec<_>>(), expected, "{stdout}");
     // Each snapshot holds the header and the output; utils-2x lost both unshare blocks.
     let utils = fs::read_to_string(snapshot(&root(), "utils-2x")).unwrap();
@@ -166,7 +171,7 @@ fn a_tampered_snapshot_fails_with_a_diff_and_nothing_is_written() {
         })
     );
     assert_contains(&stdout, &["test utils-1x ... ok"]);
-    assert!(stdout.ends_with("5 passed, 1 failed\n"), "{stdout}");
+    assert!(stdout.ends_with("6 passed, 1 failed\n"), "{stdout}");
     // The line numbers are the snapshot file's.
     let text = String::from_utf8_lossy(&tampered);
     assert_eq!(line_col(&text, "\t\tin_jail = 2;").0, 40);
@@ -251,7 +256,8 @@ fn update_writes_pending_snapshots_for_review_and_accept_moves_them_in() {
     let stdout = stdout_of(&output);
     assert_eq!(
         stdout,
-        "accepted rules/snapshots/el5@event.snap.new -> rules/snapshots/el5@event.snap\n\
+        "rules/el5-robust.toml: no pending snapshots\n\
+         accepted rules/snapshots/el5@event.snap.new -> rules/snapshots/el5@event.snap\n\
          rules/el5.toml: rules/snapshots/el5@gone.snap.new has no test case `gone`; left alone\n\
          accepted rules/snapshots/el5@utils-2x.snap.new -> rules/snapshots/el5@utils-2x.snap\n\
          rules/uwsgi-parse.toml: no pending snapshots\n\
@@ -310,9 +316,11 @@ fn invalid_test_cases_exit_2_pointing_into_the_rules_file() {
         assert_contains(&stderr, &[&format!("{line} │ {source_line}"), "= help: "]);
         assert_eq!(
             stdout,
-            "rules/el5.toml: not tested (see the error below)\n\
+            "rules/el5-robust.toml: 1 test case\n\
+             test lock ... ok\n\
+             rules/el5.toml: not tested (see the error below)\n\
              rules/uwsgi-parse.toml: no test cases\n\
-             \n0 passed, 0 failed, 1 error (see above)\n"
+             \n1 passed, 0 failed, 1 error (see above)\n"
         );
     }
 }
