@@ -2,7 +2,7 @@
 # The drift check: rules/el5.toml over real uWSGI releases, against an oracle and an EL5 build
 # emulation, side by side with the fixed-line diff of 2.0.17.
 #
-#   scripts/drift.sh [--quick] [--table] [VERSION...]
+#   scripts/drift.sh [--quick|--all] [--table] [VERSION...]
 #
 # Default: every release in scripts/uwsgi-versions.txt (1.4.9 to the newest 2.0.x on PyPI);
 # --quick: a dozen spread over 1.4.x, 1.9.x and 2.0.x (what CI runs); --table: end with the
@@ -32,6 +32,11 @@
 #     <sys/prctl.h> has no PR_SET_PDEATHSIG, and `nm -u` of event.o lists no epoll_ function;
 #   - a second run (--check) changes nothing.
 # Without the code, they pass when the run raises the drift alarm (exit 2) and writes nothing.
+#
+# The EL4/EL5 build check (section at the end; scripts/el-build.sh): with --quick, the releases
+# of scripts/uwsgi-build-quick.txt; with --all, every release checked. Each is built against
+# EL4's and EL5's glibc before and after cdefang; cdefang fails the release unless the rewritten
+# core links for both targets.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -165,12 +170,13 @@ if [ "${1:-}" = "--one" ]; then
   exit 0
 fi
 
-quick=0 table=0 versions=()
+quick=0 table=0 all=0 versions=()
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
+    --all) all=1 ;;
     --table) table=1 ;;
-    -*) echo "usage: scripts/drift.sh [--quick] [--table] [VERSION...]" >&2; exit 2 ;;
+    -*) echo "usage: scripts/drift.sh [--quick|--all] [--table] [VERSION...]" >&2; exit 2 ;;
     *) versions+=("$arg") ;;
   esac
 done
@@ -249,5 +255,47 @@ if [ $table = 1 ]; then
       END { if (n) printf "| %s.x | %d | %d | %d | %d |\n", line, n, c["PASS"], c["DRIFT"], n - c["PASS"] - c["DRIFT"] }
     ' <<<"$results"
   done
+fi
+
+# --- The EL4/EL5 build check (issue 15) -------------------------------------------------------
+# scripts/el-build.sh per release and target; one release at a time, two compiles at a time
+# (zig's cache serves the rewritten build the objects cdefang did not change).
+build_versions=()
+if [ $all = 1 ]; then
+  build_versions=("${versions[@]}")
+elif [ $quick = 1 ]; then
+  mapfile -t build_versions < <(grep -v '^#' scripts/uwsgi-build-quick.txt)
+fi
+if [ ${#build_versions[@]} -gt 0 ]; then
+  python3 -m ziglang version >/dev/null 2>&1 || {
+    echo "drift.sh: the build check needs zig's C compiler: python3 -m pip install ziglang" >&2; exit 2; }
+  scripts/fetch-uwsgi.sh "${build_versions[@]}" >/dev/null
+  echo
+  echo "EL4/EL5 build check (scripts/el-build.sh; RESULT: links, missing header, undefined symbols):"
+  build_results=()
+  for version in "${build_versions[@]}"; do
+    line=$version
+    for target in el4 el5; do
+      output=$(CDEFANG=$bin CPUCOUNT=${CPUCOUNT:-2} scripts/el-build.sh "$version" --target "$target" 2>&1) || true
+      pristine=$(sed -n "s/^$version $target pristine: //p" <<<"$output")
+      rewritten=$(sed -n "s/^$version $target rewritten: //p" <<<"$output")
+      [ -n "$rewritten" ] || rewritten="no result: $(tail -1 <<<"$output")"
+      [ "$rewritten" = links ] || failed=1
+      line="$line|${pristine:--}|$rewritten"
+    done
+    build_results+=("$line")
+    IFS='|' read -r _ p4 r4 p5 r5 <<<"$line"
+    printf '%-10s el4: pristine %s; rewritten %s\n%-10s el5: pristine %s; rewritten %s\n' \
+      "$version" "$p4" "$r4" "" "$p5" "$r5"
+  done
+  if [ $table = 1 ]; then
+    echo
+    echo "| release | EL4 pristine | EL4 rewritten | EL5 pristine | EL5 rewritten |"
+    echo "| --- | --- | --- | --- | --- |"
+    for line in "${build_results[@]}"; do
+      IFS='|' read -r version p4 r4 p5 r5 <<<"$line"
+      echo "| $version | $p4 | $r4 | $p5 | $r5 |"
+    done
+  fi
 fi
 exit $failed

@@ -11,6 +11,7 @@ mod cli;
 mod cond_arithmetic;
 mod corpus;
 mod drift_states;
+mod el_build;
 mod explain;
 mod facts;
 mod fuzz_regressions;

@@ -90,18 +90,20 @@ fn pending(dir: &Path, case: &str) -> PathBuf {
 fn shipped_rules_pass() {
     let output = cdefang_test(&root(), &["rules/"], 0);
     let stdout = stdout_of(&output);
-    // The add-on of the EL5 profile first (its one case answers at the token level, and says so).
+    // The add-ons of the EL5 profile first (its one case answers at the token level, and says so).
     let mut expected = vec![
         "rules/el5-emperor-clone.toml: 1 test case".to_string(),
         "test options-2x ... ok".to_string(),
         "    note: rule drop-emperor-use-clone: lang-c cannot parse line 4, column 2 (lang-c: unexpected token, expected one of  ; <typedef_name>); answered at the token level (fallback = \"tokens\")".to_string(),
+        "rules/el5-robust.toml: 1 test case".to_string(),
+        "test lock ... ok".to_string(),
         "rules/el5.toml: 6 test cases".to_string(),
     ];
     expected.extend(CASES.iter().map(|case| format!("test {case} ... ok")));
     expected.extend(SHIPPED_OTHERS.iter().map(|line| line.to_string()));
     expected.push("rules/uwsgi-parse.toml: no test cases".to_string());
     expected.push(String::new());
-    expected.push("12 passed, 0 failed".to_string());
+    expected.push("13 passed, 0 failed".to_string());
     assert_eq!(stdout.lines().collect::<Vec<_>>(), expected, "{stdout}");
     // Each snapshot holds the header and the output; utils-2x lost both unshare blocks.
     let utils = fs::read_to_string(snapshot(&root(), "utils-2x")).unwrap();
@@ -184,7 +186,7 @@ fn a_tampered_snapshot_fails_with_a_diff_and_nothing_is_written() {
         })
     );
     assert_contains(&stdout, &["test utils-1x ... ok"]);
-    assert!(stdout.ends_with("11 passed, 1 failed\n"), "{stdout}");
+    assert!(stdout.ends_with("12 passed, 1 failed\n"), "{stdout}");
     // The line numbers are the snapshot file's.
     let text = String::from_utf8_lossy(&tampered);
     assert_eq!(line_col(&text, "\t\tin_jail = 2;").0, 40);
@@ -270,6 +272,7 @@ fn update_writes_pending_snapshots_for_review_and_accept_moves_them_in() {
     assert_eq!(
         stdout,
         "rules/el5-emperor-clone.toml: no pending snapshots\n\
+        "rules/el5-robust.toml: no pending snapshots\n\
          accepted rules/snapshots/el5@event.snap.new -> rules/snapshots/el5@event.snap\n\
          rules/el5.toml: rules/snapshots/el5@gone.snap.new has no test case `gone`; left alone\n\
          accepted rules/snapshots/el5@utils-2x.snap.new -> rules/snapshots/el5@utils-2x.snap\n\
@@ -334,9 +337,11 @@ fn invalid_test_cases_exit_2_pointing_into_the_rules_file() {
             format!(
                 "rules/el5-emperor-clone.toml: 1 test case\n\
                  test options-2x ... ok\n    note: rule drop-emperor-use-clone: lang-c cannot parse line 4, column 2 (lang-c: unexpected token, expected one of  ; <typedef_name>); answered at the token level (fallback = \"tokens\")\n\
+                 rules/el5-robust.toml: 1 test case\n\
+                 test lock ... ok\n\
                  rules/el5.toml: not tested (see its error on standard error)\n{}\n\
                  rules/uwsgi-parse.toml: no test cases\n\
-                 \n6 passed, 0 failed, 1 error (see above)\n",
+                 \n7 passed, 0 failed, 1 error (see above)\n",
                 SHIPPED_OTHERS.join("\n")
             )
         );

@@ -60,6 +60,11 @@ struct Cli {
     )]
     rules: Vec<PathBuf>,
 
+    /// Run only the rule with this id (repeatable), as if the files had no other: one patch
+    /// per rule, for a patch series (README, "The workflow for the real box").
+    #[arg(long = "rule", value_name = "ID", requires = "rules")]
+    rule: Vec<String>,
+
     /// Assume NAME defined (to VALUE, default 1), as unifdef -D. Without --rules, every
     /// conditional that tests an assumed symbol is resolved; with --rules, added to every
     /// `resolve` rule's assumptions.
@@ -414,6 +419,7 @@ fn cdefang() -> ExitCode {
     let (macros, typedefs) = cli.parse.macros();
     let options = Options {
         rules: cli.rules,
+        only_rules: cli.rule,
         paths: cli.paths,
         mode,
         jobs: cli.jobs.map(usize::from),

@@ -37,6 +37,8 @@ pub enum Mode {
 #[derive(Clone, Debug)]
 pub struct Options {
     pub rules: Vec<PathBuf>,
+    /// `--rule ID`: run only the rules with these ids (all of the files' rules when empty).
+    pub only_rules: Vec<String>,
     pub paths: Vec<PathBuf>,
     pub mode: Mode,
     pub jobs: Option<usize>,
@@ -544,6 +546,7 @@ fn load_rules(options: &Options) -> Result<(Vec<RulesSource>, Loaded), Problem> 
                 .help("give every rule its own id"),
         );
     }
+    select_rules(&mut loaded.rules, &options.only_rules, &options.rules)?;
     // Without rules files, -D/-U/-k (or --stdout alone, as bare unifdef) resolve everywhere.
     let resolve_mode = options.rules.is_empty()
         && (!options.assumptions.is_empty() || matches!(options.mode, Mode::Stdout));
@@ -559,6 +562,32 @@ fn load_rules(options: &Options) -> Result<(Vec<RulesSource>, Loaded), Problem> 
         }
     }
     Ok((sources, loaded))
+}
+
+/// `--rule ID…`: keep only the rules named, in the files' order; an id no file has is an error
+/// that lists the ids there are.
+fn select_rules(rules: &mut Vec<Rule>, only: &[String], files: &[PathBuf]) -> Result<(), Problem> {
+    if only.is_empty() {
+        return Ok(());
+    }
+    if let Some(unknown) = only
+        .iter()
+        .find(|id| !rules.iter().any(|rule| &rule.id == *id))
+    {
+        let known: Vec<&str> = rules.iter().map(|rule| rule.id.as_str()).collect();
+        let files: Vec<String> = files
+            .iter()
+            .map(|path| path.display().to_string())
+            .collect();
+        return Err(Problem::error(format!(
+            "no rule has the id `{unknown}` in {}",
+            files.join(", ")
+        ))
+        .with_note(format!("the rules are: {}", known.join(", ")))
+        .help("give --rule the id of one of the rules"));
+    }
+    rules.retain(|rule| only.contains(&rule.id));
+    Ok(())
 }
 
 fn duplicate_id(rules: &[Rule]) -> Option<(&Rule, &Rule)> {

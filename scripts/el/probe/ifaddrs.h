@@ -1,0 +1,1 @@
+/* Probed by uwsgiconfig.py (exists on EL4 and EL5); never compiled: see README.md. */
