@@ -272,7 +272,7 @@ fn update_writes_pending_snapshots_for_review_and_accept_moves_them_in() {
     assert_eq!(
         stdout,
         "rules/el5-emperor-clone.toml: no pending snapshots\n\
-        "rules/el5-robust.toml: no pending snapshots\n\
+         rules/el5-robust.toml: no pending snapshots\n\
          accepted rules/snapshots/el5@event.snap.new -> rules/snapshots/el5@event.snap\n\
          rules/el5.toml: rules/snapshots/el5@gone.snap.new has no test case `gone`; left alone\n\
          accepted rules/snapshots/el5@utils-2x.snap.new -> rules/snapshots/el5@utils-2x.snap\n\
