@@ -72,22 +72,6 @@ const DECORATIONS_WITH_ARGUMENTS: &[&[u8]] = &[
     b"__asm",
 ];
 
-/// Words a type is made of.
-const TYPE_WORDS: &[&[u8]] = &[
-    b"void",
-    b"char",
-    b"short",
-    b"int",
-    b"long",
-    b"float",
-    b"double",
-    b"signed",
-    b"unsigned",
-    b"_Bool",
-    b"const",
-    b"volatile",
-];
-
 /// Words that head a statement.
 const STATEMENT_HEADS: &[&[u8]] = &[b"for", b"while", b"if", b"switch"];
 
@@ -253,7 +237,7 @@ fn classify(definition: &Definition, classes: &BTreeMap<Vec<u8>, Class>) -> Opti
     }
     let is_type_word = |index: usize| {
         let word = text(index).unwrap_or_default();
-        TYPE_WORDS.contains(&word)
+        keywords::is_type_word(word)
             || (tokens[index].kind == TokenKind::Ident && classes.get(word) == Some(&Class::Type))
     };
     let tagged = tokens.len() == 2

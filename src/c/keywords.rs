@@ -7,44 +7,46 @@ const BEFORE_CALL: u8 = 1;
 /// May stand next to a string literal (`return "x";`, `asm("…")`), unlike a macro that stands
 /// for a string (`"%" PRIu64`).
 const BESIDE_STRING: u8 = 2;
+/// Writes (part of) a type: `unsigned long`, `const char`.
+const TYPE_WORD: u8 = 4;
 
 /// Every keyword (never a type name, never a macro), with its places.
 const KEYWORDS: &[(&[u8], u8)] = &[
     (b"auto", 0),
     (b"break", 0),
     (b"case", BEFORE_CALL | BESIDE_STRING),
-    (b"char", 0),
-    (b"const", 0),
+    (b"char", TYPE_WORD),
+    (b"const", TYPE_WORD),
     (b"continue", 0),
     (b"default", 0),
     (b"do", BEFORE_CALL | BESIDE_STRING),
-    (b"double", 0),
+    (b"double", TYPE_WORD),
     (b"else", BEFORE_CALL | BESIDE_STRING),
     (b"enum", 0),
     (b"extern", 0),
-    (b"float", 0),
+    (b"float", TYPE_WORD),
     (b"for", 0),
     (b"goto", BEFORE_CALL),
     (b"if", 0),
     (b"inline", 0),
-    (b"int", 0),
-    (b"long", 0),
+    (b"int", TYPE_WORD),
+    (b"long", TYPE_WORD),
     (b"register", 0),
     (b"restrict", 0),
     (b"return", BEFORE_CALL | BESIDE_STRING),
-    (b"short", 0),
-    (b"signed", 0),
+    (b"short", TYPE_WORD),
+    (b"signed", TYPE_WORD),
     (b"sizeof", BEFORE_CALL | BESIDE_STRING),
     (b"static", 0),
     (b"struct", 0),
     (b"switch", 0),
     (b"typedef", 0),
     (b"union", 0),
-    (b"unsigned", 0),
-    (b"void", 0),
-    (b"volatile", 0),
+    (b"unsigned", TYPE_WORD),
+    (b"void", TYPE_WORD),
+    (b"volatile", TYPE_WORD),
     (b"while", 0),
-    (b"_Bool", 0),
+    (b"_Bool", TYPE_WORD),
     (b"_Complex", 0),
     (b"_Atomic", 0),
     (b"_Thread_local", 0),
@@ -89,6 +91,11 @@ pub fn may_stand_beside_string(word: &[u8]) -> bool {
     places(word).is_some_and(|places| places & BESIDE_STRING != 0)
 }
 
+/// A keyword a type is written with (`unsigned`, `char`, `const`…).
+pub fn is_type_word(word: &[u8]) -> bool {
+    places(word).is_some_and(|places| places & TYPE_WORD != 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,5 +105,6 @@ mod tests {
         assert!(is_keyword(b"typedef") && !is_keyword(b"PyObject"));
         assert!(may_precede_call(b"return") && !may_precede_call(b"int"));
         assert!(may_stand_beside_string(b"__asm__") && !may_stand_beside_string(b"goto"));
+        assert!(is_type_word(b"unsigned") && !is_type_word(b"struct") && !is_type_word(b"x"));
     }
 }

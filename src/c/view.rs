@@ -371,22 +371,6 @@ fn closing(view: &[u8], tokens: &[Token], open: usize) -> Option<usize> {
     None
 }
 
-/// Words a type is written with.
-const TYPE_WORDS: &[&[u8]] = &[
-    b"void",
-    b"char",
-    b"short",
-    b"int",
-    b"long",
-    b"float",
-    b"double",
-    b"signed",
-    b"unsigned",
-    b"_Bool",
-    b"const",
-    b"volatile",
-];
-
 /// A type passed to a macro in a body (`va_arg(ap, char *)`, `offsetof(struct s, m)`,
 /// `DO_POPCOUNT(x, unsigned long)`), which only the preprocessor expands: the argument becomes
 /// `0` and spaces, so the call parses as one. An argument counts as a type when it cannot be an
@@ -443,11 +427,11 @@ fn is_type(view: &[u8], argument: &[Token]) -> bool {
     let qualifier = |token: &Token| matches!(text(token), b"*" | b"const" | b"volatile");
     if argument
         .iter()
-        .all(|token| TYPE_WORDS.contains(&text(token)) || qualifier(token))
+        .all(|token| keywords::is_type_word(text(token)) || qualifier(token))
     {
         return argument
             .iter()
-            .any(|token| TYPE_WORDS.contains(&text(token)))
+            .any(|token| keywords::is_type_word(text(token)))
             && !argument.iter().all(qualifier)
             && argument
                 .iter()

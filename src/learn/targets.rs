@@ -1143,13 +1143,7 @@ fn verify(
     typedefs: &[String],
 ) -> Result<(), LearnError> {
     let failed = |problem: Problem| LearnError::new(LearnErrorKind::Verify, problem);
-    let loaded = rules::load(toml, 0).map_err(|error| {
-        failed(
-            Problem::error(format!("the learned rules do not load: {}", error.message))
-                .at("learned rules", toml.as_bytes(), error.span, "here")
-                .help("this is a bug in cdefang learn: please report it with the patch"),
-        )
-    })?;
+    let loaded = super::verify::load_learned(toml)?;
     let setup = Setup::new(loaded.rules, loaded.macros, typedefs);
     let mut counts = vec![0u64; setup.rules.len()];
     for work in works {

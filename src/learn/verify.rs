@@ -21,13 +21,7 @@ pub(super) fn verify(
     tree_typedefs: &[String],
 ) -> Result<(), LearnError> {
     let failed = |problem: Problem| LearnError::new(LearnErrorKind::Verify, problem);
-    let loaded = rules::load(toml, 0).map_err(|error| {
-        failed(
-            Problem::error(format!("the learned rules do not load: {}", error.message))
-                .at("learned rules", toml.as_bytes(), error.span, "here")
-                .help("this is a bug in cdefang learn: please report it with the patch"),
-        )
-    })?;
+    let loaded = load_learned(toml)?;
     // The setup a run over the source directory would have.
     let typedefs = [tree_typedefs, &loaded.typedefs].concat();
     let setup = Setup::new(loaded.rules, loaded.macros, &typedefs);
@@ -94,4 +88,16 @@ fn difference(file: &PatchedFile, output: &[u8]) -> Problem {
     )
     .with_note(format!("the learned rules give {theirs} here"))
     .help("this is a limit of learn: write the rule by hand (README.md, \"Rules\"), or make the patch of the conditional change alone")
+}
+
+/// The rules `learn` wrote, loaded as a run would load them; a failure is cdefang's bug.
+pub(super) fn load_learned(toml: &str) -> Result<rules::RulesFile, LearnError> {
+    rules::load(toml, 0).map_err(|error| {
+        LearnError::new(
+            LearnErrorKind::Verify,
+            Problem::error(format!("the learned rules do not load: {}", error.message))
+                .at("learned rules", toml.as_bytes(), error.span, "here")
+                .help("this is a bug in cdefang learn: please report it with the patch"),
+        )
+    })
 }
