@@ -228,7 +228,10 @@ unifdef's, the EL5 compile and nm pass, nothing else changed, a second run chang
 "FAIL" fails the run. "fixed-line diff" is the comparison, not a check: how 2.0.17's fixed-line
 patch applies to that release (clean, fuzz: with offset or fuzz, failed: refused, wrong: applied
 but the result differs from unifdef's). "failed" there is expected on older releases and is
-what cdefang's rules are for.
+what cdefang's rules are for. "targets" checks the line and statement examples
+(rules/no-epoll.toml, rules/pdeathsig.toml): PASS where the release has their code, DRIFT where
+it does not (the alarm raised, nothing written: 1.4.x has no poll backend); anything else fails
+the run.
 LEGEND
 
 if [ $table = 1 ]; then
