@@ -532,7 +532,7 @@ fn a_reader_that_goes_away_ends_the_output_quietly() {
                 report_arg,
                 "tree",
             ][..],
-            "note[stub-inotify]: EL5 has no <sys/inotify.h>: take the OBSOLETE_LINUX_KERNEL branches of the file monitor\n",
+            "note[stub-inotify]: EL4's glibc 2.3.4 has no <sys/inotify.h>: take the OBSOLETE_LINUX_KERNEL branches of the file monitor\n",
             1,
         ),
         (

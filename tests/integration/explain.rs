@@ -57,7 +57,7 @@ fn explains_the_el5_rules_on_the_uwsgi_shaped_tree() {
     assert_contains(
         &stdout,
         &[
-            "note[drop-unshare-blocks]: EL5's libc has no unshare(): drop the namespace blocks of uwsgi_as_root()",
+            "note[drop-unshare-blocks]: EL4's glibc 2.3.4 has no unshare(): drop the namespace blocks of uwsgi_as_root()",
             "┌─ testdata/uwsgi/core/utils.c:22:5",
             "┌─ testdata/uwsgi/core/utils.c:60:5",
             "15 │ void uwsgi_as_root() {\n   │      ------------- inside `uwsgi_as_root`",
