@@ -4,7 +4,7 @@
 //! select lacks; among equals, the name rarest in the files.
 
 use std::collections::{BTreeSet, HashMap};
-use std::ops::{Index, IndexMut, Range};
+use std::ops::{Index, IndexMut};
 
 use crate::c;
 use crate::diag::Problem;
@@ -12,7 +12,7 @@ use crate::engine::BodyFacts;
 use crate::rules::MatchToml;
 use crate::source::Branch;
 
-use super::sites::{Study, combinations};
+use super::sites::{Spans, Study, combinations};
 use super::{LearnError, LearnErrorKind};
 
 /// A kind of body predicate: one of the lists of `[rule.match]`.
@@ -100,11 +100,12 @@ pub(super) fn choose(
     let mut identifiers = HashMap::new();
     let mut headers = HashMap::new();
     for &file in files {
-        let skip: Vec<Range<usize>> = positives
-            .iter()
-            .filter(|(positive, _)| *positive == file)
-            .map(|(_, branch)| branch.body.clone())
-            .collect();
+        let skip = Spans::new(
+            positives
+                .iter()
+                .filter(|(positive, _)| *positive == file)
+                .map(|(_, branch)| branch.body.clone()),
+        );
         studies[file].occurrences(&skip, &mut identifiers, &mut headers);
     }
     let rank = |kind: Kind, name: &str| {
@@ -170,11 +171,11 @@ impl Study<'_> {
     /// How often each identifier and each included header occurs in the file outside `skip`.
     fn occurrences(
         &self,
-        skip: &[Range<usize>],
+        skip: &Spans,
         identifiers: &mut HashMap<String, usize>,
         headers: &mut HashMap<String, usize>,
     ) {
-        let outside = |offset: usize| !skip.iter().any(|range| range.contains(&offset));
+        let outside = |offset: usize| !skip.contains(offset);
         let code = self.facts.code();
         let tokens = c::tokens(code, 0..code.len());
         for span in c::names_used(code, &tokens).filter(|span| outside(span.start)) {

@@ -62,13 +62,14 @@ impl<'a> Study<'a> {
         children: &'a [Conditional],
         sites: &mut Vec<Site<'a>>,
     ) -> Result<(), LearnError> {
-        let spans: Vec<Range<usize>> = children
-            .iter()
-            .map(|child| child.span(&self.scan().directives))
-            .collect();
+        let spans = Spans::new(
+            children
+                .iter()
+                .map(|child| child.span(&self.scan().directives)),
+        );
         for line in self.file.lines_in(range) {
             let start = self.file.lines[line].start;
-            if self.file.deleted[line] && !spans.iter().any(|span| span.contains(&start)) {
+            if self.file.deleted[line] && !spans.contains(start) {
                 return Err(self.not_conditional(line));
             }
         }
@@ -340,6 +341,35 @@ fn new_condition(line: &[u8]) -> Option<String> {
     }
     let condition = scan.rest_text(directive);
     (!condition.is_empty()).then(|| String::from_utf8_lossy(condition).into_owned())
+}
+
+/// A set of byte ranges, sorted and merged, that answers "does one of them hold this offset?" by
+/// binary search: learn asks it once per line or name of a file, so a linear scan of the ranges
+/// would make the work grow with the square of the blocks.
+pub(super) struct Spans(Vec<Range<usize>>);
+
+impl Spans {
+    pub(super) fn new(ranges: impl IntoIterator<Item = Range<usize>>) -> Spans {
+        let mut ranges: Vec<Range<usize>> = ranges
+            .into_iter()
+            .filter(|range| !range.is_empty())
+            .collect();
+        ranges.sort_by_key(|range| range.start);
+        let mut merged: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
+        for range in ranges {
+            match merged.last_mut() {
+                Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
+                _ => merged.push(range),
+            }
+        }
+        Spans(merged)
+    }
+
+    /// Whether one of the ranges holds `offset`.
+    pub(super) fn contains(&self, offset: usize) -> bool {
+        let after = self.0.partition_point(|range| range.start <= offset);
+        after > 0 && offset < self.0[after - 1].end
+    }
 }
 
 /// The `size`-element subsets of `0..count`, in lexicographic order.
