@@ -396,3 +396,18 @@ pub(super) fn combinations(count: usize, size: usize) -> Vec<Vec<usize>> {
     extend(0, count, size, &mut current, &mut all);
     all
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_hold_what_their_ranges_hold() {
+        // Unsorted, overlapping, adjacent and empty ranges.
+        let spans = Spans::new([20..30, 5..10, 8..12, 12..14, 40..40, 50..51]);
+        let held: Vec<usize> = (0..60).filter(|&offset| spans.contains(offset)).collect();
+        let expected: Vec<usize> = (5..14).chain(20..30).chain([50]).collect();
+        assert_eq!(held, expected);
+        assert!(!Spans::new([]).contains(0));
+    }
+}
