@@ -33,6 +33,9 @@ pub(super) struct Study<'a> {
     pub(super) file: &'a PatchedFile,
     pub(super) facts: &'a FileFacts<'a>,
     patch: &'a PatchText<'a>,
+    /// Every identifier and included header of the file with its offset, read once (see
+    /// [`super::predicates`]).
+    pub(super) names: std::cell::OnceCell<super::predicates::FileNames>,
 }
 
 impl<'a> Study<'a> {
@@ -47,6 +50,7 @@ impl<'a> Study<'a> {
             file,
             facts,
             patch,
+            names: std::cell::OnceCell::new(),
         }
     }
 
@@ -363,6 +367,11 @@ impl Spans {
             }
         }
         Spans(merged)
+    }
+
+    /// The ranges, sorted and disjoint.
+    pub(super) fn ranges(&self) -> &[Range<usize>] {
+        &self.0
     }
 
     /// Whether one of the ranges holds `offset`.
