@@ -5,7 +5,7 @@
 #   inside:  one C file of 1, 10 and 100 MB (functions with #ifndef/#ifdef blocks), a rule with
 #            `inside` and `calls`, --check;
 #   rules:   100 to 100,000 rules whose globs select no file (a warning each), --check;
-#   learn:   a patch removing 100 to 10,000 blocks, one per function, cdefang learn;
+#   learn:   a patch removing 100 to 20,000 blocks, one per function, cdefang learn;
 #   jobs:    --jobs 30000 on 5 files.
 # One run each (the big inputs take a while), each stopped after BENCH_TIMEOUT seconds (default
 # 600: shown as "> 600"); prints a markdown table.
@@ -52,7 +52,7 @@ for n in (100, 1000, 10_000, 100_000):
         for i in range(n):
             out.write(f'[[rule]]\nid = "r{i}"\nmessage = "m"\nfiles = ["none/{i}.c"]\naction = "drop"\n'
                       '[rule.match]\ncondition = "defined(X)"\n\n')
-for n in (100, 1000, 10_000):
+for n in (100, 1000, 10_000, 20_000):
     os.makedirs(f"{work}/learn-{n}", exist_ok=True)
     old, new = [], []
     for i in range(n):
@@ -61,7 +61,7 @@ for n in (100, 1000, 10_000):
     open(f"{work}/learn-{n}/a.c", "w").write("".join(old))
     open(f"{work}/learn-{n}.new", "w").write("".join(new))
 PY
-for n in 100 1000 10000; do
+for n in 100 1000 10000 20000; do
   diff -u --label a/a.c --label b/a.c "$work/learn-$n/a.c" "$work/learn-$n.new" >"$work/learn-$n.patch" || true
 done
 
@@ -73,7 +73,7 @@ done
 for n in 100 1000 10000 100000; do
   measure "rules selecting no file, --check" "$n rules" "$bin" -q --check --rules "$work/rules-$n.toml" "$work/small"
 done
-for n in 100 1000 10000; do
+for n in 100 1000 10000 20000; do
   measure "learn" "$n blocks" "$bin" learn -q "$work/learn-$n.patch" --source "$work/learn-$n" -o "$work/learned-$n.toml"
 done
 for i in 1 2 3 4 5; do cp "$work/small/a.c" "$work/small/a$i.c"; done

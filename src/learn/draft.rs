@@ -4,7 +4,7 @@
 //! ([`super::predicates`]) when they are needed, an id, a message, and the notes its comments
 //! give.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt::Write as _;
 
 use crate::cond::{Assumptions, Norm};
@@ -44,12 +44,18 @@ impl<'a> Draft<'a> {
             .collect()
     }
 
-    fn is_positive(&self, file: usize, conditional: &Conditional, index: usize) -> bool {
-        self.sites.iter().any(|site| {
-            site.file == file
-                && std::ptr::eq(site.conditional, conditional)
-                && site.selected.contains(&index)
-        })
+    /// The selected branches as (file, address of the conditional, branch index), to ask of
+    /// any branch of the files whether it is one of them without a scan of the sites.
+    fn positive_keys(&self) -> HashSet<(usize, *const Conditional, usize)> {
+        self.sites
+            .iter()
+            .flat_map(|site| {
+                let conditional: *const Conditional = site.conditional;
+                site.selected
+                    .iter()
+                    .map(move |&index| (site.file, conditional, index))
+            })
+            .collect()
     }
 
     /// Would the rule's condition (or `uses`) select a branch with this condition?
@@ -150,6 +156,7 @@ fn negatives<'a>(
     inside: Option<&str>,
 ) -> Vec<(usize, &'a Branch)> {
     let first_only = matches!(draft.action, Action::Resolve(_));
+    let positives = draft.positive_keys();
     let mut found = Vec::new();
     for file in draft.files() {
         let study = &studies[file];
@@ -168,9 +175,8 @@ fn negatives<'a>(
                     }
                 }
                 let directive = &study.scan().directives[branch.directive];
-                if !draft.is_positive(file, conditional, index)
-                    && !study.file.any_deleted(&directive.line)
-                {
+                let key: (usize, *const Conditional, usize) = (file, conditional, index);
+                if !positives.contains(&key) && !study.file.any_deleted(&directive.line) {
                     found.push((file, branch));
                 }
                 if first_only {
@@ -217,14 +223,16 @@ pub(super) fn specs(
     patch_file: &str,
 ) -> Result<Vec<RuleSpec>, LearnError> {
     let mut specs: Vec<RuleSpec> = Vec::new();
+    let mut taken: HashSet<String> = HashSet::new();
     for draft in drafts {
         let mut spec = spec(draft, studies, patch_file)?;
         let base = spec.id().to_string();
         let mut number = 2;
-        while specs.iter().any(|earlier| earlier.id() == spec.id()) {
+        while taken.contains(spec.id()) {
             spec.toml.id = unspanned(format!("{base}-{number}"));
             number += 1;
         }
+        taken.insert(spec.id().to_string());
         specs.push(spec);
     }
     Ok(specs)
@@ -261,17 +269,17 @@ fn spec(draft: &Draft, studies: &[Study], patch_file: &str) -> Result<RuleSpec, 
 
     let condition = draft.condition.as_ref().map(Norm::to_string);
     let expect = positives.len() as u64;
+    // Each file's changed lines, in the order of the positives.
+    let mut lines_of: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for (file, branch) in &positives {
+        let study = &studies[*file];
+        let directive = &study.scan().directives[branch.directive];
+        let line = study.file.lines.line_column(directive.hash).0;
+        lines_of.entry(*file).or_default().push(line.to_string());
+    }
     let mut notes = Vec::new();
-    for file in draft.files() {
+    for (file, lines) in lines_of {
         let study = &studies[file];
-        let lines: Vec<String> = positives
-            .iter()
-            .filter(|(positive, _)| *positive == file)
-            .map(|(_, branch)| {
-                let directive = &study.scan().directives[branch.directive];
-                study.file.lines.line_column(directive.hash).0.to_string()
-            })
-            .collect();
         let count = lines.len() as u64;
         let changes = counted(count, &draft.action);
         let what = match &draft.action {

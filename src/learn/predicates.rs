@@ -4,7 +4,7 @@
 //! select lacks; among equals, the name rarest in the files.
 
 use std::collections::{BTreeSet, HashMap};
-use std::ops::{Index, IndexMut, Range};
+use std::ops::{Index, IndexMut};
 
 use crate::c;
 use crate::diag::Problem;
@@ -12,7 +12,7 @@ use crate::engine::BodyFacts;
 use crate::rules::MatchToml;
 use crate::source::Branch;
 
-use super::sites::{Study, combinations};
+use super::sites::{Spans, Study, combinations};
 use super::{LearnError, LearnErrorKind};
 
 /// A kind of body predicate: one of the lists of `[rule.match]`.
@@ -97,23 +97,26 @@ pub(super) fn choose(
     let body = |(file, branch): &(usize, &Branch)| studies[*file].body_sets(branch);
     let positive_sets = positives.iter().map(body).collect::<Result<Vec<_>, _>>()?;
     let negative_sets = negatives.iter().map(body).collect::<Result<Vec<_>, _>>()?;
-    let mut identifiers = HashMap::new();
-    let mut headers = HashMap::new();
+    // How often a name occurs in the files outside the positives: the files' totals (counted
+    // once per file) less the occurrences inside the positives, so that a rule costs the size
+    // of its blocks, not the size of its files.
+    let mut inside = NameCounts::default();
     for &file in files {
-        let skip: Vec<Range<usize>> = positives
-            .iter()
-            .filter(|(positive, _)| *positive == file)
-            .map(|(_, branch)| branch.body.clone())
-            .collect();
-        studies[file].occurrences(&skip, &mut identifiers, &mut headers);
+        let skip = Spans::new(
+            positives
+                .iter()
+                .filter(|(positive, _)| *positive == file)
+                .map(|(_, branch)| branch.body.clone()),
+        );
+        studies[file].count_inside(&skip, &mut inside);
     }
     let rank = |kind: Kind, name: &str| {
-        let counts = if kind == Kind::Includes {
-            &headers
-        } else {
-            &identifiers
-        };
-        counts.get(name).copied().unwrap_or(0)
+        let includes = kind == Kind::Includes;
+        let total: usize = files
+            .iter()
+            .map(|&file| studies[file].names().total(includes, name))
+            .sum();
+        total - inside.get(includes, name)
     };
     Ok(choose_predicates(
         &positive_sets,
@@ -167,28 +170,90 @@ impl Study<'_> {
         Ok(sets)
     }
 
-    /// How often each identifier and each included header occurs in the file outside `skip`.
-    fn occurrences(
-        &self,
-        skip: &[Range<usize>],
-        identifiers: &mut HashMap<String, usize>,
-        headers: &mut HashMap<String, usize>,
-    ) {
-        let outside = |offset: usize| !skip.iter().any(|range| range.contains(&offset));
-        let code = self.facts.code();
-        let tokens = c::tokens(code, 0..code.len());
-        for span in c::names_used(code, &tokens).filter(|span| outside(span.start)) {
-            let name = String::from_utf8_lossy(&code[span]).into_owned();
-            *identifiers.entry(name).or_default() += 1;
-        }
-        for include in self.scan().includes(0..self.file.original.len()) {
-            if outside(include.directive.line.start)
-                && let Some(name) = include.name
-            {
-                let name = String::from_utf8_lossy(name).into_owned();
-                *headers.entry(name).or_default() += 1;
+    /// The file's names, read once.
+    fn names(&self) -> &FileNames {
+        self.names.get_or_init(|| FileNames::of(self))
+    }
+
+    /// Count the identifiers and included headers of the file that the ranges of `skip` hold.
+    fn count_inside<'s>(&'s self, skip: &Spans, inside: &mut NameCounts<'s>) {
+        let names = self.names();
+        for (counts, found) in [
+            (&mut inside.identifiers, &names.identifiers),
+            (&mut inside.headers, &names.headers),
+        ] {
+            for range in skip.ranges() {
+                let first = found.partition_point(|(offset, _)| *offset < range.start);
+                for (_, name) in found[first..]
+                    .iter()
+                    .take_while(|(offset, _)| *offset < range.end)
+                {
+                    *counts.entry(name.as_str()).or_default() += 1;
+                }
             }
         }
+    }
+}
+
+/// Occurrences of identifiers and of included headers, by name.
+#[derive(Debug, Default)]
+struct NameCounts<'n> {
+    identifiers: HashMap<&'n str, usize>,
+    headers: HashMap<&'n str, usize>,
+}
+
+impl NameCounts<'_> {
+    fn get(&self, includes: bool, name: &str) -> usize {
+        let counts = if includes {
+            &self.headers
+        } else {
+            &self.identifiers
+        };
+        counts.get(name).copied().unwrap_or(0)
+    }
+}
+
+/// Every identifier (from its first byte) and every included header (from its directive line's
+/// first byte) of a file, in source order, and how often each occurs in the whole file.
+#[derive(Debug, Default)]
+pub(super) struct FileNames {
+    identifiers: Vec<(usize, String)>,
+    identifier_totals: HashMap<String, usize>,
+    headers: Vec<(usize, String)>,
+    header_totals: HashMap<String, usize>,
+}
+
+impl FileNames {
+    /// How often `name` occurs in the whole file, as a header (`includes`) or an identifier.
+    fn total(&self, includes: bool, name: &str) -> usize {
+        let totals = if includes {
+            &self.header_totals
+        } else {
+            &self.identifier_totals
+        };
+        totals.get(name).copied().unwrap_or(0)
+    }
+
+    fn of(study: &Study) -> FileNames {
+        let mut names = FileNames::default();
+        let code = study.facts.code();
+        let tokens = c::tokens(code, 0..code.len());
+        for span in c::names_used(code, &tokens) {
+            let name = String::from_utf8_lossy(&code[span.clone()]).into_owned();
+            *names.identifier_totals.entry(name.clone()).or_default() += 1;
+            names.identifiers.push((span.start, name));
+        }
+        for include in study.scan().includes(0..study.file.original.len()) {
+            if let Some(name) = include.name {
+                let name = String::from_utf8_lossy(name).into_owned();
+                *names.header_totals.entry(name.clone()).or_default() += 1;
+                names.headers.push((include.directive.line.start, name));
+            }
+        }
+        // In source order already; sorted (stably) so that the binary search holds regardless.
+        names.identifiers.sort_by_key(|(offset, _)| *offset);
+        names.headers.sort_by_key(|(offset, _)| *offset);
+        names
     }
 }
 

@@ -33,6 +33,9 @@ pub(super) struct Study<'a> {
     pub(super) file: &'a PatchedFile,
     pub(super) facts: &'a FileFacts<'a>,
     patch: &'a PatchText<'a>,
+    /// Every identifier and included header of the file with its offset, read once (see
+    /// [`super::predicates`]).
+    pub(super) names: std::cell::OnceCell<super::predicates::FileNames>,
 }
 
 impl<'a> Study<'a> {
@@ -47,6 +50,7 @@ impl<'a> Study<'a> {
             file,
             facts,
             patch,
+            names: std::cell::OnceCell::new(),
         }
     }
 
@@ -62,13 +66,14 @@ impl<'a> Study<'a> {
         children: &'a [Conditional],
         sites: &mut Vec<Site<'a>>,
     ) -> Result<(), LearnError> {
-        let spans: Vec<Range<usize>> = children
-            .iter()
-            .map(|child| child.span(&self.scan().directives))
-            .collect();
+        let spans = Spans::new(
+            children
+                .iter()
+                .map(|child| child.span(&self.scan().directives)),
+        );
         for line in self.file.lines_in(range) {
             let start = self.file.lines[line].start;
-            if self.file.deleted[line] && !spans.iter().any(|span| span.contains(&start)) {
+            if self.file.deleted[line] && !spans.contains(start) {
                 return Err(self.not_conditional(line));
             }
         }
@@ -342,6 +347,40 @@ fn new_condition(line: &[u8]) -> Option<String> {
     (!condition.is_empty()).then(|| String::from_utf8_lossy(condition).into_owned())
 }
 
+/// A set of byte ranges, sorted and merged, that answers "does one of them hold this offset?" by
+/// binary search: learn asks it once per line or name of a file, so a linear scan of the ranges
+/// would make the work grow with the square of the blocks.
+pub(super) struct Spans(Vec<Range<usize>>);
+
+impl Spans {
+    pub(super) fn new(ranges: impl IntoIterator<Item = Range<usize>>) -> Spans {
+        let mut ranges: Vec<Range<usize>> = ranges
+            .into_iter()
+            .filter(|range| !range.is_empty())
+            .collect();
+        ranges.sort_by_key(|range| range.start);
+        let mut merged: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
+        for range in ranges {
+            match merged.last_mut() {
+                Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
+                _ => merged.push(range),
+            }
+        }
+        Spans(merged)
+    }
+
+    /// The ranges, sorted and disjoint.
+    pub(super) fn ranges(&self) -> &[Range<usize>] {
+        &self.0
+    }
+
+    /// Whether one of the ranges holds `offset`.
+    pub(super) fn contains(&self, offset: usize) -> bool {
+        let after = self.0.partition_point(|range| range.start <= offset);
+        after > 0 && offset < self.0[after - 1].end
+    }
+}
+
 /// The `size`-element subsets of `0..count`, in lexicographic order.
 pub(super) fn combinations(count: usize, size: usize) -> Vec<Vec<usize>> {
     let mut all = Vec::new();
@@ -365,4 +404,19 @@ pub(super) fn combinations(count: usize, size: usize) -> Vec<Vec<usize>> {
     }
     extend(0, count, size, &mut current, &mut all);
     all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_hold_what_their_ranges_hold() {
+        // Unsorted, overlapping, adjacent and empty ranges.
+        let spans = Spans::new([20..30, 5..10, 8..12, 12..14, 40..40, 50..51]);
+        let held: Vec<usize> = (0..60).filter(|&offset| spans.contains(offset)).collect();
+        let expected: Vec<usize> = (5..14).chain(20..30).chain([50]).collect();
+        assert_eq!(held, expected);
+        assert!(!Spans::new([]).contains(0));
+    }
 }

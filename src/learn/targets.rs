@@ -23,6 +23,7 @@ use crate::source::{Directive, DirectiveKind, Lines, ParsedFile};
 
 use super::patch::{FilePatch, LineKind, PatchText, shown};
 use super::render::comment;
+use super::sites::Spans;
 use super::{Hints, LearnError, LearnErrorKind, Learned, LearnedRule, Request};
 
 /// What a patch can be read as for this learner.
@@ -92,13 +93,14 @@ pub(super) fn learn_targets(
     for work in &works {
         let scan = crate::source::scan(&work.original).ok()?;
         let lines = Lines::new(&work.original);
+        // The runs' deleted lines as one set, so that a directive costs a binary search, not a
+        // scan of the runs.
+        let deleted = Spans::new(work.runs.iter().map(|run| run.deleted.clone()));
         let conditional_deleted = scan.directives.iter().any(|directive| {
             is_conditional(directive)
-                && work.runs.iter().any(|run| {
-                    lines
-                        .covering(&directive.line)
-                        .any(|line| run.deleted.contains(&line))
-                })
+                && lines
+                    .covering(&directive.line)
+                    .any(|line| deleted.contains(line))
         });
         if conditional_deleted {
             return None;

@@ -130,12 +130,16 @@ impl Scan {
 
     /// The `#include` lines in the byte range `within`, in order.
     pub fn includes(&self, within: Range<usize>) -> impl Iterator<Item = Include<'_>> {
-        self.directives
+        // The directives are in source order: only those from `within.start` on are looked at,
+        // so that asking of many small ranges costs their size, not the file's, each time.
+        let first = self
+            .directives
+            .partition_point(|directive| directive.line.start < within.start);
+        self.directives[first..]
             .iter()
+            .take_while(move |directive| directive.line.start < within.end)
             .filter(move |directive| {
-                directive.kind == DirectiveKind::Include
-                    && within.start <= directive.line.start
-                    && directive.line.end <= within.end
+                directive.kind == DirectiveKind::Include && directive.line.end <= within.end
             })
             .map(|directive| {
                 let text = self.rest_text(directive);
