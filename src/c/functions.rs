@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use super::tokens::{Token, TokenKind, tokens};
+use super::tokens::{Token, TokenKind, Tokens, tokens};
 use super::view::{FUNCTION_TYPE, Macros, default_branches, group_view, view};
 use crate::source::{CondTree, Conditional, Scan};
 
@@ -22,23 +22,23 @@ pub struct Function {
 /// The function definitions of a file, read from a view with one branch of each conditional
 /// active (see [`crate::c::view`]).
 pub fn functions(view: &[u8]) -> Vec<Function> {
-    let tokens = tokens(view, 0..view.len());
     let mut functions = Vec::new();
     let mut depth = 0usize;
-    let mut header_start = 0usize;
+    // The tokens of the top-level item being read, up to its `{` (only those are kept: a
+    // file's tokens are not held at once).
+    let mut header: Vec<Token> = Vec::new();
     // The first token and the `{` of the open top-level item and, if it is a function, its name.
     let mut open: Option<(usize, usize, Option<FunctionName>)> = None;
-    for (index, token) in tokens.iter().enumerate() {
-        let text = &view[token.span.clone()];
-        match text {
+    for token in Tokens::new(view, 0..view.len()) {
+        match &view[token.span.clone()] {
             b"{" => {
                 if depth == 0 {
-                    let header = &tokens[header_start..index];
-                    let name = function_name(view, header);
+                    let name = function_name(view, &header);
                     let start = header
                         .first()
                         .map_or(token.span.start, |first| first.span.start);
                     open = Some((start, token.span.start, name));
+                    header.clear();
                 }
                 depth += 1;
             }
@@ -53,10 +53,11 @@ pub fn functions(view: &[u8]) -> Vec<Function> {
                             item: start..token.span.end,
                         });
                     }
-                    header_start = index + 1;
+                    header.clear();
                 }
             }
-            b";" if depth == 0 => header_start = index + 1,
+            b";" if depth == 0 => header.clear(),
+            _ if depth == 0 => header.push(token),
             _ => {}
         }
     }
@@ -164,7 +165,7 @@ impl FunctionIndex {
         let functions = functions(&view);
         let mut depths = Vec::new();
         let mut depth = 0usize;
-        for token in tokens(&view, 0..view.len()) {
+        for token in Tokens::new(&view, 0..view.len()) {
             match &view[token.span.clone()] {
                 b"{" => depth += 1,
                 b"}" => depth = depth.saturating_sub(1),

@@ -31,16 +31,43 @@ fn is_ident_byte(byte: u8) -> bool {
 
 /// The tokens of `code[range]`, with spans in file offsets.
 pub fn tokens(code: &[u8], range: Range<usize>) -> Vec<Token> {
-    let mut tokens = Vec::new();
-    let end = range.end.min(code.len());
-    let mut i = range.start;
-    while i < end {
+    Tokens::new(code, range).collect()
+}
+
+/// The tokens of `code[range]` one at a time, for a pass over a whole file that keeps none (or
+/// a few) of them: a file's tokens take about twice its size in memory when collected.
+pub struct Tokens<'c> {
+    code: &'c [u8],
+    at: usize,
+    end: usize,
+}
+
+impl<'c> Tokens<'c> {
+    pub fn new(code: &'c [u8], range: Range<usize>) -> Tokens<'c> {
+        Tokens {
+            code,
+            at: range.start,
+            end: range.end.min(code.len()),
+        }
+    }
+}
+
+impl Iterator for Tokens<'_> {
+    type Item = Token;
+
+    fn next(&mut self) -> Option<Token> {
+        let (code, end) = (self.code, self.end);
+        let mut i = self.at;
+        while i < end && code[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i >= end {
+            self.at = end;
+            return None;
+        }
         let byte = code[i];
         let start = i;
-        let kind = if byte.is_ascii_whitespace() {
-            i += 1;
-            continue;
-        } else if byte.is_ascii_alphabetic() || byte == b'_' {
+        let kind = if byte.is_ascii_alphabetic() || byte == b'_' {
             while i < end && is_ident_byte(code[i]) {
                 i += 1;
             }
@@ -67,12 +94,60 @@ pub fn tokens(code: &[u8], range: Range<usize>) -> Vec<Token> {
             };
             TokenKind::Punct
         };
-        tokens.push(Token {
+        self.at = i;
+        Some(Token {
             kind,
             span: start..i,
-        });
+        })
     }
-    tokens
+}
+
+/// The tokens of the top-level item of `code` that starts at `at`: up to and including the
+/// first `;` outside all braces and parentheses, or the `}` that closes all braces (a function
+/// body, a struct's braces) outside parentheses; empty at the end of `code`. A pass that looks a
+/// few tokens around each one, item by item, holds one item's tokens, not the file's: the item
+/// after it starts at the end of the last token, at depth 0, and the token before its first is
+/// a `;` or a `}`. Unbalanced parentheses make the rest of the file one item.
+pub fn top_level_item(code: &[u8], at: usize) -> Vec<Token> {
+    let mut item = Vec::new();
+    let (mut braces, mut parens) = (0usize, 0usize);
+    for token in Tokens::new(code, at..code.len()) {
+        let ends = match &code[token.span.clone()] {
+            b"{" => {
+                braces += 1;
+                false
+            }
+            b"}" => {
+                braces = braces.saturating_sub(1);
+                braces == 0 && parens == 0
+            }
+            b"(" => {
+                parens += 1;
+                false
+            }
+            b")" => {
+                parens = parens.saturating_sub(1);
+                false
+            }
+            b";" => braces == 0 && parens == 0,
+            _ => false,
+        };
+        item.push(token);
+        if ends {
+            break;
+        }
+    }
+    item
+}
+
+/// [`top_level_item`] one after another, over the whole of `code`.
+pub fn top_level_items(code: &[u8]) -> impl Iterator<Item = Vec<Token>> + '_ {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let item = top_level_item(code, at);
+        at = item.last()?.span.end;
+        Some(item)
+    })
 }
 
 /// Skip a string or char literal starting at the quote `i`; it ends at its closing quote or, if
@@ -176,5 +251,31 @@ mod tests {
         assert_eq!(called(b"int unshare(int);"), 0);
         assert_eq!(called(b"f = unshare;"), 0);
         assert_eq!(called(b"#define U unshare(1)\n"), 0);
+    }
+
+    #[test]
+    fn top_level_items_end_at_a_semicolon_or_a_closing_brace_outside_parentheses() {
+        let code = b"int a; static int f(int b) { g(); return b; }\nstruct s { int c; } d;\nWRAP(int e; int f;) x; tail";
+        let items: Vec<String> = top_level_items(code)
+            .map(|item| {
+                let (first, last) = (item[0].span.start, item[item.len() - 1].span.end);
+                String::from_utf8_lossy(&code[first..last]).into_owned()
+            })
+            .collect();
+        assert_eq!(
+            items,
+            [
+                "int a;",
+                "static int f(int b) { g(); return b; }",
+                "struct s { int c; }",
+                "d;",
+                "WRAP(int e; int f;) x;",
+                "tail",
+            ]
+        );
+        // Together they are the file's tokens, each once.
+        let all: Vec<Token> = top_level_items(code).flatten().collect();
+        assert_eq!(all, tokens(code, 0..code.len()));
+        assert!(top_level_item(code, code.len()).is_empty());
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use rayon::prelude::*;
 
 use super::keywords;
-use super::tokens::{Token, TokenKind, tokens};
+use super::tokens::{Token, TokenKind, Tokens, top_level_items};
 use crate::source::Scan;
 
 /// Typedef names of the C library and POSIX that headers outside a tree declare.
@@ -125,64 +125,66 @@ const SPECIFIERS: &[&[u8]] = &[
 /// a cast, `T x`, `T *x` or `T **x` followed by `=`, `;`, `,`, `[`, `)` (or `(` at the top
 /// level, a function returning `T`), and `(T *)`.
 pub fn guess_type_names(code: &[u8]) -> Vec<String> {
-    let tokens = tokens(code, 0..code.len());
-    let text = |index: usize| {
-        tokens
-            .get(index)
-            .map_or(&b""[..], |t| &code[t.span.clone()])
-    };
-    let is_name = |index: usize| {
-        tokens
-            .get(index)
-            .is_some_and(|t| t.kind == TokenKind::Ident && !keywords::is_keyword(text(index)))
-    };
     let mut names = BTreeSet::new();
-    let mut depth = 0usize;
-    for index in 0..tokens.len() {
-        match text(index) {
-            b"{" => depth += 1,
-            b"}" => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        if !is_name(index) {
-            continue;
-        }
-        // What stands before: the start of a statement, parameter or cast, or specifiers.
-        let mut before = index;
-        while before > 0 && SPECIFIERS.contains(&text(before - 1)) {
-            before -= 1;
-        }
-        let starts = before == 0 || matches!(text(before - 1), b"{" | b"}" | b";" | b"(" | b",");
-        if !starts {
-            continue;
-        }
-        let mut next = index + 1;
-        while text(next) == b"*" || text(next) == b"const" {
-            next += 1;
-        }
-        let stars = next > index + 1;
-        let declares = is_name(next)
-            && match text(next + 1) {
-                b"=" | b";" | b"," | b"[" | b")" => true,
-                b"(" => depth == 0,
-                _ => false,
-            };
-        let opens_cast = text(before.wrapping_sub(1)) == b"("
-            && !before.checked_sub(2).is_some_and(|callee| {
-                tokens[callee].kind == TokenKind::Ident || matches!(text(callee), b")" | b"]")
-            });
-        // `(T *) x`, and `(T) x` where `x` starts an operand.
-        let cast = opens_cast
-            && text(next) == b")"
-            && (stars
-                || tokens.get(next + 1).is_some_and(|operand| {
-                    matches!(
-                        operand.kind,
-                        TokenKind::Ident | TokenKind::Number | TokenKind::Literal
-                    ) && !keywords::is_keyword(text(next + 1))
-                }));
-        if declares || cast {
-            names.insert(String::from_utf8_lossy(text(index)).into_owned());
+    for tokens in top_level_items(code) {
+        let text = |index: usize| {
+            tokens
+                .get(index)
+                .map_or(&b""[..], |t| &code[t.span.clone()])
+        };
+        let is_name = |index: usize| {
+            tokens
+                .get(index)
+                .is_some_and(|t| t.kind == TokenKind::Ident && !keywords::is_keyword(text(index)))
+        };
+        let mut depth = 0usize;
+        for index in 0..tokens.len() {
+            match text(index) {
+                b"{" => depth += 1,
+                b"}" => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            if !is_name(index) {
+                continue;
+            }
+            // What stands before: the start of a statement, parameter or cast, or specifiers.
+            let mut before = index;
+            while before > 0 && SPECIFIERS.contains(&text(before - 1)) {
+                before -= 1;
+            }
+            let starts =
+                before == 0 || matches!(text(before - 1), b"{" | b"}" | b";" | b"(" | b",");
+            if !starts {
+                continue;
+            }
+            let mut next = index + 1;
+            while text(next) == b"*" || text(next) == b"const" {
+                next += 1;
+            }
+            let stars = next > index + 1;
+            let declares = is_name(next)
+                && match text(next + 1) {
+                    b"=" | b";" | b"," | b"[" | b")" => true,
+                    b"(" => depth == 0,
+                    _ => false,
+                };
+            let opens_cast = text(before.wrapping_sub(1)) == b"("
+                && !before.checked_sub(2).is_some_and(|callee| {
+                    tokens[callee].kind == TokenKind::Ident || matches!(text(callee), b")" | b"]")
+                });
+            // `(T *) x`, and `(T) x` where `x` starts an operand.
+            let cast = opens_cast
+                && text(next) == b")"
+                && (stars
+                    || tokens.get(next + 1).is_some_and(|operand| {
+                        matches!(
+                            operand.kind,
+                            TokenKind::Ident | TokenKind::Number | TokenKind::Literal
+                        ) && !keywords::is_keyword(text(next + 1))
+                    }));
+            if declares || cast {
+                names.insert(String::from_utf8_lossy(text(index)).into_owned());
+            }
         }
     }
     names.into_iter().collect()
@@ -191,36 +193,36 @@ pub fn guess_type_names(code: &[u8]) -> Vec<String> {
 /// The typedef names a file declares at its top level (from its code view): the last identifier
 /// of each `typedef …;`, or the name in `typedef … (*NAME)(…);`.
 pub fn typedef_names(code: &[u8]) -> Vec<String> {
-    let tokens = tokens(code, 0..code.len());
     let mut names = Vec::new();
     let mut depth = 0usize;
-    let mut index = 0;
-    while index < tokens.len() {
-        let text = &code[tokens[index].span.clone()];
+    // The tokens of the `typedef … ;` being read (a file's tokens are not held at once), and
+    // its bracket depth.
+    let mut typedef: Option<(Vec<Token>, usize)> = None;
+    for token in Tokens::new(code, 0..code.len()) {
+        let text = &code[token.span.clone()];
+        if let Some((tokens, inner)) = &mut typedef {
+            match text {
+                b"{" | b"(" | b"[" => *inner += 1,
+                b"}" | b")" | b"]" => *inner = inner.saturating_sub(1),
+                b";" if *inner == 0 => {
+                    names.extend(typedef_name(code, tokens));
+                    typedef = None;
+                    continue;
+                }
+                _ => {}
+            }
+            tokens.push(token);
+            continue;
+        }
         match text {
             b"{" => depth += 1,
             b"}" => depth = depth.saturating_sub(1),
-            b"typedef" if depth == 0 => {
-                let start = index;
-                let mut inner = 0usize;
-                let mut end = index;
-                while end < tokens.len() {
-                    match &code[tokens[end].span.clone()] {
-                        b"{" | b"(" | b"[" => inner += 1,
-                        b"}" | b")" | b"]" => inner = inner.saturating_sub(1),
-                        b";" if inner == 0 => break,
-                        _ => {}
-                    }
-                    end += 1;
-                }
-                if let Some(name) = typedef_name(code, &tokens[start..end.min(tokens.len())]) {
-                    names.push(name);
-                }
-                index = end;
-            }
+            b"typedef" if depth == 0 => typedef = Some((vec![token], 0)),
             _ => {}
         }
-        index += 1;
+    }
+    if let Some((tokens, _)) = typedef {
+        names.extend(typedef_name(code, &tokens));
     }
     names
 }

@@ -24,7 +24,7 @@ use std::ops::Range;
 
 use super::defines::defined_macros;
 use super::keywords;
-use super::tokens::{Token, TokenKind, tokens};
+use super::tokens::{Token, TokenKind, top_level_item};
 use crate::cond;
 use crate::source::{CondTree, Conditional, DirectiveKind, Scan, blank};
 
@@ -264,7 +264,23 @@ fn assumptions_define(assumptions: &cond::Assumptions, name: &str) -> bool {
 
 /// The same-length macro rewrites described in the module documentation.
 fn rewrite_macros(view: &mut [u8], macros: &Macros) {
-    let tokens = tokens(view, 0..view.len());
+    // Item by item (see `top_level_item`): each rewrite looks only a few tokens around, or to
+    // the `)` closing a `(`, which stays in the item; the bytes after an item are unchanged
+    // until their own turn, so the items' tokens are those of the view before any rewrite.
+    let mut at = 0;
+    loop {
+        let tokens = top_level_item(view, at);
+        let Some(last) = tokens.last() else {
+            break;
+        };
+        at = last.span.end;
+        rewrite_item_macros(view, &tokens, macros);
+        blank_type_arguments(view, &tokens);
+    }
+}
+
+/// [`rewrite_macros`] on one top-level item's tokens.
+fn rewrite_item_macros(view: &mut [u8], tokens: &[Token], macros: &Macros) {
     let text = |view: &[u8], index: usize| view[tokens[index].span.clone()].to_vec();
     let is = |view: &[u8], index: usize, wanted: &[u8]| {
         tokens
@@ -350,7 +366,6 @@ fn rewrite_macros(view: &mut [u8], macros: &Macros) {
         }
         index += 1;
     }
-    blank_type_arguments(view, &tokens);
 }
 
 /// The index of the `)` that closes the `(` at `open`.

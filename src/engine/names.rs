@@ -27,8 +27,7 @@ pub fn look_up(rules: &[Rule], applies: &[bool], parsed: &ParsedFile) -> Vec<Vec
     }
     let clean = &parsed.scan.clean;
     // Identifiers of the code and of the directives (comments blanked, literals whole).
-    let identifiers: HashSet<&[u8]> = c::tokens(clean, 0..clean.len())
-        .into_iter()
+    let identifiers: HashSet<&[u8]> = c::Tokens::new(clean, 0..clean.len())
         .filter(|token| token.kind == TokenKind::Ident)
         .map(|token| &clean[token.span])
         .collect();

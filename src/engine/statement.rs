@@ -36,8 +36,7 @@ pub(super) fn candidates(
         .chain(&matcher.structs)
         .collect();
     let code = facts.code();
-    let offsets: Vec<usize> = c::tokens(code, 0..code.len())
-        .into_iter()
+    let offsets: Vec<usize> = c::Tokens::new(code, 0..code.len())
         .filter(|token| {
             token.kind == TokenKind::Ident
                 && names
