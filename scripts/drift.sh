@@ -35,8 +35,9 @@
 #
 # The EL4/EL5 build check (section at the end; scripts/el-build.sh): with --quick, the releases
 # of scripts/uwsgi-build-quick.txt; with --all, every release checked. Each is built against
-# EL4's and EL5's glibc before and after cdefang; cdefang fails the release unless the rewritten
-# core links for both targets.
+# EL4's and EL5's glibc before and after cdefang; the check fails a release unless the rewritten
+# core links for both targets and the pristine one fails on EL4 (when it links, the emulation no
+# longer proves anything).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -284,6 +285,12 @@ if [ ${#build_versions[@]} -gt 0 ]; then
       rewritten=$(sed -n "s/^$version $target rewritten: //p" <<<"$output")
       [ -n "$rewritten" ] || rewritten="no result: $(tail -1 <<<"$output")"
       [ "$rewritten" = links ] || failed=1
+      # Every release's pristine core fails on EL4 (no <sys/inotify.h>, no unshare): one that
+      # links means the emulation has lost what it proves, not that the release is fixed.
+      if [ "$target" = el4 ] && [ "$pristine" = links ]; then
+        pristine="links (the EL4 emulation should have failed it: see scripts/el/README.md)"
+        failed=1
+      fi
       line="$line|${pristine:--}|$rewritten"
     done
     build_results+=("$line")

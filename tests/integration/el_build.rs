@@ -9,6 +9,8 @@
 //!   (rules/el5.toml and its add-on rules/el5-robust.toml on uWSGI 2.0.31: three patches), and
 //!   the series applied in order with `patch -p1` to a pristine copy gives exactly the tree
 //!   cdefang rewrites in place; so does the single `--diff` patch.
+//! - README's build table has a row per release of scripts/uwsgi-versions.txt, and every
+//!   rewritten core in it links for both targets.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -247,4 +249,36 @@ fn diff_applied_with_patch_p1_equals_the_in_place_rewrite() {
     copy_dir(&release, &tree);
     apply_patch(&tree, &output.stdout, &[]);
     assert!(files_under(&tree) == expected);
+}
+
+/// README's build table (made by `scripts/el-build.sh`, see its text) has a row per release of
+/// scripts/uwsgi-versions.txt, in that order, and says what the build check demands of each:
+/// the rewritten core links for both targets and the pristine one fails on EL4.
+#[test]
+fn the_readme_build_table_covers_every_release_and_every_rewritten_core_links() {
+    let readme = fs::read_to_string(root().join("README.md")).unwrap();
+    let header = "| release | EL4 pristine | EL4 rewritten | EL5 pristine | EL5 rewritten |";
+    let start = readme
+        .find(header)
+        .expect("README.md has the EL4/EL5 build table");
+    let rows: Vec<Vec<&str>> = readme[start..]
+        .lines()
+        .skip(2)
+        .take_while(|line| line.starts_with("| "))
+        .map(|line| line.trim_matches('|').split(" | ").map(str::trim).collect())
+        .collect();
+    let versions = fs::read_to_string(root().join("scripts/uwsgi-versions.txt")).unwrap();
+    let versions: Vec<&str> = versions
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .collect();
+    let released: Vec<&str> = rows.iter().map(|row| row[0]).collect();
+    assert_eq!(released, versions, "one row per release, in order");
+    for row in &rows {
+        assert_eq!(row.len(), 5, "{row:?}");
+        assert_ne!(row[1], "links", "{}: pristine EL4 must fail", row[0]);
+        assert_eq!(row[2], "links", "{}: rewritten EL4", row[0]);
+        assert_eq!(row[4], "links", "{}: rewritten EL5", row[0]);
+    }
 }
