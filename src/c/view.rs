@@ -314,7 +314,7 @@ fn rewrite_item_macros(view: &mut [u8], tokens: &[Token], macros: &Macros) {
             blank(&mut view[span.start + 2..span.end]);
         } else if named(&macros.unwrap)
             && is(view, index + 1, b"(")
-            && let Some(close) = closing(view, &tokens, index + 1)
+            && let Some(close) = closing(view, tokens, index + 1)
         {
             let (open, close) = (tokens[index + 1].span.clone(), tokens[close].span.clone());
             blank(&mut view[token.span.start..open.end]);
@@ -346,7 +346,7 @@ fn rewrite_item_macros(view: &mut [u8], tokens: &[Token], macros: &Macros) {
         } else if depth > 0
             && !keywords::is_keyword(&name)
             && alone_on_its_line(view, &token.span)
-            && (is_macro_name(&name) || between_statements(view, &tokens, index))
+            && (is_macro_name(&name) || between_statements(view, tokens, index))
         {
             // `UWSGI_RELEASE_GIL` or `kill_on_error` on a line of its own in a body: a statement
             // macro without `;` (at the top level, a name alone on its line is a return type,
@@ -355,8 +355,8 @@ fn rewrite_item_macros(view: &mut [u8], tokens: &[Token], macros: &Macros) {
         } else if name.len() >= 2
             && !keywords::may_stand_beside_string(&name)
             && !is(view, index + 1, b"(")
-            && (literal_at(view, &tokens, index.wrapping_sub(1))
-                || literal_at(view, &tokens, index + 1))
+            && (literal_at(view, tokens, index.wrapping_sub(1))
+                || literal_at(view, tokens, index + 1))
         {
             // A macro standing for a string (`PRIu64`, `UWSGI_VERSION`) next to a literal.
             let span = token.span.clone();
