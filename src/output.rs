@@ -121,7 +121,8 @@ pub struct RuleSummary {
     pub files_matched: u64,
     pub matches: u64,
     pub edits: u64,
-    /// How the rule ended the run: `applied`, `already-applied`, `no-match` or `drift`.
+    /// How the rule ended the run: `applied`, `already-applied`, `no-match`, `drift` or
+    /// `undecided` (a file it selects failed).
     pub status: String,
     /// For `already-applied`: what shows it, per file.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -330,6 +331,9 @@ pub fn summary_lines(rules: &[RuleSummary]) -> Vec<String> {
                 plural(rule.edits, "edit", "edits"),
                 rule.status,
             );
+            if rule.status == "undecided" {
+                line.push_str(" (a file it selects failed: fix it and run again)");
+            }
             if let Some(first) = rule.evidence.first() {
                 line.push_str(&format!(" ({}: {})", first.file, first.evidence));
                 if rule.evidence.len() > 1 {

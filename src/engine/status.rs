@@ -1,6 +1,7 @@
 //! The state each rule ends a run in, from the results of every file of the run: applied,
-//! already-applied (with the evidence), no-match, or drift; and the names a rule looks for
-//! that no file of the run has. Pure: the caller reports.
+//! already-applied (with the evidence), no-match, or drift, or undecided when a file the rule
+//! selects failed; and the names a rule looks for that no file of the run has. Pure: the caller
+//! reports.
 
 use std::ops::Range;
 
@@ -19,6 +20,9 @@ pub enum State {
     /// Its expectation does not hold and no evidence explains it, or a name it looks for is in
     /// no file of the run.
     Drift,
+    /// A file it selects failed (it could not be read or planned), and no file that did fail
+    /// its per-file expectation: a match or a name may be in that file, so the run cannot say.
+    Undecided,
 }
 
 impl State {
@@ -29,6 +33,7 @@ impl State {
             State::AlreadyApplied => "already-applied",
             State::NoMatch => "no-match",
             State::Drift => "drift",
+            State::Undecided => "undecided",
         }
     }
 }
@@ -173,6 +178,25 @@ pub fn rule_status(index: usize, rule: &Rule, files: &[&FileResult]) -> RuleStat
         status.evidence.clear();
     }
     status
+}
+
+impl RuleStatus {
+    /// This status, for a rule that also selects files that failed (they could not be read or
+    /// planned, and the run fails on them): what only all of its files could tell (names that
+    /// no planned file has, run-wide expectations, evidence) is not judged, since the failed
+    /// files may hold the name, the match or the code left behind; a per-file expectation
+    /// that a planned file fails is still drift.
+    pub fn with_failed_files(mut self) -> RuleStatus {
+        self.unknown_names.clear();
+        self.shortfalls.retain(|shortfall| shortfall.file.is_some());
+        self.evidence.clear();
+        self.state = if self.shortfalls.is_empty() {
+            State::Undecided
+        } else {
+            State::Drift
+        };
+        self
+    }
 }
 
 /// The names of `rule` that no file of the run has, each with the closest name of the files

@@ -715,3 +715,62 @@ fn every_missing_and_unknown_key_is_told_in_one_diagnostic() {
     }
     assert_eq!(stderr.matches("error:").count(), 1, "{stderr}");
 }
+
+/// A file the rule selects fails (its conditionals do not balance): the rule's code and names
+/// may be in it, so the run says `undecided`, not `no-match`, and raises no drift alarm about
+/// names "in no file of the run"; the failed file's error is the run's, exit 2, nothing written.
+/// A rule whose globs do not select the failed file keeps its state; a per-file expectation a
+/// planned file fails is still drift.
+#[test]
+fn a_rule_whose_file_failed_is_undecided_not_no_match_nor_drift() {
+    let dir = scratch();
+    let tree = dir.path().join("tree");
+    fs::create_dir_all(&tree).unwrap();
+    fs::write(tree.join("good.c"), "#include <stdio.h>\nint g;\n").unwrap();
+    let broken = "#ifdef HAVE_NEW\nint f(void) { return unshare(1); }\n#endif\n#if\n";
+    fs::write(tree.join("broken.c"), broken).unwrap();
+    fs::write(tree.join("other.h"), "#ifdef HAVE_NEW\nint h;\n#endif\n").unwrap();
+    let rules = write(
+        dir.path(),
+        "r.toml",
+        "[[rule]]\nid = \"in-c\"\nmessage = \"m\"\nfiles = [\"*.c\"]\naction = \"drop\"\n\
+         [rule.match]\ncondition = \"defined(HAVE_NEW)\"\ncalls = [\"unshare\"]\n\n\
+         [[rule]]\nid = \"in-h\"\nmessage = \"m\"\nfiles = [\"*.h\"]\naction = \"drop\"\n\
+         [rule.match]\ncondition = \"defined(HAVE_NEW)\"\n\n\
+         [[rule]]\nid = \"per-file\"\nmessage = \"m\"\nfiles = [\"*.c\"]\naction = \"drop\"\n\
+         expect = { min = 1, per = \"file\" }\n[rule.match]\ncondition = \"defined(HAVE_NEW)\"\n",
+    );
+    let report_path = dir.path().join("report.json");
+    let output = run_with_rules(
+        dir.path(),
+        &rules,
+        &["--report", report_path.to_str().unwrap(), "tree"],
+    );
+    assert_exit(&output, 2);
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("#if without #endif"), "{stderr}");
+    assert!(!stderr.contains("is in none of the files"), "{stderr}");
+    assert!(
+        stderr.contains("in-c: 0 files, 0 matches, 0 edits: undecided (a file it selects failed"),
+        "{stderr}"
+    );
+    let report = report(&report_path);
+    assert_eq!(rule(&report, "in-c")["status"], "undecided");
+    assert_eq!(rule(&report, "in-h")["status"], "applied");
+    // good.c has no HAVE_NEW block: its own expectation fails, whatever broken.c holds.
+    assert_eq!(rule(&report, "per-file")["status"], "drift");
+    let drift = report["drift"].as_array().unwrap();
+    assert!(
+        drift.iter().all(|entry| entry["rule"] == "per-file"),
+        "{drift:?}"
+    );
+    assert_eq!(
+        fs::read_to_string(tree.join("broken.c")).unwrap(),
+        broken,
+        "nothing written"
+    );
+    assert_eq!(
+        fs::read_to_string(tree.join("other.h")).unwrap(),
+        "#ifdef HAVE_NEW\nint h;\n#endif\n"
+    );
+}

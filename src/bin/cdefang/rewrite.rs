@@ -165,7 +165,7 @@ fn run_steps(
     let (setup, outcomes) = plan_all(&pool, options, loaded, found);
     let rules = &setup.rules;
     let mut report = Report::default();
-    let planned = sort_out(outcomes, &mut report, problems);
+    let (planned, failed_files) = sort_out(outcomes, &mut report, problems);
     let mut failed = !report.failed.is_empty();
     report.files_scanned = planned.len() as u64;
     warn_fallbacks(&planned, rules, problems);
@@ -194,7 +194,17 @@ fn run_steps(
     let statuses: Vec<RuleStatus> = rules
         .iter()
         .enumerate()
-        .map(|(index, rule)| cdefang::rule_status(index, rule, &results))
+        .map(|(index, rule)| {
+            let status = cdefang::rule_status(index, rule, &results);
+            if failed_files
+                .iter()
+                .any(|relative| rule.applies_to(relative))
+            {
+                status.with_failed_files()
+            } else {
+                status
+            }
+        })
         .collect();
     report.rules = summarise(rules, &planned, &statuses);
     report.matches = match_reports(rules, &planned);
@@ -474,13 +484,15 @@ fn plan_all(
     (setup, outcomes)
 }
 
-/// The files planned, in order; the others told, in order, and listed in the report.
+/// The files planned, in order, and the paths (relative, as rule globs see them) of those that
+/// failed; the others told, in order, and listed in the report.
 fn sort_out(
     outcomes: Vec<Outcome>,
     report: &mut Report,
     problems: &mut Vec<Problem>,
-) -> Vec<PlannedFile> {
+) -> (Vec<PlannedFile>, Vec<String>) {
     let mut planned = Vec::new();
+    let mut failed = Vec::new();
     for outcome in outcomes {
         match outcome {
             Outcome::Planned(file) => planned.push(file),
@@ -493,6 +505,7 @@ fn sort_out(
             }
             Outcome::Unreadable(file, error) => {
                 report.failed.push(cdefang::json_path(&file.path));
+                failed.push(file.relative.clone());
                 problems.push(
                     Problem::error(format!("cannot read {}: {error}", file.display))
                         .help("check the file's permissions"),
@@ -500,6 +513,7 @@ fn sort_out(
             }
             Outcome::Failed(file, source, error) => {
                 report.failed.push(cdefang::json_path(&file.path));
+                failed.push(file.relative.clone());
                 problems.push(
                     Problem::from(InFile::new(&file.display, &source, &error))
                         .with_note(NOTHING_CHANGED),
@@ -507,7 +521,7 @@ fn sort_out(
             }
         }
     }
-    planned
+    (planned, failed)
 }
 
 /// Read the rules files; turn `-D`/`-U` into assumptions of every `resolve` rule, or into one
