@@ -82,24 +82,61 @@ pub fn target_evidence(rule_index: usize, rule: &Rule, facts: &FileFacts) -> Evi
 }
 
 /// The rule's scope: the bodies of its `inside` functions (`None` when the file has none of
-/// them), or the whole file; and how to say it.
+/// them), or the whole file, less its `not_inside` functions (what they hold is not the rule's
+/// to remove, so it is neither evidence nor code left behind); and how to say it.
 fn scope(matcher: &Match, facts: &FileFacts) -> Option<(Vec<Range<usize>>, String)> {
-    if matcher.inside.is_empty() {
-        let whole = std::iter::once(0..facts.source.len()).collect();
-        return Some((whole, "this file".to_string()));
+    let quoted = |names: &[String]| -> String {
+        let names: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
+        and_list(&names)
+    };
+    let (scopes, place) = if matcher.inside.is_empty() {
+        (vec![0..facts.source.len()], "this file".to_string())
+    } else {
+        let bodies: Vec<Range<usize>> = matcher
+            .inside
+            .iter()
+            .flat_map(|name| facts.functions_named(name))
+            .map(|function| function.body.clone())
+            .collect();
+        if bodies.is_empty() {
+            return None;
+        }
+        (bodies, quoted(&matcher.inside))
+    };
+    if matcher.not_inside.is_empty() {
+        return Some((scopes, place));
     }
-    let bodies: Vec<Range<usize>> = matcher
-        .inside
+    let mut excluded: Vec<Range<usize>> = matcher
+        .not_inside
         .iter()
         .flat_map(|name| facts.functions_named(name))
-        .map(|function| function.body.clone())
+        .map(|function| function.item.clone())
         .collect();
-    let names: Vec<String> = matcher
-        .inside
-        .iter()
-        .map(|name| format!("`{name}`"))
-        .collect();
-    (!bodies.is_empty()).then(|| (bodies, and_list(&names)))
+    excluded.sort_by_key(|range| range.start);
+    let scopes = without(scopes, &excluded);
+    let place = format!("{place} outside {}", quoted(&matcher.not_inside));
+    Some((scopes, place))
+}
+
+/// `scopes` less the `excluded` ranges (sorted by start), as the ranges that are left.
+fn without(scopes: Vec<Range<usize>>, excluded: &[Range<usize>]) -> Vec<Range<usize>> {
+    let mut left = Vec::new();
+    for scope in scopes {
+        let mut start = scope.start;
+        for cut in excluded {
+            if cut.end <= start || cut.start >= scope.end {
+                continue;
+            }
+            if cut.start > start {
+                left.push(start..cut.start);
+            }
+            start = start.max(cut.end);
+        }
+        if start < scope.end {
+            left.push(start..scope.end);
+        }
+    }
+    left
 }
 
 /// The first thing in `scopes` that the body predicates look for (token level, as the residue
@@ -344,4 +381,24 @@ fn and_list(items: &[String]) -> String {
 /// Each name in backticks.
 fn quoted(names: &[String]) -> Vec<String> {
     names.iter().map(|name| format!("`{name}`")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without;
+
+    #[test]
+    fn without_cuts_the_excluded_ranges_out_of_each_scope() {
+        assert_eq!(
+            without(vec![0..100], &[10..20, 50..60]),
+            [0..10, 20..50, 60..100]
+        );
+        assert_eq!(without(vec![0..100], &[0..20, 90..120]), [20..90]);
+        assert_eq!(without(vec![0..10, 30..40], &[5..35]), [0..5, 35..40]);
+        assert_eq!(
+            without(vec![10..20], &[0..30]),
+            Vec::<std::ops::Range<usize>>::new()
+        );
+        assert_eq!(without(vec![10..20], &[]), [10..20]);
+    }
 }

@@ -724,7 +724,7 @@ fn every_missing_and_unknown_key_is_told_in_one_diagnostic() {
 #[test]
 fn a_rule_whose_file_failed_is_undecided_not_no_match_nor_drift() {
     let dir = scratch();
-    let tree = dir.path().join("tree");
+    let tree = dir.path().join("own");
     fs::create_dir_all(&tree).unwrap();
     fs::write(tree.join("good.c"), "#include <stdio.h>\nint g;\n").unwrap();
     let broken = "#ifdef HAVE_NEW\nint f(void) { return unshare(1); }\n#endif\n#if\n";
@@ -744,7 +744,7 @@ fn a_rule_whose_file_failed_is_undecided_not_no_match_nor_drift() {
     let output = run_with_rules(
         dir.path(),
         &rules,
-        &["--report", report_path.to_str().unwrap(), "tree"],
+        &["--report", report_path.to_str().unwrap(), "own"],
     );
     assert_exit(&output, 2);
     let stderr = stderr_of(&output);
@@ -773,4 +773,58 @@ fn a_rule_whose_file_failed_is_undecided_not_no_match_nor_drift() {
         fs::read_to_string(tree.join("other.h")).unwrap(),
         "#ifdef HAVE_NEW\nint h;\n#endif\n"
     );
+}
+
+/// `not_inside` leaves code alone on purpose: on the second run the call kept in that function
+/// is neither code left behind (drift) nor in the way of the evidence, so the rule says
+/// `already-applied`; a call outside it that comes back is still drift.
+#[test]
+fn code_kept_by_not_inside_is_not_drift_on_the_second_run() {
+    let dir = scratch();
+    let tree = dir.path().join("own");
+    fs::create_dir_all(&tree).unwrap();
+    let source = "#include <sched.h>\nint keep(void)\n{\n#ifdef __linux__\n\treturn unshare(1);\n#endif\n\treturn 0;\n}\nint go(void)\n{\n#ifdef __linux__\n\treturn unshare(2);\n#endif\n\treturn 0;\n}\n";
+    fs::write(tree.join("a.c"), source).unwrap();
+    let rules = write(
+        dir.path(),
+        "r.toml",
+        "[[rule]]\nid = \"drop-unshare\"\nmessage = \"m\"\nfiles = [\"*.c\"]\naction = \"drop\"\nexpect = 1\n\
+         [rule.match]\ncondition = \"defined(__linux__)\"\ncalls = [\"unshare\"]\nnot_inside = \"keep\"\n",
+    );
+    let output = run_with_rules(dir.path(), &rules, &["own"]);
+    assert_exit(&output, 0);
+    let once = fs::read_to_string(tree.join("a.c")).unwrap();
+    assert!(
+        once.contains("unshare(1)") && !once.contains("unshare(2)"),
+        "{once}"
+    );
+
+    let report_path = dir.path().join("report.json");
+    let output = run_with_rules(
+        dir.path(),
+        &rules,
+        &["--check", "--report", report_path.to_str().unwrap(), "own"],
+    );
+    assert_exit(&output, 0);
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains(
+            "already-applied (own/a.c: no call to `unshare` left in this file outside `keep`)"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(
+        rule(&report(&report_path), "drop-unshare")["status"],
+        "already-applied"
+    );
+
+    // The call comes back outside `keep`, unguarded: code the rule is about, left behind.
+    fs::write(
+        tree.join("a.c"),
+        once.replace("\treturn 0;\n}\n", "\tunshare(3);\n\treturn 0;\n}\n"),
+    )
+    .unwrap();
+    let output = run_with_rules(dir.path(), &rules, &["--check", "own"]);
+    assert_exit(&output, 2);
+    assert!(stderr_of(&output).contains("a call to `unshare` is still in this file"));
 }
