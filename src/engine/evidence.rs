@@ -90,7 +90,10 @@ fn scope(matcher: &Match, facts: &FileFacts) -> Option<(Vec<Range<usize>>, Strin
         and_list(&names)
     };
     let (scopes, place) = if matcher.inside.is_empty() {
-        (vec![0..facts.source.len()], "this file".to_string())
+        (
+            std::iter::once(0..facts.source.len()).collect(),
+            "this file".to_string(),
+        )
     } else {
         let bodies: Vec<Range<usize>> = matcher
             .inside
@@ -384,6 +387,8 @@ fn quoted(names: &[String]) -> Vec<String> {
 }
 
 #[cfg(test)]
+// One-range scopes are what the cases are about.
+#[allow(clippy::single_range_in_vec_init)]
 mod tests {
     use super::without;
 
