@@ -249,7 +249,7 @@ pub(super) fn guard_text(facts: &FileFacts, lines: &Range<usize>, guard: &Guard)
         text.extend_from_slice(eol);
     }
     text.extend_from_slice(indent);
-    text.extend_from_slice(b"#endif");
+    text.extend_from_slice(guard.closing.as_bytes());
     if ends_line {
         text.extend_from_slice(eol);
     }

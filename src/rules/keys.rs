@@ -29,6 +29,7 @@ const RULE: &[&str] = &[
     "replacement",
     "value",
     "guard",
+    "guard_end",
     "expect",
     "fallback",
 ];

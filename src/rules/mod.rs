@@ -95,6 +95,9 @@ pub struct Guard {
     /// Its condition in normal form (`#ifdef X` is `defined(X)`), to recognize a guard already
     /// there whatever its spelling.
     pub condition: Norm,
+    /// The closing line as it is written, from its `#`: `#endif`, or with a comment
+    /// (`#endif /* PR_SET_PDEATHSIG */`) when the rule's `guard_end` says so.
+    pub closing: String,
 }
 
 impl Action {

@@ -74,6 +74,9 @@ pub(crate) struct RuleToml {
     /// For `guard`: the opening directive, `#ifdef NAME`, `#ifndef NAME` or `#if COND`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) guard: Option<Spanned<String>>,
+    /// For `guard`: the closing line when it is not a plain `#endif` (`#endif /* NAME */`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) guard_end: Option<Spanned<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) expect: Option<Spanned<ExpectToml>>,
     #[serde(default, skip_serializing_if = "is_default")]
@@ -292,7 +295,7 @@ impl RuleToml {
         matcher: MatchToml,
         expect: Option<ExpectToml>,
     ) -> RuleToml {
-        let (mut value, mut guard) = (None, None);
+        let (mut value, mut guard, mut guard_end) = (None, None, None);
         let (action, define, undef, replacement) = match action {
             Action::Drop => (ActionToml::Drop, Vec::new(), Vec::new(), None),
             Action::Replace(header) => (
@@ -307,6 +310,9 @@ impl RuleToml {
             }
             Action::Guard(opening) => {
                 guard = Some(unspanned(opening.opening.clone()));
+                if opening.closing != "#endif" {
+                    guard_end = Some(unspanned(opening.closing.clone()));
+                }
                 (ActionToml::Guard, Vec::new(), Vec::new(), None)
             }
             Action::Keep => (ActionToml::Keep, Vec::new(), Vec::new(), None),
@@ -338,6 +344,7 @@ impl RuleToml {
             target: None,
             value,
             guard,
+            guard_end,
         }
     }
 

@@ -412,7 +412,7 @@ fn validate(rule: RuleToml, file: usize) -> Result<Rule, RulesError> {
                     "add guard = \"#ifdef NAME\", \"#ifndef NAME\" or \"#if CONDITION\"",
                 )
             })?;
-            Action::Guard(parse_guard(guard)?)
+            Action::Guard(parse_guard(guard, rule.guard_end.as_ref())?)
         }
     };
     check_target(
@@ -435,6 +435,13 @@ fn validate(rule: RuleToml, file: usize) -> Result<Rule, RulesError> {
             "`guard` belongs to `guard` rules",
             guard.span(),
             "remove it, or use action = \"guard\"",
+        ));
+    }
+    if let (Some(end), false) = (&rule.guard_end, matches!(action, Action::Guard(_))) {
+        return Err(RulesError::new(
+            "`guard_end` belongs to `guard` rules",
+            end.span(),
+            "remove it, or use action = \"guard\" with guard = \"#ifdef NAME\"",
         ));
     }
     if !matches!(action, Action::Resolve(_))
@@ -620,8 +627,12 @@ fn check_header(header: &Spanned<String>) -> Result<String, RulesError> {
 }
 
 /// The opening directive of a `guard` rule: `#ifdef NAME`, `#ifndef NAME` or `#if CONDITION`
-/// (the `#` optional), with its condition in normal form.
-fn parse_guard(guard: &Spanned<String>) -> Result<Guard, RulesError> {
+/// (the `#` optional), with its condition in normal form; and its closing line, `guard_end` or
+/// a plain `#endif`.
+fn parse_guard(
+    guard: &Spanned<String>,
+    guard_end: Option<&Spanned<String>>,
+) -> Result<Guard, RulesError> {
     let written = guard.get_ref().trim();
     let after_hash = written.strip_prefix('#').unwrap_or(written);
     let text = after_hash.trim_start();
@@ -660,7 +671,40 @@ fn parse_guard(guard: &Spanned<String>) -> Result<Guard, RulesError> {
     Ok(Guard {
         opening: format!("#{after_hash}"),
         condition: Norm::of(&expr),
+        closing: match guard_end {
+            Some(end) => parse_guard_end(end)?,
+            None => "#endif".to_string(),
+        },
     })
+}
+
+/// A guard's closing line: `#endif`, then only blanks and one comment (`/* X */` or `// X`),
+/// the `#` optional; as written, from its `#`.
+fn parse_guard_end(end: &Spanned<String>) -> Result<String, RulesError> {
+    let written = end.get_ref().trim();
+    let after_hash = written.strip_prefix('#').unwrap_or(written);
+    let is_comment = |rest: &str| {
+        rest.is_empty()
+            || rest.starts_with("//")
+            || rest.len() >= 4
+                && rest.starts_with("/*")
+                && rest.ends_with("*/")
+                && !rest[2..rest.len() - 2].contains("*/")
+    };
+    let closes = after_hash
+        .trim_start()
+        .strip_prefix("endif")
+        .is_some_and(|rest| {
+            (rest.is_empty() || rest.starts_with([' ', '\t', '/'])) && is_comment(rest.trim())
+        });
+    if !closes || written.contains('\n') {
+        return Err(RulesError::new(
+            format!("`{written}` is not an #endif line"),
+            end.span(),
+            "write guard_end = \"#endif /* NAME */\": #endif and at most a comment",
+        ));
+    }
+    Ok(format!("#{after_hash}"))
 }
 
 /// Parse a condition written in a TOML string. Spans in the error point at the string's

@@ -11,8 +11,8 @@ use std::path::Path;
 use std::process::Output;
 
 use crate::util::{
-    assert_exit, assert_snapshot, assert_stderr, cdefang, copy_dir, files_under, root, run_at_root,
-    run_with_rules, stdout_of, testdata, uwsgi_releases,
+    apply_patch, assert_exit, assert_snapshot, assert_stderr, cdefang, copy_dir, files_under, root,
+    run_at_root, run_with_rules, stderr_of, stdout_of, testdata, uwsgi_releases,
 };
 
 /// `cdefang learn testdata/learn/targets/NAME.patch --source testdata/learn/targets/src`.
@@ -230,4 +230,62 @@ fn learned_rules_apply_to_real_releases() {
             shipped.stdout.as_slice()
         );
     }
+}
+
+/// A guard whose `#endif` carries a comment (`#endif /* PR_SET_PDEATHSIG */`, as many porting
+/// patches write it) is learned with `guard_end`, and the learned rule writes that line: the
+/// patched file is reproduced byte for byte, and a second run has nothing to do.
+#[test]
+fn learns_a_guard_whose_endif_carries_a_comment() {
+    let work = tempfile::tempdir().unwrap();
+    // The first hunk of pdeathsig.patch, its #endif commented.
+    let whole = fs::read_to_string(testdata("learn/targets/pdeathsig.patch")).unwrap();
+    let second = whole
+        .match_indices("\n@@ ")
+        .nth(1)
+        .map_or(whole.len(), |(at, _)| at + 1);
+    let patch = whole[..second].replacen("+#endif\n", "+#endif /* PR_SET_PDEATHSIG */\n", 1);
+    assert!(
+        patch.contains("+#endif /* PR_SET_PDEATHSIG */\n"),
+        "{patch}"
+    );
+    let patch_path = work.path().join("commented.patch");
+    fs::write(&patch_path, &patch).unwrap();
+    let patched = work.path().join("patched");
+    copy_dir(&testdata("learn/targets/src"), &patched);
+    apply_patch(&patched, patch.as_bytes(), &[]);
+
+    let learned = work.path().join("learned.toml");
+    let output = cdefang(&root())
+        .args(["learn", "-q"])
+        .arg(&patch_path)
+        .arg("--source")
+        .arg(testdata("learn/targets/src"))
+        .arg("-o")
+        .arg(&learned)
+        .output()
+        .unwrap();
+    assert_exit(&output, 0);
+    let toml = fs::read_to_string(&learned).unwrap();
+    assert!(toml.contains("action = \"guard\""), "{toml}");
+    assert!(
+        toml.contains("guard = \"#ifdef PR_SET_PDEATHSIG\""),
+        "{toml}"
+    );
+    assert!(
+        toml.contains("guard_end = \"#endif /* PR_SET_PDEATHSIG */\""),
+        "{toml}"
+    );
+
+    let tree = work.path().join("tree");
+    copy_dir(&testdata("learn/targets/src"), &tree);
+    assert_exit(&run_with_rules(work.path(), &learned, &["tree"]), 0);
+    assert_eq!(files_under(&tree), files_under(&patched));
+    let again = run_with_rules(work.path(), &learned, &["--check", "tree"]);
+    assert_exit(&again, 0);
+    assert!(
+        stderr_of(&again).contains("already-applied"),
+        "{}",
+        stderr_of(&again)
+    );
 }

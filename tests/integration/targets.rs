@@ -226,6 +226,21 @@ fn statement_guard_wraps_whole_lines_and_is_found_again() {
         ),
         (None, 0, true)
     );
+    // `guard_end`: the closing line as written, comment and all; still found again.
+    let commented = target_rule(
+        "statement",
+        "guard",
+        "guard = \"#ifdef PR_SET_PDEATHSIG\"\nguard_end = \"#endif /* PR_SET_PDEATHSIG */\"",
+        "calls = [\"prctl\"]\nmentions = [\"PR_SET_PDEATHSIG\"]",
+    );
+    let (with_comment, _) = apply_twice(&commented, EMPEROR);
+    assert_eq!(
+        with_comment,
+        output.replace(
+            "    }\r\n#endif\r\n",
+            "    }\r\n#endif /* PR_SET_PDEATHSIG */\r\n"
+        )
+    );
     // A trailing comment is part of the line; the statement with the name, not its neighbour.
     let rules = target_rule("statement", "drop", "", "mentions = [\"PR_SET_NAME\"]");
     let (output, _) = apply_twice(&rules, EMPEROR);
@@ -420,6 +435,33 @@ fn rules_file_errors_for_targets() {
         (
             target_rule("lines", "drop", "", "includes = [\"a.h\"]"),
             "unknown variant `lines`",
+        ),
+        (
+            target_rule(
+                "statement",
+                "guard",
+                "guard = \"#ifdef X\"\nguard_end = \"#endif X\"",
+                "calls = [\"f\"]",
+            ),
+            "`#endif X` is not an #endif line",
+        ),
+        (
+            target_rule(
+                "statement",
+                "guard",
+                "guard = \"#ifdef X\"\nguard_end = \"#else\"",
+                "calls = [\"f\"]",
+            ),
+            "`#else` is not an #endif line",
+        ),
+        (
+            target_rule(
+                "statement",
+                "drop",
+                "guard_end = \"#endif\"",
+                "calls = [\"f\"]",
+            ),
+            "`guard_end` belongs to `guard` rules",
         ),
     ] {
         let rules = write_rules(dir.path(), &text);

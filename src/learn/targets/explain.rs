@@ -115,10 +115,13 @@ pub(super) fn explain_file(
                 ));
             };
             let guard_text = shown(opening).trim_start().to_string();
-            let Some(guard) = parse_guard(&guard_text) else {
+            let closing_text = shown(&close.inserted[0]).trim().to_string();
+            let Some(guard) = parse_guard(&guard_text, &closing_text) else {
                 return Err(unexplained(
                     run,
-                    format!("`{guard_text}` is not a condition cdefang reads"),
+                    format!(
+                        "`{guard_text}` … `{closing_text}` is not a guard cdefang reads (a condition, and #endif with at most a comment)"
+                    ),
                 ));
             };
             // diff may align an added line with an equal one beside it (`+#endif` after an
@@ -291,11 +294,18 @@ pub(super) fn explain_file(
     Ok(())
 }
 
-/// The guard of an added opening line, as a rule's `guard` reads it.
-fn parse_guard(text: &str) -> Option<Guard> {
+/// The guard of an added opening line and its closing line, as a rule's `guard` and
+/// `guard_end` read them (`guard_end` only when the closing line is more than `#endif`).
+fn parse_guard(opening: &str, closing: &str) -> Option<Guard> {
+    let plain = closing.strip_prefix('#').map(str::trim_start) == Some("endif");
+    let guard_end = if plain {
+        String::new()
+    } else {
+        format!("guard_end = {}\n", toml_string(closing))
+    };
     let toml = format!(
-        "[[rule]]\nid = \"g\"\nmessage = \"\"\nfiles = [\"*\"]\ntarget = \"statement\"\naction = \"guard\"\nguard = {}\n[rule.match]\ncalls = [\"g\"]\n",
-        toml_string(text)
+        "[[rule]]\nid = \"g\"\nmessage = \"\"\nfiles = [\"*\"]\ntarget = \"statement\"\naction = \"guard\"\nguard = {}\n{guard_end}[rule.match]\ncalls = [\"g\"]\n",
+        toml_string(opening)
     );
     let file = rules::load(&toml, 0).ok()?;
     match &file.rules.first()?.action {
