@@ -257,22 +257,130 @@ pub(super) fn guard_text(facts: &FileFacts, lines: &Range<usize>, guard: &Guard)
 }
 
 /// The whole lines around `span`, when nothing but blanks (and comments: `code` has them
-/// blanked) shares them; `None` when other code does.
+/// blanked) shares them; `None` when other code does. A `/* … */` comment that the first line
+/// starts inside or the last line ends inside takes its lines too (an edit never cuts a comment
+/// in two), and then the code beside it on those lines counts.
 pub(super) fn whole_lines(source: &[u8], code: &[u8], span: &Range<usize>) -> Option<Range<usize>> {
-    let start = source[..span.start]
+    let line_start = |at: usize| {
+        source[..at]
+            .iter()
+            .rposition(|&byte| byte == b'\n')
+            .map_or(0, |at| at + 1)
+    };
+    // Lexing from just after the last code byte before the statement (directive lines
+    // included: the code view blanks them) says whether a comment is open where its line starts.
+    let first_line = line_start(span.start);
+    let resume = code[..span.start]
         .iter()
-        .rposition(|&byte| byte == b'\n')
+        .rposition(|byte| !byte.is_ascii_whitespace())
         .map_or(0, |at| at + 1);
-    let end = source[span.end..]
-        .iter()
-        .position(|&byte| byte == b'\n')
-        .map_or(source.len(), |at| span.end + at + 1);
+    let start = match open_comment(source, resume.min(first_line), first_line) {
+        Some(opener) => line_start(opener),
+        None => first_line,
+    };
+    let end = line_end_outside_comments(source, span.end);
     let blank = |range: Range<usize>| {
         code[range]
             .iter()
             .all(|byte| byte.is_ascii_whitespace() || *byte == b'\\')
     };
     (blank(start..span.start) && blank(span.end..end)).then_some(start..end)
+}
+
+/// Lexing `source[from..to]` from code: the offset of the `/*` of a comment still open at `to`.
+fn open_comment(source: &[u8], from: usize, to: usize) -> Option<usize> {
+    let mut lexer = CommentLexer::default();
+    for at in from..to {
+        lexer.step(source, at);
+    }
+    lexer.block_opened_at
+}
+
+/// The end of the line (past its newline) on which code that ends at `from` ends, once every
+/// `/* … */` comment open there is closed: the first newline after `from` outside a block
+/// comment.
+fn line_end_outside_comments(source: &[u8], from: usize) -> usize {
+    let mut lexer = CommentLexer::default();
+    for at in from..source.len() {
+        // A newline ends the line unless a block comment or a backslash carries it on.
+        if source[at] == b'\n'
+            && matches!(
+                lexer.state,
+                LexState::Code | LexState::LineComment | LexState::Quoted(_)
+            )
+        {
+            return at + 1;
+        }
+        lexer.step(source, at);
+    }
+    source.len()
+}
+
+/// Just enough of C's lexing to follow comments: strings and character constants (whose
+/// `/*` is not a comment), `//` comments continued by a backslash-newline, `/* … */`.
+#[derive(Default)]
+struct CommentLexer {
+    state: LexState,
+    /// Where the `/*` of the block comment being read is.
+    block_opened_at: Option<usize>,
+}
+
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum LexState {
+    #[default]
+    Code,
+    LineComment,
+    BlockComment,
+    Quoted(u8),
+    /// Just after a backslash, in a quoted literal or a `//` comment.
+    Escaped(&'static LexState),
+}
+
+impl CommentLexer {
+    /// Read the byte at `at` (`source[at - 1]` was read before it).
+    fn step(&mut self, source: &[u8], at: usize) {
+        let byte = source[at];
+        let previous = at.checked_sub(1).map(|before| source[before]);
+        self.state = match self.state {
+            LexState::Code => match byte {
+                b'"' | b'\'' => LexState::Quoted(byte),
+                b'/' if source.get(at + 1) == Some(&b'/') => LexState::LineComment,
+                b'/' if source.get(at + 1) == Some(&b'*') => {
+                    self.block_opened_at = Some(at);
+                    LexState::BlockComment
+                }
+                _ => LexState::Code,
+            },
+            LexState::LineComment => match byte {
+                b'\\' => LexState::Escaped(&LexState::LineComment),
+                b'\n' => LexState::Code,
+                _ => LexState::LineComment,
+            },
+            LexState::BlockComment => {
+                // `*/`, the `*` not the one of the opening `/*`.
+                if byte == b'/'
+                    && previous == Some(b'*')
+                    && self.block_opened_at.is_some_and(|opened| at >= opened + 3)
+                {
+                    self.block_opened_at = None;
+                    LexState::Code
+                } else {
+                    LexState::BlockComment
+                }
+            }
+            LexState::Quoted(quote) => match byte {
+                b'\\' => LexState::Escaped(if quote == b'"' {
+                    &LexState::Quoted(b'"')
+                } else {
+                    &LexState::Quoted(b'\'')
+                }),
+                b'\n' => LexState::Code,
+                _ if byte == quote => LexState::Code,
+                _ => LexState::Quoted(quote),
+            },
+            LexState::Escaped(back) => *back,
+        };
+    }
 }
 
 /// Is the rule already applied in this file? Positive evidence, per action, for a rule that

@@ -315,6 +315,18 @@ fn statement_refusals_name_the_place_and_what_to_do() {
             "this statement shares a line with other code",
             "put it on lines of its own",
         ),
+        // A comment that starts after other code and ends on the statement's line.
+        (
+            "void f(void) {\n\ty(); /* a\n\t b */ x();\n}\n",
+            "this statement shares a line with other code",
+            "put it on lines of its own",
+        ),
+        // A comment that starts on the statement's line and ends before other code.
+        (
+            "void f(void) {\n\tx(); /* a\n\t b */ y();\n}\n",
+            "this statement shares a line with other code",
+            "put it on lines of its own",
+        ),
     ] {
         fs::write(dir.path().join("f.c"), source).unwrap();
         let output = run_with_rules(dir.path(), &rules, &["f.c"]);
@@ -468,4 +480,43 @@ fn rules_file_errors_for_targets() {
         let output = run_with_rules(dir.path(), &rules, &["f.c"]);
         assert_stderr(&output, 2, &["invalid rules file", wanted, "rules.toml:"]);
     }
+}
+
+/// An edit never cuts a `/* … */` comment in two: a statement whose line ends inside a comment,
+/// or starts inside one, takes the comment's lines with it (drop and guard alike); a string's
+/// `/*` and a `//` comment are not block comments.
+#[test]
+fn statement_edits_take_the_lines_of_a_comment_they_start_or_end_in() {
+    let drop = target_rule("statement", "drop", "", "calls = [\"prctl\"]");
+    let guard = target_rule(
+        "statement",
+        "guard",
+        "guard = \"#ifdef P\"",
+        "calls = [\"prctl\"]",
+    );
+    let trailing = "void f(void)\n{\n\tprctl(1); /* a comment\n\t   that continues */\n\tx();\n}\n";
+    assert_eq!(
+        apply_twice(&drop, trailing).0,
+        "void f(void)\n{\n\tx();\n}\n"
+    );
+    assert_eq!(
+        apply_twice(&guard, trailing).0,
+        "void f(void)\n{\n#ifdef P\n\tprctl(1); /* a comment\n\t   that continues */\n#endif\n\tx();\n}\n"
+    );
+    let leading =
+        "void f(void)\n{\n\t/* a comment\n\t   that ends */ prctl(1); // more\n\tx();\n}\n";
+    assert_eq!(
+        apply_twice(&drop, leading).0,
+        "void f(void)\n{\n\tx();\n}\n"
+    );
+    assert_eq!(
+        apply_twice(&guard, leading).0,
+        "void f(void)\n{\n#ifdef P\n\t/* a comment\n\t   that ends */ prctl(1); // more\n#endif\n\tx();\n}\n"
+    );
+    // Not block comments: `/*` in a string, and a `//` comment.
+    let not_comments = "void f(void)\n{\n\ts = \"/*\";\n\tprctl(1); // /* no\n\tx(\"*/\");\n}\n";
+    assert_eq!(
+        apply_twice(&drop, not_comments).0,
+        "void f(void)\n{\n\ts = \"/*\";\n\tx(\"*/\");\n}\n"
+    );
 }
