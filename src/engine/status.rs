@@ -6,7 +6,7 @@
 use std::ops::Range;
 
 use super::{Evidence, FileResult};
-use crate::rules::{NamedSpan, Per, Rule};
+use crate::rules::{Action, NamedSpan, Per, Rule};
 
 /// How a rule ended the run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,6 +62,34 @@ pub struct UnknownName {
 
 /// The largest edit distance [`UnknownName::typo`] takes for a slip.
 const SLIP: usize = 2;
+
+/// Is `candidate`, `distance` edits from `name` (0: the same but for case), a slip of it? At
+/// most [`SLIP`] edits and a third of the name (so a name of one or two characters slips to
+/// nothing: `A` is not a typo of `B`); and a name that is the other one in capitals or in small
+/// letters is another name by C's habit (the macro `FEATURE_ON` beside the variable
+/// `feature_on`), not a slip.
+fn is_slip(name: &str, candidate: &str, distance: usize) -> bool {
+    if distance == 0 {
+        return name != candidate.to_ascii_uppercase() && name != candidate.to_ascii_lowercase();
+    }
+    distance <= SLIP && distance * 3 <= name.chars().count()
+}
+
+/// Does the rule itself write `name` (the header a `replace` puts in, a name in the new
+/// condition, the guard or the value)? Then finding it where the rule's own name is gone is the
+/// rule's work done, not a typo (`sys/epoll.h` replaced by `sys/poll.h`).
+fn writes(rule: &Rule, name: &str) -> bool {
+    let has_word = |text: &str| {
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .any(|word| word == name)
+    };
+    match &rule.action {
+        Action::Replace(header) => header.trim_matches(['<', '>', '"']) == name,
+        Action::ReplaceCondition(text) | Action::SetValue(text) => has_word(text),
+        Action::Guard(guard) => has_word(&guard.opening) || has_word(&guard.closing),
+        Action::Drop | Action::Keep | Action::Resolve(_) => false,
+    }
+}
 
 /// How one rule ended the run, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -222,10 +250,29 @@ fn unknown_names(index: usize, rule: &Rule, files: &[&FileResult]) -> Vec<Unknow
         if !found && !files.is_empty() {
             unknown.push(UnknownName {
                 name: name.clone(),
-                typo: best.as_ref().is_some_and(|(distance, _)| *distance <= SLIP),
+                typo: best.as_ref().is_some_and(|(distance, candidate)| {
+                    is_slip(&name.name, candidate, *distance) && !writes(rule, candidate)
+                }),
                 suggestion: best.map(|(_, name)| name),
             });
         }
     }
     unknown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_slip;
+
+    #[test]
+    fn slips_are_small_next_to_the_name_and_not_a_change_of_case_convention() {
+        assert!(is_slip("unshre", "unshare", 1));
+        assert!(is_slip("Unshare", "unshare", 0));
+        assert!(!is_slip("FEATURE_ON", "feature_on", 0));
+        assert!(!is_slip("unshare", "UNSHARE", 0));
+        assert!(!is_slip("A", "B", 1));
+        assert!(!is_slip("AB", "AC", 1));
+        assert!(is_slip("ABC", "ABD", 1));
+        assert!(!is_slip("unshare", "unsha", 2 + 1));
+    }
 }

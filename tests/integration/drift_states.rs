@@ -828,3 +828,55 @@ fn code_kept_by_not_inside_is_not_drift_on_the_second_run() {
     assert_exit(&output, 2);
     assert!(stderr_of(&output).contains("a call to `unshare` is still in this file"));
 }
+
+/// Second runs stay quiet when the name a rule looks for is gone and a near name is there for
+/// a reason the rule itself explains or C's habits do: the header a `replace` wrote
+/// (`sys/epoll.h` → `sys/poll.h`, one edit apart), and a macro beside a variable of the same
+/// name in small letters (`FEATURE_ON`, `feature_on`). A real slip (`unshre`) stays drift.
+#[test]
+fn near_names_the_rule_wrote_or_c_habits_explain_are_not_typos() {
+    let dir = scratch();
+    let tree = dir.path().join("own");
+    fs::create_dir_all(&tree).unwrap();
+    fs::write(
+        tree.join("i.c"),
+        "#ifdef __linux__\n#include <sys/epoll.h>\n#endif\n",
+    )
+    .unwrap();
+    fs::write(
+        tree.join("k.c"),
+        "int feature_on;\n#ifdef FEATURE_ON\nint a;\n#else\nint b;\n#endif\n",
+    )
+    .unwrap();
+    let rules = write(
+        dir.path(),
+        "r.toml",
+        "[[rule]]\nid = \"poll\"\nmessage = \"m\"\nfiles = [\"i.c\"]\ntarget = \"include\"\n\
+         action = \"replace\"\nreplacement = \"<sys/poll.h>\"\nexpect = 1\n\
+         [rule.match]\nincludes = [\"sys/epoll.h\"]\n\n\
+         [[rule]]\nid = \"feature\"\nmessage = \"m\"\nfiles = [\"k.c\"]\naction = \"keep\"\n\
+         [rule.match]\nuses = [\"FEATURE_ON\"]\n",
+    );
+    assert_exit(&run_with_rules(dir.path(), &rules, &["own"]), 0);
+    let report_path = dir.path().join("report.json");
+    let again = run_with_rules(
+        dir.path(),
+        &rules,
+        &["--check", "--report", report_path.to_str().unwrap(), "own"],
+    );
+    assert_exit(&again, 0);
+    let report = report(&report_path);
+    assert_eq!(rule(&report, "poll")["status"], "already-applied");
+    assert_eq!(rule(&report, "feature")["status"], "already-applied");
+
+    // A slip of one letter in a name of the code is still a typo: drift, whatever the evidence.
+    let typo = write(
+        dir.path(),
+        "typo.toml",
+        "[[rule]]\nid = \"feature\"\nmessage = \"m\"\nfiles = [\"k.c\"]\naction = \"keep\"\n\
+         [rule.match]\nuses = [\"feature_onn\"]\n",
+    );
+    let output = run_with_rules(dir.path(), &typo, &["--check", "own"]);
+    assert_exit(&output, 2);
+    assert!(stderr_of(&output).contains("did you mean `feature_on`?"));
+}
