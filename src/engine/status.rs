@@ -46,6 +46,9 @@ pub struct Shortfall {
     pub file: Option<usize>,
     /// What the files say instead (a place where the code still is, if one does).
     pub remains: Option<(usize, String, Range<usize>)>,
+    /// The rule's `files` select no file of the run: nothing could be found anywhere (a file
+    /// renamed or moved, a glob that no longer fits).
+    pub no_file: bool,
 }
 
 /// A name of a rule that no file of the run has.
@@ -102,8 +105,10 @@ pub struct RuleStatus {
 }
 
 /// The state of `rule` (index `index`) after the run whose file results are `files`, in the
-/// run's order.
-pub fn rule_status(index: usize, rule: &Rule, files: &[&FileResult]) -> RuleStatus {
+/// run's order. `trees`: a directory was among the paths given, so a rule whose `files` select
+/// none of its files has lost them (with an `expect` of matches: drift); when only files are
+/// given, the rule was not asked about them.
+pub fn rule_status(index: usize, rule: &Rule, files: &[&FileResult], trees: bool) -> RuleStatus {
     let selected: Vec<(usize, &FileResult)> = files
         .iter()
         .enumerate()
@@ -161,6 +166,7 @@ pub fn rule_status(index: usize, rule: &Rule, files: &[&FileResult]) -> RuleStat
                         found,
                         file: None,
                         remains: remains.clone(),
+                        no_file: false,
                     });
                 }
             }
@@ -181,11 +187,27 @@ pub fn rule_status(index: usize, rule: &Rule, files: &[&FileResult]) -> RuleStat
                             found: here,
                             file: Some(position),
                             remains,
+                            no_file: false,
                         });
                     }
                 }
             }
         }
+    }
+    // An expectation of matches with no file to look in: the silence #13 is about (a renamed
+    // file must not make the fix pass unseen). The glob warning says which glob.
+    if let Some(expect) = &rule.expect
+        && trees
+        && selected.is_empty()
+        && !expect.holds(0)
+    {
+        drift = true;
+        status.shortfalls.push(Shortfall {
+            found: 0,
+            file: None,
+            remains: None,
+            no_file: true,
+        });
     }
     let shown_done = done(found, !applied_files.is_empty(), remains.is_some());
     if shown_done {

@@ -423,19 +423,31 @@ fn a_glob_is_matched_against_the_path_relative_to_the_directory_given() {
         (output, serde_json::from_slice(&json).unwrap())
     };
 
-    // Named with the directory given: the glob selects nothing, says so, and matches nothing.
+    // Named with the directory given: the glob selects nothing and says so; the rule expects
+    // matches, so selecting no file of the tree is drift (a renamed file must not make the fix
+    // pass unseen), exit 2.
     let (output, report) = run_glob("uw/core/utils.c");
     assert_stderr(
         &output,
-        0,
+        2,
         &[
             "warning: rule `drop-unshare-blocks`: glob `uw/core/utils.c` matches no file",
-            "cdefang: drop-unshare-blocks: 0 files, 0 matches, 0 edits",
+            "error: drift: rule `drop-unshare-blocks` found 0 match(es)",
+            "its `files` select no file of the run",
+            "cdefang: drop-unshare-blocks: 0 files, 0 matches, 0 edits: drift",
         ],
     );
     assert_eq!(report["rules"][0]["id"], "drop-unshare-blocks");
     assert_eq!(report["rules"][0]["matches"], 0);
+    assert_eq!(report["rules"][0]["status"], "drift");
+    assert_eq!(report["drift"][0]["reason"], "its `files` select no file of the run");
     assert_eq!(report["files_changed"], 0);
+    // The file given by name: the rule was not asked about other files, no drift.
+    let rules = write_rules(dir.path(), &unshare.replace("core/utils.c", "core/other.c"));
+    assert_exit(
+        &run_with_rules(dir.path(), &rules, &["--check", "uw/core/utils.c"]),
+        0,
+    );
 
     // Relative to it: both blocks, and no warning.
     let (output, report) = run_glob("core/utils.c");
@@ -966,7 +978,7 @@ fn code_nested_beyond_the_limits_is_a_diagnostic_not_a_crash() {
     fs::create_dir_all(dir.path().join("core")).unwrap();
     let check = |text: &str| {
         fs::write(dir.path().join("core/utils.c"), text).unwrap();
-        run_with_rules(dir.path(), &el5_rules(), &["--check", "-q", "."])
+        run_with_rules(dir.path(), &el5_rules(), &["--check", "-q", "core/utils.c"])
     };
     // Within the limits (cparse::MAX_NESTING and the others): parsed, the block is dropped.
     for statement in [

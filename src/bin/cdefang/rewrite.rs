@@ -191,11 +191,12 @@ fn run_steps(
 
     // Per-rule totals, states and expectations.
     let results: Vec<&FileResult> = planned.iter().map(|file| &file.result).collect();
+    let trees = options.paths.iter().any(|path| path.is_dir());
     let statuses: Vec<RuleStatus> = rules
         .iter()
         .enumerate()
         .map(|(index, rule)| {
-            let status = cdefang::rule_status(index, rule, &results);
+            let status = cdefang::rule_status(index, rule, &results, trees);
             if failed_files
                 .iter()
                 .any(|relative| rule.applies_to(relative))

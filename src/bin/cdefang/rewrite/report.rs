@@ -179,11 +179,15 @@ pub(super) fn drift_of(rule: &Rule, shortfall: &Shortfall, planned: &[PlannedFil
         file: shortfall
             .file
             .map(|file| cdefang::json_path(&planned[file].file.path)),
-        reason: shortfall.remains.as_ref().map(|(file, what, at)| {
-            let file = &planned[*file];
-            let (line, column) = cdefang::Lines::new(&file.source).line_column(at.start);
-            format!("{}:{line}:{column}: {what}", file.file.display)
-        }),
+        reason: if shortfall.no_file {
+            Some("its `files` select no file of the run".to_string())
+        } else {
+            shortfall.remains.as_ref().map(|(file, what, at)| {
+                let file = &planned[*file];
+                let (line, column) = cdefang::Lines::new(&file.source).line_column(at.start);
+                format!("{}:{line}:{column}: {what}", file.file.display)
+            })
+        },
     }
 }
 
@@ -267,7 +271,11 @@ pub(super) fn drift_problem(
     let mut problem = problem
         .at_text(&source.name, &source.shown, span, "expected here")
         .also(rule.origin.span.clone(), "this rule");
-    if drift.found == 0 {
+    if shortfall.no_file {
+        problem = problem.with_note(
+            "its `files` select no file of the run: the files it is about were renamed or moved, or are not among the paths given",
+        );
+    } else if drift.found == 0 {
         problem = problem.with_note(match &remains {
             Some(remains) => format!("not already applied: {remains}"),
             None => "not already applied: nothing in the files it scans shows its work done (see README, \"Expectations and drift\")".to_string(),
