@@ -100,6 +100,9 @@ fn write_file(out: &mut dyn WriteColor, file: &PlannedFile, rules: &[Rule]) -> i
         let mut diagnostic = diagnostic(record, rule, &file.source, &lines);
         // Spans of the file into the text shown; messages from the rules file escaped.
         diagnostic.message = escape_controls(&diagnostic.message).into_owned();
+        diagnostic.code = diagnostic
+            .code
+            .map(|code| escape_controls(&code).into_owned());
         for label in &mut diagnostic.labels {
             label.range = shown.shown(&label.range);
             label.message = escape_controls(&label.message).into_owned();
@@ -112,9 +115,8 @@ fn write_file(out: &mut dyn WriteColor, file: &PlannedFile, rules: &[Rule]) -> i
     }
     writeln!(
         out,
-        "{count} {} explained in {}",
+        "{count} {} explained in {name}",
         plural(count, "match", "matches"),
-        file.file.display
     )?;
     writeln!(out)?;
     Ok(count)

@@ -6,7 +6,6 @@ use std::io::{self, Write};
 use std::ops::Range;
 
 use serde::Serialize;
-use similar::TextDiff;
 
 use crate::c::HintKind;
 
@@ -55,6 +54,11 @@ fn write_byte_labelled_diff(
     for (mark, label) in [(&b"--- "[..], old_label), (b"+++ ", new_label)] {
         out.write_all(mark)?;
         out.write_all(label)?;
+        // A name with a blank ends at a tab, as git writes it: `patch` takes a header's name
+        // up to its first blank otherwise.
+        if label.iter().any(|byte| byte.is_ascii_whitespace()) {
+            out.write_all(b"\t")?;
+        }
         out.write_all(b"\n")?;
     }
     for hunk in &hunks {
@@ -90,22 +94,38 @@ impl Hunk {
 }
 
 /// The hunks of the unified diff of `old` and `new`, in order (none when they are equal).
+/// Lines end at `\n` only, as `patch` reads them: a lone `\r` (an old Mac line ending, or the
+/// last byte of a file) stays inside its line, and a last line without `\n` is followed by
+/// `\ No newline at end of file`.
 pub fn diff_hunks(old: &[u8], new: &[u8]) -> io::Result<Vec<Hunk>> {
-    let diff = TextDiff::from_lines(old, new);
-    let mut unified = diff.unified_diff();
-    unified.context_radius(3);
+    let old_lines: Vec<&[u8]> = old.split_inclusive(|&byte| byte == b'\n').collect();
+    let new_lines: Vec<&[u8]> = new.split_inclusive(|&byte| byte == b'\n').collect();
+    let ops = similar::capture_diff_slices(similar::Algorithm::Myers, &old_lines, &new_lines);
     let mut hunks = Vec::new();
-    for hunk in unified.iter_hunks() {
-        let (Some(first), Some(last)) = (hunk.ops().first(), hunk.ops().last()) else {
+    for group in similar::group_diff_ops(ops, 3) {
+        let (Some(first), Some(last)) = (group.first(), group.last()) else {
             continue;
         };
-        let mut text = Vec::new();
-        hunk.to_writer(&mut text)?;
-        let body = memchr::memchr(b'\n', &text).map_or(text.len(), |end| end + 1);
+        let mut lines = Vec::new();
+        for op in &group {
+            for change in op.iter_changes(&old_lines[..], &new_lines[..]) {
+                let mark: &[u8] = match change.tag() {
+                    similar::ChangeTag::Equal => b" ",
+                    similar::ChangeTag::Delete => b"-",
+                    similar::ChangeTag::Insert => b"+",
+                };
+                let line = change.value();
+                lines.extend_from_slice(mark);
+                lines.extend_from_slice(line);
+                if !line.ends_with(b"\n") {
+                    lines.extend_from_slice(b"\n\\ No newline at end of file\n");
+                }
+            }
+        }
         hunks.push(Hunk {
             old: first.old_range().start..last.old_range().end,
             new: first.new_range().start..last.new_range().end,
-            lines: text.split_off(body),
+            lines,
         });
     }
     Ok(hunks)
@@ -381,6 +401,23 @@ mod tests {
     }
 
     #[test]
+    fn a_lone_carriage_return_stays_inside_its_line() {
+        // The last line ends in `\r` without `\n`; an old Mac line ending mid-file.
+        let mut written = Vec::new();
+        write_labelled_diff(&mut written, "a", "b", b"#if A\nx\n#endif\r", b"x\n").unwrap();
+        assert_eq!(
+            String::from_utf8(written).unwrap(),
+            "--- a\n+++ b\n@@ -1,3 +1 @@\n-#if A\n x\n-#endif\r\n\\ No newline at end of file\n"
+        );
+        let mut written = Vec::new();
+        write_labelled_diff(&mut written, "a", "b", b"p\rq\nr\n", b"p\rq\ns\n").unwrap();
+        assert_eq!(
+            String::from_utf8(written).unwrap(),
+            "--- a\n+++ b\n@@ -1,2 +1,2 @@\n p\rq\n-r\n+s\n"
+        );
+    }
+
+    #[test]
     fn hunks_are_the_unified_diff_in_pieces() {
         let old = b"1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n";
         let new = b"1\n3\n4\n5\n6\n7\n8\n9\n10\n11\nXII\nXIII\n";
@@ -389,8 +426,9 @@ mod tests {
         assert_eq!((hunks[0].old.clone(), hunks[0].new.clone()), (0..5, 0..4));
         assert_eq!(hunks[0].header(), "@@ -1,5 +1,4 @@");
         assert!(hunks[0].lines.starts_with(b" 1\n-2\n 3\n"));
-        // similar's own writer, the reference the hunks must reproduce.
-        let diff = TextDiff::from_lines(&old[..], &new[..]);
+        // similar's own writer, the reference the hunks must reproduce (where lines end in
+        // `\n`: it also ends lines at a lone `\r`, which `patch` does not).
+        let diff = similar::TextDiff::from_lines(&old[..], &new[..]);
         let mut unified = diff.unified_diff();
         let mut whole = Vec::new();
         unified

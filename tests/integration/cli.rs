@@ -440,7 +440,10 @@ fn a_glob_is_matched_against_the_path_relative_to_the_directory_given() {
     assert_eq!(report["rules"][0]["id"], "drop-unshare-blocks");
     assert_eq!(report["rules"][0]["matches"], 0);
     assert_eq!(report["rules"][0]["status"], "drift");
-    assert_eq!(report["drift"][0]["reason"], "its `files` select no file of the run");
+    assert_eq!(
+        report["drift"][0]["reason"],
+        "its `files` select no file of the run"
+    );
     assert_eq!(report["files_changed"], 0);
     // The file given by name: the rule was not asked about other files, no drift.
     let rules = write_rules(dir.path(), &unshare.replace("core/utils.c", "core/other.c"));

@@ -528,3 +528,109 @@ fn completions_and_the_man_page_come_from_the_command_line_itself() {
     );
     assert_exit(&run(dir.path(), &["completions", "no-such-shell"]), 2);
 }
+
+/// A destination that is a directory (the backup name, or the file's place under `--out`) is
+/// found before anything is written: exit 2, and no file of the run changed or written, where
+/// the rename used to fail halfway through the commit.
+#[test]
+fn a_backup_or_out_target_that_is_a_directory_stops_the_run_before_any_write() {
+    let dir = tree(&[("a.c", CHANGES), ("b.c", CHANGES), ("c.c", CHANGES)]);
+    let rules = drop_x(dir.path());
+    fs::create_dir(dir.path().join("tree/b.c.bk")).unwrap();
+    let before = files_under(&dir.path().join("tree"));
+    let output = run_with_rules(dir.path(), &rules, &["--backup", ".bk", "tree"]);
+    assert_stderr(
+        &output,
+        2,
+        &["tree/b.c.bk, which is a directory", "no file was changed"],
+    );
+    assert_eq!(files_under(&dir.path().join("tree")), before);
+    assert!(!dir.path().join("tree/a.c.bk").exists());
+
+    fs::create_dir_all(dir.path().join("out/b.c")).unwrap();
+    let output = run_with_rules(dir.path(), &rules, &["--out", "out", "tree"]);
+    assert_stderr(
+        &output,
+        2,
+        &["out/b.c, which is a directory", "no file was written"],
+    );
+    assert_eq!(names_in(&dir.path().join("out")), ["b.c"]);
+}
+
+/// `--report` naming an input of the run (a source file, the rules file) is refused before
+/// anything is written: the report would replace the input, or be lost under its rewrite.
+#[test]
+fn a_report_that_names_an_input_is_refused() {
+    let dir = tree(&[("a.c", CHANGES), ("b.h", "#ifdef Y\ny\n#endif\n")]);
+    let rules = drop_x(dir.path());
+    for report in ["tree/b.h", "tree/a.c", "drop-x.toml"] {
+        let before = files_under(dir.path());
+        let output = run_with_rules(dir.path(), &rules, &["--report", report, "tree"]);
+        assert_stderr(&output, 2, &["an input of this run", "no file was changed"]);
+        assert_eq!(files_under(dir.path()), before, "--report {report}");
+    }
+}
+
+/// `--stdout` has nothing to print for a binary file: exit 2, not 0 ("unchanged") with an
+/// empty output that a redirection back into place would turn into an empty file.
+#[test]
+fn stdout_on_a_binary_file_is_an_error() {
+    let dir = tree(&[("t.c", "#if A\nx\0y\n#endif\n")]);
+    let output = run(dir.path(), &["-DA", "--stdout", "tree/t.c"]);
+    assert_stderr(&output, 2, &["is a binary file", "nothing to print"]);
+    assert!(output.stdout.is_empty());
+}
+
+/// `--diff` as `patch -p1` reads it: a file whose last line ends in a lone `\r`, a `\r` inside
+/// a line, and names with blanks (the label ends at a tab) all apply to give the in-place result.
+#[test]
+fn diffs_of_odd_line_ends_and_names_with_blanks_apply_with_patch() {
+    let dir = tree(&[
+        ("a.c", "#ifdef X\nx\n#endif\r"),
+        ("mac.c", "int p;\rint q;\n#ifdef X\nx\n#endif\n"),
+        ("dir with space/f 1.c", "#ifdef X\nx\n#endif\nint y;\n"),
+    ]);
+    let rules = drop_x(dir.path());
+    let output = run_with_rules(dir.path(), &rules, &["--diff", "tree"]);
+    assert_exit(&output, 1);
+    let patched = dir.path().join("patched");
+    copy_dir(&dir.path().join("tree"), &patched);
+    apply_patch(&patched, &output.stdout, &[]);
+    assert_exit(&run_with_rules(dir.path(), &rules, &["tree"]), 0);
+    assert_eq!(files_under(&patched), files_under(&dir.path().join("tree")));
+}
+
+/// `-D`/`-U`: the last word on a name wins, as in unifdef; a name that is not a C identifier is
+/// refused, as in a rules file.
+#[test]
+fn command_line_assumptions_are_ordered_and_checked() {
+    let dir = tree(&[("d.c", "#if A\nx\n#else\ny\n#endif\n")]);
+    let output = run(dir.path(), &["-UA", "-DA", "--stdout", "tree/d.c"]);
+    assert_eq!(stdout_of(&output), "x\n");
+    let output = run(dir.path(), &["-DA", "-UA", "--stdout", "tree/d.c"]);
+    assert_eq!(stdout_of(&output), "y\n");
+    for bad in ["-DA B", "-D=1", "-DF(x)", "-U1A"] {
+        let output = run(dir.path(), &[bad, "--stdout", "tree/d.c"]);
+        assert_stderr(&output, 2, &["is not a macro name"]);
+        assert!(output.stdout.is_empty(), "{bad}");
+    }
+}
+
+/// `--explain` shows a rule id and a file name with control characters escaped, as every
+/// diagnostic does: nothing from the input reaches the terminal as an escape sequence.
+#[test]
+fn explain_escapes_control_characters_of_ids_and_names() {
+    let dir = tree(&[("b\u{1b}[1m.c", CHANGES)]);
+    let rules = dir.path().join("esc.toml");
+    fs::write(
+        &rules,
+        "[[rule]]\nid = \"x\\u001b[31m\"\nmessage = \"m\"\nfiles = [\"**\"]\naction = \"drop\"\n\
+         [rule.match]\ncondition = \"defined(X)\"\n",
+    )
+    .unwrap();
+    let output = run_with_rules(dir.path(), &rules, &["--check", "--explain", "tree"]);
+    assert_exit(&output, 1);
+    let all = format!("{}{}", stdout_of(&output), stderr_of(&output));
+    assert!(!all.contains('\u{1b}'), "{all:?}");
+    assert!(all.contains("\\u{1b}"), "{all}");
+}

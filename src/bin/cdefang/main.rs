@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use cdefang::{Assumptions, ExitStatus, Macros};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use rewrite::{Mode, Options};
 
 const EXAMPLES: &str = "\
@@ -361,6 +361,65 @@ fn main() -> ExitCode {
     }
 }
 
+/// `-D NAME[=VALUE]` and `-U NAME` in the order given, the last word on a name winning (as
+/// unifdef); a name that is not a C identifier is refused, as in a rules file's `define`.
+fn command_line_assumptions(matches: &clap::ArgMatches) -> Result<Assumptions, cdefang::Problem> {
+    let given = |id: &str| -> Vec<(usize, String)> {
+        matches
+            .indices_of(id)
+            .into_iter()
+            .flatten()
+            .zip(
+                matches
+                    .get_many::<String>(id)
+                    .into_iter()
+                    .flatten()
+                    .cloned(),
+            )
+            .collect()
+    };
+    let defines = given("define");
+    let mut all: Vec<(usize, bool, String)> = defines
+        .into_iter()
+        .map(|(at, spec)| (at, true, spec))
+        .chain(
+            given("undef")
+                .into_iter()
+                .map(|(at, name)| (at, false, name)),
+        )
+        .collect();
+    all.sort_by_key(|(at, _, _)| *at);
+    let mut assumptions = Assumptions::default();
+    for (_, define, spec) in all {
+        let name = if define {
+            spec.split_once('=').map_or(spec.as_str(), |(name, _)| name)
+        } else {
+            spec.as_str()
+        };
+        let identifier = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !identifier || spec.contains('\n') {
+            let option = if define { "-D" } else { "-U" };
+            return Err(cdefang::Problem::error(format!(
+                "{option} `{}`: `{}` is not a macro name",
+                cdefang::escape_controls(&spec),
+                cdefang::escape_controls(name)
+            ))
+            .help(if define {
+                "write -D NAME or -D NAME=VALUE, NAME a C identifier (a function-like macro cannot be assumed)"
+            } else {
+                "write -U NAME, NAME a C identifier"
+            }));
+        }
+        if define {
+            assumptions.define(&spec);
+        } else {
+            assumptions.undefine(&spec);
+        }
+    }
+    Ok(assumptions)
+}
+
 /// What `cdefang` alone says: its forms, since no one option is required by all of them.
 const USAGE: &str = "\
 usage: cdefang --rules FILE [--check | --diff | --out DIR | --backup SUFFIX] PATH...   (rules)
@@ -377,8 +436,11 @@ fn cdefang() -> ExitCode {
         eprintln!("{USAGE}");
         return ExitStatus::Trouble.into();
     }
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(error) => {
             let _ = error.print();
             return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
@@ -393,13 +455,13 @@ fn cdefang() -> ExitCode {
     if cli.symbols {
         return symbols::run(&cli.paths).into();
     }
-    let mut assumptions = Assumptions::default();
-    for spec in &cli.define {
-        assumptions.define(spec);
-    }
-    for name in &cli.undef {
-        assumptions.undefine(name);
-    }
+    let mut assumptions = match command_line_assumptions(&matches) {
+        Ok(assumptions) => assumptions,
+        Err(problem) => {
+            cdefang::print_problems(&[problem]);
+            return ExitStatus::Trouble.into();
+        }
+    };
     assumptions.constants = cli.constants;
     let mode = if cli.list {
         Mode::List

@@ -161,11 +161,24 @@ fn run_steps(
         .help("name a single file, or use --diff or --out for several"));
     }
     warn_unused_globs(&loaded.rules, &sources, &found, problems);
+    if let Some(report) = &options.report {
+        check_report_is_free(report, &options.rules, &found)?;
+    }
     let pool = thread_pool(options.jobs, found.len())?;
     let (setup, outcomes) = plan_all(&pool, options, loaded, found);
     let rules = &setup.rules;
     let mut report = Report::default();
     let (planned, failed_files) = sort_out(outcomes, &mut report, problems);
+    // `--stdout` prints the one file's result: a file skipped has none, and printing nothing
+    // with exit 0 ("unchanged") would empty a file redirected back into place.
+    if options.mode == Mode::Stdout
+        && let Some(skipped) = report.skipped.first()
+    {
+        return Err(Problem::error(format!(
+            "--stdout: {skipped} is a binary file (it has a NUL byte), not C: nothing to print"
+        ))
+        .help("give --stdout a C source file"));
+    }
     let mut failed = !report.failed.is_empty();
     report.files_scanned = planned.len() as u64;
     warn_fallbacks(&planned, rules, problems);
@@ -345,6 +358,36 @@ fn run_steps(
 }
 
 /// Open (create) the `--report` file for writing, without emptying it yet.
+/// `--report FILE` must not name an input of the run: a source file (the report would replace
+/// it, or be replaced by its rewrite) or a rules file.
+fn check_report_is_free(
+    report: &std::path::Path,
+    rules: &[PathBuf],
+    found: &[SourceFile],
+) -> Result<(), Problem> {
+    let Some(wanted) = identity(report) else {
+        return Ok(());
+    };
+    let input = rules
+        .iter()
+        .map(|path| (path.as_path(), path.display().to_string()))
+        .chain(
+            found
+                .iter()
+                .map(|file| (file.path.as_path(), file.display.clone())),
+        )
+        .find(|(path, _)| identity(path) == Some(wanted));
+    match input {
+        Some((_, name)) => Err(Problem::error(format!(
+            "--report {}: that is {name}, an input of this run",
+            report.display()
+        ))
+        .help("write the report elsewhere (`--report cdefang-report.json`)")
+        .with_note("no file was changed")),
+        None => Ok(()),
+    }
+}
+
 fn open_report(path: &std::path::Path) -> Result<fs::File, Problem> {
     fs::OpenOptions::new()
         .write(true)
@@ -808,6 +851,15 @@ fn targets(options: &Options, changed: &[&PlannedFile]) -> Result<Vec<PathBuf>, 
     for file in changed {
         let target = cdefang::out_path(directory, &file.file)
             .map_err(|error| Problem::from(&error).with_note(NOTHING_WRITTEN))?;
+        if fs::symlink_metadata(&target).is_ok_and(|metadata| metadata.is_dir()) {
+            return Err(Problem::error(format!(
+                "--out would write {} to {}, which is a directory",
+                file.file.display,
+                target.display()
+            ))
+            .help("move the directory away, or give --out an empty directory")
+            .with_note("no file was written"));
+        }
         if let Some(first) = taken.insert(target.clone(), &file.file.display) {
             return Err(Problem::error(format!(
                 "--out would write {first} and {} to the same file {}",
@@ -839,6 +891,15 @@ fn check_backup_is_free(
     suffix: &str,
 ) -> Result<(), Problem> {
     let backup = cdefang::backup_path(target, suffix);
+    if fs::symlink_metadata(&backup).is_ok_and(|metadata| metadata.is_dir()) {
+        return Err(Problem::error(format!(
+            "--backup {suffix}: the backup of {} would be {}, which is a directory",
+            file.display,
+            backup.display()
+        ))
+        .help("choose another suffix, or move the directory away")
+        .with_note("no file was changed"));
+    }
     match identity(&backup).and_then(|identity| run_files.get(&identity)) {
         Some(other) => Err(Problem::error(format!(
             "--backup {suffix}: the backup of {} would be {other}, a file of this run",
