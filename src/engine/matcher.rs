@@ -176,6 +176,13 @@ impl<'a> FileFacts<'a> {
 
     /// The function around a branch body, read from the view in which that body is active (so
     /// a function under `#ifndef X` is found for a block inside it, whatever the default view).
+    /// The function of the default view (one branch of each conditional active) whose body
+    /// holds `offset`: cheap, and right for what stands outside conditionals or on a directive
+    /// line (a directive is in no view).
+    pub fn default_function_at(&self, offset: usize) -> Option<Function> {
+        c::enclosing(self.functions(), offset).cloned()
+    }
+
     pub fn enclosing_function(&self, body: Range<usize>) -> Option<Function> {
         match self
             .index()

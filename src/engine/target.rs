@@ -123,12 +123,17 @@ pub fn find(
             continue; // `set` on a define that has the value already
         };
         evidence.extend(candidate.evidence);
+        // The function around it, for the report and --explain (found already with `inside`).
+        let function = candidate.function.or_else(|| match rule.target {
+            Target::Statement => facts.enclosing_function(candidate.lines.clone()),
+            _ => facts.default_function_at(candidate.selected.start),
+        });
         sites.push(TargetSite {
             rule: rule_index,
             selected: candidate.selected,
             lines: candidate.lines,
             evidence,
-            function: candidate.function,
+            function,
             range,
             text,
         });

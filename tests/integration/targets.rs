@@ -520,3 +520,51 @@ fn statement_edits_take_the_lines_of_a_comment_they_start_or_end_in() {
         "void f(void)\n{\n\ts = \"/*\";\n\tx(\"*/\");\n}\n"
     );
 }
+
+/// `--report` and `--list` place a line or statement match at the thing selected (not its
+/// line's first column) and name the function around it, as for a conditional's match, with or
+/// without `inside`.
+#[test]
+fn the_report_places_a_statement_match_and_names_its_function() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("e.c"),
+        "#include <sys/prctl.h>\nvoid fn(void)\n{\n\tprctl(PR_SET_PDEATHSIG, 9);\n}\n",
+    )
+    .unwrap();
+    let rules = write_rules(
+        dir.path(),
+        &target_rule(
+            "statement",
+            "guard",
+            "guard = \"#ifdef PR_SET_PDEATHSIG\"",
+            "calls = [\"prctl\"]",
+        ),
+    );
+    let output = run_with_rules(
+        dir.path(),
+        &rules,
+        &["--list", "--report", "report.json", "e.c"],
+    );
+    assert_exit(&output, 0);
+    assert_eq!(stdout_of(&output), "e.c:4:2: r: guard\n");
+    let report: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    let found = &report["matches"][0];
+    assert_eq!((&found["line"], &found["column"]), (&4.into(), &2.into()));
+    assert_eq!(found["function"], "fn");
+    // An #include at the top level: no function.
+    let rules = write_rules(
+        dir.path(),
+        &target_rule("include", "drop", "", "includes = [\"sys/prctl.h\"]"),
+    );
+    let output = run_with_rules(
+        dir.path(),
+        &rules,
+        &["--list", "--report", "report.json", "e.c"],
+    );
+    assert_eq!(stdout_of(&output), "e.c:1:1: r: drop\n");
+    let report: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    assert!(report["matches"][0]["function"].is_null());
+}

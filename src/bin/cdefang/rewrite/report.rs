@@ -133,11 +133,14 @@ pub(super) fn match_reports(rules: &[Rule], planned: &[PlannedFile]) -> Vec<Matc
         let lines = cdefang::Lines::new(&file.source);
         for record in &file.result.matches {
             let rule = &rules[record.rule];
+            // A conditional's selected directive; a line or statement: the thing selected.
             let at = record
                 .group
                 .iter()
                 .find(|line| line.selected)
-                .map_or(record.span.start, |line| line.keyword.start);
+                .map(|line| line.keyword.start)
+                .or_else(|| record.branches.first().map(|selected| selected.start))
+                .unwrap_or(record.span.start);
             let (line, column) = lines.line_column(at);
             let (state, with) = if let Some(outer) = record.subsumed_by {
                 ("subsumed", vec![rules[outer].id.clone()])
