@@ -23,6 +23,6 @@ pub use defines::{DefinedMacros, defined_macros};
 pub use functions::{Enclosing, Function, FunctionIndex, enclosing, functions};
 pub use hints::{HintKind, suggest_hint};
 pub use parse::{CFacts, CParser, CStatement, CSyntax, ParseFailure, StatementKind};
-pub use tokens::{TokenKind, Tokens, calls, mentions, names_used, tokens};
+pub use tokens::{TokenKind, Tokens, calls, mentions, names_used, tokens, top_level_items};
 pub use typedefs::{guess_type_names, tree_typedefs, typedef_names};
 pub use view::{Macros, view};

@@ -28,6 +28,8 @@ pub struct FileFacts<'a> {
     parser: OnceLock<CParser>,
     /// The last focused view, with the focus it was made for.
     focused: RefCell<Option<(Range<usize>, Rc<Focused>)>>,
+    /// The top-level items of the default view (see [`c::top_level_item`]), once.
+    top_items: OnceLock<Vec<Range<usize>>>,
 }
 
 /// A C view with one branch body active, and the functions read from it.
@@ -61,6 +63,7 @@ impl<'a> FileFacts<'a> {
             base_parser,
             parser: OnceLock::new(),
             focused: RefCell::new(None),
+            top_items: OnceLock::new(),
         })
     }
 
@@ -164,18 +167,33 @@ impl<'a> FileFacts<'a> {
     ) -> Option<(Range<usize>, Result<c::CSyntax, ParseFailure>)> {
         let branch = innermost_branch(self.tree, offset)
             .map(|(conditional, index)| conditional.branches[index].body.clone());
-        let focus = branch.clone().unwrap_or(offset..offset);
+        // Outside every branch the view is the default one, whatever the offset: one focus for
+        // all of them (offset 0 is in no branch body), so that it is made once.
+        let focus = branch.clone().unwrap_or(0..0);
         let focused = self.focused(focus);
-        let item = match c::enclosing(&focused.functions, offset) {
-            Some(function) => function.item.clone(),
-            None => branch?,
+        let item = match (c::enclosing(&focused.functions, offset), branch) {
+            (Some(function), _) => function.item.clone(),
+            (None, Some(branch)) => branch,
+            // A top-level declaration or definition outside any conditional.
+            (None, None) => self
+                .top_level_items(&focused.view)
+                .iter()
+                .find(|item| item.start <= offset && offset < item.end)?
+                .clone(),
         };
         let syntax = self.parser().syntax(&focused.view, item.clone());
         Some((item, syntax))
     }
 
-    /// The function around a branch body, read from the view in which that body is active (so
-    /// a function under `#ifndef X` is found for a block inside it, whatever the default view).
+    /// The top-level items of `view` (the default view), from their first token to their last.
+    fn top_level_items(&self, view: &[u8]) -> &[Range<usize>] {
+        self.top_items.get_or_init(|| {
+            c::top_level_items(view)
+                .filter_map(|item| Some(item.first()?.span.start..item.last()?.span.end))
+                .collect()
+        })
+    }
+
     /// The function of the default view (one branch of each conditional active) whose body
     /// holds `offset`: cheap, and right for what stands outside conditionals or on a directive
     /// line (a directive is in no view).
@@ -183,6 +201,8 @@ impl<'a> FileFacts<'a> {
         c::enclosing(self.functions(), offset).cloned()
     }
 
+    /// The function around a branch body, read from the view in which that body is active (so
+    /// a function under `#ifndef X` is found for a block inside it, whatever the default view).
     pub fn enclosing_function(&self, body: Range<usize>) -> Option<Function> {
         match self
             .index()

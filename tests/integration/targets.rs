@@ -568,3 +568,34 @@ fn the_report_places_a_statement_match_and_names_its_function() {
         serde_json::from_slice(&fs::read(dir.path().join("report.json")).unwrap()).unwrap();
     assert!(report["matches"][0]["function"].is_null());
 }
+
+/// A declaration at the top level outside any conditional is selected as one inside a
+/// conditional is (README: "the top-level declaration or definition around it when no statement
+/// holds it"): dropped or guarded, and then found done on the second run. It used to be skipped,
+/// and a `drop` then said `already-applied` with the name still there.
+#[test]
+fn a_top_level_declaration_outside_conditionals_is_selected() {
+    let drop = target_rule(
+        "statement",
+        "drop",
+        "expect = 1",
+        "mentions = [\"MY_CONST\"]",
+    );
+    let (output, matches) = apply_twice(&drop, "int a;\nint y = MY_CONST;\nint b;\n");
+    assert_eq!((output.as_str(), matches), ("int a;\nint b;\n", 1));
+    let guard = target_rule(
+        "statement",
+        "guard",
+        "guard = \"#ifdef HAVE_INOTIFY\"",
+        "structs = [\"inotify_event\"]",
+    );
+    let (output, matches) = apply_twice(
+        &guard,
+        "static struct inotify_event *ev;\nint z;\nint f(void)\n{\n\treturn 0;\n}\n",
+    );
+    assert_eq!(matches, 1);
+    assert_eq!(
+        output,
+        "#ifdef HAVE_INOTIFY\nstatic struct inotify_event *ev;\n#endif\nint z;\nint f(void)\n{\n\treturn 0;\n}\n"
+    );
+}
