@@ -81,8 +81,8 @@ pub use rules::{
 pub use engine::{
     BranchFacts, Detail, Edit, Evidence, FailedFunction, FileError, FileResult, FunctionFacts,
     GroupLine, MatchRecord, NameLookup, ParseStats, RuleCount, RuleStatus, Setup, Shortfall, State,
-    UnknownName, Verdict, branch_facts, condition_symbols, function_facts, parse_stats, process,
-    process_parsed, rule_status,
+    UnknownName, Verdict, branch_facts, condition_symbols, explain_removed_names, function_facts,
+    parse_stats, process, process_parsed, rule_status,
 };
 
 // Files, output, diagnostics.

@@ -31,7 +31,7 @@ pub use matcher::{BodyFacts, FileFacts, ParseWarning};
 pub use names::NameLookup;
 pub use plan::plan_verdicts;
 pub use statement::statements_on_lines;
-pub use status::{RuleStatus, Shortfall, State, UnknownName, rule_status};
+pub use status::{RuleStatus, Shortfall, State, UnknownName, explain_removed_names, rule_status};
 
 use crate::c::{CParser, Macros, ParseFailure};
 use crate::cond::Norm;

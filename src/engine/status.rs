@@ -6,7 +6,7 @@
 use std::ops::Range;
 
 use super::{Evidence, FileResult};
-use crate::rules::{Action, NamedSpan, Per, Rule};
+use crate::rules::{Action, NameKind, NamedSpan, Per, Rule};
 
 /// How a rule ended the run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -246,6 +246,42 @@ impl RuleStatus {
             State::Drift
         };
         self
+    }
+}
+
+/// Across the run's rules: a name that no file has (and is no slip of one) is explained when
+/// another rule that looks for the same name shows its work done (`already-applied`): the name
+/// went with that rule's edit, as a `prctl` call guarded by one rule goes with the block
+/// another rule drops. Such a name is not told, and a rule it alone put in drift has found
+/// nothing to do: `no-match`.
+pub fn explain_removed_names(rules: &[Rule], statuses: &mut [RuleStatus]) {
+    let done: Vec<(bool, String)> = rules
+        .iter()
+        .zip(statuses.iter())
+        .filter(|(_, status)| status.state == State::AlreadyApplied)
+        .flat_map(|(rule, _)| {
+            rule.matcher
+                .names
+                .iter()
+                .map(|named| (named.kind == NameKind::Includes, named.name.clone()))
+        })
+        .collect();
+    for status in statuses.iter_mut() {
+        let before = status.unknown_names.len();
+        status.unknown_names.retain(|unknown| {
+            unknown.typo
+                || !done.iter().any(|(header, name)| {
+                    *header == (unknown.name.kind == NameKind::Includes)
+                        && *name == unknown.name.name
+                })
+        });
+        if status.unknown_names.len() < before
+            && status.unknown_names.is_empty()
+            && status.shortfalls.is_empty()
+            && status.state == State::Drift
+        {
+            status.state = State::NoMatch;
+        }
     }
 }
 

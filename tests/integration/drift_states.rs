@@ -880,3 +880,45 @@ fn near_names_the_rule_wrote_or_c_habits_explain_are_not_typos() {
     assert_exit(&output, 2);
     assert!(stderr_of(&output).contains("did you mean `feature_on`?"));
 }
+
+/// Composition on a second run: a rule whose name went with another rule's edit (a guard of
+/// the `prctl` call inside a block a drop removes) is not a drift alarm when that other rule
+/// shows its work done; it has nothing to do (`no-match`), exit 0.
+#[test]
+fn a_name_removed_by_another_rule_is_not_drift_on_the_second_run() {
+    let dir = scratch();
+    let tree = dir.path().join("own");
+    fs::create_dir_all(&tree).unwrap();
+    fs::write(
+        tree.join("c.c"),
+        "void f(void)\n{\n#ifdef __linux__\n\tprctl(PR_SET_PDEATHSIG, 9);\n#endif\n}\n",
+    )
+    .unwrap();
+    let drop = write(
+        dir.path(),
+        "d1.toml",
+        "[[rule]]\nid = \"d1\"\nmessage = \"m\"\naction = \"drop\"\n\
+         [rule.match]\ncondition = \"defined(__linux__)\"\ncalls = [\"prctl\"]\n",
+    );
+    let guard = write(
+        dir.path(),
+        "g1.toml",
+        "[[rule]]\nid = \"g1\"\nmessage = \"m\"\ntarget = \"statement\"\naction = \"guard\"\n\
+         guard = \"#ifdef PR_SET_PDEATHSIG\"\n[rule.match]\ncalls = [\"prctl\"]\n",
+    );
+    let both = |extra: &[&str]| {
+        let mut command = crate::util::cdefang(dir.path());
+        command.arg("--rules").arg(&drop).arg("--rules").arg(&guard);
+        command.args(extra).output().unwrap()
+    };
+    assert_exit(&both(&["own"]), 0);
+    let again = both(&["--check", "--report", "report.json", "own"]);
+    assert_exit(&again, 0);
+    let report = report(&dir.path().join("report.json"));
+    assert_eq!(rule(&report, "d1")["status"], "already-applied");
+    assert_eq!(rule(&report, "g1")["status"], "no-match");
+    assert!(report["drift"].as_array().unwrap().is_empty());
+    // The guard alone on that output: its name is in no file and nothing explains it.
+    let alone = run_with_rules(dir.path(), &guard, &["--check", "own"]);
+    assert_exit(&alone, 2);
+}

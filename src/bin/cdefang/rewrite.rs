@@ -205,7 +205,7 @@ fn run_steps(
     // Per-rule totals, states and expectations.
     let results: Vec<&FileResult> = planned.iter().map(|file| &file.result).collect();
     let trees = options.paths.iter().any(|path| path.is_dir());
-    let statuses: Vec<RuleStatus> = rules
+    let mut statuses: Vec<RuleStatus> = rules
         .iter()
         .enumerate()
         .map(|(index, rule)| {
@@ -220,6 +220,7 @@ fn run_steps(
             }
         })
         .collect();
+    cdefang::explain_removed_names(rules, &mut statuses);
     report.rules = summarise(rules, &planned, &statuses);
     report.matches = match_reports(rules, &planned);
     for (rule, status) in rules.iter().zip(&statuses) {
