@@ -97,8 +97,11 @@ pub fn plan_conditional(
                 let keyword = if state == Group::Open { "elif" } else { "if" };
                 match new_condition {
                     Some(text) => {
+                        // The old condition goes; a comment after it stays.
                         let line = format!("{keyword} {text}");
-                        out.push(edit(condition_range(directive), line.as_bytes()));
+                        let condition = scan.clean[directive.rest.clone()].trim_ascii_end();
+                        let end = directive.rest.start + condition.len();
+                        out.push(edit(directive.keyword.start..end, line.as_bytes()));
                     }
                     None if state == Group::Unopened && directive.kind.continues() => {
                         // `#elif X` becoming the first branch: `#if X`, the rest of the line

@@ -230,3 +230,29 @@ fn el5_rules_on_the_uwsgi_shaped_tree() {
     assert!(text.contains("if (unshare(flags))"));
     assert_eq!(result.counts[0].matches, 2);
 }
+
+/// A new condition replaces the old one only: a comment after it on the directive line stays
+/// (`replace-condition`, and a condition `resolve` simplifies).
+#[test]
+fn a_new_condition_keeps_the_comment_after_the_old_one() {
+    let source = "#ifdef FEAT_X // why\nx\n#endif /* FEAT_X */\n#if A && B /* both */\ny\n#endif\n";
+    let replace = rule(
+        "replace-condition",
+        "replacement = \"defined(FEAT_X) && !defined(NO_X)\"",
+        "condition = \"defined(FEAT_X)\"",
+    );
+    let result = cdefang::process(source.as_bytes(), "f.c", &setup(&replace)).unwrap();
+    assert_eq!(
+        String::from_utf8(result.output.unwrap()).unwrap(),
+        source.replace(
+            "#ifdef FEAT_X // why",
+            "#if defined(FEAT_X) && !defined(NO_X) // why"
+        )
+    );
+    let resolve = crate::util::resolve_setup(&["A"], &[]);
+    let result = cdefang::process(source.as_bytes(), "f.c", &resolve).unwrap();
+    assert_eq!(
+        String::from_utf8(result.output.unwrap()).unwrap(),
+        source.replace("#if A && B /* both */", "#if B /* both */")
+    );
+}

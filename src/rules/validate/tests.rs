@@ -57,7 +57,7 @@ fn errors_point_into_the_toml() {
     );
     let (message, _) = error_at(&GOOD.replacen("files =", "filez = 1\nfiles =", 1));
     assert!(
-        message.contains("`target`, `match`, `action`, `define`, `undef`, `replacement`, `value`, `guard`, `expect`, `fallback`"),
+        message.contains("`target`, `match`, `action`, `define`, `undef`, `replacement`, `value`, `guard`, `guard_end`, `expect`, `fallback`"),
         "{message}"
     );
 
