@@ -44,6 +44,16 @@ fn lex(text: &[u8], base: usize) -> Result<Vec<(Token, Range<usize>)>, ParseErro
                 i += 1;
             }
             let name = String::from_utf8_lossy(&text[start..i]).into_owned();
+            // A wide or Unicode character constant: `L'x'`, `u'x'`, `U'x'`, `u8'x'`.
+            if matches!(name.as_str(), "L" | "u" | "U" | "u8") && text.get(i) == Some(&b'\'') {
+                let (value, len) = parse_char(&text[i..], &name).ok_or_else(|| ParseError {
+                    message: "invalid character constant".to_string(),
+                    span: base + start..base + text.len(),
+                })?;
+                i += len;
+                tokens.push((Token::Int(Number::signed(value)), base + start..base + i));
+                continue;
+            }
             let open = i + text[i..]
                 .iter()
                 .take_while(|b| b.is_ascii_whitespace())
@@ -71,9 +81,8 @@ fn lex(text: &[u8], base: usize) -> Result<Vec<(Token, Range<usize>)>, ParseErro
             })?;
             tokens.push((Token::Int(value), base + start..base + i));
         } else if byte == b'\'' {
-            // A character literal: 'a' or a simple escape.
-            let (value, len) = parse_char(&text[i..]).ok_or_else(|| ParseError {
-                message: "invalid character literal".to_string(),
+            let (value, len) = parse_char(&text[i..], "").ok_or_else(|| ParseError {
+                message: "invalid character constant".to_string(),
                 span: base + start..base + text.len(),
             })?;
             i += len;
@@ -96,21 +105,92 @@ fn lex(text: &[u8], base: usize) -> Result<Vec<(Token, Range<usize>)>, ParseErro
     Ok(tokens)
 }
 
-fn parse_char(text: &[u8]) -> Option<(i64, usize)> {
-    match text {
-        [b'\'', b'\\', escaped, b'\'', ..] => {
-            let value = match escaped {
-                b'n' => b'\n',
-                b't' => b'\t',
-                b'r' => b'\r',
-                b'0' => 0,
-                other => *other,
-            };
-            Some((i64::from(value), 4))
-        }
-        [b'\'', byte, b'\'', ..] => Some((i64::from(*byte), 3)),
-        _ => None,
+/// A character constant at the start of `text` (from its `'`; `prefix`: `""`, `L`, `u`, `U` or
+/// `u8`): its value as gcc gives it in `#if`, and its length. A plain one is a `char` (signed,
+/// as on x86: `'\xff'` is -1); several characters make an `int`, each shifting the ones before
+/// by 8 bits (`'ab'` is 0x6162); `L'…'` is a 32-bit `int`, `u'…'` 16 bits, `U'…'` 32 bits and
+/// `u8'…'` 8 bits, unsigned. Escapes: the simple ones, octal (up to three digits) and
+/// hexadecimal.
+fn parse_char(text: &[u8], prefix: &str) -> Option<(i64, usize)> {
+    if text.first() != Some(&b'\'') {
+        return None;
     }
+    let mut values: Vec<i64> = Vec::new();
+    let mut i = 1;
+    loop {
+        match *text.get(i)? {
+            b'\'' => break,
+            b'\n' => return None,
+            b'\\' => {
+                i += 1;
+                let escaped = *text.get(i)?;
+                i += 1;
+                let value = match escaped {
+                    b'n' => 10,
+                    b't' => 9,
+                    b'r' => 13,
+                    b'a' => 7,
+                    b'b' => 8,
+                    b'f' => 12,
+                    b'v' => 11,
+                    b'e' | b'E' => 27,
+                    b'\\' | b'\'' | b'"' | b'?' => i64::from(escaped),
+                    b'0'..=b'7' => {
+                        let mut value = i64::from(escaped - b'0');
+                        for _ in 0..2 {
+                            match text.get(i) {
+                                Some(digit @ b'0'..=b'7') => {
+                                    value = value * 8 + i64::from(digit - b'0');
+                                    i += 1;
+                                }
+                                _ => break,
+                            }
+                        }
+                        value
+                    }
+                    b'x' => {
+                        let digits = text[i..]
+                            .iter()
+                            .take_while(|byte| byte.is_ascii_hexdigit())
+                            .count();
+                        if digits == 0 {
+                            return None;
+                        }
+                        let mut value: i64 = 0;
+                        for digit in &text[i..i + digits] {
+                            let digit = i64::from((*digit as char).to_digit(16)?);
+                            value = value.wrapping_mul(16).wrapping_add(digit);
+                        }
+                        i += digits;
+                        value
+                    }
+                    _ => return None,
+                };
+                values.push(value);
+            }
+            byte => {
+                values.push(i64::from(byte));
+                i += 1;
+            }
+        }
+    }
+    let value = match values.as_slice() {
+        [] => return None,
+        [one] => match prefix {
+            "L" => i64::from(*one as i32),
+            "u" => *one & 0xffff,
+            "U" => *one & 0xffff_ffff,
+            "u8" => *one & 0xff,
+            _ => i64::from(*one as u8 as i8),
+        },
+        many => {
+            let packed = many
+                .iter()
+                .fold(0i64, |packed, value| (packed << 8) | (value & 0xff));
+            i64::from(packed as i32)
+        }
+    };
+    Some((value, i + 1))
 }
 
 /// The most tokens a condition may have: real ones have a few dozen. The limit (with

@@ -234,3 +234,30 @@ fn indirect_values_are_followed_as_unifdef_follows_them() {
     assert_eq!(decide("FOO", &["-DFOO=BAR", "-DBAR=FOO"]), kept);
     assert_eq!(decide("FOO", &["-DFOO=ZIG"]), kept);
 }
+
+/// Character constants take the value gcc gives them in `#if` (each case checked with
+/// `gcc -E`): a plain one is a signed `char` on this target, several characters pack into an
+/// `int`, and the escapes are C's (simple, octal, hexadecimal); `L'…'` and `u'…'` are wide.
+#[test]
+fn character_constants_have_gccs_values() {
+    for condition in [
+        "'a' == 97",
+        "'\\n' == 10",
+        "'\\x41' == 65",
+        "'\\xff' == -1",
+        "'\\377' == -1",
+        "'\\x80' == -128",
+        "'\\x7f' == 127",
+        "'\\0' == 0",
+        "'\\101' == 65",
+        "'ab' == 0x6162",
+        "'abcd' == 0x61626364",
+        "'\\e' == 27",
+        "'\\a' == 7 && '\\v' == 11 && '\\f' == 12",
+        "'\\\\' == 92 && '\\'' == 39 && '\"' == 34 && '\\?' == 63",
+        "L'\\xff' == 255",
+        "u'\\xffff' == 65535",
+    ] {
+        assert_eq!(decide(condition, &["-k"]), "yes\n", "#if {condition}");
+    }
+}
