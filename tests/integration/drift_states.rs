@@ -754,6 +754,10 @@ fn a_rule_whose_file_failed_is_undecided_not_no_match_nor_drift() {
         stderr.contains("in-c: 0 files, 0 matches, 0 edits: undecided (a file it selects failed"),
         "{stderr}"
     );
+    assert!(
+        stderr.contains("cdefang: 2 files scanned, 1 failed, nothing written"),
+        "{stderr}"
+    );
     let report = report(&report_path);
     assert_eq!(rule(&report, "in-c")["status"], "undecided");
     assert_eq!(rule(&report, "in-h")["status"], "applied");

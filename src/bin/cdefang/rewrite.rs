@@ -334,8 +334,12 @@ fn run_steps(
             format!("{} would change", report.files_changed)
         }
     };
+    let failed = match report.failed.len() as u64 {
+        0 => String::new(),
+        count => format!(", {count} failed"),
+    };
     summary.push(format!(
-        "{} {} scanned, {outcome}",
+        "{} {} scanned{failed}, {outcome}",
         report.files_scanned,
         cdefang::plural(report.files_scanned, "file", "files")
     ));
