@@ -86,6 +86,7 @@ pub(super) fn check(text: &str) -> Result<(), RulesError> {
             );
             if let Some(matcher) = rule.get("match").and_then(Item::as_table_like) {
                 unknown(matcher, MATCH, &mut problems);
+                empty_lists(matcher, &mut problems);
             }
             if let Some(expect) = rule.get("expect").and_then(Item::as_table_like) {
                 unknown(expect, EXPECT, &mut problems);
@@ -157,6 +158,29 @@ fn unknown(table: &dyn TableLike, known: &[&str], problems: &mut Vec<KeyProblem>
                 "unknown field `{key}` (this table takes {})",
                 expected.join(", ")
             ),
+            span,
+        });
+    }
+}
+
+/// The lists of names that `[rule.match]` gives empty (`calls = []`): read as if absent, they
+/// would quietly widen the rule (a `drop` with no body predicate left).
+fn empty_lists(table: &dyn TableLike, problems: &mut Vec<KeyProblem>) {
+    for (key, item) in table.iter() {
+        let empty = item
+            .as_value()
+            .and_then(toml_edit::Value::as_array)
+            .is_some_and(toml_edit::Array::is_empty);
+        if !empty {
+            continue;
+        }
+        let span = table
+            .get_key_value(key)
+            .and_then(|(key, _)| key.span())
+            .unwrap_or(0..0);
+        problems.push(KeyProblem {
+            message: format!("`{key}` is empty: give at least one name, or leave the key out"),
+            label: format!("`{key}` is empty"),
             span,
         });
     }

@@ -184,3 +184,10 @@ fn test_case_errors_point_into_the_toml() {
     let (message, _) = error_at(&cases.replace("file = \"core/utils.c\"\n", ""));
     assert!(message.contains("missing field `file`"), "{message}");
 }
+
+#[test]
+fn an_empty_list_of_names_is_an_error_not_a_wider_rule() {
+    let (message, at) = error_at(&GOOD.replace("calls = [\"unshare\"]", "calls = []"));
+    assert!(message.contains("`calls` is empty"), "{message}");
+    assert_eq!(at, "calls");
+}
