@@ -24,7 +24,7 @@ pub fn write_diff(
     old_label.extend(label);
     let mut new_label = b"b/".to_vec();
     new_label.extend(label);
-    write_byte_labelled_diff(out, &old_label, &new_label, old, new)
+    write_byte_labelled_diff(out, true, &old_label, &new_label, old, new)
 }
 
 /// Write a unified diff (3 lines of context) of `old` and `new` under the header lines
@@ -37,11 +37,20 @@ pub fn write_labelled_diff(
     old: &[u8],
     new: &[u8],
 ) -> io::Result<()> {
-    write_byte_labelled_diff(out, old_label.as_bytes(), new_label.as_bytes(), old, new)
+    write_byte_labelled_diff(
+        out,
+        false,
+        old_label.as_bytes(),
+        new_label.as_bytes(),
+        old,
+        new,
+    )
 }
 
+/// `file_names`: the labels are the files' names, for `patch` (see [`write_diff`]).
 fn write_byte_labelled_diff(
     out: &mut dyn Write,
+    file_names: bool,
     old_label: &[u8],
     new_label: &[u8],
     old: &[u8],
@@ -54,9 +63,9 @@ fn write_byte_labelled_diff(
     for (mark, label) in [(&b"--- "[..], old_label), (b"+++ ", new_label)] {
         out.write_all(mark)?;
         out.write_all(label)?;
-        // A name with a blank ends at a tab, as git writes it: `patch` takes a header's name
-        // up to its first blank otherwise.
-        if label.iter().any(|byte| byte.is_ascii_whitespace()) {
+        // A file name with a blank ends at a tab, as git writes it: `patch` takes a header's
+        // name up to its first blank otherwise.
+        if file_names && label.iter().any(|byte| byte.is_ascii_whitespace()) {
             out.write_all(b"\t")?;
         }
         out.write_all(b"\n")?;
