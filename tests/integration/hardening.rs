@@ -104,13 +104,41 @@ fn an_unwritable_report_fails_the_run_before_anything_is_written() {
     assert_stderr(&output, 2, &["cannot write report no/such/dir/report.json"]);
     assert_file(&dir.path().join("tree/a.c"), CHANGES.as_bytes());
 
-    // A report that can be written is, after the files.
+    // A report that opens but cannot take its bytes (a full disk) fails the run the same way:
+    // it is written before the files are.
+    if Path::new("/dev/full").exists() {
+        let output = run_with_rules(dir.path(), &rules, &["--report", "/dev/full", "tree"]);
+        assert_stderr(
+            &output,
+            2,
+            &["cannot write report /dev/full", "no file was changed"],
+        );
+        assert_file(&dir.path().join("tree/a.c"), CHANGES.as_bytes());
+    }
+
+    // A report that can be written is, and tells what happened to the files.
     let output = run_with_rules(dir.path(), &rules, &["--report", "report.json", "tree"]);
     assert_exit(&output, 0);
     let report: serde_json::Value =
         serde_json::from_slice(&fs::read(dir.path().join("report.json")).unwrap()).unwrap();
     assert_eq!(report["files_changed"], 1);
+    assert_eq!(report["exit_status"], 0);
     assert_file(&dir.path().join("tree/a.c"), CHANGED.as_bytes());
+
+    // A run whose writing fails after the report was written says so in the report: the report
+    // is written again with exit status 2.
+    fs::write(dir.path().join("tree/a.c"), CHANGES).unwrap();
+    fs::create_dir(dir.path().join("out")).unwrap();
+    fs::create_dir(dir.path().join("out/a.c")).unwrap();
+    let output = run_with_rules(
+        dir.path(),
+        &rules,
+        &["--report", "report.json", "--out", "out", "tree"],
+    );
+    assert_exit(&output, 2);
+    let report: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["exit_status"], 2);
 }
 
 /// Whether the tests run as root (chown to another user works only then).

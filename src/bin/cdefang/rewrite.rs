@@ -302,10 +302,21 @@ fn run_steps(
         .map(|planned| cdefang::json_path(&planned.file.path))
         .collect();
 
-    // The report is opened before anything is written, so that a report that cannot be written
-    // fails the run while nothing has changed (it is filled at the end).
+    // The report is written before any file is: a report that cannot be written (a full disk,
+    // /dev/full) fails the run while nothing has changed. It is written with the status the run
+    // expects, and again if what happens next changes it.
+    let expected = if failed {
+        ExitStatus::Trouble
+    } else {
+        expected_status(&options.mode, &changed)
+    };
+    report.exit_status = i32::from(expected.code());
     let mut report_file = match &options.report {
-        Some(path) => Some(open_report(path)?),
+        Some(path) => {
+            let mut file = open_report(path)?;
+            write_report(&mut file, path, &report)?;
+            Some(file)
+        }
         None => None,
     };
     let status = if failed {
@@ -324,6 +335,14 @@ fn run_steps(
         }
     };
     report.exit_status = i32::from(status.code());
+    if status != expected
+        && let (Some(path), Some(file)) = (&options.report, &mut report_file)
+        && file.metadata().is_ok_and(|metadata| metadata.is_file())
+    {
+        // A pipe or a device took the report once and keeps it: the run's exit status and
+        // its diagnostics tell the rest.
+        write_report(file, path, &report)?;
+    }
 
     summary.extend(cdefang::summary_lines(&report.rules));
     let outcome = match (&options.mode, status) {
@@ -343,26 +362,9 @@ fn run_steps(
         report.files_scanned,
         cdefang::plural(report.files_scanned, "file", "files")
     ));
-    if let (Some(path), Some(file)) = (&options.report, &mut report_file) {
-        let written = cdefang::report_json(&report)
-            .map_err(io::Error::other)
-            .and_then(|json| {
-                use std::io::Seek;
-                file.set_len(0)?;
-                file.seek(io::SeekFrom::Start(0))?;
-                file.write_all(&json)
-            });
-        if let Err(error) = written {
-            return Err(Problem::error(format!(
-                "cannot write report {}: {error}",
-                path.display()
-            )));
-        }
-    }
     Ok(status)
 }
 
-/// Open (create) the `--report` file for writing, without emptying it yet.
 /// `--report FILE` must not name an input of the run: a source file (the report would replace
 /// it, or be replaced by its rewrite) or a rules file.
 fn check_report_is_free(
@@ -393,12 +395,39 @@ fn check_report_is_free(
     }
 }
 
+/// Open (create) the `--report` file for writing, without emptying it yet (a run that fails
+/// before its report is written leaves an earlier report as it was).
 fn open_report(path: &std::path::Path) -> Result<fs::File, Problem> {
     fs::OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(false)
         .open(path)
+        .map_err(|error| {
+            Problem::error(format!("cannot write report {}: {error}", path.display()))
+                .help("give --report a path in a directory you can write")
+                .with_note("no file was changed")
+        })
+}
+
+/// Write `report` to `file`, replacing what it held.
+fn write_report(
+    file: &mut fs::File,
+    path: &std::path::Path,
+    report: &Report,
+) -> Result<(), Problem> {
+    use std::io::Seek;
+    cdefang::report_json(report)
+        .map_err(io::Error::other)
+        .and_then(|json| {
+            // A device (/dev/stdout, a pipe) cannot be emptied or sought; it is written once.
+            if file.metadata()?.is_file() {
+                file.set_len(0)?;
+                file.seek(io::SeekFrom::Start(0))?;
+            }
+            file.write_all(&json)?;
+            file.flush()
+        })
         .map_err(|error| {
             Problem::error(format!("cannot write report {}: {error}", path.display()))
                 .help("give --report a path in a directory you can write")
@@ -741,14 +770,9 @@ fn emit(
     changed: &[&PlannedFile],
     stdout: &mut Stdout,
 ) -> Result<ExitStatus, Problem> {
-    let changes = if changed.is_empty() {
-        ExitStatus::Ok
-    } else {
-        ExitStatus::Changes
-    };
+    let status = expected_status(&options.mode, changed);
     match &options.mode {
-        Mode::Check => Ok(changes),
-        Mode::List => Ok(ExitStatus::Ok),
+        Mode::Check | Mode::List => Ok(status),
         Mode::Stdout => {
             let Some(file) = all.first() else {
                 return Ok(ExitStatus::Ok);
@@ -759,7 +783,7 @@ fn emit(
                 out.write_all(bytes)?;
                 out.flush()
             })?;
-            Ok(changes)
+            Ok(status)
         }
         Mode::Diff => {
             for file in changed {
@@ -771,12 +795,21 @@ fn emit(
                     })?;
                 }
             }
-            Ok(changes)
+            Ok(status)
         }
         Mode::InPlace | Mode::Out(_) => {
             write_files(options, all, changed)?;
-            Ok(ExitStatus::Ok)
+            Ok(status)
         }
+    }
+}
+
+/// How a run that planned `changed` ends when its output is written: 1 when `--check`,
+/// `--diff` or `--stdout` find changes, else 0.
+fn expected_status(mode: &Mode, changed: &[&PlannedFile]) -> ExitStatus {
+    match mode {
+        Mode::Check | Mode::Diff | Mode::Stdout if !changed.is_empty() => ExitStatus::Changes,
+        _ => ExitStatus::Ok,
     }
 }
 
