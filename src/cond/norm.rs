@@ -69,6 +69,34 @@ impl Norm {
         }
     }
 
+    /// The condition's negation: `!C`, or `C` when the condition is `!C` (the `#else` of an
+    /// `#ifndef X` is `defined(X)`).
+    pub fn negated(self) -> Norm {
+        match self {
+            Norm::Unary(UnaryOp::Not, operand) => *operand,
+            other => Norm::Unary(UnaryOp::Not, Box::new(other)),
+        }
+    }
+
+    /// The conjunction of `conditions` in normal form (one condition is itself; none is `1`).
+    pub fn all(conditions: impl IntoIterator<Item = Norm>) -> Norm {
+        let mut operands = Vec::new();
+        for condition in conditions {
+            match condition {
+                Norm::And(inner) => operands.extend(inner),
+                other => operands.push(other),
+            }
+        }
+        match operands.len() {
+            0 => Norm::Int(Number::signed(1)),
+            1 => operands.remove(0),
+            _ => {
+                operands.sort();
+                Norm::And(operands)
+            }
+        }
+    }
+
     /// True if the condition tests `name` (as `defined(name)` or as a value).
     pub fn uses(&self, name: &str) -> bool {
         match self {
@@ -134,9 +162,8 @@ impl fmt::Display for Norm {
             Norm::Unary(op, operand) => {
                 let symbol = op.symbol();
                 match **operand {
-                    Norm::Binary(..) | Norm::And(_) | Norm::Or(_) | Norm::Ternary(..) => {
-                        write!(f, "{symbol}({operand})")
-                    }
+                    // A binary operation and a ternary write their own parentheses.
+                    Norm::And(_) | Norm::Or(_) => write!(f, "{symbol}({operand})"),
                     _ => write!(f, "{symbol}{operand}"),
                 }
             }

@@ -244,11 +244,10 @@ pub fn kept_evidence(rule: &Rule, facts: &FileFacts) -> Evidence {
     };
     let in_scope = |at: usize| scopes.iter().any(|scope| scope.contains(&at));
     for conditional in facts.tree.all() {
-        for branch in &conditional.branches {
-            let Some(condition) = &facts.conditions[branch.directive] else {
-                continue;
-            };
-            if in_scope(branch.body.start) && selects(rule, condition) {
+        for (index, branch) in conditional.branches.iter().enumerate() {
+            if in_scope(branch.body.start)
+                && matcher::branch_matches(rule, facts, conditional, index, &mut Vec::new())
+            {
                 let line = facts.scan.directives[branch.directive].line.clone();
                 return Evidence::Remains {
                     what: "a conditional the rule selects is still here, without what its body \
@@ -280,29 +279,6 @@ pub fn kept_evidence(rule: &Rule, facts: &FileFacts) -> Evidence {
             ),
         },
     }
-}
-
-/// Does the rule's selection (condition, `uses`; for a bare `resolve`, a condition its
-/// assumptions change) take a branch with `condition`?
-fn selects(rule: &Rule, condition: &cond::Expr) -> bool {
-    let matcher = &rule.matcher;
-    let norm = Norm::of(condition);
-    if let Some(wanted) = &matcher.condition
-        && *wanted != norm
-    {
-        return false;
-    }
-    if !matcher.uses.is_empty() && !matcher.uses.iter().any(|name| norm.uses(name)) {
-        return false;
-    }
-    if matcher.condition.is_none()
-        && matcher.uses.is_empty()
-        && let Action::Resolve(assumptions) = &rule.action
-    {
-        return !matches!(cond::resolve(condition, assumptions),
-            cond::Value::Unknown(rest) if rest == *condition);
-    }
-    true
 }
 
 /// The rule's selection, said after "no conditional in SCOPE".

@@ -67,6 +67,22 @@ impl<'a> FileFacts<'a> {
         })
     }
 
+    /// The condition under which branch `index` of `conditional` is taken, in normal form, as
+    /// a rule's `condition` is compared with it: an `#if` or `#elif`'s own condition, and for an
+    /// `#else` the negation of every condition before it (`#ifdef X … #else` is `!defined(X)`;
+    /// `#if A … #elif B … #else` is `!A && !B`).
+    pub fn taken_under(&self, conditional: &Conditional, index: usize) -> Option<Norm> {
+        let branch = conditional.branches.get(index)?;
+        if let Some(condition) = &self.conditions[branch.directive] {
+            return Some(Norm::of(condition));
+        }
+        conditional.branches[..index]
+            .iter()
+            .map(|branch| Some(Norm::of(self.conditions[branch.directive].as_ref()?).negated()))
+            .collect::<Option<Vec<Norm>>>()
+            .map(Norm::all)
+    }
+
     fn parser(&self) -> &CParser {
         self.parser.get_or_init(|| {
             let mut own = c::typedef_names(self.code());
@@ -270,11 +286,8 @@ pub fn find<'t>(
     for conditional in facts.tree.all() {
         let mut site: Option<Site<'t>> = None;
         for (index, branch) in conditional.branches.iter().enumerate() {
-            let Some(condition) = &facts.conditions[branch.directive] else {
-                continue; // `#else`
-            };
             let mut evidence = Vec::new();
-            if !condition_matches(rule, condition, facts.source, &mut evidence) {
+            if !branch_matches(rule, facts, conditional, index, &mut evidence) {
                 continue;
             }
             let Some(function) = function_matches(rule, facts, branch.body.clone(), &mut evidence)
@@ -417,6 +430,54 @@ pub struct ParseWarning {
     pub rule: usize,
     pub body: Range<usize>,
     pub failure: ParseFailure,
+}
+
+/// The rule's `condition` and `uses` asked of branch `index` of `conditional`: of its
+/// directive's condition, or, for an `#else`, of the condition it is taken under.
+pub(super) fn branch_matches(
+    rule: &Rule,
+    facts: &FileFacts,
+    conditional: &Conditional,
+    index: usize,
+    evidence: &mut Vec<(Range<usize>, String)>,
+) -> bool {
+    match &facts.conditions[conditional.branches[index].directive] {
+        Some(condition) => condition_matches(rule, condition, facts.source, evidence),
+        None => else_matches(rule, facts, conditional, index, evidence),
+    }
+}
+
+/// An `#else` is selected by the rule's `condition` only, when it is the condition the `#else`
+/// is taken under (with `uses`, if given, among its symbols): `condition = "!defined(X)"`
+/// selects the `#else` of `#ifdef X` as it selects `#ifndef X`; not for every action (see
+/// [`Action::selects_else`]).
+fn else_matches(
+    rule: &Rule,
+    facts: &FileFacts,
+    conditional: &Conditional,
+    index: usize,
+    evidence: &mut Vec<(Range<usize>, String)>,
+) -> bool {
+    let Some(wanted) = &rule.matcher.condition else {
+        return false;
+    };
+    if !rule.action.selects_else() {
+        return false;
+    }
+    let Some(taken_under) = facts.taken_under(conditional, index) else {
+        return false;
+    };
+    if *wanted != taken_under
+        || !(rule.matcher.uses.is_empty() || taken_under.uses_any(&rule.matcher.uses))
+    {
+        return false;
+    }
+    let directive = &facts.scan.directives[conditional.branches[index].directive];
+    evidence.push((
+        directive.text_span(),
+        format!("condition `{wanted}` matches: this `#else` is taken when it holds"),
+    ));
+    true
 }
 
 pub(super) fn condition_matches(

@@ -19,7 +19,6 @@ use super::lines;
 use super::matcher::{self, FileFacts};
 use super::statement;
 use crate::c::{Function, ParseFailure};
-use crate::cond::Norm;
 use crate::rules::{Action, Guard, Rule, Target};
 
 /// What satisfied a rule, or shows it applied: (span, what) pairs.
@@ -180,15 +179,15 @@ pub(super) fn where_matches(rule: &Rule, facts: &FileFacts, offset: usize) -> Op
         .into_iter()
         .rev()
         .find_map(|(conditional, index)| {
-            let condition = facts.conditions[conditional.branches[index].directive].as_ref()?;
             let mut evidence = Vec::new();
-            matcher::condition_matches(rule, condition, facts.source, &mut evidence)
+            matcher::branch_matches(rule, facts, conditional, index, &mut evidence)
                 .then_some(evidence)
         })
 }
 
 /// The conditional branch around `lines` whose condition is the guard's (`#ifdef X` and
-/// `#if defined(X)` alike), as evidence pointing at its directive.
+/// `#if defined(X)` alike, or an `#else` taken under it: that of `#ifndef X`), as evidence
+/// pointing at its directive.
 pub(super) fn guarded_by(
     facts: &FileFacts,
     lines: &Range<usize>,
@@ -200,8 +199,7 @@ pub(super) fn guarded_by(
         .filter(|(conditional, index)| lines.end <= conditional.branches[*index].body.end)
         .find_map(|(conditional, index)| {
             let directive = conditional.branches[index].directive;
-            let condition = facts.conditions[directive].as_ref()?;
-            (Norm::of(condition) == guard.condition).then(|| {
+            (facts.taken_under(conditional, index)? == guard.condition).then(|| {
                 vec![(
                     facts.scan.directives[directive].text_span(),
                     format!("already guarded by `{}`", guard.opening),

@@ -67,13 +67,6 @@ impl<'a> Draft<'a> {
     }
 }
 
-/// The condition of a branch, normalised (`None` for `#else`).
-fn norm_of(study: &Study, branch: &Branch) -> Option<Norm> {
-    study.facts.conditions[branch.directive]
-        .as_ref()
-        .map(Norm::of)
-}
-
 /// Group the sites into drafts: one per action and condition (for `resolve`, per assumption
 /// set, selecting with `uses` unless that would also select a conditional the patch leaves
 /// alone, then per condition).
@@ -94,7 +87,7 @@ pub(super) fn drafts<'a>(
                 let norms: BTreeSet<Norm> = site
                     .selected
                     .iter()
-                    .filter_map(|&index| norm_of(study, &site.conditional.branches[index]))
+                    .filter_map(|&index| study.facts.taken_under(site.conditional, index))
                     .collect();
                 if norms.len() != 1 {
                     let directive =
@@ -131,7 +124,7 @@ pub(super) fn drafts<'a>(
         }
         let mut split: Vec<Draft<'a>> = Vec::new();
         for site in draft.sites {
-            let condition = norm_of(&studies[site.file], &site.conditional.branches[0]);
+            let condition = studies[site.file].facts.taken_under(site.conditional, 0);
             match split.iter_mut().find(|draft| draft.condition == condition) {
                 Some(draft) => draft.sites.push(site),
                 None => split.push(Draft {
@@ -162,7 +155,12 @@ fn negatives<'a>(
         let study = &studies[file];
         for conditional in study.facts.tree.all() {
             for (index, branch) in conditional.branches.iter().enumerate() {
-                let Some(norm) = norm_of(study, branch) else {
+                // An `#else` is selected by a `condition` only, and not by every action.
+                let is_else = study.facts.conditions[branch.directive].is_none();
+                if is_else && (draft.condition.is_none() || !draft.action.selects_else()) {
+                    continue;
+                }
+                let Some(norm) = study.facts.taken_under(conditional, index) else {
                     continue;
                 };
                 if !draft.selects(&norm) {

@@ -200,10 +200,11 @@ impl<'a> Study<'a> {
         let directives = &self.scan().directives;
         let has_condition = |branch: &Branch| self.facts.conditions[branch.directive].is_some();
         let directive_gone = |branch: &Branch| file.any_deleted(&directives[branch.directive].line);
+        // `drop` and `keep` select an `#else` too, by the condition it is taken under.
         let removed: Vec<usize> = (0..conditional.branches.len())
             .filter(|&index| {
                 let branch = &conditional.branches[index];
-                has_condition(branch) && directive_gone(branch) && file.all_deleted(&branch.body)
+                directive_gone(branch) && file.all_deleted(&branch.body)
             })
             .collect();
         let body_stays = |branch: &Branch| {
@@ -221,7 +222,7 @@ impl<'a> Study<'a> {
         let keep = conditional
             .branches
             .iter()
-            .position(|branch| has_condition(branch) && body_stays(branch))
+            .position(body_stays)
             .map(|index| (Action::Keep, vec![index]));
         // A directive line rewritten into another condition, its body untouched.
         let replace = conditional

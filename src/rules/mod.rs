@@ -112,6 +112,13 @@ impl Action {
             Action::Guard(_) => "guard",
         }
     }
+
+    /// Whether the action may select an `#else` (by the condition it is taken under): not
+    /// `resolve`, which acts on a conditional from its first branch, nor `replace-condition`,
+    /// since an `#else` has no condition to replace.
+    pub fn selects_else(&self) -> bool {
+        !matches!(self, Action::Resolve(_) | Action::ReplaceCondition(_))
+    }
 }
 
 /// Whether a rule's expected count is over the whole run or each file.

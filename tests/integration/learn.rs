@@ -251,6 +251,36 @@ fn learns_keep_when_no_assumption_explains_the_kept_branch() {
     );
 }
 
+#[test]
+fn learns_the_drop_of_an_else_by_the_condition_it_is_taken_under() {
+    // The `#else` of `#ifdef HAVE_ACCEPT4` removed whole: `drop` on `!defined(HAVE_ACCEPT4)`;
+    // after an `#elif`, the negation of both conditions. Verified by learn itself (the rules
+    // reproduce the patch), and applied here again.
+    let original = "#ifdef HAVE_ACCEPT4\nint a4;\n#else\nint no_a4;\n#endif\n\
+                    #if A\nint a;\n#elif B\nint b;\n#else\nint c;\n#endif\n";
+    let (work, source, output) = learn_one(
+        "net.c",
+        original,
+        "--- net.c\n+++ net.c\n@@ -1,12 +1,8 @@\n #ifdef HAVE_ACCEPT4\n int a4;\n-#else\n-int no_a4;\n #endif\n \
+         #if A\n int a;\n #elif B\n int b;\n-#else\n-int c;\n #endif\n",
+    );
+    assert_exit(&output, 0);
+    let toml = String::from_utf8(output.stdout).unwrap();
+    assert_contains(
+        &toml,
+        &[
+            "\ncondition = \"!defined(HAVE_ACCEPT4)\"\n",
+            "\ncondition = \"!A && !B\"\n",
+        ],
+    );
+    let rules = write_rules(work.path(), &toml);
+    let rewritten = run_with_rules(&source, &rules, &["--stdout", "net.c"]);
+    assert_eq!(
+        stdout_of(&rewritten),
+        "#ifdef HAVE_ACCEPT4\nint a4;\n#endif\n#if A\nint a;\n#elif B\nint b;\n#endif\n"
+    );
+}
+
 /// Exit 2, nothing on standard output, and each of `wanted` in the diagnostics.
 fn assert_refused(output: &Output, wanted: &[&str]) {
     let stderr = stderr_of(output);

@@ -56,7 +56,8 @@ const DROPME_OPENERS: &[&[u8]] = &[
     b"#if (defined(DROPME))",
 ];
 
-/// Openers of conditionals the drop rule must leave alone (`#ifndef DROPME` included).
+/// Openers of other conditionals: the drop rule leaves their branches alone, but for the
+/// `#else` right after `#ifndef DROPME` or `#if !defined(DROPME)` (see [`NEGATED_OPENERS`]).
 const OTHER_OPENERS: &[&[u8]] = &[
     b"#ifdef FOO",
     b"#if defined(BAR) && X > 1",
@@ -66,6 +67,10 @@ const OTHER_OPENERS: &[&[u8]] = &[
     b"#if 0",
     b"#if defined(DROPME) && defined(C)",
 ];
+
+/// The indices in OTHER_OPENERS of `!defined(DROPME)`: their `#else`, when no `#elif` comes
+/// before it, is taken under `defined(DROPME)` and dropped.
+const NEGATED_OPENERS: &[usize] = &[2, 3];
 
 const ELIFS: &[&[u8]] = &[b"#elif defined(BAZ)", b"#  elif B == 2", b"#elif A && C"];
 const ELSES: &[&[u8]] = &[b"#else", b"#else /* !DROPME */", b"# else", b"#else // x"];
@@ -192,8 +197,9 @@ fn strip_final_newline(document: &Document, out: &mut Vec<u8>) {
 }
 
 /// What dropping every `defined(DROPME)` branch must give, and how many matches that is: a
-/// DROPME group goes whole, except that its `#else` body stays (without the directives); a
-/// match inside a dropped body is swallowed; everything else is copied.
+/// DROPME group goes whole, except that its `#else` body stays (without the directives); the
+/// `#else` of a `!defined(DROPME)` group without `#elif` goes with its body; a match inside a
+/// dropped body is swallowed; everything else is copied.
 fn render_dropped(document: &Document) -> (Vec<u8>, u64) {
     fn items(out: &mut Vec<u8>, list: &[Item], matches: &mut u64) {
         for item in list {
@@ -213,9 +219,18 @@ fn render_dropped(document: &Document) -> (Vec<u8>, u64) {
                             directive(out, ELIFS[*elif], group.ending);
                             items(out, body, matches);
                         }
-                        if let Some((spelling, body)) = &group.otherwise {
-                            directive(out, ELSES[*spelling], group.ending);
-                            items(out, body, matches);
+                        match &group.otherwise {
+                            Some(_)
+                                if group.elifs.is_empty()
+                                    && NEGATED_OPENERS.contains(&group.other) =>
+                            {
+                                *matches += 1;
+                            }
+                            Some((spelling, body)) => {
+                                directive(out, ELSES[*spelling], group.ending);
+                                items(out, body, matches);
+                            }
+                            None => {}
                         }
                         directive(out, ENDIFS[group.endif], group.ending);
                     }
@@ -386,7 +401,7 @@ fn generator_covers_the_cases() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
 
-    fn visit(list: &[Item], depth: usize, seen: &mut [u32; 5]) {
+    fn visit(list: &[Item], depth: usize, seen: &mut [u32; 6]) {
         for item in list {
             if let Item::Group(group) = item {
                 if group.dropme.is_some() {
@@ -395,6 +410,12 @@ fn generator_covers_the_cases() {
                 }
                 seen[2] += u32::from(!group.elifs.is_empty());
                 seen[3] += u32::from(depth > 0);
+                seen[5] += u32::from(
+                    group.dropme.is_none()
+                        && group.elifs.is_empty()
+                        && group.otherwise.is_some()
+                        && NEGATED_OPENERS.contains(&group.other),
+                );
                 visit(&group.then, depth + 1, seen);
                 for (_, body) in &group.elifs {
                     visit(body, depth + 1, seen);
@@ -406,7 +427,7 @@ fn generator_covers_the_cases() {
         }
     }
     let mut runner = TestRunner::deterministic();
-    let mut seen = [0u32; 5];
+    let mut seen = [0u32; 6];
     let mut bytes = 0;
     for _ in 0..200 {
         let document = document().new_tree(&mut runner).unwrap().current();
@@ -415,10 +436,19 @@ fn generator_covers_the_cases() {
         seen[4] += u32::from(!source.ends_with(b"\n") && !source.is_empty());
         bytes += source.len();
     }
-    let [dropme, dropme_else, elif, nested, unterminated] = seen;
+    let [
+        dropme,
+        dropme_else,
+        elif,
+        nested,
+        unterminated,
+        negated_else,
+    ] = seen;
     eprintln!(
         "200 documents, {bytes} bytes: {dropme} DROPME groups ({dropme_else} with #else), \
-         {elif} with #elif, {nested} nested, {unterminated} without final newline"
+         {elif} with #elif, {nested} nested, {unterminated} without final newline, \
+         {negated_else} #else of !defined(DROPME)"
     );
     assert!(dropme > 50 && dropme_else > 20 && elif > 20 && nested > 50 && unterminated > 10);
+    assert!(negated_else > 5);
 }

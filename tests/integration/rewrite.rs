@@ -256,3 +256,73 @@ fn a_new_condition_keeps_the_comment_after_the_old_one() {
         source.replace("#if A && B /* both */", "#if B /* both */")
     );
 }
+
+#[test]
+fn an_else_branch_is_selected_by_the_condition_it_is_taken_under() {
+    // `#ifdef X … #else`: the `#else` is `!defined(X)`; `#ifndef X … #else` is `defined(X)`;
+    // after an `#elif` chain it is the negation of every condition before it, in any order.
+    let rules = [
+        one_rule(
+            "no-epoll",
+            "keep",
+            "",
+            "condition = \"!defined(HAVE_EPOLL)\"",
+        ),
+        one_rule(
+            "accept4",
+            "drop",
+            "",
+            "condition = \"defined(HAVE_ACCEPT4)\"",
+        ),
+        one_rule(
+            "portable",
+            "drop",
+            "",
+            "condition = \"!(defined(__FreeBSD__) || defined(__APPLE__)) && !defined(__linux__)\"",
+        ),
+    ]
+    .concat();
+    let (result, new) = rewrite("constructs/else-branches.c", &rules);
+    let text = String::from_utf8(new.clone()).unwrap();
+    assert!(text.contains("taken under. */\n#include <poll.h>\n\n#ifndef HAVE_ACCEPT4\n"));
+    assert!(!text.contains("epoll.h"));
+    assert!(text.contains("return accept(fd, 0, 0); }\n#endif\n"));
+    assert!(!text.contains("SOCK_CLOEXEC"));
+    assert!(text.contains("\treturn kqueue();\n#endif\n}"));
+    assert!(!text.contains("poll_queue"));
+    let matches: Vec<u64> = result.counts.iter().map(|count| count.matches).collect();
+    assert_eq!(matches, [1, 1, 1]);
+    assert_idempotent(&new, &rules);
+    snapshot("else-branches", "constructs/else-branches.c", &new);
+}
+
+#[test]
+fn an_else_branch_is_not_selected_by_uses_resolve_or_replace_condition() {
+    for rules in [
+        // `uses` asks what a condition tests; an `#else` has none of its own.
+        one_rule(
+            "uses",
+            "drop",
+            "",
+            "uses = [\"HAVE_EPOLL\"]\ncalls = [\"poll_queue\"]",
+        ),
+        // An `#else` has no condition to replace.
+        one_rule(
+            "replace",
+            "replace-condition",
+            "replacement = \"!defined(HAVE_EPOLL) && 1\"",
+            "condition = \"!defined(HAVE_EPOLL)\"",
+        ),
+        // The condition a branch is taken under is not its own: `#elif` is its own condition.
+        one_rule(
+            "elif",
+            "drop",
+            "",
+            "condition = \"!defined(__linux__) && (defined(__FreeBSD__) || defined(__APPLE__))\"",
+        ),
+    ] {
+        let (result, _) = rewrite("constructs/else-branches.c", &rules);
+        assert_eq!(result.output, None, "{rules}");
+        assert_eq!(result.counts[0].matches, 0, "{rules}");
+    }
+}

@@ -226,6 +226,22 @@ fn statement_guard_wraps_whole_lines_and_is_found_again() {
         ),
         (None, 0, true)
     );
+    // So does the `#else` of `#ifndef PR_SET_PDEATHSIG`: it is taken when the guard holds.
+    let in_else = EMPEROR
+        .replace(
+            "    if (prctl(PR_SET",
+            "#ifndef PR_SET_PDEATHSIG\r\n    no_pdeathsig();\r\n#else\r\n    if (prctl(PR_SET",
+        )
+        .replace("    }\r\n    prctl(", "    }\r\n#endif\r\n    prctl(");
+    let again = process(in_else.as_bytes(), "f.c", &setup(&rules)).unwrap();
+    assert_eq!(
+        (
+            again.output,
+            again.counts[0].matches,
+            matches!(again.evidence[0], Some(Evidence::Applied { .. }))
+        ),
+        (None, 0, true)
+    );
     // `guard_end`: the closing line as written, comment and all; still found again.
     let commented = target_rule(
         "statement",
@@ -263,6 +279,18 @@ fn statement_condition_and_inside_select_where() {
     assert_eq!(
         apply(&rules, source),
         (source.replacen("\tx();\n", "", 1), 1)
+    );
+    // `condition` asks an `#else` for the condition it is taken under.
+    let in_else = source.replace("#endif\n\tx();", "#else\n\ty();\n#endif\n\tx();");
+    let rules = target_rule(
+        "statement",
+        "drop",
+        "",
+        "calls = [\"y\"]\ncondition = \"!defined(__linux__)\"",
+    );
+    assert_eq!(
+        apply(&rules, &in_else),
+        (in_else.replacen("\ty();\n", "", 1), 1)
     );
     let rules = target_rule("statement", "drop", "", "calls = [\"x\"]\ninside = \"b\"");
     let (output, matches) = apply_twice(&rules, source);
