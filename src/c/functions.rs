@@ -208,7 +208,6 @@ impl FunctionIndex {
     }
 
     /// Whether `body` (a branch body) is active in the default view.
-    #[cfg(test)]
     pub fn active_by_default(&self, body: &Range<usize>) -> bool {
         self.branches.get(&body.start) == Some(&None)
     }

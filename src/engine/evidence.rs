@@ -99,7 +99,7 @@ fn scope(matcher: &Match, facts: &FileFacts) -> Option<(Vec<Range<usize>>, Strin
             .inside
             .iter()
             .flat_map(|name| facts.functions_named(name))
-            .map(|function| function.body.clone())
+            .map(|function| function.body)
             .collect();
         if bodies.is_empty() {
             return None;
@@ -113,7 +113,7 @@ fn scope(matcher: &Match, facts: &FileFacts) -> Option<(Vec<Range<usize>>, Strin
         .not_inside
         .iter()
         .flat_map(|name| facts.functions_named(name))
-        .map(|function| function.item.clone())
+        .map(|function| function.item)
         .collect();
     excluded.sort_by_key(|range| range.start);
     let scopes = without(scopes, &excluded);

@@ -133,11 +133,48 @@ impl<'a> FileFacts<'a> {
         self.index().functions()
     }
 
-    /// The functions named `name` (a header split by conditionals is still one function).
-    pub fn functions_named(&self, name: &str) -> impl Iterator<Item = &Function> {
-        self.functions()
+    /// The functions named `name` (a header split by conditionals is still one function),
+    /// wherever they stand: those of the default view, and those in a branch the default view
+    /// leaves out (a function under `#ifndef X`, or the `#else` definition of a function), read
+    /// from the view with that branch active. Only such branches whose text holds the name as a
+    /// word are read.
+    pub fn functions_named(&self, name: &str) -> Vec<Function> {
+        let mut found: Vec<Function> = self
+            .functions()
             .iter()
-            .filter(move |function| function.name == name)
+            .filter(|function| function.name == name)
+            .cloned()
+            .collect();
+        let holds_name = |body: &[u8]| {
+            memchr::memmem::find_iter(body, name.as_bytes()).any(|at| {
+                let word = |byte: &u8| byte.is_ascii_alphanumeric() || *byte == b'_';
+                !(at > 0 && word(&body[at - 1])) && !body.get(at + name.len()).is_some_and(word)
+            })
+        };
+        for conditional in self.tree.all() {
+            for branch in &conditional.branches {
+                if self.index().active_by_default(&branch.body)
+                    || !holds_name(&self.source[branch.body.clone()])
+                {
+                    continue;
+                }
+                let focused = self.focused(branch.body.clone());
+                for function in &focused.functions {
+                    let inside = branch.body.start <= function.item.start
+                        && function.item.end <= branch.body.end;
+                    if function.name == name
+                        && inside
+                        && !found
+                            .iter()
+                            .any(|known| known.name_span == function.name_span)
+                    {
+                        found.push(function.clone());
+                    }
+                }
+            }
+        }
+        found.sort_by_key(|function| function.name_span.start);
+        found
     }
 
     /// The view with `focus` active and the functions read from it; the last one is cached,

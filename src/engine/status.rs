@@ -315,6 +315,26 @@ fn unknown_names(index: usize, rule: &Rule, files: &[&FileResult]) -> Vec<Unknow
             });
         }
     }
+    // Names that went together are what the edit removed, not slips: when every name the
+    // rule's edit can remove (all but `inside` and `not_inside`, which name functions that
+    // stay), two or more of them, is gone, `pipe2` beside `pipe` is the call the rule dropped
+    // with its `HAVE_PIPE2` block. A slip among names the files still have is a typo.
+    let removable = |kind: NameKind| !matches!(kind, NameKind::Inside | NameKind::NotInside);
+    let removable_names = rule
+        .matcher
+        .names
+        .iter()
+        .filter(|named| removable(named.kind))
+        .count();
+    let removable_gone = unknown
+        .iter()
+        .filter(|unknown| removable(unknown.name.kind))
+        .count();
+    if removable_names >= 2 && removable_gone == removable_names {
+        for unknown in &mut unknown {
+            unknown.typo = false;
+        }
+    }
     unknown
 }
 

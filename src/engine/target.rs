@@ -437,7 +437,7 @@ pub(super) fn scope_evidence(rule: &Rule, facts: &FileFacts) -> Option<Evidence>
             .matcher
             .inside
             .iter()
-            .find_map(|name| facts.functions_named(name).next())?;
+            .find_map(|name| facts.functions_named(name).into_iter().next())?;
         return Some(vec![(
             function.name_span.clone(),
             format!("no {what} the rule selects is left in `{}`", function.name),

@@ -926,3 +926,72 @@ fn a_name_removed_by_another_rule_is_not_drift_on_the_second_run() {
     let alone = run_with_rules(dir.path(), &guard, &["--check", "own"]);
     assert_exit(&alone, 2);
 }
+
+/// The usual porting drop (`pipe2` gone with its `HAVE_PIPE2` block, `pipe` beside it, one
+/// edit away) is quiet on the second run: every name the edit removes went together, so the
+/// near name is no slip. A slip among names the file still has stays a typo.
+#[test]
+fn names_that_went_together_with_the_rules_edit_are_not_typos() {
+    let dir = scratch();
+    let tree = dir.path().join("own");
+    fs::create_dir_all(&tree).unwrap();
+    let source = "int mkpipe(int fds[2])\n{\n#ifdef HAVE_PIPE2\n\tif (pipe2(fds, 1) == 0)\n\t\treturn 0;\n#endif\n\treturn pipe(fds);\n}\n";
+    fs::write(tree.join("a.c"), source).unwrap();
+    let rule_text = |calls: &str| {
+        format!(
+            "[[rule]]\nid = \"no-pipe2\"\nmessage = \"m\"\nfiles = [\"*.c\"]\naction = \"drop\"\n\
+             expect = 1\n[rule.match]\ncondition = \"defined(HAVE_PIPE2)\"\ncalls = [\"{calls}\"]\n\
+             inside = \"mkpipe\"\n"
+        )
+    };
+    let rules = write(dir.path(), "r.toml", &rule_text("pipe2"));
+    assert_exit(&run_with_rules(dir.path(), &rules, &["own"]), 0);
+    let again = run_with_rules(dir.path(), &rules, &["--check", "own"]);
+    assert_exit(&again, 0);
+    assert!(
+        stderr_of(&again)
+            .contains("already-applied (own/a.c: no call to `pipe2` left in `mkpipe`)"),
+        "{}",
+        stderr_of(&again)
+    );
+
+    // On the original, `HAVE_PIPE2` is there and `pipe3` is not: a slip of `pipe2`.
+    fs::write(tree.join("a.c"), source).unwrap();
+    let typo = write(dir.path(), "typo.toml", &rule_text("pipe3"));
+    let output = run_with_rules(dir.path(), &typo, &["--check", "own"]);
+    assert_exit(&output, 2);
+    assert!(stderr_of(&output).contains("is in none of the files the rule scans"));
+}
+
+/// A function `inside` names that stands in a branch the default view leaves out (under
+/// `#ifndef X`: every macro is taken as defined there) is still the rule's scope: the second run
+/// finds the rule applied in it, not drift.
+#[test]
+fn inside_a_function_under_ifndef_the_second_run_is_already_applied() {
+    let dir = scratch();
+    let tree = dir.path().join("own");
+    fs::create_dir_all(&tree).unwrap();
+    fs::write(
+        tree.join("a.c"),
+        "#ifndef DISABLE_MK\nint mk(int domain, int type)\n{\n#ifdef SOCK_NONBLOCK\n\ttype |= SOCK_NONBLOCK;\n#endif\n\treturn socket(domain, type, 0);\n}\n#endif\n",
+    )
+    .unwrap();
+    let rules = write(
+        dir.path(),
+        "r.toml",
+        "[[rule]]\nid = \"no-nonblock\"\nmessage = \"m\"\nfiles = [\"*.c\"]\naction = \"drop\"\n\
+         expect = 1\n[rule.match]\ncondition = \"defined(SOCK_NONBLOCK)\"\nmentions = [\"SOCK_NONBLOCK\"]\n\
+         inside = \"mk\"\n\n\
+         [[rule]]\nid = \"no-socket\"\nmessage = \"m\"\nfiles = [\"*.c\"]\ntarget = \"statement\"\n\
+         action = \"drop\"\nexpect = 1\n[rule.match]\ncalls = [\"socket\"]\ninside = \"mk\"\n",
+    );
+    assert_exit(&run_with_rules(dir.path(), &rules, &["own"]), 0);
+    let again = run_with_rules(dir.path(), &rules, &["--check", "own"]);
+    assert_exit(&again, 0);
+    let stderr = stderr_of(&again);
+    assert!(
+        stderr.contains("no-nonblock: 0 files, 0 matches, 0 edits: already-applied")
+            && stderr.contains("no-socket: 0 files, 0 matches, 0 edits: already-applied"),
+        "{stderr}"
+    );
+}
