@@ -148,7 +148,8 @@ impl<'a> FileFacts<'a> {
         let holds_name = |body: &[u8]| {
             memchr::memmem::find_iter(body, name.as_bytes()).any(|at| {
                 let word = |byte: &u8| byte.is_ascii_alphanumeric() || *byte == b'_';
-                !(at > 0 && word(&body[at - 1])) && !body.get(at + name.len()).is_some_and(word)
+                let before = at.checked_sub(1).and_then(|before| body.get(before));
+                !before.is_some_and(word) && !body.get(at + name.len()).is_some_and(word)
             })
         };
         for conditional in self.tree.all() {
