@@ -202,6 +202,12 @@ impl FunctionIndex {
         }
     }
 
+    /// The branch of `conditional` that a view makes active when its focus is elsewhere (see
+    /// [`crate::c::view`]); `None` when no branch is (`#if 0` alone).
+    pub fn default_branch(&self, conditional: &Conditional) -> Option<usize> {
+        self.defaults.get(&conditional.endif).copied().flatten()
+    }
+
     /// The functions of the default view.
     pub fn functions(&self) -> &[Function] {
         &self.functions

@@ -28,6 +28,18 @@ pub struct CFacts {
 }
 
 impl CFacts {
+    /// Add `other`'s facts, each list kept in the order of the file.
+    pub fn extend(&mut self, other: CFacts) {
+        for (list, more) in [
+            (&mut self.calls, other.calls),
+            (&mut self.identifiers, other.identifiers),
+            (&mut self.structs, other.structs),
+        ] {
+            list.extend(more);
+            list.sort_by_key(|(_, span)| (span.start, span.end));
+        }
+    }
+
     /// The facts whose span lies in `range`.
     pub fn within(&self, range: &Range<usize>) -> CFacts {
         let keep = |list: &[(String, Range<usize>)]| {

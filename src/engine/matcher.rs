@@ -119,6 +119,26 @@ impl<'a> FileFacts<'a> {
         }
     }
 
+    /// The bodies of the branches nested in `branch`, at any depth, that the view with `branch`
+    /// active leaves out (the `#else` beside a nested `#if` that view takes): what the whole
+    /// body holds is the facts of `branch`'s view and of each of these, read with its own view.
+    fn alternatives(&self, branch: &Branch) -> Vec<Range<usize>> {
+        fn walk(index: &c::FunctionIndex, children: &[Conditional], out: &mut Vec<Range<usize>>) {
+            for child in children {
+                let default = index.default_branch(child);
+                for (position, nested) in child.branches.iter().enumerate() {
+                    if Some(position) != default {
+                        out.push(nested.body.clone());
+                    }
+                    walk(index, &nested.children, out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self.index(), &branch.children, &mut out);
+        out
+    }
+
     /// The file's code view (comments and directive lines blanked), made once.
     pub fn code(&self) -> &[u8] {
         self.code.get_or_init(|| self.scan.code_view())
@@ -145,17 +165,10 @@ impl<'a> FileFacts<'a> {
             .filter(|function| function.name == name)
             .cloned()
             .collect();
-        let holds_name = |body: &[u8]| {
-            memchr::memmem::find_iter(body, name.as_bytes()).any(|at| {
-                let word = |byte: &u8| byte.is_ascii_alphanumeric() || *byte == b'_';
-                let before = at.checked_sub(1).and_then(|before| body.get(before));
-                !before.is_some_and(word) && !body.get(at + name.len()).is_some_and(word)
-            })
-        };
         for conditional in self.tree.all() {
             for branch in &conditional.branches {
                 if self.index().active_by_default(&branch.body)
-                    || !holds_name(&self.source[branch.body.clone()])
+                    || !holds_word(&self.source[branch.body.clone()], &[name])
                 {
                     continue;
                 }
@@ -269,6 +282,17 @@ impl<'a> FileFacts<'a> {
         let focused = self.focused(body.clone());
         c::enclosing(&focused.functions, body.start).cloned()
     }
+}
+
+/// Does `text` hold one of `names` as a whole word (a cheap test before a parse)?
+fn holds_word(text: &[u8], names: &[&str]) -> bool {
+    let word = |byte: &u8| byte.is_ascii_alphanumeric() || *byte == b'_';
+    names.iter().any(|name| {
+        memchr::memmem::find_iter(text, name.as_bytes()).any(|at| {
+            let before = at.checked_sub(1).and_then(|before| text.get(before));
+            !before.is_some_and(word) && !text.get(at + name.len()).is_some_and(word)
+        })
+    })
 }
 
 /// The innermost conditional branch whose body holds `offset`: the conditional and the
@@ -578,25 +602,41 @@ fn body_matches(
         return Ok(true);
     }
     let body = branch.body.clone();
-    let parsed = if matcher.needs_parse() {
-        Some(match facts.body_facts(body.clone()) {
-            BodyFacts::Parsed(parsed) => parsed,
-            BodyFacts::Unparsable(failure) => {
-                if rule.fallback == Fallback::None {
-                    return Err(FindError::Unparsable(Unparsable {
-                        rule: rule_index,
-                        body,
-                        failure,
-                    }));
-                }
-                warnings.push(ParseWarning {
+    let mut read = |body: Range<usize>| match facts.body_facts(body.clone()) {
+        BodyFacts::Parsed(parsed) => Ok(parsed),
+        BodyFacts::Unparsable(failure) => {
+            if rule.fallback == Fallback::None {
+                return Err(FindError::Unparsable(Unparsable {
                     rule: rule_index,
-                    body: body.clone(),
+                    body,
                     failure,
-                });
-                token_facts(facts, body.clone())
+                }));
             }
-        })
+            warnings.push(ParseWarning {
+                rule: rule_index,
+                body: body.clone(),
+                failure,
+            });
+            Ok(token_facts(facts, body))
+        }
+    };
+    let parsed = if matcher.needs_parse() {
+        let mut parsed = read(body.clone())?;
+        // The whole body (any scope but the own body's) holds the nested branches the view
+        // leaves out too: those whose text has a name the predicates look for are read.
+        if matcher.scope != BodyScope::OwnBody {
+            let names: Vec<&str> = [&matcher.calls, &matcher.mentions, &matcher.structs]
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .collect();
+            for alternative in facts.alternatives(branch) {
+                if holds_word(&facts.source[alternative.clone()], &names) {
+                    parsed.extend(read(alternative)?);
+                }
+            }
+        }
+        Some(parsed)
     } else {
         None
     };

@@ -995,3 +995,40 @@ fn inside_a_function_under_ifndef_the_second_run_is_already_applied() {
         "{stderr}"
     );
 }
+
+/// The whole body of a branch holds its nested conditionals' other branches too (the `#else`
+/// of a nested `#if` that the default view leaves out): `scope = "nested"` finds a call there
+/// and drops the block; without `scope`, a drop for what only that `#else` holds is refused.
+#[test]
+fn a_call_in_a_nested_else_is_in_the_whole_body() {
+    let dir = scratch();
+    let tree = dir.path().join("own");
+    fs::create_dir_all(&tree).unwrap();
+    let source = "void ka(int fd)\n{\n#if defined(SIO_KEEPALIVE_VALS)\n#if defined(KEEP_SSO)\n\tsetsockopt(fd, 1, 2, 0, 0);\n#else\n\tWSAIoctl(fd, SIO_KEEPALIVE_VALS, 0);\n#endif\n#else\n\tsetsockopt(fd, 3, 4, 0, 0);\n#endif\n}\n";
+    fs::write(tree.join("a.c"), source).unwrap();
+    let rule_text = |scope: &str| {
+        format!(
+            "[[rule]]\nid = \"no-wsa\"\nmessage = \"m\"\nfiles = [\"*.c\"]\naction = \"drop\"\n\
+             expect = 1\n[rule.match]\ncondition = \"defined(SIO_KEEPALIVE_VALS)\"\n\
+             calls = [\"WSAIoctl\"]\n{scope}\n"
+        )
+    };
+    let nested = write(dir.path(), "nested.toml", &rule_text("scope = \"nested\""));
+    let output = run_with_rules(dir.path(), &nested, &["--stdout", "own/a.c"]);
+    assert_exit(&output, 1);
+    assert_eq!(
+        stdout_of(&output),
+        "void ka(int fd)\n{\n\tsetsockopt(fd, 3, 4, 0, 0);\n}\n"
+    );
+
+    let default = write(dir.path(), "default.toml", &rule_text(""));
+    let output = run_with_rules(dir.path(), &default, &["--check", "own"]);
+    assert_exit(&output, 2);
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("would drop a whole block for what only a nested conditional holds")
+            && stderr.contains("calls `WSAIoctl`"),
+        "{stderr}"
+    );
+    assert_eq!(fs::read_to_string(tree.join("a.c")).unwrap(), source);
+}
