@@ -24,11 +24,15 @@
 //!   `#define BOOL int`, another type name): declared to lang-c as a type name.
 //!
 //! Anything else (expressions, code fragments, token pasting) is left alone.
+//!
+//! The bodies of `#define`s are also code the body predicates of a rule see
+//! ([`define_facts`]): `#define my_gmtime(t, r) gmtime_r(t, r)` calls `gmtime_r`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::keywords;
-use super::tokens::{TokenKind, tokens};
+use super::parse::CFacts;
+use super::tokens::{TokenKind, calls, names_used, tokens};
 use super::view::Macros;
 use crate::source::{DirectiveKind, Scan};
 
@@ -171,6 +175,89 @@ pub fn defined_macros(scans: &[&Scan], known: &Macros, known_types: &[String]) -
     }
     defined.typedefs = typedefs.into_iter().collect();
     defined
+}
+
+/// The facts of the bodies of the `#define`s whose directive lies in `range`, read at the token
+/// level (a body is not C on its own): a name followed by `(` is a call, a name used is an
+/// identifier, `struct X` a tag. The macro's own parameters are not names of the code (`fn(x)`
+/// in `#define APPLY(fn, x) fn(x)` calls nothing). Spans are offsets in the file.
+pub fn define_facts(scan: &Scan, range: std::ops::Range<usize>) -> CFacts {
+    let mut facts = CFacts::default();
+    let code = &scan.clean;
+    for directive in &scan.directives {
+        if directive.line.start < range.start
+            || directive.line.end > range.end
+            || directive.kind != DirectiveKind::Other
+            || &code[directive.keyword.clone()] != b"define"
+        {
+            continue;
+        }
+        let Some((body, parameters)) = body_of(code, directive.rest.clone()) else {
+            continue;
+        };
+        let tokens = tokens(code, body);
+        let text = |span: &std::ops::Range<usize>| &code[span.clone()];
+        let own = |span: &std::ops::Range<usize>| {
+            !parameters.iter().any(|parameter| *parameter == text(span))
+        };
+        let named = |span: std::ops::Range<usize>| {
+            (String::from_utf8_lossy(text(&span)).into_owned(), span)
+        };
+        let identifiers: Vec<String> = tokens
+            .iter()
+            .filter(|token| {
+                token.kind == TokenKind::Ident
+                    && own(&token.span)
+                    && !keywords::is_keyword(text(&token.span))
+            })
+            .map(|token| String::from_utf8_lossy(text(&token.span)).into_owned())
+            .collect();
+        facts
+            .calls
+            .extend(calls(code, &tokens, &identifiers).into_iter().map(named));
+        facts.identifiers.extend(
+            names_used(code, &tokens)
+                .filter(|span| own(span) && !keywords::is_keyword(text(span)))
+                .map(named),
+        );
+        facts.structs.extend(
+            tokens
+                .windows(2)
+                .filter(|pair| {
+                    matches!(text(&pair[0].span), b"struct" | b"union")
+                        && pair[1].kind == TokenKind::Ident
+                })
+                .map(|pair| named(pair[1].span.clone())),
+        );
+    }
+    facts
+}
+
+/// The body of a `#define` (`rest`: what follows `define`, in `scan.clean`) as a range of the
+/// file, and the macro's parameters.
+fn body_of(
+    code: &[u8],
+    rest: std::ops::Range<usize>,
+) -> Option<(std::ops::Range<usize>, Vec<&[u8]>)> {
+    let text = &code[rest.clone()];
+    let start = text.iter().position(|byte| !byte.is_ascii_whitespace())?;
+    let name_end = start
+        + text[start..]
+            .iter()
+            .position(|&byte| !(byte.is_ascii_alphanumeric() || byte == b'_'))
+            .unwrap_or(text.len() - start);
+    if name_end == start {
+        return None;
+    }
+    if text.get(name_end) != Some(&b'(') {
+        return Some((rest.start + name_end..rest.end, Vec::new()));
+    }
+    let close = name_end + text[name_end..].iter().position(|&byte| byte == b')')?;
+    let parameters = text[name_end + 1..close]
+        .split(|&byte| byte == b',')
+        .map(<[u8]>::trim_ascii)
+        .collect();
+    Some((rest.start + close + 1..rest.end, parameters))
 }
 
 /// The name and definition of a `#define` (`rest`: what follows `define`, in `scan.clean`).

@@ -19,7 +19,7 @@ mod tokens;
 mod typedefs;
 mod view;
 
-pub use defines::{DefinedMacros, defined_macros};
+pub use defines::{DefinedMacros, define_facts, defined_macros};
 pub use functions::{Enclosing, Function, FunctionIndex, enclosing, functions};
 pub use hints::{HintKind, suggest_hint};
 pub use parse::{CFacts, CParser, CStatement, CSyntax, ParseFailure, StatementKind};

@@ -173,6 +173,22 @@ fn target_in(
         }) {
             return Some((span.clone(), format!("`struct {}`", named(&span))));
         }
+        // What a `#define`'s body calls or names is left behind too.
+        let defined = c::define_facts(facts.scan, scope.clone());
+        let wanted = |list: &[(String, Range<usize>)], names: &[String]| {
+            list.iter()
+                .find(|(name, _)| names.contains(name))
+                .map(|(name, span)| (name.clone(), span.clone()))
+        };
+        if let Some((name, span)) = wanted(&defined.calls, &matcher.calls) {
+            return Some((span, format!("a call to `{name}` in a `#define`")));
+        }
+        if let Some((name, span)) = wanted(&defined.identifiers, &matcher.mentions) {
+            return Some((span, format!("`{name}` in a `#define`")));
+        }
+        if let Some((name, span)) = wanted(&defined.structs, &matcher.structs) {
+            return Some((span, format!("`struct {name}` in a `#define`")));
+        }
     }
     None
 }

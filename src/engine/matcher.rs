@@ -95,15 +95,21 @@ impl<'a> FileFacts<'a> {
 
     /// The C facts of a branch body: the view with the body active is parsed with lang-c,
     /// one item: the function holding the body, or, for a body at the top level, the body
-    /// itself (whole declarations and functions).
+    /// itself (whole declarations and functions); with the facts of the bodies of the
+    /// `#define`s in it (see [`c::define_facts`]).
     pub fn body_facts(&self, body: Range<usize>) -> BodyFacts {
+        let with_defines = |parsed: CFacts| {
+            let mut facts = parsed.within(&body);
+            facts.extend(c::define_facts(self.scan, body.clone()));
+            BodyFacts::Parsed(facts)
+        };
         // The item's bytes from the file's function index, without a view of the whole file.
         if let Some((at, window)) = self
             .index()
             .item_view(self.scan, self.tree, self.macros, &body)
         {
             return match self.parser().parse_window(&window, at) {
-                Ok(parsed) => BodyFacts::Parsed(parsed.within(&body)),
+                Ok(parsed) => with_defines(parsed),
                 Err(failure) => BodyFacts::Unparsable(failure),
             };
         }
@@ -114,7 +120,7 @@ impl<'a> FileFacts<'a> {
             None => body.clone(),
         };
         match self.parser().parse(view, item) {
-            Ok(parsed) => BodyFacts::Parsed(parsed.within(&body)),
+            Ok(parsed) => with_defines(parsed),
             Err(failure) => BodyFacts::Unparsable(failure),
         }
     }
@@ -775,7 +781,7 @@ fn body_evidence(
 /// The token-level answer to the same questions, for `fallback = "tokens"`.
 fn token_facts(facts: &FileFacts, body: Range<usize>) -> CFacts {
     let code = facts.code();
-    let tokens = c::tokens(code, body);
+    let tokens = c::tokens(code, body.clone());
     let named = |spans: Vec<Range<usize>>| {
         spans
             .into_iter()
@@ -800,9 +806,11 @@ fn token_facts(facts: &FileFacts, body: Range<usize>) -> CFacts {
         })
         .map(|pair| pair[1].span.clone())
         .collect();
-    CFacts {
+    let mut found = CFacts {
         calls: named(c::calls(code, &tokens, &identifiers)),
         identifiers: named(c::mentions(code, &tokens, &identifiers)),
         structs: named(structs),
-    }
+    };
+    found.extend(c::define_facts(facts.scan, body));
+    found
 }

@@ -1032,3 +1032,50 @@ fn a_call_in_a_nested_else_is_in_the_whole_body() {
     );
     assert_eq!(fs::read_to_string(tree.join("a.c")).unwrap(), source);
 }
+
+/// The body of a `#define` is code the body predicates see: a block that defines a macro
+/// calling `gmtime_r` is selected by `calls = ["gmtime_r"]` (a parameter called in the body is
+/// no call), and such a definition left outside the blocks the rule selects is code left
+/// behind (drift), not a sign that the rule was applied.
+#[test]
+fn calls_in_a_define_body_are_seen() {
+    let dir = scratch();
+    let tree = dir.path().join("own");
+    fs::create_dir_all(&tree).unwrap();
+    let source = "#include <time.h>\n#if defined(USE_POSIX)\n#define my_gmtime(t, r) gmtime_r(t, r)\n#else\n#define my_gmtime(t, r) gmtime(t)\n#endif\n#ifdef APPLY\n#define CALL(gmtime_r, x) gmtime_r(x)\n#endif\n";
+    fs::write(tree.join("a.c"), source).unwrap();
+    let rules = write(
+        dir.path(),
+        "r.toml",
+        "[[rule]]\nid = \"no-gmtime-r\"\nmessage = \"m\"\nfiles = [\"*.c\"]\naction = \"drop\"\n\
+         expect = 1\n[rule.match]\nuses = [\"USE_POSIX\", \"APPLY\"]\ncalls = [\"gmtime_r\"]\n",
+    );
+    let output = run_with_rules(dir.path(), &rules, &["own"]);
+    assert_exit(&output, 0);
+    let once = fs::read_to_string(tree.join("a.c")).unwrap();
+    assert_eq!(
+        once,
+        "#include <time.h>\n#define my_gmtime(t, r) gmtime(t)\n#ifdef APPLY\n#define CALL(gmtime_r, x) gmtime_r(x)\n#endif\n"
+    );
+    let again = run_with_rules(dir.path(), &rules, &["--check", "own"]);
+    assert_exit(&again, 0);
+    assert!(
+        stderr_of(&again).contains("already-applied"),
+        "{}",
+        stderr_of(&again)
+    );
+
+    // The definition comes back outside any conditional: left behind, drift.
+    fs::write(
+        tree.join("a.c"),
+        format!("{once}#define my_gmtime_r(t, r) gmtime_r(t, r)\n"),
+    )
+    .unwrap();
+    let output = run_with_rules(dir.path(), &rules, &["--check", "own"]);
+    assert_exit(&output, 2);
+    assert!(
+        stderr_of(&output).contains("a call to `gmtime_r` in a `#define` is still in this file"),
+        "{}",
+        stderr_of(&output)
+    );
+}
