@@ -8,8 +8,8 @@ use toml::Spanned;
 
 use super::schema::{ActionToml, ExpectToml, MatchToml, RuleToml, RulesToml, StringList, TestToml};
 use super::{
-    Action, Expect, ExpectedMatches, FileGlob, Guard, Match, NameKind, NamedSpan, Origin, Per,
-    Rule, RulesError, RulesFile, Target, TestCase, TestInput,
+    Action, BodyScope, Expect, ExpectedMatches, FileGlob, Guard, Match, NameKind, NamedSpan,
+    Nesting, Origin, Per, Rule, RulesError, RulesFile, Target, TestCase, TestInput,
 };
 use crate::c::Macros;
 use crate::cond::{self, Assumptions, Norm};
@@ -576,10 +576,42 @@ fn check_target(
             (!body).then_some("give calls = [\"f\"] or mentions = [\"NAME\"]: what the statement calls or uses"),
         ),
     };
+    // `scope` and `nested` are about branches of #if groups: a line or statement target has
+    // none to choose between.
+    let branch_keys = target != Target::Conditional
+        && (matcher.scope != BodyScope::Default || matcher.nested != Nesting::All);
+    let unused = unused.or(branch_keys.then_some(
+        "`scope` and `nested` choose among the branches of #if groups (the default target): a line or statement rule selects lines, not branches",
+    ));
     if let Some(help) = unused {
+        let given: Vec<&str> = [
+            ("calls", !matcher.calls.is_empty()),
+            ("mentions", !matcher.mentions.is_empty()),
+            ("structs", !matcher.structs.is_empty()),
+            ("includes", !matcher.includes.is_empty()),
+            ("defines", !matcher.defines.is_empty()),
+            ("undefs", !matcher.undefs.is_empty()),
+            ("value", matcher.value.is_some()),
+            ("scope", matcher.scope != BodyScope::Default),
+            ("nested", matcher.nested != Nesting::All),
+        ]
+        .into_iter()
+        .filter(|&(key, given)| given && !target_reads(target, key))
+        .map(|(key, _)| key)
+        .collect();
         return Err(RulesError::new(
             format!(
-                "`[rule.match]` has keys target `{}` does not read",
+                "`[rule.match]` has {} that target `{}` does not read",
+                match given.as_slice() {
+                    [key] => format!("the key `{key}`"),
+                    keys => format!(
+                        "the keys {}",
+                        keys.iter()
+                            .map(|key| format!("`{key}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                },
                 target.name()
             ),
             match_span,
@@ -771,3 +803,14 @@ fn check_symbol(spec: &Spanned<String>, allow_value: bool) -> Result<(), RulesEr
 
 #[cfg(test)]
 mod tests;
+
+/// Does a rule of `target` read the `[rule.match]` key `key` (one of those that only some
+/// targets read)?
+fn target_reads(target: Target, key: &str) -> bool {
+    match target {
+        Target::Conditional => !matches!(key, "defines" | "undefs" | "value"),
+        Target::Include => key == "includes",
+        Target::Define => matches!(key, "defines" | "undefs" | "value"),
+        Target::Statement => matches!(key, "calls" | "mentions" | "structs"),
+    }
+}

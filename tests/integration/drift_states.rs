@@ -1079,3 +1079,30 @@ fn calls_in_a_define_body_are_seen() {
         stderr_of(&output)
     );
 }
+
+/// A rules file named twice (`--rules el5.toml --rules ./el5.toml`, a profile that repeats its
+/// base) is read once: no "rule id used twice" against itself.
+#[test]
+fn a_rules_file_given_twice_is_read_once() {
+    let dir = scratch();
+    let tree = dir.path().join("own");
+    fs::create_dir_all(&tree).unwrap();
+    fs::write(tree.join("a.c"), "#ifdef X\nint x;\n#endif\n").unwrap();
+    let rules = write(
+        dir.path(),
+        "r.toml",
+        "[[rule]]\nid = \"x\"\nmessage = \"m\"\naction = \"drop\"\n[rule.match]\ncondition = \"defined(X)\"\n",
+    );
+    let output = run_with_rules(
+        dir.path(),
+        &rules,
+        &["--rules", "./r.toml", "--stdout", "own/a.c"],
+    );
+    assert_exit(&output, 1);
+    assert_eq!(stdout_of(&output), "");
+    assert!(
+        stderr_of(&output).contains("x: 1 file, 1 match, 1 edit: applied"),
+        "{}",
+        stderr_of(&output)
+    );
+}

@@ -462,7 +462,16 @@ fn rules_file_errors_for_targets() {
         ),
         (
             target_rule("define", "drop", "", "calls = [\"f\"]"),
-            "`[rule.match]` has keys target `define` does not read",
+            "`[rule.match]` has the key `calls` that target `define` does not read",
+        ),
+        (
+            target_rule(
+                "statement",
+                "drop",
+                "",
+                "calls = [\"f\"]\nscope = \"nested\"\nnested = \"innermost\"",
+            ),
+            "`[rule.match]` has the keys `scope`, `nested` that target `statement` does not read",
         ),
         (
             target_rule("statement", "drop", "", "condition = \"A\""),

@@ -3,7 +3,7 @@
 //! parallel, check expectations, then write (or diff, or check). Nothing is written unless every
 //! file was planned without error.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -611,7 +611,15 @@ fn load_rules(options: &Options) -> Result<(Vec<RulesSource>, Loaded), Problem> 
         macros: options.macros.clone(),
         typedefs: options.typedefs.clone(),
     };
-    for (index, path) in options.rules.iter().enumerate() {
+    let mut read = HashSet::new();
+    for path in &options.rules {
+        // A rules file named twice (a profile that repeats the base) is read once.
+        if let Some(file) = identity(path)
+            && !read.insert(file)
+        {
+            continue;
+        }
+        let index = sources.len();
         let name = path.display().to_string();
         let bytes = fs::read(path).map_err(|error| {
             Problem::error(format!("cannot read rules file {name}: {error}"))
