@@ -212,6 +212,26 @@ fn globs(key: &str, list: Option<Spanned<StringList>>) -> Result<Vec<FileGlob>, 
     items
         .into_iter()
         .map(|pattern| {
+            // A shell's brace list is not glob syntax: `*.{c,h}` would be taken literally and
+            // select nothing, in silence but for a warning.
+            let text = pattern.get_ref();
+            if let Some(open) = text.find('{')
+                && text[open..].contains(',')
+                && text[open..].contains('}')
+            {
+                return Err(RulesError::new(
+                    format!("glob `{text}`: braces are not glob syntax here"),
+                    pattern.span(),
+                    format!(
+                        "give a list instead: {key} = [{}]",
+                        brace_alternatives(text)
+                            .iter()
+                            .map(|one| format!("\"{one}\""))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
             let compiled = glob::Pattern::new(pattern.get_ref()).map_err(|error| {
                 RulesError::new(
                     format!("invalid glob `{}`: {}", pattern.get_ref(), error.msg),
@@ -224,6 +244,21 @@ fn globs(key: &str, list: Option<Spanned<StringList>>) -> Result<Vec<FileGlob>, 
                 span: pattern.span(),
             })
         })
+        .collect()
+}
+
+/// The globs a shell would make of the first brace list of `text` (`*.{c,h}`: `*.c`, `*.h`),
+/// for the help of the error that refuses it.
+fn brace_alternatives(text: &str) -> Vec<String> {
+    let (Some(open), Some(close)) = (text.find('{'), text.find('}')) else {
+        return vec![text.to_string()];
+    };
+    if close < open {
+        return vec![text.to_string()];
+    }
+    text[open + 1..close]
+        .split(',')
+        .map(|one| format!("{}{one}{}", &text[..open], &text[close + 1..]))
         .collect()
 }
 

@@ -61,6 +61,28 @@ fn errors_point_into_the_toml() {
         "{message}"
     );
 
+    // A shell's brace list is refused, with the list to write instead.
+    let text = GOOD.replacen(
+        "files = [\"core/utils.c\"]",
+        "files = [\"core/{utils,event}.c\"]",
+        1,
+    );
+    assert_ne!(text, GOOD);
+    let error = load(&text, 0).unwrap_err();
+    assert!(
+        error.message.contains("braces are not glob syntax here"),
+        "{}",
+        error.message
+    );
+    assert_eq!(&text[error.span.clone()], "\"core/{utils,event}.c\"");
+    assert!(
+        error
+            .help
+            .contains("files = [\"core/utils.c\", \"core/event.c\"]"),
+        "{}",
+        error.help
+    );
+
     let (message, at) = error_at(&GOOD.replace("&& !defined", "&& @defined"));
     assert!(message.starts_with("invalid condition"), "{message}");
     assert_eq!(at, "@");
