@@ -706,6 +706,15 @@ fn parse_guard(
     let (keyword, rest) = text
         .split_once(|c: char| c.is_whitespace())
         .map_or((text, ""), |(keyword, rest)| (keyword, rest.trim()));
+    // A comment after the condition (`#ifdef X /* EL4 */`) is written as given.
+    let rest = without_trailing_comment(rest);
+    if written.contains('\n') {
+        return Err(RulesError::new(
+            format!("`{written}` is more than one line"),
+            guard.span(),
+            "write guard = \"#ifdef NAME\", \"#ifndef NAME\" or \"#if CONDITION\" on one line",
+        ));
+    }
     let bad = |message: String| {
         RulesError::new(
             message,
@@ -750,19 +759,12 @@ fn parse_guard(
 fn parse_guard_end(end: &Spanned<String>) -> Result<String, RulesError> {
     let written = end.get_ref().trim();
     let after_hash = written.strip_prefix('#').unwrap_or(written);
-    let is_comment = |rest: &str| {
-        rest.is_empty()
-            || rest.starts_with("//")
-            || rest.len() >= 4
-                && rest.starts_with("/*")
-                && rest.ends_with("*/")
-                && !rest[2..rest.len() - 2].contains("*/")
-    };
     let closes = after_hash
         .trim_start()
         .strip_prefix("endif")
         .is_some_and(|rest| {
-            (rest.is_empty() || rest.starts_with([' ', '\t', '/'])) && is_comment(rest.trim())
+            (rest.is_empty() || rest.starts_with([' ', '\t', '/']))
+                && without_trailing_comment(rest).is_empty()
         });
     if !closes || written.contains('\n') {
         return Err(RulesError::new(
@@ -772,6 +774,27 @@ fn parse_guard_end(end: &Spanned<String>) -> Result<String, RulesError> {
         ));
     }
     Ok(format!("#{after_hash}"))
+}
+
+/// `text` without the one comment that ends it (`/* X */` or `// X`), trimmed.
+fn without_trailing_comment(text: &str) -> &str {
+    let text = text.trim();
+    let is_comment = |rest: &str| {
+        rest.starts_with("//")
+            || rest.len() >= 4
+                && rest.starts_with("/*")
+                && rest.ends_with("*/")
+                && !rest[2..rest.len() - 2].contains("*/")
+    };
+    let starts = text
+        .match_indices("/*")
+        .chain(text.match_indices("//"))
+        .map(|(at, _)| at)
+        .min();
+    match starts {
+        Some(at) if is_comment(&text[at..]) => text[..at].trim_end(),
+        _ => text,
+    }
 }
 
 /// Parse a condition written in a TOML string. Spans in the error point at the string's

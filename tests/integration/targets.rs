@@ -242,6 +242,21 @@ fn statement_guard_wraps_whole_lines_and_is_found_again() {
         ),
         (None, 0, true)
     );
+    // A comment after the guard's condition is written as given, and found again.
+    let commented_opening = target_rule(
+        "statement",
+        "guard",
+        "guard = \"#ifdef PR_SET_PDEATHSIG /* EL4 */\"",
+        "calls = [\"prctl\"]\nmentions = [\"PR_SET_PDEATHSIG\"]",
+    );
+    let (with_comment, _) = apply_twice(&commented_opening, EMPEROR);
+    assert_eq!(
+        with_comment,
+        output.replace(
+            "#ifdef PR_SET_PDEATHSIG\r\n",
+            "#ifdef PR_SET_PDEATHSIG /* EL4 */\r\n"
+        )
+    );
     // `guard_end`: the closing line as written, comment and all; still found again.
     let commented = target_rule(
         "statement",
