@@ -51,7 +51,7 @@ fn lex(text: &[u8], base: usize) -> Result<Vec<(Token, Range<usize>)>, ParseErro
                     span: base + start..base + text.len(),
                 })?;
                 i += len;
-                tokens.push((Token::Int(Number::signed(value)), base + start..base + i));
+                tokens.push((Token::Int(value), base + start..base + i));
                 continue;
             }
             let open = i + text[i..]
@@ -86,7 +86,7 @@ fn lex(text: &[u8], base: usize) -> Result<Vec<(Token, Range<usize>)>, ParseErro
                 span: base + start..base + text.len(),
             })?;
             i += len;
-            tokens.push((Token::Int(Number::signed(value)), base + start..base + i));
+            tokens.push((Token::Int(value), base + start..base + i));
         } else {
             let punct = PUNCTS
                 .iter()
@@ -106,12 +106,15 @@ fn lex(text: &[u8], base: usize) -> Result<Vec<(Token, Range<usize>)>, ParseErro
 }
 
 /// A character constant at the start of `text` (from its `'`; `prefix`: `""`, `L`, `u`, `U` or
-/// `u8`): its value as gcc gives it in `#if`, and its length. A plain one is a `char` (signed,
-/// as on x86: `'\xff'` is -1); several characters make an `int`, each shifting the ones before
-/// by 8 bits (`'ab'` is 0x6162); `L'…'` is a 32-bit `int`, `u'…'` 16 bits, `U'…'` 32 bits and
-/// `u8'…'` 8 bits, unsigned. Escapes: the simple ones, octal (up to three digits) and
+/// `u8`): its value and type as gcc gives them in `#if`, and its length. A plain one is a `char`
+/// (signed, as on x86: `'\xff'` is -1); several characters make an `int`, each shifting the ones
+/// before by 8 bits (`'ab'` is 0x6162). `L'…'` is a `wchar_t`, a signed 32-bit `int`; `u'…'`
+/// (16 bits), `U'…'` (32 bits) and `u8'…'` (8 bits, C23) are unsigned types, so their value is
+/// unsigned in `#if` (`u'a' - 'b' > 0` is true), as cpplib makes it. A prefixed constant of
+/// several characters is its last one (gcc warns that it is too long for its type), except
+/// `u8'…'`, which gcc refuses. Escapes: the simple ones, octal (up to three digits) and
 /// hexadecimal.
-fn parse_char(text: &[u8], prefix: &str) -> Option<(i64, usize)> {
+fn parse_char(text: &[u8], prefix: &str) -> Option<(Number, usize)> {
     if text.first() != Some(&b'\'') {
         return None;
     }
@@ -174,20 +177,22 @@ fn parse_char(text: &[u8], prefix: &str) -> Option<(i64, usize)> {
             }
         }
     }
-    let value = match values.as_slice() {
-        [] => return None,
-        [one] => match prefix {
-            "L" => i64::from(*one as i32),
-            "u" => *one & 0xffff,
-            "U" => *one & 0xffff_ffff,
-            "u8" => *one & 0xff,
-            _ => i64::from(*one as u8 as i8),
-        },
-        many => {
+    let unsigned = |bits: i64, mask: i64| Number {
+        bits: (bits & mask) as u64,
+        unsigned: true,
+    };
+    let value = match (prefix, values.as_slice()) {
+        (_, []) | ("u8", [_, _, ..]) => return None,
+        ("L", [.., last]) => Number::signed(i64::from(*last as i32)),
+        ("u", [.., last]) => unsigned(*last, 0xffff),
+        ("U", [.., last]) => unsigned(*last, 0xffff_ffff),
+        ("u8", [one]) => unsigned(*one, 0xff),
+        (_, [one]) => Number::signed(i64::from(*one as u8 as i8)),
+        (_, many) => {
             let packed = many
                 .iter()
                 .fold(0i64, |packed, value| (packed << 8) | (value & 0xff));
-            i64::from(packed as i32)
+            Number::signed(i64::from(packed as i32))
         }
     };
     Some((value, i + 1))

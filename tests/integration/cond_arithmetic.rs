@@ -261,3 +261,27 @@ fn character_constants_have_gccs_values() {
         assert_eq!(decide(condition, &["-k"]), "yes\n", "#if {condition}");
     }
 }
+
+/// `u'…'`, `U'…'` and `u8'…'` have unsigned types, so their value is unsigned in `#if` (the
+/// usual arithmetic conversions then make `u'a' - 'b'` a large unsigned number); `L'…'` is a
+/// signed `wchar_t`. A prefixed constant of several characters is its last one (`u8'ab'` is
+/// refused, as gcc refuses it). Each case checked with `gcc -E` (`-std=c2x` for `u8`).
+#[test]
+fn unicode_character_constants_are_unsigned() {
+    for condition in [
+        "A && u'a' - 'b' > 0",
+        "A && U'a' - 'b' > 0",
+        "A && u8'a' - 'b' > 0",
+        "A && !(L'a' - 'b' > 0)",
+        "A && U'\\xffffffff' > 0",
+        "A && L'\\xffffffff' < 0",
+        "A && u'ab' == 'b'",
+        "A && L'ab' == 'b'",
+    ] {
+        assert_eq!(decide(condition, &["-DA"]), "yes\n", "#if {condition}");
+    }
+    assert_eq!(
+        decide("A && u8'ab'", &["-DA"]),
+        "#if A && u8'ab'\nyes\n#else\nno\n#endif\n"
+    );
+}
