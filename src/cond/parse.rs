@@ -68,10 +68,10 @@ fn lex(text: &[u8], base: usize) -> Result<Vec<(Token, Range<usize>)>, ParseErro
                 continue;
             }
             tokens.push((Token::Ident(name), base + start..base + i));
-        } else if byte.is_ascii_digit() {
-            while i < text.len() && (text[i].is_ascii_alphanumeric() || text[i] == b'_') {
-                i += 1;
-            }
+        } else if byte.is_ascii_digit()
+            || (byte == b'.' && text.get(i + 1).is_some_and(u8::is_ascii_digit))
+        {
+            i = start + pp_number_len(&text[start..]);
             let value = Number::parse_literal(&text[start..i]).ok_or_else(|| ParseError {
                 message: format!(
                     "invalid integer literal `{}`",
@@ -103,6 +103,24 @@ fn lex(text: &[u8], base: usize) -> Result<Vec<(Token, Range<usize>)>, ParseErro
         }
     }
     Ok(tokens)
+}
+
+/// The length of the pp-number at the start of `text` (C17 6.4.8: a digit or `.` digit, then
+/// digits, letters, `_`, `.`, and a sign after `e`, `E`, `p` or `P`), which the preprocessor
+/// reads as one token before it asks whether it is an integer: `0x1e+1` is one pp-number (not
+/// `0x1e + 1`), `1lul` one with a bad suffix.
+fn pp_number_len(text: &[u8]) -> usize {
+    let mut length = 1;
+    while let Some(&byte) = text.get(length) {
+        let sign_after_exponent =
+            matches!(byte, b'+' | b'-') && matches!(text[length - 1], b'e' | b'E' | b'p' | b'P');
+        if byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'.' || sign_after_exponent {
+            length += 1;
+        } else {
+            break;
+        }
+    }
+    length
 }
 
 /// A character constant at the start of `text` (from its `'`; `prefix`: `""`, `L`, `u`, `U` or

@@ -285,3 +285,42 @@ fn unicode_character_constants_are_unsigned() {
         "#if A && u8'ab'\nyes\n#else\nno\n#endif\n"
     );
 }
+
+/// An integer is read as the preprocessor reads it, one whole pp-number, then checked: `0x1e+1`
+/// is one pp-number with the invalid suffix `+1` (not `0x1e + 1`), and a suffix is one of `u`,
+/// `l`, `ul`, `lu`, `ll`, `ull`, `llu` (any case, `ll` in one case). gcc refuses the others;
+/// cdefang leaves such a line as it is, with a warning, as any condition it cannot read. A `-D`
+/// value that is no number (`-DA=1lul`) leaves the symbol defined with an unknown value.
+#[test]
+fn integers_are_whole_pp_numbers_with_cs_suffixes() {
+    for condition in [
+        "A && 0x1e+1 == 31",
+        "A && 0x1E-1",
+        "A && 1lul",
+        "A && 1lL",
+        "A && 1e+1",
+    ] {
+        let dir = scratch();
+        let file = format!("#if {condition}\nyes\n#else\nno\n#endif\n");
+        std::fs::write(dir.path().join("t.c"), &file).unwrap();
+        let output = run(dir.path(), &["-DA", "--stdout", "t.c"]);
+        assert_eq!(stdout_of(&output), file, "#if {condition}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("warning: cannot read condition: invalid integer literal"),
+            "#if {condition}: {stderr}"
+        );
+    }
+    for condition in [
+        "A && 0x1E - 1 == 0x1d",
+        "A && 1uLL == 1",
+        "A && 0xeLLu == 14",
+    ] {
+        assert_eq!(decide(condition, &["-DA"]), "yes\n", "#if {condition}");
+    }
+    assert_eq!(
+        decide("A", &["-DA=1lul"]),
+        "#if A\nyes\n#else\nno\n#endif\n"
+    );
+    assert_eq!(decide("defined(A)", &["-DA=1lul"]), "yes\n");
+}
