@@ -30,6 +30,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::keywords;
 use super::tokens::{TokenKind, tokens};
 use super::view::Macros;
+use crate::cond;
 use crate::source::{DirectiveKind, Scan};
 
 /// What the `#define`s of some files mean to the C view.
@@ -176,7 +177,7 @@ pub fn defined_macros(scans: &[&Scan], known: &Macros, known_types: &[String]) -
 /// The name and definition of a `#define` (`rest`: what follows `define`, in `scan.clean`).
 fn definition(scan: &Scan, rest: std::ops::Range<usize>) -> Option<(Vec<u8>, Definition)> {
     let text = &scan.clean[rest];
-    let start = text.iter().position(|byte| !byte.is_ascii_whitespace())?;
+    let start = text.iter().position(|byte| !cond::is_c_space(byte))?;
     let text = &text[start..];
     let name_end = text
         .iter()
@@ -192,7 +193,7 @@ fn definition(scan: &Scan, rest: std::ops::Range<usize>) -> Option<(Vec<u8>, Def
         let close = text[name_end..].iter().position(|&byte| byte == b')')?;
         parameters = text[name_end + 1..name_end + close]
             .split(|&byte| byte == b',')
-            .map(|parameter| parameter.trim_ascii().to_vec())
+            .map(|parameter| cond::trim_c_space(parameter).to_vec())
             .collect();
         &text[name_end + close + 1..]
     } else {
@@ -203,7 +204,7 @@ fn definition(scan: &Scan, rest: std::ops::Range<usize>) -> Option<(Vec<u8>, Def
         Definition {
             function_like,
             parameters,
-            body: body.trim_ascii().to_vec(),
+            body: cond::trim_c_space(body).to_vec(),
         },
     ))
 }

@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use super::{BinaryOp, Expr, ExprKind, Number, UnaryOp};
+use super::{BinaryOp, Expr, ExprKind, Number, UnaryOp, is_c_space};
 
 /// A condition that does not parse. `at` is a byte offset in the text given to [`parse`] plus
 /// its `base`.
@@ -34,7 +34,7 @@ fn lex(text: &[u8], base: usize) -> Result<Vec<(Token, Range<usize>)>, ParseErro
     let mut i = 0;
     while i < text.len() {
         let byte = text[i];
-        if byte.is_ascii_whitespace() {
+        if is_c_space(&byte) {
             i += 1;
             continue;
         }
@@ -54,10 +54,7 @@ fn lex(text: &[u8], base: usize) -> Result<Vec<(Token, Range<usize>)>, ParseErro
                 tokens.push((Token::Int(value), base + start..base + i));
                 continue;
             }
-            let open = i + text[i..]
-                .iter()
-                .take_while(|b| b.is_ascii_whitespace())
-                .count();
+            let open = i + text[i..].iter().take_while(|byte| is_c_space(byte)).count();
             if matches!(name.as_str(), "__has_include" | "__has_include_next")
                 && text.get(open) == Some(&b'(')
                 && let Some(close) = text[open..].iter().position(|&byte| byte == b')')

@@ -1,6 +1,6 @@
 //! Writing a condition back as text.
 
-use super::{Expr, ExprKind};
+use super::{Expr, ExprKind, fold_c_space};
 
 /// Write an expression back as text: nodes that kept their span are copied from `source` (with
 /// runs of white space, such as a former line continuation, folded to one space); nodes built by
@@ -8,7 +8,7 @@ use super::{Expr, ExprKind};
 pub fn render(expr: &Expr, source: &[u8]) -> String {
     if let Some(span) = &expr.span {
         let text = String::from_utf8_lossy(&source[span.clone()]);
-        return text.split_ascii_whitespace().collect::<Vec<_>>().join(" ");
+        return fold_c_space(&text);
     }
     match &expr.kind {
         ExprKind::Int(value) => value.to_string(),

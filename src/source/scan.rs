@@ -11,6 +11,8 @@
 
 use std::ops::Range;
 
+use crate::cond;
+
 /// What kind of directive a line is. Only the conditional ones and `#include` matter to cdefang.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DirectiveKind {
@@ -125,7 +127,7 @@ pub struct Scan {
 impl Scan {
     /// The text after a directive's keyword, with comments and continuations as spaces, trimmed.
     pub fn rest_text(&self, directive: &Directive) -> &[u8] {
-        self.clean[directive.rest.clone()].trim_ascii()
+        cond::trim_c_space(&self.clean[directive.rest.clone()])
     }
 
     /// The `#include` lines in the byte range `within`, in order.
@@ -384,7 +386,7 @@ fn directive(clean: &[u8], line_start: usize, hash: usize, line_end: usize) -> D
         content_end -= 1;
     }
     let mut keyword_start = hash + 1;
-    while keyword_start < content_end && clean[keyword_start].is_ascii_whitespace() {
+    while keyword_start < content_end && cond::is_c_space(&clean[keyword_start]) {
         keyword_start += 1;
     }
     let mut keyword_end = keyword_start;
@@ -443,6 +445,18 @@ mod tests {
             kinds(source),
             vec![
                 (DirectiveKind::If, "D".to_string()),
+                (DirectiveKind::Endif, String::new())
+            ]
+        );
+    }
+
+    #[test]
+    fn vertical_tab_and_form_feed_are_blanks() {
+        let source = b"#\x0bifdef\x0bA\x0c\n#\x0c endif\x0b\n";
+        assert_eq!(
+            kinds(source),
+            vec![
+                (DirectiveKind::Ifdef, "A".to_string()),
                 (DirectiveKind::Endif, String::new())
             ]
         );

@@ -324,3 +324,18 @@ fn integers_are_whole_pp_numbers_with_cs_suffixes() {
     );
     assert_eq!(decide("defined(A)", &["-DA=1lul"]), "yes\n");
 }
+
+/// A vertical tab and a form feed are white space in a directive, as for gcc: between `#` and
+/// the keyword, between the keyword and the condition, and between a condition's tokens.
+#[test]
+fn vertical_tab_and_form_feed_are_blanks_in_directives() {
+    let dir = scratch();
+    let file = "#\x0bifdef\x0bA\na\n#endif\n#\x0cif\x0cB\x0b&&\x0cA\nb\n#else\x0b\nc\n#endif\x0c\n";
+    std::fs::write(dir.path().join("t.c"), file).unwrap();
+    let output = run(dir.path(), &["-DA", "--stdout", "t.c"]);
+    assert_eq!(
+        stdout_of(&output),
+        "a\n#\x0cif B\nb\n#else\x0b\nc\n#endif\x0c\n"
+    );
+    assert_exit(&output, 1);
+}
