@@ -84,6 +84,16 @@ fn lex(text: &[u8], base: usize) -> Result<Vec<(Token, Range<usize>)>, ParseErro
             })?;
             i += len;
             tokens.push((Token::Int(value), base + start..base + i));
+        } else if text[i..].starts_with(b"--") || text[i..].starts_with(b"++") {
+            // One token for the preprocessor, and not one `#if` takes (gcc refuses it), not
+            // two signs.
+            return Err(ParseError {
+                message: format!(
+                    "`{}` is not valid in a condition",
+                    String::from_utf8_lossy(&text[i..i + 2])
+                ),
+                span: base + i..base + i + 2,
+            });
         } else {
             let punct = PUNCTS
                 .iter()
