@@ -187,10 +187,22 @@ fn tests_symbol(expr: &Expr) -> bool {
 /// as the `i64` of its bits (only its truth matters to the callers); the arithmetic is C's, see
 /// [`Number`].
 pub fn simplify(expr: &Expr, assumptions: &Assumptions) -> Value {
-    match evaluate(expr, assumptions) {
+    match evaluate(expr, assumptions, Use::Truth) {
         Typed::Known(number) => Value::Known(number.as_i64()),
         Typed::Unknown(rest) => Value::Unknown(rest),
     }
+}
+
+/// How an operand's value is used, which says what simplifying it may change. `Truth`: only
+/// whether it is 0 matters (the directive's top level, the operands of `!`, `&&` and `||`, a `?:`
+/// condition, and the branches of a `?:` that is itself used for its truth), so `A && B` with `A`
+/// known true may become `B`. `Value`: the number itself matters (the operands of arithmetic,
+/// bitwise and comparison operators, and of unary `-`, `+` and `~`), so it may not: `~(A && B)`
+/// is never 0, `~B` may be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Use {
+    Truth,
+    Value,
 }
 
 /// [`Value`] with the type of a known value kept, as the arithmetic needs.
@@ -199,7 +211,7 @@ enum Typed {
     Unknown(Expr),
 }
 
-fn evaluate(expr: &Expr, assumptions: &Assumptions) -> Typed {
+fn evaluate(expr: &Expr, assumptions: &Assumptions, used: Use) -> Typed {
     use Typed as Value;
     let known = Value::Known;
     let truth = |value: bool| Value::Known(Number::truth(value));
@@ -214,7 +226,7 @@ fn evaluate(expr: &Expr, assumptions: &Assumptions) -> Typed {
             None => Value::Unknown(expr.clone()),
         },
         ExprKind::Call(..) | ExprKind::Opaque(_) => Value::Unknown(expr.clone()),
-        ExprKind::Paren(inner) => match evaluate(inner, assumptions) {
+        ExprKind::Paren(inner) => match evaluate(inner, assumptions, used) {
             Value::Known(value) => known(value),
             Value::Unknown(simplified) if simplified == **inner => Value::Unknown(expr.clone()),
             Value::Unknown(simplified) => Value::Unknown(match simplified.kind {
@@ -231,7 +243,15 @@ fn evaluate(expr: &Expr, assumptions: &Assumptions) -> Typed {
                 },
             }),
         },
-        ExprKind::Unary(op, operand) => match evaluate(operand, assumptions) {
+        ExprKind::Unary(op, operand) => match evaluate(
+            operand,
+            assumptions,
+            if *op == UnaryOp::Not {
+                Use::Truth
+            } else {
+                Use::Value
+            },
+        ) {
             Value::Known(value) => known(match op {
                 UnaryOp::Not => Number::truth(!value.is_true()),
                 UnaryOp::Neg => value.negate(),
@@ -245,38 +265,13 @@ fn evaluate(expr: &Expr, assumptions: &Assumptions) -> Typed {
             }),
         },
         ExprKind::Binary(op @ (BinaryOp::And | BinaryOp::Or), left, right) => {
-            let is_and = *op == BinaryOp::And;
-            let left_value = evaluate(left, assumptions);
-            // A known operand that decides the result short-circuits, unknown or not the other.
-            if let Value::Known(value) = left_value
-                && value.is_true() != is_and
-            {
-                return truth(!is_and);
-            }
-            let right_value = evaluate(right, assumptions);
-            if let Value::Known(value) = right_value
-                && value.is_true() != is_and
-            {
-                return truth(!is_and);
-            }
-            match (left_value, right_value) {
-                (Value::Known(_), Value::Known(_)) => truth(is_and),
-                (Value::Known(_), Value::Unknown(rest))
-                | (Value::Unknown(rest), Value::Known(_)) => Value::Unknown(rest),
-                (Value::Unknown(new_left), Value::Unknown(new_right)) => {
-                    if new_left == **left && new_right == **right {
-                        Value::Unknown(expr.clone())
-                    } else {
-                        Value::Unknown(Expr {
-                            kind: ExprKind::Binary(*op, Box::new(new_left), Box::new(new_right)),
-                            span: None,
-                        })
-                    }
-                }
-            }
+            logical(expr, *op, left, right, assumptions, used)
         }
         ExprKind::Binary(op, left, right) => {
-            match (evaluate(left, assumptions), evaluate(right, assumptions)) {
+            match (
+                evaluate(left, assumptions, Use::Value),
+                evaluate(right, assumptions, Use::Value),
+            ) {
                 (Value::Known(a), Value::Known(b)) => match a.binary(*op, b) {
                     Some(value) => known(value),
                     None => Value::Unknown(expr.clone()),
@@ -285,9 +280,69 @@ fn evaluate(expr: &Expr, assumptions: &Assumptions) -> Typed {
             }
         }
         ExprKind::Ternary(condition, then, otherwise) => {
-            ternary(expr, condition, then, otherwise, assumptions)
+            ternary(expr, condition, then, otherwise, assumptions, used)
         }
     }
+}
+
+/// `left && right` or `left || right`, short-circuiting on a known operand that decides it. Apart
+/// from [`evaluate`] to keep its frame small.
+#[inline(never)]
+fn logical(
+    expr: &Expr,
+    op: BinaryOp,
+    left: &Expr,
+    right: &Expr,
+    assumptions: &Assumptions,
+    used: Use,
+) -> Typed {
+    use Typed as Value;
+    let truth = |value: bool| Value::Known(Number::truth(value));
+    let is_and = op == BinaryOp::And;
+    let left_value = evaluate(left, assumptions, Use::Truth);
+    // A known operand that decides the result short-circuits, unknown or not the other.
+    if let Value::Known(value) = left_value
+        && value.is_true() != is_and
+    {
+        return truth(!is_and);
+    }
+    let right_value = evaluate(right, assumptions, Use::Truth);
+    if let Value::Known(value) = right_value
+        && value.is_true() != is_and
+    {
+        return truth(!is_and);
+    }
+    match (left_value, right_value) {
+        (Value::Known(_), Value::Known(_)) => truth(is_and),
+        // A known operand that does not decide the result leaves its truth to the
+        // other; but the result is 0 or 1 and the other's value may be anything, so
+        // only where the truth alone is used may the operation go.
+        (Value::Known(_), Value::Unknown(rest)) | (Value::Unknown(rest), Value::Known(_))
+            if used == Use::Truth =>
+        {
+            Value::Unknown(rest)
+        }
+        (Value::Known(_), Value::Unknown(new_right)) => rebuilt(expr, op, left.clone(), new_right),
+        (Value::Unknown(new_left), Value::Known(_)) => rebuilt(expr, op, new_left, right.clone()),
+        (Value::Unknown(new_left), Value::Unknown(new_right)) => {
+            rebuilt(expr, op, new_left, new_right)
+        }
+    }
+}
+
+/// `expr`, a binary operation, with its operands `left` and `right` (simplified or as written):
+/// `expr` itself when they are its own, else a new node.
+fn rebuilt(expr: &Expr, op: BinaryOp, left: Expr, right: Expr) -> Typed {
+    if let ExprKind::Binary(_, old_left, old_right) = &expr.kind
+        && left == **old_left
+        && right == **old_right
+    {
+        return Typed::Unknown(expr.clone());
+    }
+    Typed::Unknown(Expr {
+        kind: ExprKind::Binary(op, Box::new(left), Box::new(right)),
+        span: None,
+    })
 }
 
 /// `condition ? then : otherwise`: the result has the type both branches convert to
@@ -299,8 +354,9 @@ fn ternary(
     then: &Expr,
     otherwise: &Expr,
     assumptions: &Assumptions,
+    used: Use,
 ) -> Typed {
-    let Typed::Known(value) = evaluate(condition, assumptions) else {
+    let Typed::Known(value) = evaluate(condition, assumptions, Use::Truth) else {
         return Typed::Unknown(expr.clone());
     };
     let (taken, other) = if value.is_true() {
@@ -308,9 +364,9 @@ fn ternary(
     } else {
         (otherwise, then)
     };
-    let taken = evaluate(taken, assumptions);
+    let taken = evaluate(taken, assumptions, used);
     if let Typed::Known(number) = taken
-        && let Typed::Known(other) = evaluate(other, assumptions)
+        && let Typed::Known(other) = evaluate(other, assumptions, used)
     {
         return Typed::Known(number.common(other).0);
     }

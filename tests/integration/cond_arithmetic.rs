@@ -339,3 +339,73 @@ fn vertical_tab_and_form_feed_are_blanks_in_directives() {
     );
     assert_exit(&output, 1);
 }
+
+/// `gcc -E -P` on `text` with `flags`, or `None` when gcc refuses it (or there is no gcc).
+fn gcc_output(text: &str, flags: &[String]) -> Option<String> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.c"), text).unwrap();
+    let gcc = Command::new("gcc")
+        .args(["-E", "-P", "-w", "-x", "c"])
+        .args(flags)
+        .arg("t.c")
+        .current_dir(dir.path())
+        .output()
+        .ok()?;
+    gcc.status
+        .success()
+        .then(|| String::from_utf8_lossy(&gcc.stdout).into_owned())
+}
+
+/// cdefang's result for `#if CONDITION` under `args` (which assume everything but `B`), and,
+/// when gcc is there, the check that it means what the original means: for each value `B` may
+/// have, gcc takes the same branch of both files.
+fn simplify_checked_by_gcc(condition: &str, args: &[&str]) -> String {
+    let original = format!("#if {condition}\nyes\n#else\nno\n#endif\n");
+    let simplified = decide(condition, args);
+    if Command::new("gcc").arg("--version").output().is_ok() {
+        for value in ["-1", "0", "1", "2", "0u", "-1u"] {
+            let mut flags: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+            flags.push(format!("-DB={value}"));
+            assert_eq!(
+                gcc_output(&simplified, &flags),
+                gcc_output(&original, &flags),
+                "#if {condition} {args:?} became\n{simplified}which gcc reads otherwise with B={value}"
+            );
+        }
+    }
+    simplified
+}
+
+/// An `&&` or `||` with one operand known may become its other operand only where the truth of
+/// its result is all that is used (the top level, the operands of `!`, `&&`, `||`, a `?:`
+/// condition): elsewhere its value, 0 or 1, is used, and the other operand's is not that.
+#[test]
+fn and_or_keep_their_value_where_it_is_used() {
+    let kept = |condition: &str| format!("#if {condition}\nyes\n#else\nno\n#endif\n");
+    for (condition, args) in [
+        ("~(A && B)", &["-DA"][..]),
+        ("(A && B) + 1", &["-DA"]),
+        ("(A || B) == 2", &["-UA"]),
+        ("-(B || A) < 0", &["-UA"]),
+        ("(A && B) << 1 == 2", &["-DA"]),
+    ] {
+        assert_eq!(
+            simplify_checked_by_gcc(condition, args),
+            kept(condition),
+            "#if {condition} {args:?}"
+        );
+    }
+    for (condition, args, simplified) in [
+        ("A && B", &["-DA"][..], "B"),
+        ("!(A && B)", &["-DA"], "!B"),
+        ("(A || B) && (C || B)", &["-UA", "-UC"], "B && B"),
+        ("~(A && (C && B))", &["-DA", "-DC"], "~(A && B)"),
+        ("A ? (C && B) : 2", &["-DA", "-DC"], "B"),
+    ] {
+        assert_eq!(
+            simplify_checked_by_gcc(condition, args),
+            kept(simplified),
+            "#if {condition} {args:?}"
+        );
+    }
+}
