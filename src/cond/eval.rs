@@ -346,7 +346,11 @@ fn rebuilt(expr: &Expr, op: BinaryOp, left: Expr, right: Expr) -> Typed {
 }
 
 /// `condition ? then : otherwise`: the result has the type both branches convert to
-/// (`1 ? -1 : 0u` is unsigned). Apart from [`evaluate`] to keep its frame small.
+/// (`1 ? -1 : 0u` is unsigned), so with the condition known it is the taken branch only where
+/// that type cannot change what is used: its truth alone (conversions keep the bits), or a
+/// taken branch that is already unsigned, or one whose type the other branch, known and signed,
+/// leaves as it is. Otherwise (`(A ? -1 : B) > 0`: true if `B` is unsigned) it stays as it is.
+/// Apart from [`evaluate`] to keep its frame small.
 #[inline(never)]
 fn ternary(
     expr: &Expr,
@@ -365,10 +369,13 @@ fn ternary(
         (otherwise, then)
     };
     let taken = evaluate(taken, assumptions, used);
-    if let Typed::Known(number) = taken
-        && let Typed::Known(other) = evaluate(other, assumptions, used)
-    {
-        return Typed::Known(number.common(other).0);
+    if used == Use::Truth {
+        return taken;
     }
-    taken
+    match (taken, evaluate(other, assumptions, used)) {
+        (Typed::Known(number), Typed::Known(other)) => Typed::Known(number.common(other).0),
+        (Typed::Known(number), _) if number.unsigned => Typed::Known(number),
+        (Typed::Unknown(rest), Typed::Known(other)) if !other.unsigned => Typed::Unknown(rest),
+        _ => Typed::Unknown(expr.clone()),
+    }
 }

@@ -409,3 +409,41 @@ fn and_or_keep_their_value_where_it_is_used() {
         );
     }
 }
+
+/// A `?:` with a known condition has the type both branches convert to, so its value is the
+/// taken branch's only when the other's type is known too, or cannot change it (the taken one is
+/// unsigned already), or only its truth is used: `(A ? -1 : B) > 0` is true if `B` is unsigned.
+#[test]
+fn a_conditional_operator_is_decided_only_when_its_type_is_known() {
+    let kept = |condition: &str| format!("#if {condition}\nyes\n#else\nno\n#endif\n");
+    for (condition, args) in [
+        ("(A ? -1 : B) > 0", &["-DA"][..]),
+        ("(A ? B : -1) > 0", &["-UA"]),
+        ("(A ? B : 0u) > 0", &["-DA"]),
+        ("(A ? B : C) > 0", &["-DA"]),
+        ("-(A ? -1 : B) > 0", &["-DA"]),
+    ] {
+        assert_eq!(
+            simplify_checked_by_gcc(condition, args),
+            kept(condition),
+            "#if {condition} {args:?}"
+        );
+    }
+    for (condition, args, decided) in [
+        ("(A ? -1u : B) > 0", &["-DA"][..], "yes\n"),
+        ("(A ? -1 : 0u) > 0", &["-DA"], "yes\n"),
+        ("(A ? -1 : 0) > 0", &["-DA"], "no\n"),
+        ("A ? -1 : B", &["-DA"], "yes\n"),
+        ("!(A ? 0 : B)", &["-DA"], "yes\n"),
+        ("(A ? 0 : B) || (A ? -1 : B)", &["-DA"], "yes\n"),
+        ("~(A ? B : -1)", &["-DA"], &kept("~B")),
+        ("~(A ? B : 0u) == 0", &["-DA"], &kept("~(A ? B : 0u) == 0")),
+        ("~(A ? B : 0u)", &["-DA"], &kept("~(A ? B : 0u)")),
+    ] {
+        assert_eq!(
+            simplify_checked_by_gcc(condition, args),
+            decided,
+            "#if {condition} {args:?}"
+        );
+    }
+}
