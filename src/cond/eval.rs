@@ -190,6 +190,8 @@ pub fn simplify(expr: &Expr, assumptions: &Assumptions) -> Value {
     match evaluate(expr, assumptions, Use::Truth) {
         Typed::Known(number) => Value::Known(number.as_i64()),
         Typed::Unknown(rest) => Value::Unknown(rest),
+        // gcc refuses the line: it stays as it is.
+        Typed::NoValue => Value::Unknown(expr.clone()),
     }
 }
 
@@ -209,6 +211,11 @@ enum Use {
 enum Typed {
     Known(Number),
     Unknown(Expr),
+    /// A division or remainder by zero in an operand C evaluates (or may evaluate, for all that
+    /// is known): the whole line has no value (gcc refuses it), whatever the other operands. Only
+    /// an operand C does not evaluate (after `&&`/`||` decided by the one before it, the branch
+    /// of `?:` not taken) may divide by zero.
+    NoValue,
 }
 
 fn evaluate(expr: &Expr, assumptions: &Assumptions, used: Use) -> Typed {
@@ -227,6 +234,7 @@ fn evaluate(expr: &Expr, assumptions: &Assumptions, used: Use) -> Typed {
         },
         ExprKind::Call(..) | ExprKind::Opaque(_) => Value::Unknown(expr.clone()),
         ExprKind::Paren(inner) => match evaluate(inner, assumptions, used) {
+            Value::NoValue => Value::NoValue,
             Value::Known(value) => known(value),
             Value::Unknown(simplified) if simplified == **inner => Value::Unknown(expr.clone()),
             Value::Unknown(simplified) => Value::Unknown(match simplified.kind {
@@ -252,6 +260,7 @@ fn evaluate(expr: &Expr, assumptions: &Assumptions, used: Use) -> Typed {
                 Use::Value
             },
         ) {
+            Value::NoValue => Value::NoValue,
             Value::Known(value) => known(match op {
                 UnaryOp::Not => Number::truth(!value.is_true()),
                 UnaryOp::Neg => value.negate(),
@@ -272,9 +281,16 @@ fn evaluate(expr: &Expr, assumptions: &Assumptions, used: Use) -> Typed {
                 evaluate(left, assumptions, Use::Value),
                 evaluate(right, assumptions, Use::Value),
             ) {
+                (Value::NoValue, _) | (_, Value::NoValue) => Value::NoValue,
+                // By zero, whatever the dividend: no value.
+                (_, Value::Known(divisor))
+                    if matches!(op, BinaryOp::Div | BinaryOp::Rem) && !divisor.is_true() =>
+                {
+                    Value::NoValue
+                }
                 (Value::Known(a), Value::Known(b)) => match a.binary(*op, b) {
                     Some(value) => known(value),
-                    None => Value::Unknown(expr.clone()),
+                    None => Value::NoValue,
                 },
                 _ => Value::Unknown(expr.clone()),
             }
@@ -300,19 +316,27 @@ fn logical(
     let truth = |value: bool| Value::Known(Number::truth(value));
     let is_and = op == BinaryOp::And;
     let left_value = evaluate(left, assumptions, Use::Truth);
-    // A known operand that decides the result short-circuits, unknown or not the other.
+    // A known operand that decides the result short-circuits, unknown or not the other; but
+    // the left one is always evaluated, and the right one whenever the left does not decide.
+    if let Value::NoValue = left_value {
+        return Value::NoValue;
+    }
     if let Value::Known(value) = left_value
         && value.is_true() != is_and
     {
         return truth(!is_and);
     }
     let right_value = evaluate(right, assumptions, Use::Truth);
+    if let Value::NoValue = right_value {
+        return Value::NoValue;
+    }
     if let Value::Known(value) = right_value
         && value.is_true() != is_and
     {
         return truth(!is_and);
     }
     match (left_value, right_value) {
+        (Value::NoValue, _) | (_, Value::NoValue) => Value::NoValue,
         (Value::Known(_), Value::Known(_)) => truth(is_and),
         // A known operand that does not decide the result leaves its truth to the
         // other; but the result is 0 or 1 and the other's value may be anything, so
@@ -360,8 +384,18 @@ fn ternary(
     assumptions: &Assumptions,
     used: Use,
 ) -> Typed {
-    let Typed::Known(value) = evaluate(condition, assumptions, Use::Truth) else {
-        return Typed::Unknown(expr.clone());
+    let value = match evaluate(condition, assumptions, Use::Truth) {
+        Typed::Known(value) => value,
+        Typed::NoValue => return Typed::NoValue,
+        // Either branch may be evaluated.
+        Typed::Unknown(_) => {
+            let divides_by_zero =
+                |branch: &Expr| matches!(evaluate(branch, assumptions, used), Typed::NoValue);
+            if divides_by_zero(then) || divides_by_zero(otherwise) {
+                return Typed::NoValue;
+            }
+            return Typed::Unknown(expr.clone());
+        }
     };
     let (taken, other) = if value.is_true() {
         (then, otherwise)
@@ -369,7 +403,7 @@ fn ternary(
         (otherwise, then)
     };
     let taken = evaluate(taken, assumptions, used);
-    if used == Use::Truth {
+    if used == Use::Truth || matches!(taken, Typed::NoValue) {
         return taken;
     }
     match (taken, evaluate(other, assumptions, used)) {

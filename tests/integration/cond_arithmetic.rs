@@ -447,3 +447,52 @@ fn a_conditional_operator_is_decided_only_when_its_type_is_known() {
         );
     }
 }
+
+/// A division or remainder by zero in an operand C evaluates makes the line have no value (gcc
+/// refuses it), so it stays as it is, whatever the other operands say: the left operand of
+/// `&&`/`||` is always evaluated, the right one whenever the left does not decide, and either
+/// branch of a `?:` whose condition is unknown. Only what C does not evaluate may divide by
+/// zero.
+#[test]
+fn division_by_zero_in_an_evaluated_operand_leaves_the_line() {
+    let kept = |condition: &str| format!("#if {condition}\nyes\n#else\nno\n#endif\n");
+    let gcc = Command::new("gcc").arg("--version").output().is_ok();
+    for (condition, args, gcc_refuses) in [
+        ("A/0 || B", &["-DA", "-DB"][..], true),
+        ("(A % 0) && 0", &["-DA"], true),
+        ("-(A / (A - 1)) || B", &["-DA", "-DB"], true),
+        ("A ? 1 / 0 : 1", &["-DA"], true),
+        ("(A ? 1 / 0 : 1) || B", &["-DA", "-DB"], true),
+        ("(A ? -1 : 1 / 0) > 0", &["-DA"], false),
+        ("X / 0 || B", &["-DB"], true),
+        ("X || A / 0", &["-DA"], false),
+        ("(X ? 1 / 0 : 1) || B", &["-DB"], false),
+    ] {
+        assert_eq!(decide(condition, args), kept(condition), "#if {condition}");
+        if gcc && gcc_refuses {
+            let flags: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+            assert_eq!(
+                gcc_output(&kept(condition), &flags),
+                None,
+                "gcc: #if {condition}"
+            );
+        }
+    }
+    for (condition, args, decided) in [
+        ("B || A / 0", &["-DA", "-DB"][..], "yes\n"),
+        ("0 && A / 0", &["-DA"], "no\n"),
+        ("A ? 1 : 1 / 0", &["-DA"], "yes\n"),
+        ("A ? 1 / 0 : 2", &["-UA"], "yes\n"),
+        ("(A ? -1u : 1 / 0) > 0", &["-DA"], "yes\n"),
+    ] {
+        assert_eq!(decide(condition, args), decided, "#if {condition}");
+        if gcc {
+            let flags: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+            assert_eq!(
+                gcc_output(&kept(condition), &flags).as_deref(),
+                Some(decided),
+                "gcc: #if {condition}"
+            );
+        }
+    }
+}
