@@ -496,3 +496,19 @@ fn division_by_zero_in_an_evaluated_operand_leaves_the_line() {
         }
     }
 }
+
+/// A directive's keyword split by backslash-newline is one word, as for gcc: `#ifd\<newline>ef A`
+/// is `#ifdef A` (it used to be an unknown directive, and its `#else` and `#endif` unbalanced).
+#[test]
+fn a_keyword_split_by_line_continuations_is_read_whole() {
+    let dir = scratch();
+    let file = "#ifd\\\nef A\na\n#el\\\nse\nb\n#en\\\ndif\n#if X\nc\n#el\\\r\nif A\nd\n#endif\n";
+    std::fs::write(dir.path().join("t.c"), file).unwrap();
+    let defined = run(dir.path(), &["-DA", "--stdout", "t.c"]);
+    assert_eq!(stdout_of(&defined), "a\n#if X\nc\n#else\nd\n#endif\n");
+    assert_exit(&defined, 1);
+    let undefined = run(dir.path(), &["-UA", "--stdout", "t.c"]);
+    assert_eq!(stdout_of(&undefined), "b\n#if X\nc\n#endif\n");
+    let explained = run(dir.path(), &["-DA", "--explain", "--stdout", "t.c"]);
+    assert_exit(&explained, 1);
+}
