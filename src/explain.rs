@@ -525,9 +525,12 @@ fn what_happens(record: &MatchRecord, source: &[u8], lines: &Lines) -> String {
     sentences.join("; ")
 }
 
-/// `#if`, `#else`, … from the keyword span (`#  if` is written `#if`).
+/// `#if`, `#else`, … from the keyword span (`#  if` is written `#if`), read as the preprocessor
+/// reads it, line continuations removed (`#el\<newline>se` is `#else`).
 fn keyword_name(source: &[u8], keyword: &Range<usize>) -> String {
-    let text = String::from_utf8_lossy(source.get(keyword.clone()).unwrap_or_default());
+    let text = String::from_utf8_lossy(source.get(keyword.clone()).unwrap_or_default())
+        .replace("\\\r\n", "")
+        .replace("\\\n", "");
     let word = text.trim_start_matches('#').trim();
     format!("#{word}")
 }

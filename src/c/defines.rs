@@ -34,6 +34,7 @@ use super::keywords;
 use super::parse::CFacts;
 use super::tokens::{TokenKind, calls, names_used, tokens};
 use super::view::Macros;
+use crate::cond;
 use crate::source::{DirectiveKind, Scan};
 
 /// What the `#define`s of some files mean to the C view.
@@ -263,7 +264,7 @@ fn body_of(
 /// The name and definition of a `#define` (`rest`: what follows `define`, in `scan.clean`).
 fn definition(scan: &Scan, rest: std::ops::Range<usize>) -> Option<(Vec<u8>, Definition)> {
     let text = &scan.clean[rest];
-    let start = text.iter().position(|byte| !byte.is_ascii_whitespace())?;
+    let start = text.iter().position(|byte| !cond::is_c_space(byte))?;
     let text = &text[start..];
     let name_end = text
         .iter()
@@ -279,7 +280,7 @@ fn definition(scan: &Scan, rest: std::ops::Range<usize>) -> Option<(Vec<u8>, Def
         let close = text[name_end..].iter().position(|&byte| byte == b')')?;
         parameters = text[name_end + 1..name_end + close]
             .split(|&byte| byte == b',')
-            .map(|parameter| parameter.trim_ascii().to_vec())
+            .map(|parameter| cond::trim_c_space(parameter).to_vec())
             .collect();
         &text[name_end + close + 1..]
     } else {
@@ -290,7 +291,7 @@ fn definition(scan: &Scan, rest: std::ops::Range<usize>) -> Option<(Vec<u8>, Def
         Definition {
             function_like,
             parameters,
-            body: body.trim_ascii().to_vec(),
+            body: cond::trim_c_space(body).to_vec(),
         },
     ))
 }

@@ -240,7 +240,7 @@ fn branch_value(scan: &Scan, directive: usize, assumptions: &cond::Assumptions) 
             let guard = scan.directives.get(directive + 1).is_some_and(|next| {
                 next.kind == DirectiveKind::Other
                     && &scan.clean[next.keyword.clone()] == b"define"
-                    && scan.rest_text(next).split(u8::is_ascii_whitespace).next() == Some(text)
+                    && scan.rest_text(next).split(cond::is_c_space).next() == Some(text)
             });
             Some(guard || !assumptions_define(assumptions, &name()))
         }

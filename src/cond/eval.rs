@@ -187,19 +187,38 @@ fn tests_symbol(expr: &Expr) -> bool {
 /// as the `i64` of its bits (only its truth matters to the callers); the arithmetic is C's, see
 /// [`Number`].
 pub fn simplify(expr: &Expr, assumptions: &Assumptions) -> Value {
-    match evaluate(expr, assumptions) {
+    match evaluate(expr, assumptions, Use::Truth) {
         Typed::Known(number) => Value::Known(number.as_i64()),
         Typed::Unknown(rest) => Value::Unknown(rest),
+        // gcc refuses the line: it stays as it is.
+        Typed::NoValue => Value::Unknown(expr.clone()),
     }
+}
+
+/// How an operand's value is used, which says what simplifying it may change. `Truth`: only
+/// whether it is 0 matters (the directive's top level, the operands of `!`, `&&` and `||`, a `?:`
+/// condition, and the branches of a `?:` that is itself used for its truth), so `A && B` with `A`
+/// known true may become `B`. `Value`: the number itself matters (the operands of arithmetic,
+/// bitwise and comparison operators, and of unary `-`, `+` and `~`), so it may not: `~(A && B)`
+/// is never 0, `~B` may be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Use {
+    Truth,
+    Value,
 }
 
 /// [`Value`] with the type of a known value kept, as the arithmetic needs.
 enum Typed {
     Known(Number),
     Unknown(Expr),
+    /// A division or remainder by zero in an operand C evaluates (or may evaluate, for all that
+    /// is known): the whole line has no value (gcc refuses it), whatever the other operands. Only
+    /// an operand C does not evaluate (after `&&`/`||` decided by the one before it, the branch
+    /// of `?:` not taken) may divide by zero.
+    NoValue,
 }
 
-fn evaluate(expr: &Expr, assumptions: &Assumptions) -> Typed {
+fn evaluate(expr: &Expr, assumptions: &Assumptions, used: Use) -> Typed {
     use Typed as Value;
     let known = Value::Known;
     let truth = |value: bool| Value::Known(Number::truth(value));
@@ -214,7 +233,8 @@ fn evaluate(expr: &Expr, assumptions: &Assumptions) -> Typed {
             None => Value::Unknown(expr.clone()),
         },
         ExprKind::Call(..) | ExprKind::Opaque(_) => Value::Unknown(expr.clone()),
-        ExprKind::Paren(inner) => match evaluate(inner, assumptions) {
+        ExprKind::Paren(inner) => match evaluate(inner, assumptions, used) {
+            Value::NoValue => Value::NoValue,
             Value::Known(value) => known(value),
             Value::Unknown(simplified) if simplified == **inner => Value::Unknown(expr.clone()),
             Value::Unknown(simplified) => Value::Unknown(match simplified.kind {
@@ -231,7 +251,16 @@ fn evaluate(expr: &Expr, assumptions: &Assumptions) -> Typed {
                 },
             }),
         },
-        ExprKind::Unary(op, operand) => match evaluate(operand, assumptions) {
+        ExprKind::Unary(op, operand) => match evaluate(
+            operand,
+            assumptions,
+            if *op == UnaryOp::Not {
+                Use::Truth
+            } else {
+                Use::Value
+            },
+        ) {
+            Value::NoValue => Value::NoValue,
             Value::Known(value) => known(match op {
                 UnaryOp::Not => Number::truth(!value.is_true()),
                 UnaryOp::Neg => value.negate(),
@@ -245,53 +274,107 @@ fn evaluate(expr: &Expr, assumptions: &Assumptions) -> Typed {
             }),
         },
         ExprKind::Binary(op @ (BinaryOp::And | BinaryOp::Or), left, right) => {
-            let is_and = *op == BinaryOp::And;
-            let left_value = evaluate(left, assumptions);
-            // A known operand that decides the result short-circuits, unknown or not the other.
-            if let Value::Known(value) = left_value
-                && value.is_true() != is_and
-            {
-                return truth(!is_and);
-            }
-            let right_value = evaluate(right, assumptions);
-            if let Value::Known(value) = right_value
-                && value.is_true() != is_and
-            {
-                return truth(!is_and);
-            }
-            match (left_value, right_value) {
-                (Value::Known(_), Value::Known(_)) => truth(is_and),
-                (Value::Known(_), Value::Unknown(rest))
-                | (Value::Unknown(rest), Value::Known(_)) => Value::Unknown(rest),
-                (Value::Unknown(new_left), Value::Unknown(new_right)) => {
-                    if new_left == **left && new_right == **right {
-                        Value::Unknown(expr.clone())
-                    } else {
-                        Value::Unknown(Expr {
-                            kind: ExprKind::Binary(*op, Box::new(new_left), Box::new(new_right)),
-                            span: None,
-                        })
-                    }
-                }
-            }
+            logical(expr, *op, left, right, assumptions, used)
         }
         ExprKind::Binary(op, left, right) => {
-            match (evaluate(left, assumptions), evaluate(right, assumptions)) {
+            match (
+                evaluate(left, assumptions, Use::Value),
+                evaluate(right, assumptions, Use::Value),
+            ) {
+                (Value::NoValue, _) | (_, Value::NoValue) => Value::NoValue,
+                // By zero, whatever the dividend: no value.
+                (_, Value::Known(divisor))
+                    if matches!(op, BinaryOp::Div | BinaryOp::Rem) && !divisor.is_true() =>
+                {
+                    Value::NoValue
+                }
                 (Value::Known(a), Value::Known(b)) => match a.binary(*op, b) {
                     Some(value) => known(value),
-                    None => Value::Unknown(expr.clone()),
+                    None => Value::NoValue,
                 },
                 _ => Value::Unknown(expr.clone()),
             }
         }
         ExprKind::Ternary(condition, then, otherwise) => {
-            ternary(expr, condition, then, otherwise, assumptions)
+            ternary(expr, condition, then, otherwise, assumptions, used)
         }
     }
 }
 
+/// `left && right` or `left || right`, short-circuiting on a known operand that decides it. Apart
+/// from [`evaluate`] to keep its frame small.
+#[inline(never)]
+fn logical(
+    expr: &Expr,
+    op: BinaryOp,
+    left: &Expr,
+    right: &Expr,
+    assumptions: &Assumptions,
+    used: Use,
+) -> Typed {
+    use Typed as Value;
+    let truth = |value: bool| Value::Known(Number::truth(value));
+    let is_and = op == BinaryOp::And;
+    let left_value = evaluate(left, assumptions, Use::Truth);
+    // A known operand that decides the result short-circuits, unknown or not the other; but
+    // the left one is always evaluated, and the right one whenever the left does not decide.
+    if let Value::NoValue = left_value {
+        return Value::NoValue;
+    }
+    if let Value::Known(value) = left_value
+        && value.is_true() != is_and
+    {
+        return truth(!is_and);
+    }
+    let right_value = evaluate(right, assumptions, Use::Truth);
+    if let Value::NoValue = right_value {
+        return Value::NoValue;
+    }
+    if let Value::Known(value) = right_value
+        && value.is_true() != is_and
+    {
+        return truth(!is_and);
+    }
+    match (left_value, right_value) {
+        (Value::NoValue, _) | (_, Value::NoValue) => Value::NoValue,
+        (Value::Known(_), Value::Known(_)) => truth(is_and),
+        // A known operand that does not decide the result leaves its truth to the
+        // other; but the result is 0 or 1 and the other's value may be anything, so
+        // only where the truth alone is used may the operation go.
+        (Value::Known(_), Value::Unknown(rest)) | (Value::Unknown(rest), Value::Known(_))
+            if used == Use::Truth =>
+        {
+            Value::Unknown(rest)
+        }
+        (Value::Known(_), Value::Unknown(new_right)) => rebuilt(expr, op, left.clone(), new_right),
+        (Value::Unknown(new_left), Value::Known(_)) => rebuilt(expr, op, new_left, right.clone()),
+        (Value::Unknown(new_left), Value::Unknown(new_right)) => {
+            rebuilt(expr, op, new_left, new_right)
+        }
+    }
+}
+
+/// `expr`, a binary operation, with its operands `left` and `right` (simplified or as written):
+/// `expr` itself when they are its own, else a new node.
+fn rebuilt(expr: &Expr, op: BinaryOp, left: Expr, right: Expr) -> Typed {
+    if let ExprKind::Binary(_, old_left, old_right) = &expr.kind
+        && left == **old_left
+        && right == **old_right
+    {
+        return Typed::Unknown(expr.clone());
+    }
+    Typed::Unknown(Expr {
+        kind: ExprKind::Binary(op, Box::new(left), Box::new(right)),
+        span: None,
+    })
+}
+
 /// `condition ? then : otherwise`: the result has the type both branches convert to
-/// (`1 ? -1 : 0u` is unsigned). Apart from [`evaluate`] to keep its frame small.
+/// (`1 ? -1 : 0u` is unsigned), so with the condition known it is the taken branch only where
+/// that type cannot change what is used: its truth alone (conversions keep the bits), or a
+/// taken branch that is already unsigned, or one whose type the other branch, known and signed,
+/// leaves as it is. Otherwise (`(A ? -1 : B) > 0`: true if `B` is unsigned) it stays as it is.
+/// Apart from [`evaluate`] to keep its frame small.
 #[inline(never)]
 fn ternary(
     expr: &Expr,
@@ -299,20 +382,34 @@ fn ternary(
     then: &Expr,
     otherwise: &Expr,
     assumptions: &Assumptions,
+    used: Use,
 ) -> Typed {
-    let Typed::Known(value) = evaluate(condition, assumptions) else {
-        return Typed::Unknown(expr.clone());
+    let value = match evaluate(condition, assumptions, Use::Truth) {
+        Typed::Known(value) => value,
+        Typed::NoValue => return Typed::NoValue,
+        // Either branch may be evaluated.
+        Typed::Unknown(_) => {
+            let divides_by_zero =
+                |branch: &Expr| matches!(evaluate(branch, assumptions, used), Typed::NoValue);
+            if divides_by_zero(then) || divides_by_zero(otherwise) {
+                return Typed::NoValue;
+            }
+            return Typed::Unknown(expr.clone());
+        }
     };
     let (taken, other) = if value.is_true() {
         (then, otherwise)
     } else {
         (otherwise, then)
     };
-    let taken = evaluate(taken, assumptions);
-    if let Typed::Known(number) = taken
-        && let Typed::Known(other) = evaluate(other, assumptions)
-    {
-        return Typed::Known(number.common(other).0);
+    let taken = evaluate(taken, assumptions, used);
+    if used == Use::Truth || matches!(taken, Typed::NoValue) {
+        return taken;
     }
-    taken
+    match (taken, evaluate(other, assumptions, used)) {
+        (Typed::Known(number), Typed::Known(other)) => Typed::Known(number.common(other).0),
+        (Typed::Known(number), _) if number.unsigned => Typed::Known(number),
+        (Typed::Unknown(rest), Typed::Known(other)) if !other.unsigned => Typed::Unknown(rest),
+        _ => Typed::Unknown(expr.clone()),
+    }
 }

@@ -131,5 +131,34 @@ impl UnaryOp {
     }
 }
 
+/// C's white space in a directive line: space, horizontal and vertical tab, form feed, and the
+/// carriage return and newline that a comment spanning lines leaves in the scanner's clean text.
+/// `u8::is_ascii_whitespace` leaves out the vertical tab, which gcc takes as a blank anywhere in a
+/// directive (`#<VT>ifdef A` is `#ifdef A`): every reader of directive text skips blanks with this.
+pub(crate) fn is_c_space(byte: &u8) -> bool {
+    byte.is_ascii_whitespace() || *byte == b'\x0b'
+}
+
+/// `text` without the [`is_c_space`] blanks at either end.
+pub(crate) fn trim_c_space(text: &[u8]) -> &[u8] {
+    let start = text
+        .iter()
+        .position(|byte| !is_c_space(byte))
+        .unwrap_or(text.len());
+    let end = text
+        .iter()
+        .rposition(|byte| !is_c_space(byte))
+        .map_or(start, |last| last + 1);
+    &text[start..end]
+}
+
+/// `text` with every run of [`is_c_space`] blanks as one space, and none at either end.
+pub(crate) fn fold_c_space(text: &str) -> String {
+    text.split(|c: char| u8::try_from(c).is_ok_and(|byte| is_c_space(&byte)))
+        .filter(|word| !word.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests;

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::{BinaryOp, Expr, ExprKind, Number, UnaryOp};
+use super::{BinaryOp, Expr, ExprKind, Number, UnaryOp, fold_c_space};
 
 /// A condition in normal form, for structural comparison.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -32,9 +32,7 @@ impl Norm {
         match &expr.kind {
             ExprKind::Int(value) => Norm::Int(*value),
             ExprKind::Ident(name) => Norm::Ident(name.clone()),
-            ExprKind::Opaque(text) => {
-                Norm::Opaque(text.split_ascii_whitespace().collect::<Vec<_>>().join(" "))
-            }
+            ExprKind::Opaque(text) => Norm::Opaque(fold_c_space(text)),
             ExprKind::Defined(name) => Norm::Defined(name.clone()),
             ExprKind::Call(name, arguments) => {
                 Norm::Call(name.clone(), arguments.iter().map(Norm::of).collect())

@@ -37,28 +37,17 @@ impl Number {
         self.bits as i64
     }
 
-    /// An integer literal with an optional `u`/`l`/`ll` suffix (any order and case, as C
-    /// allows: `10UL`, `1ull`, `0x7fffffffLL`), in decimal, octal or hex. `None` for anything
-    /// else, or a value beyond 64 bits.
+    /// An integer literal: a whole pp-number (`0x1e+1` is one, and not a literal), in decimal,
+    /// octal, hexadecimal or binary, with one of C's suffixes: `u`, `l`, `ul`, `lu`, `ll`, `ull`
+    /// or `llu`, in any case but with both `l`s of `ll` in the same one (`10UL`, `1ull`,
+    /// `0x7fffffffLL`; not `1lL`, `1lul`, `1uu`). `None` for anything else, or a value beyond
+    /// 64 bits.
     pub fn parse_literal(text: &[u8]) -> Option<Number> {
         let digits_end = text
             .iter()
             .rposition(|byte| !matches!(byte, b'u' | b'U' | b'l' | b'L'))
             .map_or(0, |last| last + 1);
-        let suffix = &text[digits_end..];
-        let u_count = suffix
-            .iter()
-            .filter(|b| b.eq_ignore_ascii_case(&b'u'))
-            .count();
-        let l_count = suffix.len() - u_count;
-        let l_part: Vec<u8> = suffix
-            .iter()
-            .copied()
-            .filter(|b| b.eq_ignore_ascii_case(&b'l'))
-            .collect();
-        if u_count > 1 || l_count > 2 || (l_count == 2 && l_part[0] != l_part[1]) {
-            return None;
-        }
+        let suffix_unsigned = suffix_is_unsigned(&text[digits_end..])?;
         let digits = std::str::from_utf8(&text[..digits_end]).ok()?;
         let (radix, digits) = if let Some(hex) = digits
             .strip_prefix("0x")
@@ -81,7 +70,7 @@ impl Number {
         let bits = u64::from_str_radix(digits, radix).ok()?;
         Some(Number {
             bits,
-            unsigned: u_count == 1 || bits > i64::MAX as u64,
+            unsigned: suffix_unsigned || bits > i64::MAX as u64,
         })
     }
 
@@ -186,6 +175,18 @@ impl Number {
     }
 }
 
+/// Whether an integer suffix makes the literal unsigned, or `None` if it is not one of C's:
+/// an optional `u` before or after nothing, `l` or `ll` (`LL`), in any case.
+fn suffix_is_unsigned(suffix: &[u8]) -> Option<bool> {
+    let is_u = |byte: &u8| byte.eq_ignore_ascii_case(&b'u');
+    let (unsigned, length) = match (suffix.first(), suffix.last()) {
+        (Some(first), _) if is_u(first) => (true, &suffix[1..]),
+        (_, Some(last)) if is_u(last) => (true, &suffix[..suffix.len() - 1]),
+        _ => (false, suffix),
+    };
+    matches!(length, b"" | b"l" | b"L" | b"ll" | b"LL").then_some(unsigned)
+}
+
 impl fmt::Display for Number {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.unsigned {
@@ -208,6 +209,15 @@ mod tests {
     fn literals_take_their_type_from_suffix_and_size() {
         assert_eq!(literal("10"), Number::signed(10));
         assert!(literal("10u").unsigned && literal("10ULL").unsigned && literal("1lu").unsigned);
+        for suffix in [
+            "u", "U", "l", "L", "ul", "Lu", "uL", "LU", "ll", "LL", "ull", "LLU", "uLL", "llU",
+        ] {
+            assert_eq!(
+                literal(&format!("7{suffix}")).unsigned,
+                suffix.contains(['u', 'U']),
+                "7{suffix}"
+            );
+        }
         assert!(!literal("10L").unsigned && !literal("0x7fffffffffffffff").unsigned);
         assert!(literal("0x8000000000000000").unsigned);
         assert!(literal("18446744073709551615").unsigned);
@@ -219,6 +229,12 @@ mod tests {
             "1uu",
             "1lL",
             "1lll",
+            "1lul",
+            "1ulu",
+            "1Ll",
+            "1lu8",
+            "0x1e+1",
+            "1e+1",
             "0x",
             "09",
             "1a",

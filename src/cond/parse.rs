@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use super::{BinaryOp, Expr, ExprKind, Number, UnaryOp};
+use super::{BinaryOp, Expr, ExprKind, Number, UnaryOp, is_c_space};
 
 /// A condition that does not parse. `at` is a byte offset in the text given to [`parse`] plus
 /// its `base`.
@@ -34,7 +34,7 @@ fn lex(text: &[u8], base: usize) -> Result<Vec<(Token, Range<usize>)>, ParseErro
     let mut i = 0;
     while i < text.len() {
         let byte = text[i];
-        if byte.is_ascii_whitespace() {
+        if is_c_space(&byte) {
             i += 1;
             continue;
         }
@@ -51,13 +51,10 @@ fn lex(text: &[u8], base: usize) -> Result<Vec<(Token, Range<usize>)>, ParseErro
                     span: base + start..base + text.len(),
                 })?;
                 i += len;
-                tokens.push((Token::Int(Number::signed(value)), base + start..base + i));
+                tokens.push((Token::Int(value), base + start..base + i));
                 continue;
             }
-            let open = i + text[i..]
-                .iter()
-                .take_while(|b| b.is_ascii_whitespace())
-                .count();
+            let open = i + text[i..].iter().take_while(|byte| is_c_space(byte)).count();
             if matches!(name.as_str(), "__has_include" | "__has_include_next")
                 && text.get(open) == Some(&b'(')
                 && let Some(close) = text[open..].iter().position(|&byte| byte == b')')
@@ -68,10 +65,10 @@ fn lex(text: &[u8], base: usize) -> Result<Vec<(Token, Range<usize>)>, ParseErro
                 continue;
             }
             tokens.push((Token::Ident(name), base + start..base + i));
-        } else if byte.is_ascii_digit() {
-            while i < text.len() && (text[i].is_ascii_alphanumeric() || text[i] == b'_') {
-                i += 1;
-            }
+        } else if byte.is_ascii_digit()
+            || (byte == b'.' && text.get(i + 1).is_some_and(u8::is_ascii_digit))
+        {
+            i = start + pp_number_len(&text[start..]);
             let value = Number::parse_literal(&text[start..i]).ok_or_else(|| ParseError {
                 message: format!(
                     "invalid integer literal `{}`",
@@ -86,7 +83,17 @@ fn lex(text: &[u8], base: usize) -> Result<Vec<(Token, Range<usize>)>, ParseErro
                 span: base + start..base + text.len(),
             })?;
             i += len;
-            tokens.push((Token::Int(Number::signed(value)), base + start..base + i));
+            tokens.push((Token::Int(value), base + start..base + i));
+        } else if text[i..].starts_with(b"--") || text[i..].starts_with(b"++") {
+            // One token for the preprocessor, and not one `#if` takes (gcc refuses it), not
+            // two signs.
+            return Err(ParseError {
+                message: format!(
+                    "`{}` is not valid in a condition",
+                    String::from_utf8_lossy(&text[i..i + 2])
+                ),
+                span: base + i..base + i + 2,
+            });
         } else {
             let punct = PUNCTS
                 .iter()
@@ -105,13 +112,34 @@ fn lex(text: &[u8], base: usize) -> Result<Vec<(Token, Range<usize>)>, ParseErro
     Ok(tokens)
 }
 
+/// The length of the pp-number at the start of `text` (C17 6.4.8: a digit or `.` digit, then
+/// digits, letters, `_`, `.`, and a sign after `e`, `E`, `p` or `P`), which the preprocessor
+/// reads as one token before it asks whether it is an integer: `0x1e+1` is one pp-number (not
+/// `0x1e + 1`), `1lul` one with a bad suffix.
+fn pp_number_len(text: &[u8]) -> usize {
+    let mut length = 1;
+    while let Some(&byte) = text.get(length) {
+        let sign_after_exponent =
+            matches!(byte, b'+' | b'-') && matches!(text[length - 1], b'e' | b'E' | b'p' | b'P');
+        if byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'.' || sign_after_exponent {
+            length += 1;
+        } else {
+            break;
+        }
+    }
+    length
+}
+
 /// A character constant at the start of `text` (from its `'`; `prefix`: `""`, `L`, `u`, `U` or
-/// `u8`): its value as gcc gives it in `#if`, and its length. A plain one is a `char` (signed,
-/// as on x86: `'\xff'` is -1); several characters make an `int`, each shifting the ones before
-/// by 8 bits (`'ab'` is 0x6162); `L'…'` is a 32-bit `int`, `u'…'` 16 bits, `U'…'` 32 bits and
-/// `u8'…'` 8 bits, unsigned. Escapes: the simple ones, octal (up to three digits) and
+/// `u8`): its value and type as gcc gives them in `#if`, and its length. A plain one is a `char`
+/// (signed, as on x86: `'\xff'` is -1); several characters make an `int`, each shifting the ones
+/// before by 8 bits (`'ab'` is 0x6162). `L'…'` is a `wchar_t`, a signed 32-bit `int`; `u'…'`
+/// (16 bits), `U'…'` (32 bits) and `u8'…'` (8 bits, C23) are unsigned types, so their value is
+/// unsigned in `#if` (`u'a' - 'b' > 0` is true), as cpplib makes it. A prefixed constant of
+/// several characters is its last one (gcc warns that it is too long for its type), except
+/// `u8'…'`, which gcc refuses. Escapes: the simple ones, octal (up to three digits) and
 /// hexadecimal.
-fn parse_char(text: &[u8], prefix: &str) -> Option<(i64, usize)> {
+fn parse_char(text: &[u8], prefix: &str) -> Option<(Number, usize)> {
     if text.first() != Some(&b'\'') {
         return None;
     }
@@ -174,20 +202,22 @@ fn parse_char(text: &[u8], prefix: &str) -> Option<(i64, usize)> {
             }
         }
     }
-    let value = match values.as_slice() {
-        [] => return None,
-        [one] => match prefix {
-            "L" => i64::from(*one as i32),
-            "u" => *one & 0xffff,
-            "U" => *one & 0xffff_ffff,
-            "u8" => *one & 0xff,
-            _ => i64::from(*one as u8 as i8),
-        },
-        many => {
+    let unsigned = |bits: i64, mask: i64| Number {
+        bits: (bits & mask) as u64,
+        unsigned: true,
+    };
+    let value = match (prefix, values.as_slice()) {
+        (_, []) | ("u8", [_, _, ..]) => return None,
+        ("L", [.., last]) => Number::signed(i64::from(*last as i32)),
+        ("u", [.., last]) => unsigned(*last, 0xffff),
+        ("U", [.., last]) => unsigned(*last, 0xffff_ffff),
+        ("u8", [one]) => unsigned(*one, 0xff),
+        (_, [one]) => Number::signed(i64::from(*one as u8 as i8)),
+        (_, many) => {
             let packed = many
                 .iter()
                 .fold(0i64, |packed, value| (packed << 8) | (value & 0xff));
-            i64::from(packed as i32)
+            Number::signed(i64::from(packed as i32))
         }
     };
     Some((value, i + 1))

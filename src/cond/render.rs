@@ -1,6 +1,7 @@
-//! Writing a condition back as text.
+//! Writing a condition back as text: spanned nodes from their own text, built ones from their
+//! parts, never gluing two operators into one token (`- -B`, not `--B`).
 
-use super::{Expr, ExprKind};
+use super::{Expr, ExprKind, UnaryOp, fold_c_space};
 
 /// Write an expression back as text: nodes that kept their span are copied from `source` (with
 /// runs of white space, such as a former line continuation, folded to one space); nodes built by
@@ -8,7 +9,7 @@ use super::{Expr, ExprKind};
 pub fn render(expr: &Expr, source: &[u8]) -> String {
     if let Some(span) = &expr.span {
         let text = String::from_utf8_lossy(&source[span.clone()]);
-        return text.split_ascii_whitespace().collect::<Vec<_>>().join(" ");
+        return fold_c_space(&text);
     }
     match &expr.kind {
         ExprKind::Int(value) => value.to_string(),
@@ -20,7 +21,16 @@ pub fn render(expr: &Expr, source: &[u8]) -> String {
         }
         ExprKind::Unary(op, operand) => {
             let symbol = op.symbol();
-            format!("{symbol}{}", render(operand, source))
+            let operand = render(operand, source);
+            // `-` before `-B` (or `+` before `+B`) glued would read as `--`, a decrement, which
+            // `#if` refuses: a space keeps them two operators.
+            let space = if matches!(op, UnaryOp::Neg | UnaryOp::Plus) && operand.starts_with(symbol)
+            {
+                " "
+            } else {
+                ""
+            };
+            format!("{symbol}{space}{operand}")
         }
         ExprKind::Binary(op, left, right) => {
             let side = |side: &Expr| {

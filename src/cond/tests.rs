@@ -163,3 +163,38 @@ fn resolve_leaves_symbol_free_conditions_unless_asked() {
     assert_eq!(resolved("X && 0", false), "= 0");
     assert_eq!(resolved("X || (1)", false), "= 1");
 }
+
+/// Two unary operators rendered next to each other never make one token: `- -B` glued is `--B`,
+/// a decrement that `#if` refuses.
+#[test]
+fn render_never_glues_unary_operators() {
+    let built = |op: UnaryOp, operand: Expr| Expr {
+        kind: ExprKind::Unary(op, Box::new(operand)),
+        span: None,
+    };
+    let name = Expr {
+        kind: ExprKind::Ident("B".to_string()),
+        span: None,
+    };
+    let cases = [
+        (UnaryOp::Neg, UnaryOp::Neg, "- -B"),
+        (UnaryOp::Plus, UnaryOp::Plus, "+ +B"),
+        (UnaryOp::Neg, UnaryOp::Plus, "-+B"),
+        (UnaryOp::Plus, UnaryOp::Neg, "+-B"),
+        (UnaryOp::Not, UnaryOp::Not, "!!B"),
+        (UnaryOp::Neg, UnaryOp::BitNot, "-~B"),
+    ];
+    for (outer, inner, expected) in cases {
+        let expr = built(outer, built(inner, name.clone()));
+        assert_eq!(render(&expr, b""), expected);
+        assert!(parse(expected.as_bytes(), 0).is_ok(), "{expected}");
+    }
+    // Glued, they are one token, which no condition may hold.
+    for glued in ["--B", "++B", "A--", "1 + ++B"] {
+        assert!(parse(glued.as_bytes(), 0).is_err(), "{glued}");
+    }
+    // A spanned operand that starts with `-` keeps its distance too.
+    let text = b"-1";
+    let expr = built(UnaryOp::Neg, parse(text, 0).unwrap());
+    assert_eq!(render(&expr, text), "- -1");
+}

@@ -10,6 +10,7 @@
 
 use std::ops::Range;
 
+use crate::cond;
 use crate::source::{Conditional, Directive, DirectiveKind, Scan};
 
 /// Replace `range` of the original bytes by `text`.
@@ -99,8 +100,12 @@ pub fn plan_conditional(
                     Some(text) => {
                         // The old condition goes; a comment after it stays.
                         let line = format!("{keyword} {text}");
-                        let condition = scan.clean[directive.rest.clone()].trim_ascii_end();
-                        let end = directive.rest.start + condition.len();
+                        let condition = &scan.clean[directive.rest.clone()];
+                        let end = directive.rest.start
+                            + condition
+                                .iter()
+                                .rposition(|byte| !cond::is_c_space(byte))
+                                .map_or(0, |last| last + 1);
                         out.push(edit(directive.keyword.start..end, line.as_bytes()));
                     }
                     None if state == Group::Unopened && directive.kind.continues() => {

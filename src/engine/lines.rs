@@ -7,6 +7,7 @@ use std::ops::Range;
 
 use super::matcher::FileFacts;
 use super::target::{Candidate, Evidence, scope_evidence, where_matches};
+use crate::cond;
 use crate::rules::Rule;
 use crate::source::{Directive, DirectiveKind};
 
@@ -58,7 +59,7 @@ fn definition<'s>(facts: &FileFacts<'s>, directive: &Directive) -> Option<Defini
     };
     let rest = directive.rest.clone();
     let mut at = rest.start;
-    while at < rest.end && clean[at].is_ascii_whitespace() {
+    while at < rest.end && cond::is_c_space(&clean[at]) {
         at += 1;
     }
     let name_start = at;
@@ -77,11 +78,11 @@ fn definition<'s>(facts: &FileFacts<'s>, directive: &Directive) -> Option<Defini
         at = (at + 1).min(rest.end);
     }
     let after_name = at;
-    while at < rest.end && clean[at].is_ascii_whitespace() {
+    while at < rest.end && cond::is_c_space(&clean[at]) {
         at += 1;
     }
     let mut end = rest.end;
-    while end > at && clean[end - 1].is_ascii_whitespace() {
+    while end > at && cond::is_c_space(&clean[end - 1]) {
         end -= 1;
     }
     Some(Definition {
@@ -94,12 +95,11 @@ fn definition<'s>(facts: &FileFacts<'s>, directive: &Directive) -> Option<Defini
 
 /// The text with every run of blanks (and line continuations) as one space: how values compare.
 fn spaced(text: &[u8]) -> String {
-    String::from_utf8_lossy(text)
-        .replace("\\\n", " ")
-        .replace("\\\r\n", " ")
-        .split_ascii_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    cond::fold_c_space(
+        &String::from_utf8_lossy(text)
+            .replace("\\\n", " ")
+            .replace("\\\r\n", " "),
+    )
 }
 
 /// Every `#define` of a macro in `defines` (with the value `value`, when the rule gives one) and
@@ -153,9 +153,9 @@ pub(super) fn replace_header(
     let directive = directive_at(facts, candidate)?;
     let clean = &facts.scan.clean;
     let rest = directive.rest.clone();
-    let start = (rest.start..rest.end).find(|&at| !clean[at].is_ascii_whitespace())?;
+    let start = (rest.start..rest.end).find(|&at| !cond::is_c_space(&clean[at]))?;
     let mut end = rest.end;
-    while end > start && clean[end - 1].is_ascii_whitespace() {
+    while end > start && cond::is_c_space(&clean[end - 1]) {
         end -= 1;
     }
     Some((start..end, header.as_bytes().to_vec()))

@@ -130,7 +130,7 @@ fn parse_conditions(scan: &Scan) -> Conditions {
                 let start = base
                     + rest
                         .iter()
-                        .take_while(|byte| byte.is_ascii_whitespace())
+                        .take_while(|byte| cond::is_c_space(byte))
                         .count();
                 Some(Expr {
                     kind: ExprKind::Opaque(String::from_utf8_lossy(text).into_owned()),

@@ -11,6 +11,8 @@
 
 use std::ops::Range;
 
+use crate::cond;
+
 /// What kind of directive a line is. Only the conditional ones and `#include` matter to cdefang.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DirectiveKind {
@@ -125,7 +127,7 @@ pub struct Scan {
 impl Scan {
     /// The text after a directive's keyword, with comments and continuations as spaces, trimmed.
     pub fn rest_text(&self, directive: &Directive) -> &[u8] {
-        self.clean[directive.rest.clone()].trim_ascii()
+        cond::trim_c_space(&self.clean[directive.rest.clone()])
     }
 
     /// The `#include` lines in the byte range `within`, in order.
@@ -303,7 +305,7 @@ pub fn scan(source: &[u8]) -> Result<Scan, ScanError> {
                 }
                 b'\n' => {
                     if let Some(hash) = directive_hash.take() {
-                        directives.push(directive(&clean, line_start, hash, i + 1));
+                        directives.push(directive(source, &clean, line_start, hash, i + 1));
                     }
                     line_start = i + 1;
                     at_line_start = true;
@@ -369,13 +371,21 @@ pub fn scan(source: &[u8]) -> Result<Scan, ScanError> {
         _ => {}
     }
     if let Some(hash) = directive_hash {
-        directives.push(directive(&clean, line_start, hash, len));
+        directives.push(directive(source, &clean, line_start, hash, len));
     }
     Ok(Scan { directives, clean })
 }
 
 /// Build a directive from its logical line `line_start..line_end` and the offset of its `#`.
-fn directive(clean: &[u8], line_start: usize, hash: usize, line_end: usize) -> Directive {
+/// The keyword is read as the preprocessor reads it, with line continuations removed:
+/// `#ifd\<newline>ef A` is `#ifdef A` (its range then holds the continuation).
+fn directive(
+    source: &[u8],
+    clean: &[u8],
+    line_start: usize,
+    hash: usize,
+    line_end: usize,
+) -> Directive {
     let mut content_end = line_end;
     if content_end > hash && clean[content_end - 1] == b'\n' {
         content_end -= 1;
@@ -383,18 +393,31 @@ fn directive(clean: &[u8], line_start: usize, hash: usize, line_end: usize) -> D
     if content_end > hash && clean[content_end - 1] == b'\r' {
         content_end -= 1;
     }
+    // Blanks and continuations (in `clean`, a space and the line ending) before the keyword.
     let mut keyword_start = hash + 1;
-    while keyword_start < content_end && clean[keyword_start].is_ascii_whitespace() {
+    while keyword_start < content_end && cond::is_c_space(&clean[keyword_start]) {
         keyword_start += 1;
     }
+    let mut keyword = Vec::new();
     let mut keyword_end = keyword_start;
-    while keyword_end < content_end
-        && (clean[keyword_end].is_ascii_alphanumeric() || clean[keyword_end] == b'_')
-    {
-        keyword_end += 1;
+    while keyword_end < content_end {
+        let byte = source[keyword_end];
+        if byte.is_ascii_alphanumeric() || byte == b'_' {
+            keyword.push(byte);
+            keyword_end += 1;
+            continue;
+        }
+        let continuation = continuation_len(source, keyword_end);
+        let word_goes_on = source
+            .get(keyword_end + continuation)
+            .is_some_and(|&next| next.is_ascii_alphanumeric() || next == b'_');
+        if continuation == 0 || !word_goes_on {
+            break;
+        }
+        keyword_end += continuation;
     }
     Directive {
-        kind: DirectiveKind::from_keyword(&clean[keyword_start..keyword_end]),
+        kind: DirectiveKind::from_keyword(&keyword),
         line: line_start..line_end,
         hash,
         keyword: keyword_start..keyword_end,
@@ -443,6 +466,36 @@ mod tests {
             kinds(source),
             vec![
                 (DirectiveKind::If, "D".to_string()),
+                (DirectiveKind::Endif, String::new())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_keyword_split_by_continuations_is_one_word() {
+        let source = b"#ifd\\\nef A\n#el\\\r\nse\n# \\\nendif\\\n\n#if\\\n B\n#endif\n";
+        assert_eq!(
+            kinds(source),
+            vec![
+                (DirectiveKind::Ifdef, "A".to_string()),
+                (DirectiveKind::Else, String::new()),
+                (DirectiveKind::Endif, String::new()),
+                (DirectiveKind::If, "B".to_string()),
+                (DirectiveKind::Endif, String::new()),
+            ]
+        );
+        let scan = scan(source).unwrap();
+        assert_eq!(scan.directives[0].keyword, 1..8);
+        assert_eq!(scan.directives[0].rest, 8..10);
+    }
+
+    #[test]
+    fn vertical_tab_and_form_feed_are_blanks() {
+        let source = b"#\x0bifdef\x0bA\x0c\n#\x0c endif\x0b\n";
+        assert_eq!(
+            kinds(source),
+            vec![
+                (DirectiveKind::Ifdef, "A".to_string()),
                 (DirectiveKind::Endif, String::new())
             ]
         );

@@ -261,3 +261,254 @@ fn character_constants_have_gccs_values() {
         assert_eq!(decide(condition, &["-k"]), "yes\n", "#if {condition}");
     }
 }
+
+/// `u'…'`, `U'…'` and `u8'…'` have unsigned types, so their value is unsigned in `#if` (the
+/// usual arithmetic conversions then make `u'a' - 'b'` a large unsigned number); `L'…'` is a
+/// signed `wchar_t`. A prefixed constant of several characters is its last one (`u8'ab'` is
+/// refused, as gcc refuses it). Each case checked with `gcc -E` (`-std=c2x` for `u8`).
+#[test]
+fn unicode_character_constants_are_unsigned() {
+    for condition in [
+        "A && u'a' - 'b' > 0",
+        "A && U'a' - 'b' > 0",
+        "A && u8'a' - 'b' > 0",
+        "A && !(L'a' - 'b' > 0)",
+        "A && U'\\xffffffff' > 0",
+        "A && L'\\xffffffff' < 0",
+        "A && u'ab' == 'b'",
+        "A && L'ab' == 'b'",
+    ] {
+        assert_eq!(decide(condition, &["-DA"]), "yes\n", "#if {condition}");
+    }
+    assert_eq!(
+        decide("A && u8'ab'", &["-DA"]),
+        "#if A && u8'ab'\nyes\n#else\nno\n#endif\n"
+    );
+}
+
+/// An integer is read as the preprocessor reads it, one whole pp-number, then checked: `0x1e+1`
+/// is one pp-number with the invalid suffix `+1` (not `0x1e + 1`), and a suffix is one of `u`,
+/// `l`, `ul`, `lu`, `ll`, `ull`, `llu` (any case, `ll` in one case). gcc refuses the others;
+/// cdefang leaves such a line as it is, with a warning, as any condition it cannot read. A `-D`
+/// value that is no number (`-DA=1lul`) leaves the symbol defined with an unknown value.
+#[test]
+fn integers_are_whole_pp_numbers_with_cs_suffixes() {
+    for condition in [
+        "A && 0x1e+1 == 31",
+        "A && 0x1E-1",
+        "A && 1lul",
+        "A && 1lL",
+        "A && 1e+1",
+    ] {
+        let dir = scratch();
+        let file = format!("#if {condition}\nyes\n#else\nno\n#endif\n");
+        std::fs::write(dir.path().join("t.c"), &file).unwrap();
+        let output = run(dir.path(), &["-DA", "--stdout", "t.c"]);
+        assert_eq!(stdout_of(&output), file, "#if {condition}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("warning: cannot read condition: invalid integer literal"),
+            "#if {condition}: {stderr}"
+        );
+    }
+    for condition in [
+        "A && 0x1E - 1 == 0x1d",
+        "A && 1uLL == 1",
+        "A && 0xeLLu == 14",
+    ] {
+        assert_eq!(decide(condition, &["-DA"]), "yes\n", "#if {condition}");
+    }
+    assert_eq!(
+        decide("A", &["-DA=1lul"]),
+        "#if A\nyes\n#else\nno\n#endif\n"
+    );
+    assert_eq!(decide("defined(A)", &["-DA=1lul"]), "yes\n");
+}
+
+/// A vertical tab and a form feed are white space in a directive, as for gcc: between `#` and
+/// the keyword, between the keyword and the condition, and between a condition's tokens.
+#[test]
+fn vertical_tab_and_form_feed_are_blanks_in_directives() {
+    let dir = scratch();
+    let file = "#\x0bifdef\x0bA\na\n#endif\n#\x0cif\x0cB\x0b&&\x0cA\nb\n#else\x0b\nc\n#endif\x0c\n";
+    std::fs::write(dir.path().join("t.c"), file).unwrap();
+    let output = run(dir.path(), &["-DA", "--stdout", "t.c"]);
+    assert_eq!(
+        stdout_of(&output),
+        "a\n#\x0cif B\nb\n#else\x0b\nc\n#endif\x0c\n"
+    );
+    assert_exit(&output, 1);
+}
+
+/// `gcc -E -P` on `text` with `flags`, or `None` when gcc refuses it (or there is no gcc).
+fn gcc_output(text: &str, flags: &[String]) -> Option<String> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.c"), text).unwrap();
+    let gcc = Command::new("gcc")
+        .args(["-E", "-P", "-w", "-x", "c"])
+        .args(flags)
+        .arg("t.c")
+        .current_dir(dir.path())
+        .output()
+        .ok()?;
+    gcc.status
+        .success()
+        .then(|| String::from_utf8_lossy(&gcc.stdout).into_owned())
+}
+
+/// cdefang's result for `#if CONDITION` under `args` (which assume everything but `B`), and,
+/// when gcc is there, the check that it means what the original means: for each value `B` may
+/// have, gcc takes the same branch of both files.
+fn simplify_checked_by_gcc(condition: &str, args: &[&str]) -> String {
+    let original = format!("#if {condition}\nyes\n#else\nno\n#endif\n");
+    let simplified = decide(condition, args);
+    if Command::new("gcc").arg("--version").output().is_ok() {
+        for value in ["-1", "0", "1", "2", "0u", "-1u"] {
+            let mut flags: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+            flags.push(format!("-DB={value}"));
+            assert_eq!(
+                gcc_output(&simplified, &flags),
+                gcc_output(&original, &flags),
+                "#if {condition} {args:?} became\n{simplified}which gcc reads otherwise with B={value}"
+            );
+        }
+    }
+    simplified
+}
+
+/// An `&&` or `||` with one operand known may become its other operand only where the truth of
+/// its result is all that is used (the top level, the operands of `!`, `&&`, `||`, a `?:`
+/// condition): elsewhere its value, 0 or 1, is used, and the other operand's is not that.
+#[test]
+fn and_or_keep_their_value_where_it_is_used() {
+    let kept = |condition: &str| format!("#if {condition}\nyes\n#else\nno\n#endif\n");
+    for (condition, args) in [
+        ("~(A && B)", &["-DA"][..]),
+        ("(A && B) + 1", &["-DA"]),
+        ("(A || B) == 2", &["-UA"]),
+        ("-(B || A) < 0", &["-UA"]),
+        ("(A && B) << 1 == 2", &["-DA"]),
+    ] {
+        assert_eq!(
+            simplify_checked_by_gcc(condition, args),
+            kept(condition),
+            "#if {condition} {args:?}"
+        );
+    }
+    for (condition, args, simplified) in [
+        ("A && B", &["-DA"][..], "B"),
+        ("!(A && B)", &["-DA"], "!B"),
+        ("(A || B) && (C || B)", &["-UA", "-UC"], "B && B"),
+        ("~(A && (C && B))", &["-DA", "-DC"], "~(A && B)"),
+        ("A ? (C && B) : 2", &["-DA", "-DC"], "B"),
+    ] {
+        assert_eq!(
+            simplify_checked_by_gcc(condition, args),
+            kept(simplified),
+            "#if {condition} {args:?}"
+        );
+    }
+}
+
+/// A `?:` with a known condition has the type both branches convert to, so its value is the
+/// taken branch's only when the other's type is known too, or cannot change it (the taken one is
+/// unsigned already), or only its truth is used: `(A ? -1 : B) > 0` is true if `B` is unsigned.
+#[test]
+fn a_conditional_operator_is_decided_only_when_its_type_is_known() {
+    let kept = |condition: &str| format!("#if {condition}\nyes\n#else\nno\n#endif\n");
+    for (condition, args) in [
+        ("(A ? -1 : B) > 0", &["-DA"][..]),
+        ("(A ? B : -1) > 0", &["-UA"]),
+        ("(A ? B : 0u) > 0", &["-DA"]),
+        ("(A ? B : C) > 0", &["-DA"]),
+        ("-(A ? -1 : B) > 0", &["-DA"]),
+    ] {
+        assert_eq!(
+            simplify_checked_by_gcc(condition, args),
+            kept(condition),
+            "#if {condition} {args:?}"
+        );
+    }
+    for (condition, args, decided) in [
+        ("(A ? -1u : B) > 0", &["-DA"][..], "yes\n"),
+        ("(A ? -1 : 0u) > 0", &["-DA"], "yes\n"),
+        ("(A ? -1 : 0) > 0", &["-DA"], "no\n"),
+        ("A ? -1 : B", &["-DA"], "yes\n"),
+        ("!(A ? 0 : B)", &["-DA"], "yes\n"),
+        ("(A ? 0 : B) || (A ? -1 : B)", &["-DA"], "yes\n"),
+        ("~(A ? B : -1)", &["-DA"], &kept("~B")),
+        ("~(A ? B : 0u) == 0", &["-DA"], &kept("~(A ? B : 0u) == 0")),
+        ("~(A ? B : 0u)", &["-DA"], &kept("~(A ? B : 0u)")),
+    ] {
+        assert_eq!(
+            simplify_checked_by_gcc(condition, args),
+            decided,
+            "#if {condition} {args:?}"
+        );
+    }
+}
+
+/// A division or remainder by zero in an operand C evaluates makes the line have no value (gcc
+/// refuses it), so it stays as it is, whatever the other operands say: the left operand of
+/// `&&`/`||` is always evaluated, the right one whenever the left does not decide, and either
+/// branch of a `?:` whose condition is unknown. Only what C does not evaluate may divide by
+/// zero.
+#[test]
+fn division_by_zero_in_an_evaluated_operand_leaves_the_line() {
+    let kept = |condition: &str| format!("#if {condition}\nyes\n#else\nno\n#endif\n");
+    let gcc = Command::new("gcc").arg("--version").output().is_ok();
+    for (condition, args, gcc_refuses) in [
+        ("A/0 || B", &["-DA", "-DB"][..], true),
+        ("(A % 0) && 0", &["-DA"], true),
+        ("-(A / (A - 1)) || B", &["-DA", "-DB"], true),
+        ("A ? 1 / 0 : 1", &["-DA"], true),
+        ("(A ? 1 / 0 : 1) || B", &["-DA", "-DB"], true),
+        ("(A ? -1 : 1 / 0) > 0", &["-DA"], false),
+        ("X / 0 || B", &["-DB"], true),
+        ("X || A / 0", &["-DA"], false),
+        ("(X ? 1 / 0 : 1) || B", &["-DB"], false),
+    ] {
+        assert_eq!(decide(condition, args), kept(condition), "#if {condition}");
+        if gcc && gcc_refuses {
+            let flags: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+            assert_eq!(
+                gcc_output(&kept(condition), &flags),
+                None,
+                "gcc: #if {condition}"
+            );
+        }
+    }
+    for (condition, args, decided) in [
+        ("B || A / 0", &["-DA", "-DB"][..], "yes\n"),
+        ("0 && A / 0", &["-DA"], "no\n"),
+        ("A ? 1 : 1 / 0", &["-DA"], "yes\n"),
+        ("A ? 1 / 0 : 2", &["-UA"], "yes\n"),
+        ("(A ? -1u : 1 / 0) > 0", &["-DA"], "yes\n"),
+    ] {
+        assert_eq!(decide(condition, args), decided, "#if {condition}");
+        if gcc {
+            let flags: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+            assert_eq!(
+                gcc_output(&kept(condition), &flags).as_deref(),
+                Some(decided),
+                "gcc: #if {condition}"
+            );
+        }
+    }
+}
+
+/// A directive's keyword split by backslash-newline is one word, as for gcc: `#ifd\<newline>ef A`
+/// is `#ifdef A` (it used to be an unknown directive, and its `#else` and `#endif` unbalanced).
+#[test]
+fn a_keyword_split_by_line_continuations_is_read_whole() {
+    let dir = scratch();
+    let file = "#ifd\\\nef A\na\n#el\\\nse\nb\n#en\\\ndif\n#if X\nc\n#el\\\r\nif A\nd\n#endif\n";
+    std::fs::write(dir.path().join("t.c"), file).unwrap();
+    let defined = run(dir.path(), &["-DA", "--stdout", "t.c"]);
+    assert_eq!(stdout_of(&defined), "a\n#if X\nc\n#else\nd\n#endif\n");
+    assert_exit(&defined, 1);
+    let undefined = run(dir.path(), &["-UA", "--stdout", "t.c"]);
+    assert_eq!(stdout_of(&undefined), "b\n#if X\nc\n#endif\n");
+    let explained = run(dir.path(), &["-DA", "--explain", "--stdout", "t.c"]);
+    assert_exit(&explained, 1);
+}
