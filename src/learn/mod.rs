@@ -60,6 +60,8 @@ pub enum LearnErrorKind {
     Unlearnable,
     /// No body predicate tells the changed blocks from those the patch leaves alone.
     Indistinct,
+    /// The blocks a `drop` rule would remove share no body predicate to say what it removes.
+    Unnamed,
     /// lang-c cannot parse a block the rule must describe.
     Unparsable,
     /// The learned rules do not reproduce the patched files.
