@@ -24,7 +24,7 @@ use std::ops::Range;
 
 use super::matcher::{self, FileFacts};
 use super::target::{Candidate, Evidence, Refusal, TargetProblem, whole_lines};
-use crate::c::{self, CStatement, CSyntax, Followed, StatementKind, TokenKind};
+use crate::c::{self, CStatement, Followed, StatementKind, TokenKind};
 use crate::rules::Rule;
 
 /// The statements the rule's body predicates select, in file order.
@@ -98,12 +98,24 @@ pub(super) fn candidates(
             };
             selected.push((statement.clone(), evidence, None));
         }
-        let here: HashSet<Range<usize>> = selected[before..]
+        if selected[before..]
             .iter()
-            .map(|(statement, _, _)| statement.span.clone())
-            .collect();
-        for (statement, _, labelled) in &mut selected[before..] {
-            *labelled = after_labels(facts, &syntax, statement, &here);
+            .any(|(statement, _, _)| statement.labels.is_some())
+        {
+            let here: HashSet<Range<usize>> = selected[before..]
+                .iter()
+                .map(|(statement, _, _)| statement.span.clone())
+                .collect();
+            // The items of the item's blocks, by span, once for all its labelled statements.
+            let items: HashMap<&Range<usize>, &CStatement> = syntax
+                .statements
+                .iter()
+                .filter(|item| item.followed_by.is_some())
+                .map(|item| (&item.span, item))
+                .collect();
+            for (statement, _, labelled) in &mut selected[before..] {
+                *labelled = after_labels(facts, &items, statement, &here);
+            }
         }
     }
     selected.sort_by_key(|(statement, _, _)| statement.span.start);
@@ -152,21 +164,16 @@ pub(super) enum AfterLabels {
     Nothing,
 }
 
-/// The labels in front of `statement` and what follows it in its block (`selected`: the spans
-/// this item's parse selected for the rule), or `None` when no label stands in front of it.
+/// The labels in front of `statement` and what follows it in its block (`items`: the block
+/// items of the item parsed, by span; `selected`: the spans this parse selected for the rule),
+/// or `None` when no label stands in front of it.
 fn after_labels(
     facts: &FileFacts,
-    syntax: &CSyntax,
+    items: &HashMap<&Range<usize>, &CStatement>,
     statement: &CStatement,
     selected: &HashSet<Range<usize>>,
 ) -> Option<Labelled> {
     let labels = statement.labels.clone()?;
-    let items: HashMap<&Range<usize>, &CStatement> = syntax
-        .statements
-        .iter()
-        .filter(|item| item.followed_by.is_some())
-        .map(|item| (&item.span, item))
-        .collect();
     let labelled_item = labels.start..statement.span.end;
     let mut selected_after = Vec::new();
     let mut followed = items
