@@ -221,10 +221,11 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<SourceFile>, FilesError> {
     Ok(found)
 }
 
-/// The typedef names the headers (`*.h`) among `found` declare, read from disk in parallel:
-/// those of every header that can be read, is C (no NUL byte) and parses (see [`ParsedFile`]),
-/// as a run takes them from its own parses (see [`c::tree_typedefs`]).
-pub fn header_typedefs(found: &[SourceFile]) -> Vec<String> {
+/// What the headers (`*.h`) among `found`, read from disk in parallel, tell the C view, added to
+/// the hints (`macros`, `typedefs`): every header that can be read, is C (no NUL byte) and
+/// parses (see [`ParsedFile`]), as a run takes them from its own parses (see
+/// [`c::add_header_hints`]).
+pub fn add_header_hints(found: &[SourceFile], macros: &mut c::Macros, typedefs: &mut Vec<String>) {
     let headers: Vec<Vec<u8>> = found
         .par_iter()
         .filter(|file| file.is_header())
@@ -236,7 +237,7 @@ pub fn header_typedefs(found: &[SourceFile]) -> Vec<String> {
         .filter_map(|bytes| ParsedFile::new(bytes).ok())
         .collect();
     let scans: Vec<&Scan> = parsed.iter().map(|parsed| &parsed.scan).collect();
-    c::tree_typedefs(&scans)
+    c::add_header_hints(&scans, macros, typedefs);
 }
 
 impl SourceFile {

@@ -66,8 +66,8 @@ pub use cond::{
 
 // The C layer.
 pub use c::{
-    CFacts, CParser, DefinedMacros, Function, HintKind, Macros, ParseFailure, defined_macros,
-    functions, tree_typedefs, view as c_view,
+    CFacts, CParser, DefinedMacros, Function, HintKind, Macros, ParseFailure, add_header_hints,
+    defined_macros, functions, view as c_view,
 };
 
 // Rules.

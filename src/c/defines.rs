@@ -33,9 +33,21 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::keywords;
 use super::parse::CFacts;
 use super::tokens::{TokenKind, calls, names_used, tokens};
+use super::typedefs::tree_typedefs;
 use super::view::Macros;
 use crate::cond;
 use crate::source::{DirectiveKind, Scan};
+
+/// What a tree's headers (`headers`: their scans) tell the C view of every file of the tree,
+/// added to the hints (`macros`, `typedefs`): their typedef names, then the macros their
+/// `#define`s define under those (`#define local static`), the type macros as typedef names. The
+/// one place a run over a tree and `learn` over a source directory take the headers.
+pub fn add_header_hints(headers: &[&Scan], macros: &mut Macros, typedefs: &mut Vec<String>) {
+    typedefs.extend(tree_typedefs(headers));
+    let defined = defined_macros(headers, macros, typedefs);
+    macros.add_missing(&defined.macros);
+    typedefs.extend(defined.typedefs);
+}
 
 /// What the `#define`s of some files mean to the C view.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -19,10 +19,10 @@ mod tokens;
 mod typedefs;
 mod view;
 
-pub use defines::{DefinedMacros, define_facts, defined_macros};
+pub use defines::{DefinedMacros, add_header_hints, define_facts, defined_macros};
 pub use functions::{Enclosing, Function, FunctionIndex, enclosing, functions};
 pub use hints::{HintKind, suggest_hint};
-pub use parse::{CFacts, CParser, CStatement, CSyntax, ParseFailure, StatementKind};
+pub use parse::{CFacts, CParser, CStatement, CSyntax, Followed, ParseFailure, StatementKind};
 pub use tokens::{TokenKind, Tokens, calls, mentions, names_used, tokens, top_level_items};
-pub use typedefs::{guess_type_names, tree_typedefs, typedef_names};
+pub use typedefs::{guess_type_names, typedef_names};
 pub use view::{Macros, view};

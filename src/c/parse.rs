@@ -4,7 +4,7 @@
 //! lang-c 0.15 does not let a caller register typedef names, so the known ones are declared in a
 //! prelude of `typedef int NAME;` put in front of the item; spans are shifted back by the
 //! prelude's length.
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 
 use lang_c::ast::{
@@ -66,6 +66,21 @@ pub struct CStatement {
     /// statement's span and keyword. Guarding or removing such a body alone would make the next
     /// statement the body.
     pub bare_body_of: Option<(Range<usize>, &'static str)>,
+    /// When labels (`case 1:`, `default:`, `out:`, several in a row) stand in front of the
+    /// statement: from the first of them to the statement. C wants a statement after a label
+    /// (before C23, gcc before 11).
+    pub labels: Option<Range<usize>>,
+    /// When the statement (labels included) is an item of a `{ … }` block: what follows it there.
+    pub followed_by: Option<Followed>,
+}
+
+/// What follows an item of a `{ … }` block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Followed {
+    /// The next item: its span, as the [`CStatement`] of that span has it.
+    Item(Range<usize>),
+    /// The block's closing brace.
+    End,
 }
 
 /// What kind of syntax a [`CStatement`] is.
@@ -169,6 +184,8 @@ impl CParser {
                     shift: &shift,
                     prelude: self.prelude.len(),
                     text: parse.source.as_bytes(),
+                    labels: HashMap::new(),
+                    followers: HashMap::new(),
                 };
                 collector.visit_translation_unit(&parse.unit);
                 Ok(collector.syntax)
@@ -332,6 +349,10 @@ struct Collector<'s> {
     prelude: usize,
     /// What lang-c parsed (the prelude, then the item).
     text: &'s [u8],
+    /// The labels in front of a statement, by its span (found at the outermost label).
+    labels: HashMap<Range<usize>, Range<usize>>,
+    /// What follows each item of a block, by its span (found at the block).
+    followers: HashMap<Range<usize>, Followed>,
 }
 
 impl Collector<'_> {
@@ -406,6 +427,33 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             }
         }
         let this = self.trimmed(span);
+        match statement {
+            Statement::Compound(items) => {
+                let spans: Vec<Range<usize>> =
+                    items.iter().map(|item| self.trimmed(&item.span)).collect();
+                for (at, item) in spans.iter().enumerate() {
+                    let next = spans
+                        .get(at + 1)
+                        .cloned()
+                        .map_or(Followed::End, Followed::Item);
+                    self.followers.insert(item.clone(), next);
+                }
+            }
+            Statement::Labeled(labeled) if !self.labels.contains_key(&this) => {
+                // The outermost label of a row: each statement after it is labelled from here.
+                let mut inner = &labeled.node.statement;
+                loop {
+                    let labelled = self.trimmed(&inner.span);
+                    let labels = this.start..labelled.start;
+                    self.labels.insert(labelled, labels);
+                    match &inner.node {
+                        Statement::Labeled(next) => inner = &next.node.statement,
+                        _ => break,
+                    }
+                }
+            }
+            _ => {}
+        }
         let mut bodies: Vec<(&Span, &'static str)> = Vec::new();
         match statement {
             Statement::If(node) => {
@@ -467,6 +515,8 @@ impl Collector<'_> {
         // lang-c ends some statements (an `if` without `else`) after the blanks that follow.
         let span = self.trimmed(span);
         self.syntax.statements.push(CStatement {
+            labels: self.labels.get(&span).cloned(),
+            followed_by: self.followers.get(&span).cloned(),
             span,
             kind,
             bare_body_of,
@@ -587,5 +637,36 @@ mod statement_tests {
             1,
             "a bare body is recorded once: {found:?}"
         );
+    }
+
+    #[test]
+    fn labels_and_what_follows_each_block_item() {
+        let source = "void f(int k) {\n\tswitch (k) {\n\tcase 0:\n\t\tbreak;\n\tdefault:\n\t\tx();\n\t}\nout: a: y();\n\tint z;\n}\n";
+        let syntax = CParser::new([])
+            .syntax(source.as_bytes(), 0..source.len())
+            .unwrap();
+        let at = |text: &str| {
+            syntax
+                .statements
+                .iter()
+                .find(|statement| &source[statement.span.clone()] == text)
+                .unwrap_or_else(|| panic!("no statement {text:?}: {:?}", syntax.statements))
+        };
+        let labels = |text: &str| at(text).labels.clone().map(|span| &source[span]);
+        assert_eq!(labels("x();"), Some("default:\n\t\t"));
+        assert_eq!(labels("break;"), Some("case 0:\n\t\t"));
+        assert_eq!(labels("y();"), Some("out: a: "));
+        assert_eq!(labels("a: y();"), Some("out: "));
+        assert_eq!(labels("out: a: y();"), None);
+        let followed = |text: &str| match at(text).followed_by.clone() {
+            Some(Followed::Item(span)) => Some(&source[span]),
+            Some(Followed::End) => Some("}"),
+            None => None,
+        };
+        assert_eq!(followed("case 0:\n\t\tbreak;"), Some("default:\n\t\tx();"));
+        assert_eq!(followed("default:\n\t\tx();"), Some("}"));
+        assert_eq!(followed("x();"), None, "the item is the labelled statement");
+        assert_eq!(followed("out: a: y();"), Some("int z;"));
+        assert_eq!(followed("int z;"), Some("}"));
     }
 }

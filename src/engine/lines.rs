@@ -31,6 +31,7 @@ pub(super) fn include_candidates(rule: &Rule, facts: &FileFacts) -> Vec<Candidat
                 evidence: vec![(directive.text_span(), format!("includes `{header}`"))],
                 function: None,
                 refusal: None,
+                labelled: None,
             }
         })
         .collect()
@@ -138,6 +139,7 @@ pub(super) fn define_candidates(rule: &Rule, facts: &FileFacts) -> Vec<Candidate
                 evidence: vec![(directive.text_span(), format!("{keyword} `{name}`"))],
                 function: None,
                 refusal: None,
+                labelled: None,
             })
         })
         .collect()

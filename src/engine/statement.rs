@@ -12,14 +12,19 @@
 //! but only where the rule would act: one that shares a line with other code, one that starts
 //! or ends inside a conditional it does not hold whole, and the unbraced body of an `if`,
 //! `else`, `while`, `for` or `do` (guarding or removing it alone would make the next statement
-//! the body; the help says to select the whole statement or add braces).
+//! the body; the help says to select the whole statement or add braces). A statement after a
+//! label (`case 1:`, `default:`, `out:`) is refused when, without it and the items after it
+//! that the rule acts on too, the label would end its block or stand before a declaration: C
+//! before C23 wants a statement after a label, and gcc before 11 rejects "label at end of
+//! compound statement". That refusal depends on which other statements the rule acts on, so it
+//! is decided in `target::find` ([`label_refusal`]).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use super::matcher::{self, FileFacts};
 use super::target::{Candidate, Evidence, Refusal, TargetProblem, whole_lines};
-use crate::c::{self, CStatement, StatementKind, TokenKind};
+use crate::c::{self, CStatement, Followed, StatementKind, TokenKind};
 use crate::rules::Rule;
 
 /// The statements the rule's body predicates select, in file order.
@@ -48,7 +53,7 @@ pub(super) fn candidates(
 
     // Each item once per view (the innermost branch around the name decides the view).
     let mut parsed: HashSet<(Range<usize>, Option<Range<usize>>)> = HashSet::new();
-    let mut selected: Vec<(CStatement, Evidence)> = Vec::new();
+    let mut selected: Vec<(CStatement, Evidence, Option<Labelled>)> = Vec::new();
     for offset in offsets {
         let branch = matcher::innermost_branch(facts.tree, offset)
             .map(|(conditional, index)| conditional.branches[index].body.clone());
@@ -76,13 +81,14 @@ pub(super) fn candidates(
         }
         hits.extend(wanted(&syntax.facts.identifiers, &matcher.mentions));
         hits.extend(wanted(&syntax.facts.structs, &matcher.structs));
+        let before = selected.len();
         for (_, span) in hits {
             let Some(statement) = innermost(&syntax.statements, &span) else {
                 continue;
             };
             if selected
                 .iter()
-                .any(|(known, _)| known.span == statement.span)
+                .any(|(known, _, _)| known.span == statement.span)
             {
                 continue;
             }
@@ -90,22 +96,152 @@ pub(super) fn candidates(
             let Some(evidence) = predicates_hold(rule, &within) else {
                 continue;
             };
-            selected.push((statement.clone(), evidence));
+            selected.push((statement.clone(), evidence, None));
+        }
+        if selected[before..]
+            .iter()
+            .any(|(statement, _, _)| statement.labels.is_some())
+        {
+            let here: HashSet<Range<usize>> = selected[before..]
+                .iter()
+                .map(|(statement, _, _)| statement.span.clone())
+                .collect();
+            // The items of the item's blocks, by span, once for all its labelled statements.
+            let items: HashMap<&Range<usize>, &CStatement> = syntax
+                .statements
+                .iter()
+                .filter(|item| item.followed_by.is_some())
+                .map(|item| (&item.span, item))
+                .collect();
+            for (statement, _, labelled) in &mut selected[before..] {
+                *labelled = after_labels(facts, &items, statement, &here);
+            }
         }
     }
-    selected.sort_by_key(|(statement, _)| statement.span.start);
-    let outer: Vec<Range<usize>> = selected.iter().map(|(s, _)| s.span.clone()).collect();
+    selected.sort_by_key(|(statement, _, _)| statement.span.start);
+    let outer: Vec<Range<usize>> = selected.iter().map(|(s, _, _)| s.span.clone()).collect();
     Ok(selected
         .into_iter()
-        .filter(|(statement, _)| {
+        .filter(|(statement, _, _)| {
             !outer.iter().any(|span| {
                 *span != statement.span
                     && span.start <= statement.span.start
                     && statement.span.end <= span.end
             })
         })
-        .map(|(statement, evidence)| candidate(facts, statement, evidence))
+        .map(|(statement, evidence, labelled)| candidate(facts, statement, evidence, labelled))
         .collect())
+}
+
+/// Labels in front of a selected statement, and what follows it in its block as far as the rule
+/// may select it too: C wants a statement after a label, so the statement cannot go alone when
+/// nothing but the rule's own statements would follow the label.
+#[derive(Clone, Debug)]
+pub(super) struct Labelled {
+    /// The labels, as the diagnostic names them (`default:`, `out: case 1:`).
+    pub labels: String,
+    /// The labelled statement, where the diagnostic points.
+    pub span: Range<usize>,
+    /// What the labelled statement is (`statement`, `declaration`).
+    pub what: &'static str,
+    /// The items after the labelled one that the rule selects too, in order, with their kind.
+    pub selected_after: Vec<(Range<usize>, StatementKind)>,
+    /// What follows those.
+    pub then: AfterLabels,
+}
+
+/// What follows a labelled statement (and the items after it the rule selects too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum AfterLabels {
+    /// A statement: the label keeps one whatever the rule does.
+    Statement,
+    /// A declaration, which a label cannot label before C23.
+    Declaration,
+    /// The block's closing brace.
+    End,
+    /// Nothing: the labelled statement is no item of a block (the body of a `switch` or an
+    /// `if` without braces), so the label would take whatever statement comes next.
+    Nothing,
+}
+
+/// The labels in front of `statement` and what follows it in its block (`items`: the block
+/// items of the item parsed, by span; `selected`: the spans this parse selected for the rule),
+/// or `None` when no label stands in front of it.
+fn after_labels(
+    facts: &FileFacts,
+    items: &HashMap<&Range<usize>, &CStatement>,
+    statement: &CStatement,
+    selected: &HashSet<Range<usize>>,
+) -> Option<Labelled> {
+    let labels = statement.labels.clone()?;
+    let labelled_item = labels.start..statement.span.end;
+    let mut selected_after = Vec::new();
+    let mut followed = items
+        .get(&labelled_item)
+        .and_then(|item| item.followed_by.clone());
+    let then = loop {
+        match followed {
+            None => break AfterLabels::Nothing,
+            Some(Followed::End) => break AfterLabels::End,
+            Some(Followed::Item(span)) => {
+                let Some(item) = items.get(&span) else {
+                    break AfterLabels::Statement;
+                };
+                if !selected.contains(&span) {
+                    break match item.kind {
+                        StatementKind::Declaration => AfterLabels::Declaration,
+                        _ => AfterLabels::Statement,
+                    };
+                }
+                selected_after.push((span, item.kind));
+                followed = item.followed_by.clone();
+            }
+        }
+    };
+    if then == AfterLabels::Statement && selected_after.is_empty() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&facts.source[labels]);
+    Some(Labelled {
+        labels: text.split_whitespace().collect::<Vec<_>>().join(" "),
+        span: statement.span.clone(),
+        what: statement.kind.name(),
+        selected_after,
+        then,
+    })
+}
+
+/// The refusal of a labelled statement when the rule also acts on every item after it that it
+/// selects (`acting`: the selected spans of the statements the rule acts on, or that a guard
+/// already wraps) and what then follows the label is no statement.
+pub(super) fn label_refusal(labelled: &Labelled, acting: &[Range<usize>]) -> Option<Refusal> {
+    let stays = labelled
+        .selected_after
+        .iter()
+        .find(|(span, _)| !acting.contains(span));
+    let left = match stays {
+        Some((_, StatementKind::Declaration)) => AfterLabels::Declaration,
+        Some(_) => AfterLabels::Statement,
+        None => labelled.then,
+    };
+    let (labels, what) = (&labelled.labels, labelled.what);
+    let fate = match left {
+        AfterLabels::Statement => return None,
+        AfterLabels::Declaration => "would stand before a declaration",
+        AfterLabels::End => "would end its block",
+        AfterLabels::Nothing => "would label the statement after it",
+    };
+    Some(Refusal {
+        span: labelled.span.clone(),
+        message: format!("without the {what} after it, the label `{labels}` {fate}"),
+        help: format!(
+            "C before C23 wants a statement after a label (gcc before 11: \"label at end of \
+             compound statement\"), so the {what} after `{labels}` cannot be removed or guarded \
+             alone: write `;` after the label in the source (`{labels} ;`), select a statement \
+             that holds the label (by what it calls or uses), or narrow the rule (`inside`, \
+             `condition`) and edit this place by hand"
+        ),
+    })
 }
 
 /// The innermost statement or declaration holding `span`; a top-level one only when no
@@ -161,6 +297,7 @@ fn candidate(
     facts: &FileFacts,
     statement: CStatement,
     evidence: Vec<(Range<usize>, String)>,
+    labelled: Option<Labelled>,
 ) -> Candidate {
     let span = statement.span.clone();
     let what = statement.kind.name();
@@ -204,6 +341,7 @@ fn candidate(
         evidence,
         function: None,
         refusal,
+        labelled,
     }
 }
 

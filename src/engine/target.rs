@@ -36,6 +36,9 @@ pub(super) struct Candidate {
     pub function: Option<Function>,
     /// Why it cannot be edited alone, if so: an error only where the rule would act on it.
     pub refusal: Option<Refusal>,
+    /// A statement after a label: refused when the rule acts on the items after it too, up to
+    /// the end of the block ([`statement::label_refusal`]).
+    pub labelled: Option<statement::Labelled>,
 }
 
 /// Why a candidate cannot be edited alone.
@@ -100,17 +103,30 @@ pub fn find(
     rule: &Rule,
     facts: &FileFacts,
 ) -> Result<Vec<TargetSite>, TargetProblem> {
-    let mut sites = Vec::new();
+    // The candidates it acts on, and what goes where a guard's condition is false: the
+    // statements it acts on and the ones a guard already wraps.
+    let mut acting = Vec::new();
+    let mut going = Vec::new();
     for candidate in candidates(rule_index, rule, facts)? {
         if let Action::Guard(guard) = &rule.action
             && guarded_by(facts, &candidate.lines, guard).is_some()
         {
+            going.push(candidate.selected);
             continue; // already applied here
         }
-        let Some(mut evidence) = where_matches(rule, facts, candidate.selected.start) else {
+        let Some(evidence) = where_matches(rule, facts, candidate.selected.start) else {
             continue;
         };
-        if let Some(refusal) = candidate.refusal {
+        going.push(candidate.selected.clone());
+        acting.push((candidate, evidence));
+    }
+    let mut sites = Vec::new();
+    for (candidate, mut evidence) in acting {
+        let refusal = candidate.refusal.clone().or_else(|| {
+            let labelled = candidate.labelled.as_ref()?;
+            statement::label_refusal(labelled, &going)
+        });
+        if let Some(refusal) = refusal {
             return Err(TargetProblem::Refused {
                 rule: rule_index,
                 span: refusal.span,

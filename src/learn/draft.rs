@@ -264,6 +264,9 @@ fn spec(draft: &Draft, studies: &[Study], patch_file: &str) -> Result<RuleSpec, 
             None => return Err(indistinct(draft, studies, &negatives)),
         };
     }
+    if always && predicates.iter().all(|(_, name)| name.is_none()) {
+        return Err(unnamed(draft, studies));
+    }
 
     let condition = draft.condition.as_ref().map(Norm::to_string);
     let expect = positives.len() as u64;
@@ -400,6 +403,43 @@ fn indistinct(draft: &Draft, studies: &[Study], negatives: &[(usize, &Branch)]) 
     LearnError::new(
         LearnErrorKind::Indistinct,
         problem.help("learn picks a call, an #include, an identifier or a struct tag (at most one of each) that every changed block has and no left-alone block with the same condition has; there is none here: write the rule by hand"),
+    )
+}
+
+/// A `drop` rule with nothing to say what it removes: the blocks share no call, #include,
+/// identifier or struct tag. Without one, a second run could not tell the blocks gone (no
+/// evidence of the drop), and would raise the drift alarm.
+fn unnamed(draft: &Draft, studies: &[Study]) -> LearnError {
+    let positives = draft.positives();
+    let (file, _) = positives[0];
+    let study = &studies[file];
+    let mut blocks = positives
+        .iter()
+        .filter(|(positive_file, _)| *positive_file == file)
+        .map(|(_, branch)| study.scan().directives[branch.directive].text_span());
+    let which = if positives.len() == 1 {
+        "the block"
+    } else {
+        "every block"
+    };
+    let mut problem = Problem::error(format!(
+        "cannot name what the patch removes from {}: no call, #include, identifier or struct tag is in {which} it removes",
+        study.file.source.display
+    ));
+    if let Some(first) = blocks.next() {
+        problem = problem.at(
+            &study.file.source.display,
+            &study.file.original,
+            first,
+            "removed by the patch",
+        );
+    }
+    for other in blocks {
+        problem = problem.also(other, "removed too");
+    }
+    LearnError::new(
+        LearnErrorKind::Unnamed,
+        problem.help("a learned `drop` rule names what it removes, a call, an #include, an identifier or a struct tag that every removed block has, so that a second run finds it gone and does not raise the drift alarm (README, \"Expectations and drift\"); here there is none (a name a block only declares is not an identifier it uses): write the rule by hand (README, \"Rules\")"),
     )
 }
 

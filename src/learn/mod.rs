@@ -60,6 +60,8 @@ pub enum LearnErrorKind {
     Unlearnable,
     /// No body predicate tells the changed blocks from those the patch leaves alone.
     Indistinct,
+    /// The blocks a `drop` rule would remove share no body predicate to say what it removes.
+    Unnamed,
     /// lang-c cannot parse a block the rule must describe.
     Unparsable,
     /// The learned rules do not reproduce the patched files.
@@ -155,10 +157,12 @@ pub fn learn(request: &Request) -> Result<Learned, LearnError> {
             Problem::error(error.to_string()).help("check the directory given to --source"),
         )
     })?;
-    let tree_typedefs = files::header_typedefs(&found);
+    // What a run over the directory parses with: the hints, and its headers' under them.
+    let mut tree_hints = request.hints.clone();
+    files::add_header_hints(&found, &mut tree_hints.macros, &mut tree_hints.typedefs);
     // A patch that touches no conditional's directive line: lines and statements.
     if let Some(learned) =
-        targets::learn_targets(request, &patch, &file_patches, &relatives, &tree_typedefs)
+        targets::learn_targets(request, &patch, &file_patches, &relatives, &tree_hints)
     {
         return learned;
     }
@@ -176,12 +180,7 @@ pub fn learn(request: &Request) -> Result<Learned, LearnError> {
         files.push(apply(&patch, file_patch, relative, &request.source)?);
     }
 
-    let hints = &request.hints;
-    let parsing = Setup::new(
-        Vec::new(),
-        hints.macros.clone(),
-        &[tree_typedefs.as_slice(), &hints.typedefs].concat(),
-    );
+    let parsing = Setup::new(Vec::new(), tree_hints.macros.clone(), &tree_hints.typedefs);
 
     // Each file read once: its parse borrows the original while the patch's alignment is
     // refined against the conditionals it found.
@@ -223,7 +222,7 @@ pub fn learn(request: &Request) -> Result<Learned, LearnError> {
     );
     let specs = specs(&drafts, &studies, &patch_file)?;
     let toml = render(&specs, request, &files)?;
-    verify(&toml, &specs, &files, &parsed, &tree_typedefs)?;
+    verify(&toml, &specs, &files, &parsed, &tree_hints)?;
     Ok(Learned {
         toml,
         rules: specs

@@ -9,7 +9,7 @@ use crate::source::{Lines, ParsedFile};
 
 use super::draft::RuleSpec;
 use super::patch::{PatchedFile, shown};
-use super::{LearnError, LearnErrorKind};
+use super::{Hints, LearnError, LearnErrorKind};
 
 /// Load the rendered rules back, run them with the engine over the original files, and check
 /// that the output is the patched files and each rule's count its `expect`.
@@ -18,13 +18,10 @@ pub(super) fn verify(
     specs: &[RuleSpec],
     files: &[PatchedFile],
     parsed: &[ParsedFile],
-    tree_typedefs: &[String],
+    tree_hints: &Hints,
 ) -> Result<(), LearnError> {
     let failed = |problem: Problem| LearnError::new(LearnErrorKind::Verify, problem);
-    let loaded = load_learned(toml)?;
-    // The setup a run over the source directory would have.
-    let typedefs = [tree_typedefs, &loaded.typedefs].concat();
-    let setup = Setup::new(loaded.rules, loaded.macros, &typedefs);
+    let setup = run_setup(load_learned(toml)?, tree_hints);
     let mut counts = vec![0u64; setup.rules.len()];
     for (file, parsed) in files.iter().zip(parsed) {
         let result = engine::process_parsed(parsed, &file.relative, &setup, Detail::default());
@@ -91,6 +88,16 @@ fn difference(file: &PatchedFile, output: &[u8]) -> Problem {
 }
 
 /// The rules `learn` wrote, loaded as a run would load them; a failure is cdefang's bug.
+/// The setup a run of the learned rules over the source directory has: the rules file's hints
+/// (which repeat the request's), then its headers' (`tree_hints`: the request's hints with the
+/// headers' added, as [`crate::files::add_header_hints`] gives them).
+pub(super) fn run_setup(learned: rules::RulesFile, tree_hints: &Hints) -> Setup {
+    let mut macros = learned.macros;
+    macros.add_missing(&tree_hints.macros);
+    let typedefs = [learned.typedefs.as_slice(), &tree_hints.typedefs].concat();
+    Setup::new(learned.rules, macros, &typedefs)
+}
+
 pub(super) fn load_learned(toml: &str) -> Result<rules::RulesFile, LearnError> {
     rules::load(toml, 0).map_err(|error| {
         LearnError::new(

@@ -255,30 +255,73 @@ fn learns_keep_when_no_assumption_explains_the_kept_branch() {
 fn learns_the_drop_of_an_else_by_the_condition_it_is_taken_under() {
     // The `#else` of `#ifdef HAVE_ACCEPT4` removed whole: `drop` on `!defined(HAVE_ACCEPT4)`;
     // after an `#elif`, the negation of both conditions. Verified by learn itself (the rules
-    // reproduce the patch), and applied here again.
-    let original = "#ifdef HAVE_ACCEPT4\nint a4;\n#else\nint no_a4;\n#endif\n\
-                    #if A\nint a;\n#elif B\nint b;\n#else\nint c;\n#endif\n";
+    // reproduce the patch), and applied here again; a second run finds them applied.
+    let original = "#ifdef HAVE_ACCEPT4\nint a4;\n#else\nstruct no_accept4 no_a4;\n#endif\n\
+                    #if A\nint a;\n#elif B\nint b;\n#else\nstruct only_c c;\n#endif\n";
     let (work, source, output) = learn_one(
         "net.c",
         original,
-        "--- net.c\n+++ net.c\n@@ -1,12 +1,8 @@\n #ifdef HAVE_ACCEPT4\n int a4;\n-#else\n-int no_a4;\n #endif\n \
-         #if A\n int a;\n #elif B\n int b;\n-#else\n-int c;\n #endif\n",
+        "--- net.c\n+++ net.c\n@@ -1,12 +1,8 @@\n #ifdef HAVE_ACCEPT4\n int a4;\n-#else\n-struct no_accept4 no_a4;\n #endif\n \
+         #if A\n int a;\n #elif B\n int b;\n-#else\n-struct only_c c;\n #endif\n",
     );
     assert_exit(&output, 0);
     let toml = String::from_utf8(output.stdout).unwrap();
     assert_contains(
         &toml,
         &[
-            "\ncondition = \"!defined(HAVE_ACCEPT4)\"\n",
-            "\ncondition = \"!A && !B\"\n",
+            "\ncondition = \"!defined(HAVE_ACCEPT4)\"\nstructs = [\"no_accept4\"]\n",
+            "\ncondition = \"!A && !B\"\nstructs = [\"only_c\"]\n",
         ],
     );
     let rules = write_rules(work.path(), &toml);
-    let rewritten = run_with_rules(&source, &rules, &["--stdout", "net.c"]);
-    assert_eq!(
-        stdout_of(&rewritten),
-        "#ifdef HAVE_ACCEPT4\nint a4;\n#endif\n#if A\nint a;\n#elif B\nint b;\n#endif\n"
+    let rewritten = run_with_rules(&source, &rules, &["net.c"]);
+    assert_exit(&rewritten, 0);
+    assert_file(
+        &source.join("net.c"),
+        b"#ifdef HAVE_ACCEPT4\nint a4;\n#endif\n#if A\nint a;\n#elif B\nint b;\n#endif\n",
     );
+    assert_exit(&run_with_rules(&source, &rules, &["--check", "net.c"]), 0);
+}
+
+#[test]
+fn learn_parses_with_the_macros_of_the_trees_headers_as_a_run_does() {
+    // util.h says `#define local static`; a run over src/ reads `local int f(…)` with it, and so
+    // does learn, for a block (the conditional learner) and for a statement (the line and
+    // statement learner).
+    let original = "#include \"util.h\"\n#include <unistd.h>\nlocal int f(int fd)\n{\n#ifdef HAVE_FSYNC\n    fsync(fd);\n#endif\n    sync();\n    return close(fd);\n}\n";
+    for (patch, patched) in [
+        (
+            "--- a.c\n+++ a.c\n@@ -2,9 +2,6 @@\n #include <unistd.h>\n local int f(int fd)\n {\n-#ifdef HAVE_FSYNC\n-    fsync(fd);\n-#endif\n     sync();\n     return close(fd);\n }\n",
+            "#include \"util.h\"\n#include <unistd.h>\nlocal int f(int fd)\n{\n    sync();\n    return close(fd);\n}\n",
+        ),
+        (
+            "--- a.c\n+++ a.c\n@@ -6,5 +6,4 @@\n     fsync(fd);\n #endif\n-    sync();\n     return close(fd);\n }\n",
+            "#include \"util.h\"\n#include <unistd.h>\nlocal int f(int fd)\n{\n#ifdef HAVE_FSYNC\n    fsync(fd);\n#endif\n    return close(fd);\n}\n",
+        ),
+    ] {
+        let work = tempfile::tempdir().unwrap();
+        let source = work.path().join("src");
+        fs::create_dir_all(&source).unwrap();
+        fs::write(source.join("util.h"), "#define local static\n").unwrap();
+        fs::write(source.join("a.c"), original).unwrap();
+        fs::write(work.path().join("learn.patch"), patch).unwrap();
+        let output = cdefang(work.path())
+            .args([
+                "learn",
+                "learn.patch",
+                "--source",
+                "src",
+                "-o",
+                "learned.toml",
+            ])
+            .output()
+            .unwrap();
+        assert_exit(&output, 0);
+        let rules = work.path().join("learned.toml");
+        let rewritten = run_with_rules(work.path(), &rules, &["src"]);
+        assert_exit(&rewritten, 0);
+        assert_file(&source.join("a.c"), patched.as_bytes());
+    }
 }
 
 /// Exit 2, nothing on standard output, and each of `wanted` in the diagnostics.
@@ -380,16 +423,34 @@ fn a_patch_of_other_sources_is_refused() {
 
 #[test]
 fn a_block_that_needs_parsing_hints_is_refused_with_the_way_out() {
-    // uwsgi_as_root uses uwsgi_foreach(…) { … }, which lang-c reads only as a statement macro.
-    let output = learn_unshare(&[]);
+    // uwsgi_as_root uses uwsgi_foreach(…) { … }, which lang-c reads only as a statement macro:
+    // learn reads it from uwsgi.h's `#define`, as a run does; in a tree whose headers do not
+    // define it, only a hint says so.
+    let work = tempfile::tempdir().unwrap();
+    let source = work.path().join("src");
+    copy_dir(&testdata("learn/src"), &source);
+    let header = fs::read_to_string(source.join("uwsgi.h")).unwrap();
+    let without = header.replace(
+        "#define uwsgi_foreach(x, y) for (x = y; x; x = x->next)\n",
+        "",
+    );
+    assert_ne!(header, without);
+    fs::write(source.join("uwsgi.h"), without).unwrap();
+    let output = cdefang(work.path())
+        .arg("learn")
+        .arg(testdata("learn/unshare.patch"))
+        .args(["--source", "src"])
+        .output()
+        .unwrap();
     assert_refused(
         &output,
         &[
-            "error: lang-c cannot parse the code around a block of testdata/learn/src/core/utils.c the rule must describe",
-            "┌─ testdata/learn/src/core/utils.c:54:",
+            "error: lang-c cannot parse the code around a block of src/core/utils.c the rule must describe",
+            "┌─ src/core/utils.c:54:",
             "help: declare the macros or type names that hide C syntax: --hints FILE",
         ],
     );
+    assert_exit(&learn_unshare(&[]), 0);
 }
 
 #[test]
@@ -414,6 +475,52 @@ fn blocks_that_cannot_be_told_apart_are_refused() {
             "changed by the patch",
         ],
     );
+}
+
+#[test]
+fn a_drop_with_nothing_to_name_what_it_removes_is_refused() {
+    // `int cloexec = 0;` declares cloexec (no identifier it uses), `cloexec = 1;` uses it: the
+    // blocks share no name, and a `drop` rule without one would raise the drift alarm on its
+    // second run (no evidence of the drop). Nothing is written.
+    let work = tempfile::tempdir().unwrap();
+    let source = work.path().join("src");
+    fs::create_dir_all(&source).unwrap();
+    fs::write(
+        source.join("a.c"),
+        "#include <fcntl.h>\nint op(const char *p, int e)\n{\n    int fl = 0;\n#ifdef O_CLOEXEC\n    int cloexec = 0;\n#endif\n    if (e) {\n#ifdef O_CLOEXEC\n        cloexec = 1;\n#endif\n    }\n    return open(p, fl);\n}\n",
+    )
+    .unwrap();
+    fs::write(
+        work.path().join("learn.patch"),
+        "--- a.c\n+++ a.c\n@@ -2,13 +2,7 @@\n int op(const char *p, int e)\n {\n     int fl = 0;\n-#ifdef O_CLOEXEC\n-    int cloexec = 0;\n-#endif\n     if (e) {\n-#ifdef O_CLOEXEC\n-        cloexec = 1;\n-#endif\n     }\n     return open(p, fl);\n }\n",
+    )
+    .unwrap();
+    let output = cdefang(work.path())
+        .args([
+            "learn",
+            "learn.patch",
+            "--source",
+            "src",
+            "-o",
+            "learned.toml",
+        ])
+        .output()
+        .unwrap();
+    let name = PathBuf::from("src").join("a.c").display().to_string();
+    assert_refused(
+        &output,
+        &[
+            &format!(
+                "error: cannot name what the patch removes from {name}: no call, #include, identifier or struct tag is in every block it removes"
+            ),
+            &format!("┌─ {name}:5:1"),
+            "removed by the patch",
+            "removed too",
+            "does not raise the drift alarm",
+            "write the rule by hand",
+        ],
+    );
+    assert!(!work.path().join("learned.toml").exists());
 }
 
 #[test]

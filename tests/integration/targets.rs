@@ -400,6 +400,99 @@ fn statement_refusals_name_the_place_and_what_to_do() {
     );
 }
 
+/// C before C23 wants a statement after a label (gcc before 11: "label at end of compound
+/// statement"): a statement after `case`, `default` or a goto label is refused when nothing
+/// but what the rule removes or guards would follow the label; not when a statement stays.
+#[test]
+fn a_label_is_never_left_without_its_statement() {
+    let dir = tempfile::tempdir().unwrap();
+    let drop = target_rule("statement", "drop", "", "calls = [\"fsync\"]");
+    let guard = target_rule(
+        "statement",
+        "guard",
+        "guard = \"#ifdef HAVE_FSYNC\"",
+        "calls = [\"fsync\"]",
+    );
+    for (rules, source, label, fate) in [
+        (
+            &drop,
+            "void f(int k, int fd) {\n\tswitch (k) {\n\tcase 0:\n\t\tbreak;\n\tdefault:\n\t\tfsync(fd);\n\t}\n}\n",
+            "`default:`",
+            "would end its block",
+        ),
+        (
+            &guard,
+            "int f(int fd) {\n\tif (fd < 0)\n\t\tgoto out;\n\tclose(fd);\nout:\n\tfsync(fd);\n}\n",
+            "`out:`",
+            "would end its block",
+        ),
+        (
+            &drop,
+            "void f(int k, int fd) {\n\tswitch (k) {\n\tcase 1:\n\tcase 2:\n\t\tfsync(fd);\n\t}\n}\n",
+            "`case 1: case 2:`",
+            "would end its block",
+        ),
+        // The statements after it that the rule removes too do not count.
+        (
+            &drop,
+            "void f(int fd, int g) {\nout:\n\tfsync(fd);\n\tfsync(g);\n}\n",
+            "`out:`",
+            "would end its block",
+        ),
+        (
+            &drop,
+            "void f(int fd) {\nout:\n\tfsync(fd);\n\tint z = 0;\n\tclose(z);\n}\n",
+            "`out:`",
+            "would stand before a declaration",
+        ),
+    ] {
+        let rules = write_rules(dir.path(), rules);
+        fs::write(dir.path().join("f.c"), source).unwrap();
+        let output = run_with_rules(dir.path(), &rules, &["f.c"]);
+        assert_stderr(
+            &output,
+            2,
+            &[
+                "error: rule `r` cannot act here: without the statement after it, the label ",
+                label,
+                fate,
+                "f.c:",
+                "label at end of compound statement",
+                "write `;` after the label in the source",
+                "no file was changed",
+            ],
+        );
+        assert_eq!(fs::read_to_string(dir.path().join("f.c")).unwrap(), source);
+    }
+    // A statement that stays after it keeps the label fine; so does the `;` the help asks for.
+    // A ternary's `:` and a bit-field's are no labels.
+    for (rules, source, expected) in [
+        (
+            &drop,
+            "void f(int k, int fd) {\n\tswitch (k) {\n\tcase 0:\n\t\tfsync(fd);\n\t\tbreak;\n\t}\n}\n",
+            "void f(int k, int fd) {\n\tswitch (k) {\n\tcase 0:\n\t\tbreak;\n\t}\n}\n",
+        ),
+        (
+            &drop,
+            "void f(int k, int fd) {\n\tswitch (k) {\n\tdefault: ;\n\t\tfsync(fd);\n\t}\n}\n",
+            "void f(int k, int fd) {\n\tswitch (k) {\n\tdefault: ;\n\t}\n}\n",
+        ),
+        (
+            &guard,
+            "int f(int fd) {\nout:\n\tfsync(fd);\n\treturn close(fd);\n}\n",
+            "int f(int fd) {\nout:\n#ifdef HAVE_FSYNC\n\tfsync(fd);\n#endif\n\treturn close(fd);\n}\n",
+        ),
+        (
+            &drop,
+            "struct s {\n\tint x : 3;\n};\nint f(int k, int fd) {\n\tint r = k ? 1 : 0;\n\tr = k ? fsync(fd) : 0;\n}\n",
+            "struct s {\n\tint x : 3;\n};\nint f(int k, int fd) {\n\tint r = k ? 1 : 0;\n}\n",
+        ),
+    ] {
+        let (output, matches) = apply(rules, source);
+        assert_eq!((output.as_str(), matches), (expected, 1));
+    }
+}
+
 #[test]
 fn diff_explain_check_and_the_drift_alarm() {
     let dir = tempfile::tempdir().unwrap();

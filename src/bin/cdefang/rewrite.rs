@@ -494,26 +494,16 @@ fn plan_all(
             .collect()
     });
     let mut typedefs = loaded.typedefs;
-    if needs_typedefs {
-        // The headers that are C and parse, as `cdefang::header_typedefs` takes them.
-        let scans: Vec<&Scan> = parsed
-            .iter()
-            .flatten()
-            .filter_map(|parsed| parsed.as_ref().ok().map(|parsed| &parsed.scan))
-            .collect();
-        typedefs.extend(pool.install(|| cdefang::tree_typedefs(&scans)));
-    }
     let mut macros = loaded.macros;
     if needs_typedefs {
-        // The headers' simple macro definitions (`#define local static`), under the hints.
+        // The headers that are C and parse: their typedef names and their simple macro
+        // definitions (`#define local static`), under the hints, as `learn` takes them.
         let scans: Vec<&Scan> = parsed
             .iter()
             .flatten()
             .filter_map(|parsed| parsed.as_ref().ok().map(|parsed| &parsed.scan))
             .collect();
-        let defined = cdefang::defined_macros(&scans, &macros, &typedefs);
-        macros.add_missing(&defined.macros);
-        typedefs.extend(defined.typedefs);
+        pool.install(|| cdefang::add_header_hints(&scans, &mut macros, &mut typedefs));
     }
     let setup = Setup::new(loaded.rules, macros, &typedefs);
     let detail = Detail {

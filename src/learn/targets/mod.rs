@@ -92,7 +92,7 @@ pub(super) fn learn_targets(
     patch: &PatchText,
     file_patches: &[FilePatch],
     relatives: &[String],
-    tree_typedefs: &[String],
+    tree_hints: &Hints,
 ) -> Option<Result<Learned, LearnError>> {
     let mut works = Vec::new();
     for (file_patch, relative) in file_patches.iter().zip(relatives) {
@@ -114,7 +114,7 @@ pub(super) fn learn_targets(
             return None;
         }
     }
-    Some(learn_read(request, patch, &works, tree_typedefs))
+    Some(learn_read(request, patch, &works, tree_hints))
 }
 
 fn is_conditional(directive: &Directive) -> bool {
@@ -199,11 +199,10 @@ fn learn_read(
     request: &Request,
     patch: &PatchText,
     works: &[FileWork],
-    tree_typedefs: &[String],
+    tree_hints: &Hints,
 ) -> Result<Learned, LearnError> {
     let hints = &request.hints;
-    let typedefs = [tree_typedefs, &hints.typedefs].concat();
-    let parsing = Setup::new(Vec::new(), hints.macros.clone(), &typedefs);
+    let parsing = Setup::new(Vec::new(), tree_hints.macros.clone(), &tree_hints.typedefs);
     let mut sites = Vec::new();
     for (index, work) in works.iter().enumerate() {
         let parsed = ParsedFile::new(&work.original).map_err(|error| {
@@ -258,7 +257,7 @@ fn learn_read(
     let mut learned = Vec::new();
     let mut used_ids: Vec<String> = Vec::new();
     for group in &groups {
-        let rule = search(group, works, hints, &typedefs, &patch_file, &mut used_ids)?;
+        let rule = search(group, works, hints, tree_hints, &patch_file, &mut used_ids)?;
         learned.push(LearnedRule {
             id: rule.id.get_ref().clone(),
             action: group[0].action.name(),
@@ -268,7 +267,7 @@ fn learn_read(
         rules.push(rule);
     }
     let toml = render(request, works, &groups, rules)?;
-    verify(&toml, works, &groups, &typedefs)?;
+    verify(&toml, works, &groups, tree_hints)?;
     Ok(Learned {
         toml,
         rules: learned,
@@ -360,11 +359,10 @@ fn verify(
     toml: &str,
     works: &[FileWork],
     groups: &[Vec<Site>],
-    typedefs: &[String],
+    tree_hints: &Hints,
 ) -> Result<(), LearnError> {
     let failed = |problem: Problem| LearnError::new(LearnErrorKind::Verify, problem);
-    let loaded = super::verify::load_learned(toml)?;
-    let setup = Setup::new(loaded.rules, loaded.macros, typedefs);
+    let setup = super::verify::run_setup(super::verify::load_learned(toml)?, tree_hints);
     let mut counts = vec![0u64; setup.rules.len()];
     for work in works {
         let result = engine::process(&work.original, &work.relative, &setup).map_err(|error| {

@@ -4,7 +4,7 @@
 
 use crate::c::CFacts;
 use crate::diag::Problem;
-use crate::engine::{self, Setup};
+use crate::engine;
 use crate::rules::{self, Action, MatchToml, RuleToml, Target};
 
 use super::{FileWork, Site, What, rules_text};
@@ -72,7 +72,7 @@ pub(super) fn search(
     group: &[Site],
     works: &[FileWork],
     hints: &Hints,
-    typedefs: &[String],
+    tree_hints: &Hints,
     patch_file: &str,
     used_ids: &mut Vec<String>,
 ) -> Result<RuleToml, LearnError> {
@@ -209,7 +209,7 @@ pub(super) fn search(
                 Some(rules::ExpectToml::Exactly(group.len() as u64)),
             )
             .with_target(first.target);
-            if reproduces(&rule, group, works, hints, typedefs) {
+            if reproduces(&rule, group, works, hints, tree_hints) {
                 used_ids.push(id);
                 return Ok(rule);
             }
@@ -337,7 +337,7 @@ fn reproduces(
     group: &[Site],
     works: &[FileWork],
     hints: &Hints,
-    typedefs: &[String],
+    tree_hints: &Hints,
 ) -> bool {
     let Ok(toml) = rules_text(vec![rule.clone()], hints) else {
         return false;
@@ -345,7 +345,7 @@ fn reproduces(
     let Ok(loaded) = rules::load(&toml, 0) else {
         return false;
     };
-    let setup = Setup::new(loaded.rules, loaded.macros, typedefs);
+    let setup = crate::learn::verify::run_setup(loaded, tree_hints);
     let mut found = 0;
     for (index, work) in works.iter().enumerate() {
         let mut edits: Vec<&Site> = group.iter().filter(|site| site.file == index).collect();
