@@ -274,6 +274,33 @@ pub fn kept_evidence(rule: &Rule, facts: &FileFacts) -> Evidence {
             }
         }
     }
+    // A bare `resolve` leaves alone a condition that tests an assumed symbol but has no value
+    // under the assumptions (`#if A/0 || B`): that symbol is still tested, so the rule is not
+    // shown applied.
+    if let Action::Resolve(assumptions) = &rule.action
+        && matcher.condition.is_none()
+        && matcher.uses.is_empty()
+    {
+        let symbols = assumptions.symbols();
+        for conditional in facts.tree.all() {
+            for branch in &conditional.branches {
+                let Some(condition) = &facts.conditions[branch.directive] else {
+                    continue;
+                };
+                if in_scope(branch.body.start) && Norm::of(condition).uses_any(&symbols) {
+                    let directive = &facts.scan.directives[branch.directive];
+                    let text = String::from_utf8_lossy(&facts.source[directive.text_span()]);
+                    return Evidence::Unknown {
+                        why: format!(
+                            "`{}` tests {} but has no value under the assumptions, so it stays as it is",
+                            text.trim(),
+                            and_list(&quoted(&symbols))
+                        ),
+                    };
+                }
+            }
+        }
+    }
     let selection = selection(rule);
     if !matcher.has_body_predicates() {
         return Evidence::Applied {

@@ -497,6 +497,28 @@ fn division_by_zero_in_an_evaluated_operand_leaves_the_line() {
     }
 }
 
+/// A line left as it is because it has no value under the assumptions still tests them: the
+/// summary says `no-match`, not that no conditional tests them (`already-applied`).
+#[test]
+fn a_line_without_a_value_is_not_told_as_already_applied() {
+    let dir = scratch();
+    std::fs::write(
+        dir.path().join("z.c"),
+        "#if A/0 || B
+x
+#endif
+",
+    )
+    .unwrap();
+    let output = run(dir.path(), &["-DA", "-DB", "--check", "z.c"]);
+    assert_exit(&output, 0);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("resolve: 0 files, 0 matches, 0 edits: no-match"),
+        "{stderr}"
+    );
+}
+
 /// A directive's keyword split by backslash-newline is one word, as for gcc: `#ifd\<newline>ef A`
 /// is `#ifdef A` (it used to be an unknown directive, and its `#else` and `#endif` unbalanced).
 #[test]
