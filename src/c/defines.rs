@@ -113,9 +113,7 @@ pub fn defined_macros(scans: &[&Scan], known: &Macros, known_types: &[String]) -
     let mut definitions: BTreeMap<Vec<u8>, Vec<Definition>> = BTreeMap::new();
     for scan in scans {
         for directive in &scan.directives {
-            if directive.kind != DirectiveKind::Other
-                || &scan.clean[directive.keyword.clone()] != b"define"
-            {
+            if directive.kind != DirectiveKind::Define {
                 continue;
             }
             if let Some((name, definition)) = definition(scan, directive.rest.clone()) {
@@ -200,8 +198,7 @@ pub fn define_facts(scan: &Scan, range: std::ops::Range<usize>) -> CFacts {
     for directive in &scan.directives {
         if directive.line.start < range.start
             || directive.line.end > range.end
-            || directive.kind != DirectiveKind::Other
-            || &code[directive.keyword.clone()] != b"define"
+            || directive.kind != DirectiveKind::Define
         {
             continue;
         }

@@ -238,8 +238,7 @@ fn branch_value(scan: &Scan, directive: usize, assumptions: &cond::Assumptions) 
         DirectiveKind::Else => Some(true),
         DirectiveKind::Ifndef | DirectiveKind::Elifndef => {
             let guard = scan.directives.get(directive + 1).is_some_and(|next| {
-                next.kind == DirectiveKind::Other
-                    && &scan.clean[next.keyword.clone()] == b"define"
+                next.kind == DirectiveKind::Define
                     && scan.rest_text(next).split(cond::is_c_space).next() == Some(text)
             });
             Some(guard || !assumptions_define(assumptions, &name()))

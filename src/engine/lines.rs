@@ -49,15 +49,12 @@ struct Definition<'s> {
 }
 
 fn definition<'s>(facts: &FileFacts<'s>, directive: &Directive) -> Option<Definition<'s>> {
-    if directive.kind != DirectiveKind::Other {
-        return None;
-    }
-    let clean = &facts.scan.clean;
-    let undef = match &facts.source[directive.keyword.clone()] {
-        b"define" => false,
-        b"undef" => true,
+    let undef = match directive.kind {
+        DirectiveKind::Define => false,
+        DirectiveKind::Undef => true,
         _ => return None,
     };
+    let clean = &facts.scan.clean;
     let rest = directive.rest.clone();
     let mut at = rest.start;
     while at < rest.end && cond::is_c_space(&clean[at]) {

@@ -13,7 +13,8 @@ use std::ops::Range;
 
 use crate::cond;
 
-/// What kind of directive a line is. Only the conditional ones and `#include` matter to cdefang.
+/// What kind of directive a line is: the conditional ones, `#include`, `#define` and `#undef`
+/// matter to cdefang (the keyword read as the preprocessor reads it, continuations removed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DirectiveKind {
     If,
@@ -27,6 +28,8 @@ pub enum DirectiveKind {
     Else,
     Endif,
     Include,
+    Define,
+    Undef,
     Other,
 }
 
@@ -42,6 +45,8 @@ impl DirectiveKind {
             b"else" => DirectiveKind::Else,
             b"endif" => DirectiveKind::Endif,
             b"include" | b"include_next" | b"import" => DirectiveKind::Include,
+            b"define" => DirectiveKind::Define,
+            b"undef" => DirectiveKind::Undef,
             _ => DirectiveKind::Other,
         }
     }

@@ -121,6 +121,8 @@ fn keyword_name(kind: DirectiveKind) -> &'static str {
         DirectiveKind::Else => "else",
         DirectiveKind::Endif => "endif",
         DirectiveKind::Include => "include",
+        DirectiveKind::Define => "define",
+        DirectiveKind::Undef => "undef",
         DirectiveKind::Other => "directive",
     }
 }

@@ -744,3 +744,20 @@ fn a_top_level_declaration_outside_conditionals_is_selected() {
         "#ifdef HAVE_INOTIFY\nstatic struct inotify_event *ev;\n#endif\nint z;\nint f(void)\n{\n\treturn 0;\n}\n"
     );
 }
+
+/// `#define` and `#undef` are read as the preprocessor reads them, a keyword split by
+/// backslash-newline included: a define rule finds `#def\<newline>ine X`, and the C view sees
+/// the include guard it makes.
+#[test]
+fn a_define_whose_keyword_is_split_by_a_continuation_is_a_define() {
+    let rules = target_rule(
+        "define",
+        "set",
+        "value = \"0\"",
+        "defines = [\"USE_EPOLL\"]",
+    );
+    let source = "#def\\\nine USE_EPOLL 1\nint x;\n";
+    let (output, matches) = apply_twice(&rules, source);
+    assert_eq!(matches, 1);
+    assert_eq!(output, "#def\\\nine USE_EPOLL 0\nint x;\n");
+}

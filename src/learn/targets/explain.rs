@@ -353,13 +353,8 @@ fn directive_on(facts: &FileFacts, range: &Range<usize>) -> Option<(Target, What
                 .to_string();
             Some((Target::Include, What::Include(header)))
         }
-        DirectiveKind::Other => {
-            let keyword = &facts.source[directive.keyword.clone()];
-            let undef = match keyword {
-                b"define" => false,
-                b"undef" => true,
-                _ => return None,
-            };
+        DirectiveKind::Define | DirectiveKind::Undef => {
+            let undef = directive.kind == DirectiveKind::Undef;
             let name: String = rest_text
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')

@@ -120,7 +120,10 @@ pub(super) fn learn_targets(
 fn is_conditional(directive: &Directive) -> bool {
     !matches!(
         directive.kind,
-        DirectiveKind::Include | DirectiveKind::Other
+        DirectiveKind::Include
+            | DirectiveKind::Define
+            | DirectiveKind::Undef
+            | DirectiveKind::Other
     )
 }
 
