@@ -64,7 +64,9 @@ pub fn target_evidence(rule_index: usize, rule: &Rule, facts: &FileFacts) -> Evi
             at: found.first().map(|(at, _)| at.clone()),
         };
     }
-    match target::candidates(rule_index, rule, facts) {
+    match target::candidates(rule_index, rule, facts)
+        .map(|found| target::left_behind(rule, facts, found))
+    {
         Ok(found) if !found.is_empty() => Evidence::Remains {
             what: format!(
                 "the {} the rule selects is still here, under no condition the rule selects",
@@ -293,6 +295,32 @@ pub fn kept_evidence(rule: &Rule, facts: &FileFacts) -> Evidence {
                     return Evidence::Unknown {
                         why: format!(
                             "`{}` tests {} but has no value under the assumptions, so it stays as it is",
+                            text.trim(),
+                            and_list(&quoted(&symbols))
+                        ),
+                    };
+                }
+            }
+        }
+    }
+    // A `keep` on a condition leaves no conditional that tests its symbols where it looks
+    // (each selected branch went without its directives): one that still does is code the
+    // rule no longer fits (`#if HAVE_X && !defined(NO_X)` where the rule keeps `!HAVE_X`).
+    if let (Action::Keep, Some(condition)) = (&rule.action, &matcher.condition) {
+        let mut symbols = Vec::new();
+        condition.symbols(&mut symbols);
+        let symbols: Vec<String> = symbols.into_iter().map(str::to_string).collect();
+        for conditional in facts.tree.all() {
+            for (index, branch) in conditional.branches.iter().enumerate() {
+                let tests = facts
+                    .taken_under(conditional, index)
+                    .is_some_and(|taken| taken.uses_any(&symbols));
+                if in_scope(branch.body.start) && tests {
+                    let directive = &facts.scan.directives[branch.directive];
+                    let text = String::from_utf8_lossy(&facts.source[directive.text_span()]);
+                    return Evidence::Unknown {
+                        why: format!(
+                            "`{}` still tests {}, under another condition than `{condition}`",
                             text.trim(),
                             and_list(&quoted(&symbols))
                         ),

@@ -78,6 +78,16 @@ fn is_slip(name: &str, candidate: &str, distance: usize) -> bool {
     distance <= SLIP && distance * 3 <= name.chars().count()
 }
 
+/// Is `name` another version of `candidate`, a stem and its number (`pipe2` and `pipe`,
+/// `accept4` and `accept`, `dup3` and `dup2`, `epoll_create1` and `epoll_create`)? The calls
+/// an old-platform port removes are such, with the older call beside them.
+fn is_version_of(name: &str, candidate: &str) -> bool {
+    let stem = |text: &str| text.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    name != candidate
+        && stem(name) == stem(candidate)
+        && name[..stem(name)] == candidate[..stem(candidate)]
+}
+
 /// Does the rule itself write `name` (the header a `replace` puts in, a name in the new
 /// condition, the guard or the value)? Then finding it where the rule's own name is gone is the
 /// rule's work done, not a typo (`sys/epoll.h` replaced by `sys/poll.h`).
@@ -92,6 +102,42 @@ fn writes(rule: &Rule, name: &str) -> bool {
         Action::Guard(guard) => has_word(&guard.opening) || has_word(&guard.closing),
         Action::Drop | Action::Keep | Action::Resolve(_) => false,
     }
+}
+
+/// Does the rule's evidence of being applied find what the rule itself wrote (the new
+/// header, the guard, the value)? Then a name of the rule gone from the files is its work done,
+/// whatever name is near it: a misspelt rule could not have written it.
+fn shows_what_it_wrote(rule: &Rule) -> bool {
+    matches!(
+        rule.action,
+        Action::Replace(_) | Action::Guard(_) | Action::SetValue(_)
+    )
+}
+
+/// A `keep` without body predicates whose every name of its selection (`condition`, `uses`)
+/// is in no file of the run: applied, or the macro renamed upstream? Its evidence (no
+/// conditional tests them) is the same either way, so it does not count: the rule needs a body
+/// predicate (what the kept code calls) to be told applied. (A `resolve` acts on every
+/// conditional that tests its symbols, whose branches hold different code, so it has no body
+/// to look for: it keeps this evidence, and a macro renamed upstream where no conditional
+/// tests its symbols any more goes unseen; the README says so.)
+fn selection_gone_without_trace(rule: &Rule, unknown: &[UnknownName]) -> bool {
+    if !matches!(rule.action, Action::Keep) || rule.matcher.has_body_predicates() {
+        return false;
+    }
+    let selecting = |kind: NameKind| matches!(kind, NameKind::Condition | NameKind::Uses);
+    let mut names = rule
+        .matcher
+        .names
+        .iter()
+        .filter(|named| selecting(named.kind))
+        .peekable();
+    names.peek().is_some()
+        && names.all(|named| {
+            unknown
+                .iter()
+                .any(|gone| gone.name.kind == named.kind && gone.name.name == named.name)
+        })
 }
 
 /// How one rule ended the run, and why.
@@ -144,7 +190,8 @@ pub fn rule_status(index: usize, rule: &Rule, files: &[&FileResult], trees: bool
     // A name no file has but that is a slip away from one the scanned files have is a typo:
     // no evidence counts. One with nothing that near may be what the rule itself removed (the
     // last call to `unshare`): it is told only when the rule is not shown done.
-    let known = status.unknown_names.iter().all(|unknown| !unknown.typo);
+    let known = status.unknown_names.iter().all(|unknown| !unknown.typo)
+        && !selection_gone_without_trace(rule, &status.unknown_names);
     let found: u64 = selected
         .iter()
         .map(|(_, file)| file.counts[index].matches)
@@ -308,11 +355,30 @@ fn unknown_names(index: usize, rule: &Rule, files: &[&FileResult]) -> Vec<Unknow
         if !found && !files.is_empty() {
             unknown.push(UnknownName {
                 name: name.clone(),
-                typo: best.as_ref().is_some_and(|(distance, candidate)| {
-                    is_slip(&name.name, candidate, *distance) && !writes(rule, candidate)
-                }),
+                typo: !shows_what_it_wrote(rule)
+                    && best.as_ref().is_some_and(|(distance, candidate)| {
+                        is_slip(&name.name, candidate, *distance) && !writes(rule, candidate)
+                    }),
                 suggestion: best.map(|(_, name)| name),
             });
+        }
+    }
+    // A version of a call beside the one the rule names (`pipe` for `pipe2`) is the call left
+    // when the rule's block went: when the rule has no `condition`/`uses` or a name of them is
+    // gone too. While every name of its selection is still there (`HAVE_PIPE2`), `pipe3` is a
+    // slip of the `pipe2` in that block.
+    let selecting = |kind: NameKind| matches!(kind, NameKind::Condition | NameKind::Uses);
+    let has_selection = rule.matcher.names.iter().any(|named| selecting(named.kind));
+    let selection_lost = unknown.iter().any(|gone| selecting(gone.name.kind));
+    if !has_selection || selection_lost {
+        for gone in &mut unknown {
+            if gone
+                .suggestion
+                .as_deref()
+                .is_some_and(|near| is_version_of(&gone.name.name, near))
+            {
+                gone.typo = false;
+            }
         }
     }
     // Names that went together are what the edit removed, not slips: when every name the
@@ -340,7 +406,7 @@ fn unknown_names(index: usize, rule: &Rule, files: &[&FileResult]) -> Vec<Unknow
 
 #[cfg(test)]
 mod tests {
-    use super::is_slip;
+    use super::{is_slip, is_version_of};
 
     #[test]
     fn slips_are_small_next_to_the_name_and_not_a_change_of_case_convention() {
@@ -352,5 +418,11 @@ mod tests {
         assert!(!is_slip("AB", "AC", 1));
         assert!(is_slip("ABC", "ABD", 1));
         assert!(!is_slip("unshare", "unsha", 2 + 1));
+        assert!(is_version_of("pipe2", "pipe"));
+        assert!(is_version_of("accept4", "accept"));
+        assert!(is_version_of("dup3", "dup2"));
+        assert!(is_version_of("epoll_create1", "epoll_create"));
+        assert!(!is_version_of("epol_create1", "epoll_create1"));
+        assert!(!is_version_of("unshre", "unshare"));
     }
 }

@@ -435,14 +435,47 @@ pub fn guard_already_applied(
     (!evidence.is_empty()).then_some(evidence)
 }
 
-/// `drop`: nothing the rule selects is left anywhere in its scope (whatever the condition
-/// around it), and the scope is there: the function `inside` names, the branches its
-/// `condition`/`uses` select, or else the file.
+/// `drop`: nothing the rule selects is left behind in its scope (see [`left_behind`]), and the
+/// scope is there: the function `inside` names, the branches its `condition`/`uses` select, or
+/// else the file.
 pub fn drop_already_applied(rule_index: usize, rule: &Rule, facts: &FileFacts) -> Option<Evidence> {
-    if !candidates(rule_index, rule, facts).ok()?.is_empty() {
+    if !left_behind(rule, facts, candidates(rule_index, rule, facts).ok()?).is_empty() {
         return None;
     }
     scope_evidence(rule, facts)
+}
+
+/// Of the candidates a rule with no match has (none stands where its `condition`/`uses`
+/// select), those that are its code left behind: outside every conditional, or in a branch
+/// that tests a symbol of the rule's selection (the `#ifdef __linux__` widened upstream into
+/// `#if defined(__linux__) || defined(__ANDROID__)`). The same line in another platform's
+/// branch (`#ifdef __FreeBSD__` for a rule on `defined(__linux__)`) is not the rule's.
+pub(super) fn left_behind(
+    rule: &Rule,
+    facts: &FileFacts,
+    candidates: Vec<Candidate>,
+) -> Vec<Candidate> {
+    let mut symbols: Vec<&str> = Vec::new();
+    if let Some(condition) = &rule.matcher.condition {
+        condition.symbols(&mut symbols);
+    }
+    symbols.extend(rule.matcher.uses.iter().map(String::as_str));
+    if symbols.is_empty() {
+        return candidates;
+    }
+    let symbols: Vec<String> = symbols.into_iter().map(str::to_string).collect();
+    candidates
+        .into_iter()
+        .filter(|candidate| {
+            let around = matcher::enclosing_branches(facts.tree, candidate.lines.start);
+            around.is_empty()
+                || around.iter().any(|(conditional, index)| {
+                    facts
+                        .taken_under(conditional, *index)
+                        .is_some_and(|condition| condition.uses_any(&symbols))
+                })
+        })
+        .collect()
 }
 
 /// Where the rule's scope stands in the file, as evidence; `None` when it is not there.

@@ -849,7 +849,7 @@ fn near_names_the_rule_wrote_or_c_habits_explain_are_not_typos() {
     .unwrap();
     fs::write(
         tree.join("k.c"),
-        "int feature_on;\n#ifdef FEATURE_ON\nint a;\n#else\nint b;\n#endif\n",
+        "int feature_on;\n#ifdef FEATURE_ON\nint a = feature_a;\n#else\nint b;\n#endif\n",
     )
     .unwrap();
     let rules = write(
@@ -859,7 +859,7 @@ fn near_names_the_rule_wrote_or_c_habits_explain_are_not_typos() {
          action = \"replace\"\nreplacement = \"<sys/poll.h>\"\nexpect = 1\n\
          [rule.match]\nincludes = [\"sys/epoll.h\"]\n\n\
          [[rule]]\nid = \"feature\"\nmessage = \"m\"\nfiles = [\"k.c\"]\naction = \"keep\"\n\
-         [rule.match]\nuses = [\"FEATURE_ON\"]\n",
+         [rule.match]\nuses = [\"FEATURE_ON\"]\nmentions = [\"feature_a\"]\n",
     );
     assert_exit(&run_with_rules(dir.path(), &rules, &["own"]), 0);
     let report_path = dir.path().join("report.json");
@@ -1105,4 +1105,122 @@ fn a_rules_file_given_twice_is_read_once() {
         "{}",
         stderr_of(&output)
     );
+}
+
+/// A `keep` on a condition gives no sign of its work but that no conditional tests the
+/// condition's names any more, which a macro renamed upstream gives too: without a body
+/// predicate (what the kept code calls or uses) it is not told applied when those names are in
+/// no file of the run, and a conditional that still tests them under another condition
+/// (`#if HAVE_X && !defined(NO_X)` for a rule keeping `!HAVE_X`) is not its work done.
+#[test]
+fn a_keep_is_not_told_applied_on_absence_alone() {
+    let dir = scratch();
+    let tree = dir.path().join("own");
+    fs::create_dir_all(&tree).unwrap();
+    let source = |condition: &str| {
+        format!(
+            "void fmt(const char *s)\n{{\n#if {condition}\n\ts = strchrnul(s, '%');\n#else\n\twhile (*s && *s != '%') s++;\n#endif\n}}\n"
+        )
+    };
+    let rule_text = |predicate: &str| {
+        format!(
+            "[[rule]]\nid = \"no-strchrnul\"\nmessage = \"m\"\nfiles = [\"*.c\"]\naction = \"keep\"\n\
+             expect = 1\n[rule.match]\ncondition = \"!HAVE_STRCHRNUL\"\ninside = \"fmt\"\n{predicate}\n"
+        )
+    };
+    let rules = write(dir.path(), "r.toml", &rule_text(""));
+    // The macro renamed upstream: the rule's name is nowhere, nothing was kept.
+    fs::write(tree.join("a.c"), source("SQLITE_HAVE_STRCHRNUL")).unwrap();
+    let output = run_with_rules(dir.path(), &rules, &["--check", "own"]);
+    assert_exit(&output, 2);
+    assert!(
+        stderr_of(&output).contains("`HAVE_STRCHRNUL` (condition) is in none of the files"),
+        "{}",
+        stderr_of(&output)
+    );
+    // The condition widened: the name is still tested, under another condition.
+    fs::write(
+        tree.join("a.c"),
+        source("HAVE_STRCHRNUL && !defined(NO_STRCHRNUL)"),
+    )
+    .unwrap();
+    let output = run_with_rules(dir.path(), &rules, &["--check", "own"]);
+    assert_exit(&output, 2);
+    assert!(
+        stderr_of(&output).contains("still tests `HAVE_STRCHRNUL`, under another condition"),
+        "{}",
+        stderr_of(&output)
+    );
+    // With a body predicate, the kept loop is the sign of the work done: a second run is quiet.
+    fs::write(tree.join("a.c"), source("HAVE_STRCHRNUL")).unwrap();
+    let rules = write(dir.path(), "r.toml", &rule_text("mentions = [\"s\"]"));
+    assert_exit(&run_with_rules(dir.path(), &rules, &["own"]), 0);
+    let again = run_with_rules(dir.path(), &rules, &["--check", "own"]);
+    assert_exit(&again, 0);
+    assert!(
+        stderr_of(&again).contains("already-applied"),
+        "{}",
+        stderr_of(&again)
+    );
+}
+
+/// Second runs of the usual port rules stay quiet: the older call beside the one dropped
+/// (`epoll_create` for `epoll_create1`, `accept` for `accept4` while `SOCK_CLOEXEC` stays) is
+/// another version, not a slip; a header replaced by one near another header is the rule's
+/// own work; a line dropped under `defined(__linux__)` that another platform's branch also has
+/// is not left behind.
+#[test]
+fn second_runs_of_port_rules_are_quiet() {
+    let dir = scratch();
+    let tree = dir.path().join("own");
+    fs::create_dir_all(&tree).unwrap();
+    fs::write(
+        tree.join("a.c"),
+        "#include <sys/poll.h>\n#include <sys/epoll.h>\n\
+         #if defined(__FreeBSD__)\n# define my_accept4 accept4\n#endif\n\
+         #if defined(__linux__)\n# define my_accept4 accept4\n#endif\n\
+         int make_poller(void)\n{\n\tint fd = -1;\n#ifdef HAVE_EPOLL_CREATE1\n\tfd = epoll_create1(0);\n#endif\n\
+         \tif (fd == -1)\n\t\tfd = epoll_create(32);\n\treturn fd;\n}\n\
+         int acc(int s)\n{\n\tint r;\n#if defined(HAVE_ACCEPT4) && defined(SOCK_CLOEXEC)\n\tr = accept4(s, 0, 0, SOCK_CLOEXEC);\n\
+         \tif (r >= 0)\n\t\treturn r;\n#endif\n\tr = accept(s, 0, 0);\n#ifdef SOCK_CLOEXEC\n\tset_cloexec(r);\n#endif\n\treturn r;\n}\n",
+    )
+    .unwrap();
+    let rules = write(
+        dir.path(),
+        "r.toml",
+        "[[rule]]\nid = \"no-epoll-create1\"\nmessage = \"m\"\nfiles = [\"*.c\"]\ntarget = \"statement\"\n\
+         action = \"drop\"\nexpect = 1\n[rule.match]\ncalls = [\"epoll_create1\"]\ninside = \"make_poller\"\n\n\
+         [[rule]]\nid = \"no-accept4\"\nmessage = \"m\"\nfiles = [\"*.c\"]\naction = \"drop\"\nexpect = 1\n\
+         [rule.match]\ncondition = \"defined(HAVE_ACCEPT4) && defined(SOCK_CLOEXEC)\"\ncalls = [\"accept4\"]\ninside = \"acc\"\n\n\
+         [[rule]]\nid = \"compat-epoll\"\nmessage = \"m\"\nfiles = [\"*.c\"]\ntarget = \"include\"\n\
+         action = \"replace\"\nreplacement = \"\\\"compat/epoll.h\\\"\"\nexpect = 1\n[rule.match]\nincludes = [\"sys/epoll.h\"]\n\n\
+         [[rule]]\nid = \"no-accept4-define\"\nmessage = \"m\"\nfiles = [\"*.c\"]\ntarget = \"define\"\n\
+         action = \"drop\"\nexpect = 1\n[rule.match]\ndefines = [\"my_accept4\"]\ncondition = \"defined(__linux__)\"\n",
+    );
+    let first = run_with_rules(dir.path(), &rules, &["own"]);
+    assert_exit(&first, 0);
+    let once = fs::read_to_string(tree.join("a.c")).unwrap();
+    assert!(
+        !once.contains("epoll_create1")
+            && !once.contains("accept4(")
+            && once.contains("#include \"compat/epoll.h\"")
+            && once.matches("# define my_accept4").count() == 1,
+        "{once}"
+    );
+    let again = run_with_rules(dir.path(), &rules, &["--check", "own"]);
+    assert_exit(&again, 0);
+    let stderr = stderr_of(&again);
+    for id in [
+        "no-epoll-create1",
+        "no-accept4",
+        "compat-epoll",
+        "no-accept4-define",
+    ] {
+        assert!(
+            stderr.contains(&format!(
+                "{id}: 0 files, 0 matches, 0 edits: already-applied"
+            )),
+            "{id}: {stderr}"
+        );
+    }
 }

@@ -223,7 +223,7 @@ fn run_steps(
     cdefang::explain_removed_names(rules, &mut statuses);
     report.rules = summarise(rules, &planned, &statuses);
     report.matches = match_reports(rules, &planned);
-    for (rule, status) in rules.iter().zip(&statuses) {
+    for (index, (rule, status)) in rules.iter().zip(&statuses).enumerate() {
         for unknown in &status.unknown_names {
             problems.push(unknown_name_problem(
                 rule,
@@ -253,6 +253,7 @@ fn run_steps(
         for shortfall in &status.shortfalls {
             let drift = drift_of(rule, shortfall, &planned);
             problems.push(drift_problem(
+                index,
                 rule,
                 &drift,
                 shortfall,

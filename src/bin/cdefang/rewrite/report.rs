@@ -239,6 +239,7 @@ pub(super) fn unknown_name_problem(
 }
 
 pub(super) fn drift_problem(
+    index: usize,
     rule: &Rule,
     drift: &Drift,
     shortfall: &Shortfall,
@@ -263,6 +264,19 @@ pub(super) fn drift_problem(
         let file = &planned[*file];
         let (line, column) = cdefang::Lines::new(&file.source).line_column(at.start);
         format!("{}:{line}:{column}: {what}", file.file.display)
+    });
+    // Else why a file it selects does not show its work done, when one says.
+    let remains = remains.or_else(|| {
+        planned
+            .iter()
+            .enumerate()
+            .filter(|(position, _)| shortfall.file.is_none_or(|file| file == *position))
+            .find_map(|(_, file)| match file.result.evidence.get(index)? {
+                Some(cdefang::Evidence::Unknown { why }) if file.result.applies[index] => {
+                    Some(format!("{}: {why}", file.file.display))
+                }
+                _ => None,
+            })
     });
     let Some(source) = sources.get(rule.origin.file) else {
         return problem;
