@@ -361,7 +361,7 @@ pub fn summary_lines(rules: &[RuleSummary]) -> Vec<String> {
                 rule.status,
             );
             if rule.status == "undecided" {
-                line.push_str(" (a file it selects failed: fix it and run again)");
+                line.push_str(" (a file it selects failed: see the error above)");
             }
             if let Some(first) = rule.evidence.first() {
                 line.push_str(&format!(" ({}: {})", first.file, first.evidence));

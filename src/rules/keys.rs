@@ -149,13 +149,23 @@ fn unknown(table: &dyn TableLike, known: &[&str], problems: &mut Vec<KeyProblem>
             .and_then(|(key, _)| key.span())
             .unwrap_or(0..0);
         let expected: Vec<String> = known.iter().map(|key| format!("`{key}`")).collect();
+        // The key meant, as rustc suggests a name: the closest, a third of the key's length
+        // away at most (`mesage` for `message`).
+        let meant = known
+            .iter()
+            .map(|known| (strsim::levenshtein(key, known), *known))
+            .filter(|(distance, _)| *distance <= (key.chars().count() / 3).max(1))
+            .min()
+            .map_or(String::new(), |(_, known)| {
+                format!(" (did you mean `{known}`?)")
+            });
         problems.push(KeyProblem {
             message: format!(
-                "unknown field `{key}`, expected one of {}",
+                "unknown field `{key}`{meant}, expected one of {}",
                 expected.join(", ")
             ),
             label: format!(
-                "unknown field `{key}` (this table takes {})",
+                "unknown field `{key}`{meant}; this table takes {}",
                 expected.join(", ")
             ),
             span,

@@ -705,9 +705,9 @@ fn every_missing_and_unknown_key_is_told_in_one_diagnostic() {
         "missing field `message` in this [[rule]]",
         "missing field `action` in this [[rule]]",
         "4 │ expect = { mim = 1 }",
-        "--- unknown field `mim` (this table takes `min`, `max`, `per`)",
+        "--- unknown field `mim` (did you mean `min`?); this table takes `min`, `max`, `per`",
         "6 │ callz = [\"f\"]",
-        "----- unknown field `callz` (this table takes `condition`, `uses`, `calls`,",
+        "----- unknown field `callz` (did you mean `calls`?); this table takes `condition`, `uses`, `calls`,",
         "9 │ [[rule]]",
         "-------- missing field `id` in this [[rule]]",
     ] {

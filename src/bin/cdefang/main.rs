@@ -65,9 +65,10 @@ struct Cli {
     #[arg(long = "rule", value_name = "ID", requires = "rules")]
     rule: Vec<String>,
 
-    /// Assume NAME defined (to VALUE, default 1), as unifdef -D. Without --rules, every
-    /// conditional that tests an assumed symbol is resolved; with --rules, added to every
-    /// `resolve` rule's assumptions.
+    /// Assume NAME defined (to VALUE, default 1), as unifdef -D. Without --rules, the files are
+    /// resolved as unifdef resolves them: every condition the assumptions decide goes or stays
+    /// without its directives (`#if A && 0` too), the others are simplified; with --rules,
+    /// added to every `resolve` rule's assumptions.
     #[arg(short = 'D', long = "define", value_name = "NAME[=VALUE]")]
     define: Vec<String>,
 

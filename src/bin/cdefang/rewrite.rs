@@ -616,10 +616,13 @@ fn load_rules(options: &Options) -> Result<(Vec<RulesSource>, Loaded), Problem> 
             Problem::error(format!("cannot read rules file {name}: {error}"))
                 .help("check the path given to --rules")
         })?;
-        let text = cdefang::rules_text(&bytes)
-            .map_err(|error| Problem::from(InFile::new(&name, &bytes, &error)))?;
-        let file = cdefang::load_rules(text, index)
-            .map_err(|error| Problem::from(InFile::new(&name, text.as_bytes(), &error)))?;
+        let text = cdefang::rules_text(&bytes).map_err(|error| {
+            Problem::from(InFile::new(&name, &bytes, &error)).with_note("no file was changed")
+        })?;
+        let file = cdefang::load_rules(text, index).map_err(|error| {
+            Problem::from(InFile::new(&name, text.as_bytes(), &error))
+                .with_note("no file was changed")
+        })?;
         loaded.rules.extend(file.rules);
         loaded.macros.extend(&file.macros);
         loaded.typedefs.extend(file.typedefs);
@@ -760,7 +763,8 @@ fn read(file: &SourceFile) -> Read {
 }
 
 /// The note under a file's error in a run.
-const NOTHING_CHANGED: &str = "no file was changed; fix the input and run again";
+const NOTHING_CHANGED: &str =
+    "no file was changed; fix what the error points at (the file or the rule) and run again";
 
 /// Produce the run's output for the changed files; returns the exit status.
 fn emit(

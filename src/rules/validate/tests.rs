@@ -48,6 +48,7 @@ fn errors_point_into_the_toml() {
 
     let (message, at) = error_at(&GOOD.replace("calls =", "callz ="));
     assert!(message.contains("unknown field"), "{message}");
+    assert!(message.contains("(did you mean `calls`?)"), "{message}");
     assert_eq!(at, "callz");
     // The keys an unknown one could have been, in the order the README lists them.
     let (message, _) = error_at(&format!("rulez = 1\n{GOOD}"));
