@@ -191,14 +191,22 @@ impl CParser {
                 Ok(collector.syntax)
             }
             Err(error) => {
-                let mut expected: Vec<&str> = error.expected.iter().copied().collect();
+                let mut expected: Vec<&str> = error
+                    .expected
+                    .iter()
+                    .map(|token| token.trim())
+                    .filter(|token| !token.is_empty())
+                    .collect();
                 expected.sort_unstable();
+                expected.dedup();
                 expected.truncate(8);
+                let expected: Vec<String> =
+                    expected.iter().map(|token| format!("`{token}`")).collect();
                 Err(ParseFailure {
                     offset: shift(error.offset).min(item.end),
                     message: format!(
                         "lang-c: unexpected token, expected one of {}",
-                        expected.join(" ")
+                        expected.join(", ")
                     ),
                 })
             }

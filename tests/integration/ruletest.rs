@@ -94,7 +94,7 @@ fn shipped_rules_pass() {
     let mut expected = vec![
         "rules/el5-emperor-clone.toml: 1 test case".to_string(),
         "test options-2x ... ok".to_string(),
-        "    note: rule drop-emperor-use-clone: lang-c cannot parse line 4, column 2 (lang-c: unexpected token, expected one of  ; <typedef_name>); answered at the token level (fallback = \"tokens\")".to_string(),
+        "    note: rule drop-emperor-use-clone: lang-c cannot parse line 4, column 2 (lang-c: unexpected token, expected one of `;`, `<typedef_name>`); answered at the token level (fallback = \"tokens\")".to_string(),
         "rules/el5-robust.toml: 1 test case".to_string(),
         "test lock ... ok".to_string(),
         "rules/el5.toml: 6 test cases".to_string(),
@@ -336,7 +336,7 @@ fn invalid_test_cases_exit_2_pointing_into_the_rules_file() {
             stdout,
             format!(
                 "rules/el5-emperor-clone.toml: 1 test case\n\
-                 test options-2x ... ok\n    note: rule drop-emperor-use-clone: lang-c cannot parse line 4, column 2 (lang-c: unexpected token, expected one of  ; <typedef_name>); answered at the token level (fallback = \"tokens\")\n\
+                 test options-2x ... ok\n    note: rule drop-emperor-use-clone: lang-c cannot parse line 4, column 2 (lang-c: unexpected token, expected one of `;`, `<typedef_name>`); answered at the token level (fallback = \"tokens\")\n\
                  rules/el5-robust.toml: 1 test case\n\
                  test lock ... ok\n\
                  rules/el5.toml: not tested (see its error on standard error)\n{}\n\
