@@ -36,6 +36,12 @@ pub enum Evidence {
 
 /// The evidence for `rule` (which found no match) in the file of `facts`, by its action.
 pub fn evidence(rule: &Rule, facts: &FileFacts) -> Evidence {
+    // unifdef mode: a file that -D/-U change nothing in is not one where they were applied.
+    if rule.from_command_line() {
+        return Evidence::Unknown {
+            why: "the assumptions of -D/-U decide nothing here".to_string(),
+        };
+    }
     match &rule.action {
         Action::Drop => drop_evidence(rule, facts),
         Action::Keep | Action::Resolve(_) => kept_evidence(rule, facts),

@@ -368,6 +368,11 @@ impl RulesError {
 impl Rule {
     /// The rule behind `-D`/`-U` without a rules file: resolve, in every file, each conditional
     /// that tests an assumed symbol.
+    /// Is this the rule `-D`/`-U` make without a rules file ([`Rule::resolve_everywhere`])?
+    pub fn from_command_line(&self) -> bool {
+        self.origin.file == usize::MAX
+    }
+
     pub fn resolve_everywhere(assumptions: Assumptions) -> Rule {
         Rule {
             id: "resolve".to_string(),

@@ -497,20 +497,26 @@ fn division_by_zero_in_an_evaluated_operand_leaves_the_line() {
     }
 }
 
-/// A line left as it is because it has no value under the assumptions still tests them: the
-/// summary says `no-match`, not that no conditional tests them (`already-applied`).
+/// A line left as it is because it has no value under a `resolve` rule's assumptions still
+/// tests them: the rule is `no-match`, not `already-applied` ("no conditional tests them"); and
+/// unifdef mode's -D/-U claim nothing of a file they change nothing in.
 #[test]
 fn a_line_without_a_value_is_not_told_as_already_applied() {
     let dir = scratch();
+    std::fs::write(dir.path().join("z.c"), "#if A/0 || B\nx\n#endif\n").unwrap();
     std::fs::write(
-        dir.path().join("z.c"),
-        "#if A/0 || B
-x
-#endif
-",
+        dir.path().join("r.toml"),
+        "[[rule]]\nid = \"ab\"\nmessage = \"m\"\naction = \"resolve\"\ndefine = [\"A\", \"B\"]\n",
     )
     .unwrap();
-    let output = run(dir.path(), &["-DA", "-DB", "--check", "z.c"]);
+    let output = run(dir.path(), &["--rules", "r.toml", "--check", "z.c"]);
+    assert_exit(&output, 0);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("ab: 0 files, 0 matches, 0 edits: no-match"),
+        "{stderr}"
+    );
+    let output = run(dir.path(), &["-DC", "--check", "z.c"]);
     assert_exit(&output, 0);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
