@@ -11,7 +11,7 @@ use codespan_reporting::diagnostic::{Diagnostic, Label};
 use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, termcolor};
 
-use crate::engine::FileError;
+use crate::engine::{FileError, ParseNeed};
 use crate::files::FilesError;
 use crate::rules::RulesError;
 use crate::source::{ScanError, SourceError};
@@ -107,6 +107,9 @@ impl From<InFile<'_, &SourceError>> for Problem {
     }
 }
 
+/// What declares the macros and typedef names that hide C syntax from lang-c.
+const UNPARSABLE_HINTS: &str = "declare the macros or typedef names that hide C syntax (statement_macros, blank_macros, typedefs in the rules file, or --statement-macro/--blank-macro/--typedef; `cdefang --parse-stats --suggest-hints FILE` names those it can tell)";
+
 impl From<InFile<'_, &FileError>> for Problem {
     fn from(InFile { name, bytes, error }: InFile<'_, &FileError>) -> Problem {
         match error {
@@ -115,12 +118,31 @@ impl From<InFile<'_, &FileError>> for Problem {
                 rule,
                 body,
                 failure,
-            } => Problem::error(format!(
-                "rule `{rule}` needs a C parse here, and lang-c cannot parse it"
-            ))
-            .at(name, bytes, failure.offset..failure.offset + 1, failure.message.clone())
-            .also(body.start..body.start, "the block the rule asks about starts here")
-            .help("declare the macros or typedef names that hide C syntax (statement_macros, blank_macros, typedefs in the rules file, or --statement-macro/--blank-macro/--typedef), or set fallback = \"tokens\" on the rule"),
+                need,
+            } => {
+                let problem = Problem::error(format!(
+                    "rule `{rule}` needs a C parse here, and lang-c cannot parse it"
+                ))
+                .at(name, bytes, failure.offset..failure.offset + 1, failure.message.clone());
+                match need {
+                    ParseNeed::Branch { directive } => problem
+                        .also(
+                            directive.clone().unwrap_or(body.start..body.start),
+                            "in the block the rule asks about",
+                        )
+                        .help(format!("{UNPARSABLE_HINTS}, or set fallback = \"tokens\" on the rule (its body predicates are then read from the tokens)")),
+                    ParseNeed::Statement { fallback } => {
+                        let tokens = if *fallback {
+                            "fallback = \"tokens\" does not help here"
+                        } else {
+                            "fallback = \"tokens\" would not help"
+                        };
+                        problem
+                            .also(body.start..body.start, "in the function or declaration that starts here")
+                            .help(format!("a statement rule needs lang-c's parse of the code around the statement ({tokens}: only a parse says where a statement ends): {UNPARSABLE_HINTS}; or edit this code by hand"))
+                    }
+                }
+            }
             FileError::NestedOnly {
                 rule,
                 branch,

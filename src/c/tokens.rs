@@ -42,6 +42,11 @@ pub struct Tokens<'c> {
     end: usize,
 }
 
+/// C's string and character literal prefixes: `L`, `u`, `U`, `u8`.
+pub fn is_literal_prefix(word: &[u8]) -> bool {
+    matches!(word, b"L" | b"u" | b"U" | b"u8")
+}
+
 impl<'c> Tokens<'c> {
     pub fn new(code: &'c [u8], range: Range<usize>) -> Tokens<'c> {
         Tokens {
@@ -71,8 +76,12 @@ impl Iterator for Tokens<'_> {
             while i < end && is_ident_byte(code[i]) {
                 i += 1;
             }
-            // A literal prefix (L"", u8"") belongs to the literal.
-            if i < end && (code[i] == b'"' || code[i] == b'\'') {
+            // A literal prefix (L"", u8"") belongs to the literal; any other name glued to a
+            // literal (`"%s/"PFX"%llx"`, a macro) is a name of its own.
+            if i < end
+                && (code[i] == b'"' || code[i] == b'\'')
+                && is_literal_prefix(&code[start..i])
+            {
                 i = skip_literal(code, i, end);
                 TokenKind::Literal
             } else {

@@ -17,8 +17,10 @@
 //! (`uwsgi_foreach(x, list) {`) becomes `if` padded with spaces (`if (x, list) {` is C), a
 //! function-defining macro (`XS(name) {`) becomes a type name (`_ (name) {`), a blank
 //! macro and its argument list become spaces, so does an upper-case name alone on its line
-//! (`UWSGI_RELEASE_GIL`, a statement macro without `;`), and an identifier glued to a string
-//! literal (`"%" PRIu64`) becomes a string literal of the same length.
+//! (`UWSGI_RELEASE_GIL`, a statement macro without `;`), and an identifier beside a string
+//! literal, spaced or glued on either side (`"%" PRIu64`, `"%s/"PFX"%llx"`), becomes a string
+//! literal of the same length (a one-letter one, a space); `L`, `u`, `U` and `u8` glued before
+//! a literal are its prefix.
 
 use std::ops::Range;
 
@@ -351,17 +353,23 @@ fn rewrite_item_macros(view: &mut [u8], tokens: &[Token], macros: &Macros) {
             // macro without `;` (at the top level, a name alone on its line is a return type,
             // `ngx_int_t` / `ngx_foo(…)`).
             blank(&mut view[token.span.clone()]);
-        } else if name.len() >= 2
-            && !keywords::may_stand_beside_string(&name)
+        } else if !keywords::may_stand_beside_string(&name)
             && !is(view, index + 1, b"(")
             && (literal_at(view, tokens, index.wrapping_sub(1))
                 || literal_at(view, tokens, index + 1))
         {
-            // A macro standing for a string (`PRIu64`, `UWSGI_VERSION`) next to a literal.
+            // A macro standing for a string (`PRIu64`, `UWSGI_VERSION`) next to a literal, on
+            // either side or both, spaced or glued (`"%s/"PFX"%llx"`: the tokens never take a
+            // name for a literal's prefix but `L`, `u`, `U`, `u8`). A one-letter name has no
+            // room for `""`: it becomes a space, which the literal beside it keeps valid.
             let span = token.span.clone();
-            view[span.start] = b'"';
-            view[span.end - 1] = b'"';
-            blank(&mut view[span.start + 1..span.end - 1]);
+            if span.len() >= 2 {
+                view[span.start] = b'"';
+                view[span.end - 1] = b'"';
+                blank(&mut view[span.start + 1..span.end - 1]);
+            } else {
+                blank(&mut view[span]);
+            }
         }
         index += 1;
     }
@@ -628,6 +636,15 @@ mod tests {
         assert_eq!(
             view,
             "void f(int x                ) { if           (a, b) { g(\"%\" \"    \" \"\\n\", a); } }"
+        );
+        // Glued on either side or both, in a chain; real prefixes stay the literal's.
+        assert_eq!(
+            show(
+                "void g(void) { s(\"%s/\"PFX\"%llx\"); t(\"a\"B\"c\"DD); u(L\"x\", u8\"y\", U\"z\"); }",
+                None,
+                &Macros::default()
+            ),
+            "void g(void) { s(\"%s/\"\" \"\"%llx\"); t(\"a\" \"c\"\"\"); u(L\"x\", u8\"y\", U\"z\"); }"
         );
     }
 }

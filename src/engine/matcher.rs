@@ -489,6 +489,8 @@ pub struct Unparsable {
     pub rule: usize,
     /// The branch body whose facts were needed.
     pub body: Range<usize>,
+    /// The directive line of that branch, when the body is a branch's.
+    pub directive: Option<Range<usize>>,
     pub failure: ParseFailure,
 }
 
@@ -612,9 +614,16 @@ fn body_matches(
         BodyFacts::Parsed(parsed) => Ok(parsed),
         BodyFacts::Unparsable(failure) => {
             if rule.fallback == Fallback::None {
+                let directive = facts
+                    .scan
+                    .directives
+                    .iter()
+                    .find(|directive| directive.line.end == body.start)
+                    .map(|directive| directive.text_span());
                 return Err(FindError::Unparsable(Unparsable {
                     rule: rule_index,
                     body,
+                    directive,
                     failure,
                 }));
             }

@@ -35,7 +35,7 @@ pub use status::{RuleStatus, Shortfall, State, UnknownName, explain_removed_name
 
 use crate::c::{CParser, Macros, ParseFailure};
 use crate::cond::Norm;
-use crate::rules::{Rule, RulesFile, Target};
+use crate::rules::{Fallback, Rule, RulesFile, Target};
 use crate::source::{ParsedFile, SourceError};
 use matcher::{FindError, NestedOnly, Site, Unparsable};
 use target::{TargetProblem, TargetSite};
@@ -122,6 +122,18 @@ pub struct FileResult {
     pub unreadable: Vec<SourceError>,
 }
 
+/// What a rule needed lang-c's parse for, which decides what can help when it fails.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParseNeed {
+    /// A branch's body predicates (`body` is the branch's body; `directive` its directive
+    /// line): hints, or `fallback = "tokens"`, which reads the body by tokens.
+    Branch { directive: Option<Range<usize>> },
+    /// The statements of a statement rule (`body` is the function or declaration around them):
+    /// only a parse finds a statement's bounds, so tokens cannot stand in; `fallback` says
+    /// whether the rule sets `fallback = "tokens"` all the same.
+    Statement { fallback: bool },
+}
+
 /// Why a file could not be processed; each variant carries byte spans in the file and names
 /// the rules concerned by their ids.
 #[derive(Clone, Debug)]
@@ -133,6 +145,7 @@ pub enum FileError {
         rule: String,
         body: Range<usize>,
         failure: ParseFailure,
+        need: ParseNeed,
     },
     /// A `drop` whose body predicates hold only inside a nested conditional with alternatives.
     NestedOnly {
@@ -456,11 +469,13 @@ fn find_error(rules: &[Rule], error: FindError) -> FileError {
         FindError::Unparsable(Unparsable {
             rule,
             body,
+            directive,
             failure,
         }) => FileError::Unparsable {
             rule: rules[rule].id.clone(),
             body,
             failure,
+            need: ParseNeed::Branch { directive },
         },
         FindError::NestedOnly(NestedOnly {
             rule,
@@ -489,6 +504,9 @@ fn target_error(problem: TargetProblem, rules: &[Rule]) -> FileError {
             rule: rules[rule].id.clone(),
             body: item,
             failure,
+            need: ParseNeed::Statement {
+                fallback: rules[rule].fallback != Fallback::None,
+            },
         },
         TargetProblem::Refused {
             rule,

@@ -78,6 +78,7 @@ pub(super) fn drafts<'a>(
         let directives = &studies[site.file].scan().directives;
         (site.file, site.conditional.span(directives).start)
     });
+    choose_assumptions(&mut sites);
     let mut drafts: Vec<Draft<'a>> = Vec::new();
     for site in sites {
         let study = &studies[site.file];
@@ -116,9 +117,10 @@ pub(super) fn drafts<'a>(
     }
     // A `resolve` draft selecting by `uses` must not reach a conditional the patch leaves alone;
     // if it would, it becomes one draft per condition of the conditionals it resolves.
+    let sites = site_keys(&drafts);
     let mut settled = Vec::new();
     for draft in drafts {
-        if draft.condition.is_some() || negatives(&draft, studies, None).is_empty() {
+        if draft.condition.is_some() || negatives(&draft, studies, &sites, None).is_empty() {
             settled.push(draft);
             continue;
         }
@@ -140,16 +142,82 @@ pub(super) fn drafts<'a>(
     Ok(settled)
 }
 
+/// The assumptions of the `resolve` sites, chosen together: a conditional is often resolved
+/// by more than one set (`#if !defined(A) || defined(B)` is true under `-UA` and under `-DB`),
+/// and the patch of one `unifdef -UA` is one rule. The set that resolves the most sites learned
+/// as `resolve` is taken for all of them (ties: the fewest assumptions, then the first found),
+/// then the next for those left; a conditional removed whole, learned as `drop`, that a chosen
+/// set also resolves joins its rule (unifdef removes it too).
+fn choose_assumptions(sites: &mut [Site]) {
+    let is_resolve = |site: &Site| matches!(site.action, Action::Resolve(_));
+    let mut open: Vec<usize> = (0..sites.len())
+        .filter(|&i| is_resolve(&sites[i]))
+        .collect();
+    let mut chosen: Vec<Assumptions> = Vec::new();
+    while !open.is_empty() {
+        let mut best: Option<(usize, usize, &Assumptions)> = None;
+        for &index in &open {
+            for candidate in sites[index].resolves() {
+                let count = open
+                    .iter()
+                    .filter(|&&other| sites[other].resolved_by(candidate))
+                    .count();
+                let size = candidate.symbols().len();
+                if best.is_none_or(|(best_count, best_size, _)| {
+                    count > best_count || (count == best_count && size < best_size)
+                }) {
+                    best = Some((count, size, candidate));
+                }
+            }
+        }
+        // A resolve site lists the set it was learned with, so there is always one.
+        let Some((_, _, assumptions)) = best else {
+            break;
+        };
+        let assumptions = assumptions.clone();
+        open.retain(|&index| {
+            let resolved = sites[index].resolved_by(&assumptions);
+            if resolved {
+                sites[index].resolve_under(&assumptions);
+            }
+            !resolved
+        });
+        chosen.push(assumptions);
+    }
+    for site in sites.iter_mut().filter(|site| site.action == Action::Drop) {
+        if let Some(assumptions) = chosen.iter().find(|set| site.resolved_by(set)) {
+            site.resolve_under(assumptions);
+        }
+    }
+}
+
+/// Every conditional the drafts learn, as (file, address of the conditional).
+fn site_keys(drafts: &[Draft]) -> HashSet<(usize, *const Conditional)> {
+    drafts
+        .iter()
+        .flat_map(|draft| &draft.sites)
+        .map(|site| (site.file, site.conditional as *const Conditional))
+        .collect()
+}
+
 /// The branches the draft's selection (condition or `uses`, and `inside`) also reaches in its
-/// files although the patch leaves them alone. A branch whose directive the patch deletes is
-/// part of some site (or inside a removed block) and is not one of them.
+/// files although the patch does not ask it to change them: those the patch leaves alone, and
+/// those of a conditional another draft learns (`sites`: every draft's conditionals), which two
+/// rules would both edit. Any other branch whose directive the patch deletes is inside a block
+/// removed whole, and is not one of them.
 fn negatives<'a>(
     draft: &Draft<'a>,
     studies: &[Study<'a>],
+    sites: &HashSet<(usize, *const Conditional)>,
     inside: Option<&str>,
 ) -> Vec<(usize, &'a Branch)> {
     let first_only = matches!(draft.action, Action::Resolve(_));
     let positives = draft.positive_keys();
+    let own: HashSet<(usize, *const Conditional)> = draft
+        .sites
+        .iter()
+        .map(|site| (site.file, site.conditional as *const Conditional))
+        .collect();
     let mut found = Vec::new();
     for file in draft.files() {
         let study = &studies[file];
@@ -174,7 +242,11 @@ fn negatives<'a>(
                 }
                 let directive = &study.scan().directives[branch.directive];
                 let key: (usize, *const Conditional, usize) = (file, conditional, index);
-                if !positives.contains(&key) && !study.file.any_deleted(&directive.line) {
+                let whose: (usize, *const Conditional) = (file, conditional);
+                let elsewhere = sites.contains(&whose) && !own.contains(&whose);
+                if !positives.contains(&key)
+                    && (elsewhere || !study.file.any_deleted(&directive.line))
+                {
                     found.push((file, branch));
                 }
                 if first_only {
@@ -222,8 +294,9 @@ pub(super) fn specs(
 ) -> Result<Vec<RuleSpec>, LearnError> {
     let mut specs: Vec<RuleSpec> = Vec::new();
     let mut taken: HashSet<String> = HashSet::new();
+    let sites = site_keys(drafts);
     for draft in drafts {
-        let mut spec = spec(draft, studies, patch_file)?;
+        let mut spec = spec(draft, studies, &sites, patch_file)?;
         let base = spec.id().to_string();
         let mut number = 2;
         while taken.contains(spec.id()) {
@@ -237,7 +310,12 @@ pub(super) fn specs(
 }
 
 /// Finish a draft: `inside`, body predicates, id, message.
-fn spec(draft: &Draft, studies: &[Study], patch_file: &str) -> Result<RuleSpec, LearnError> {
+fn spec(
+    draft: &Draft,
+    studies: &[Study],
+    sites: &HashSet<(usize, *const Conditional)>,
+    patch_file: &str,
+) -> Result<RuleSpec, LearnError> {
     let positives = draft.positives();
     let functions: Vec<Option<String>> = positives
         .iter()
@@ -254,7 +332,7 @@ fn spec(draft: &Draft, studies: &[Study], patch_file: &str) -> Result<RuleSpec, 
         }
         _ => None,
     };
-    let negatives = negatives(draft, studies, inside.as_deref());
+    let negatives = negatives(draft, studies, sites, inside.as_deref());
     let always = draft.action == Action::Drop;
     let mut predicates = Predicates::default();
     if always || !negatives.is_empty() {

@@ -149,7 +149,10 @@ impl Study<'_> {
                         failure.offset..failure.offset + 1,
                         failure.message.clone(),
                     )
-                    .also(branch.body.start..branch.body.start, "the block starts here")
+                    .also(
+                        self.scan().directives[branch.directive].text_span(),
+                        "in the block under this directive",
+                    )
                     .help("declare the macros or type names that hide C syntax: --hints FILE (the statement_macros, blank_macros, function_macros and typedefs of a rules file; for uWSGI, rules/uwsgi-parse.toml) or --statement-macro/--blank-macro/--function-macro/--typedef"),
                 ));
             }

@@ -25,6 +25,57 @@ pub(super) struct Site<'a> {
     /// The branches the rule selects: for `drop` the removed ones, for `keep` the kept one, for
     /// `resolve` the first.
     pub(super) selected: Vec<usize>,
+    /// The symbols the conditional tests, in the order they appear.
+    symbols: Vec<String>,
+    /// Every set of assumptions (over `symbols`) under which `resolve` writes the patch's text
+    /// on the conditional, fewest first: `action` holds the first, or, for a conditional
+    /// removed whole, `drop`. The drafts choose among them, so that one set explains as many
+    /// conditionals as it can (one `unifdef -U X` patch, one rule).
+    resolves: Vec<Assumptions>,
+}
+
+impl Site<'_> {
+    /// Whether `resolve` under `assumptions` writes the patch's text on the conditional: the
+    /// assumptions on the symbols it tests are one of the sets that do (those on other symbols
+    /// do not touch it).
+    pub(super) fn resolved_by(&self, assumptions: &Assumptions) -> bool {
+        let wanted = canonical(assumptions, &self.symbols);
+        self.resolves
+            .iter()
+            .any(|known| canonical(known, &self.symbols) == wanted)
+    }
+
+    /// Learn the conditional as `resolve` under `assumptions` (one of those it is resolved by).
+    pub(super) fn resolve_under(&mut self, assumptions: &Assumptions) {
+        self.action = Action::Resolve(assumptions.clone());
+        self.selected = vec![0];
+    }
+
+    /// The sets of assumptions under which `resolve` explains the conditional.
+    pub(super) fn resolves(&self) -> &[Assumptions] {
+        &self.resolves
+    }
+}
+
+/// The assumptions on `symbols` alone, in an order-free form to compare.
+fn canonical(
+    assumptions: &Assumptions,
+    symbols: &[String],
+) -> (Vec<(String, String)>, Vec<String>) {
+    let defined = assumptions
+        .defined
+        .iter()
+        .filter(|(name, _)| symbols.contains(name))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    let mut undefined: Vec<String> = assumptions
+        .undefined
+        .iter()
+        .filter(|name| symbols.contains(name))
+        .cloned()
+        .collect();
+    undefined.sort();
+    (defined, undefined)
 }
 
 /// One file's analysis.
@@ -140,11 +191,27 @@ impl<'a> Study<'a> {
                     self.region(&branch.body, &branch.children, sites)?;
                 }
             }
+            // Every other resolve that writes the same text, for the drafts to choose from.
+            let resolves = match &action {
+                Action::Resolve(_) | Action::Drop => self
+                    .assumption_sets(conditional)
+                    .into_iter()
+                    .filter(|assumptions| {
+                        let resolve = Action::Resolve(assumptions.clone());
+                        let verdicts =
+                            engine::plan_verdicts(&resolve, conditional, &[0], self.facts);
+                        self.explains(conditional, &verdicts).is_some()
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
             sites.push(Site {
                 file: self.index,
                 conditional,
                 action,
                 selected,
+                symbols: self.symbols(conditional),
+                resolves,
             });
             return Ok(());
         }
@@ -254,19 +321,7 @@ impl<'a> Study<'a> {
     /// Every way of assuming the conditional's symbols defined (to 1) or undefined, fewest
     /// assumptions first, in the order the symbols appear, defined before undefined.
     fn assumption_sets(&self, conditional: &Conditional) -> Vec<Assumptions> {
-        let mut symbols: Vec<String> = Vec::new();
-        for branch in &conditional.branches {
-            if let Some(condition) = &self.facts.conditions[branch.directive] {
-                let norm = Norm::of(condition);
-                let mut names = Vec::new();
-                norm.symbols(&mut names);
-                for name in names {
-                    if !symbols.iter().any(|known| known == name) {
-                        symbols.push(name.to_string());
-                    }
-                }
-            }
-        }
+        let symbols = self.symbols(conditional);
         let most = if symbols.len() <= 6 { symbols.len() } else { 2 };
         let mut sets = Vec::new();
         for size in 1..=most {
@@ -285,6 +340,24 @@ impl<'a> Study<'a> {
             }
         }
         sets
+    }
+
+    /// The symbols the conditional's conditions test, each once, in the order they appear.
+    fn symbols(&self, conditional: &Conditional) -> Vec<String> {
+        let mut symbols: Vec<String> = Vec::new();
+        for branch in &conditional.branches {
+            if let Some(condition) = &self.facts.conditions[branch.directive] {
+                let norm = Norm::of(condition);
+                let mut names = Vec::new();
+                norm.symbols(&mut names);
+                for name in names {
+                    if !symbols.iter().any(|known| known == name) {
+                        symbols.push(name.to_string());
+                    }
+                }
+            }
+        }
+        symbols
     }
 
     /// Whether planning `verdicts` on the conditional writes exactly what the patch writes on

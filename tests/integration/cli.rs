@@ -1043,3 +1043,70 @@ fn code_nested_beyond_the_limits_is_a_diagnostic_not_a_crash() {
     assert_exit(&output, 1);
     assert_eq!(output.stdout, b"int x;\n");
 }
+
+#[test]
+fn a_macro_glued_to_string_literals_parses_and_the_help_on_a_failed_parse_fits_the_rule() {
+    // `"%s/"PFX"%llx"` (sqlite3.c's unixGetTempname): the name glued on both sides is read as
+    // a string, as `"%s/" PFX "%llx"` is; `L"x"` and `u8"y"` stay prefixed literals.
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("a.c"),
+        "#define PFX \"etilqs_\"\nstatic void g(char *b)\n{\n\tfchown(3, 0, 0);\n\
+         \tsprintf(b, \"%s/\"PFX\"%llx\"\"a\"B\"c\"D, \"x\", 1ULL);\n\tw(L\"x\", u8\"y\");\n}\n",
+    )
+    .unwrap();
+    let statement = |extra: &str| {
+        one_rule(
+            "no-fchown",
+            "drop",
+            &format!("target = \"statement\"\n{extra}"),
+            "calls = [\"fchown\"]\ninside = \"g\"",
+        )
+    };
+    let rules = write_rules(dir.path(), &statement("fallback = \"tokens\""));
+    let output = run_with_rules(dir.path(), &rules, &["--stdout", "a.c"]);
+    assert_exit(&output, 1);
+    assert!(
+        !stdout_of(&output).contains("fchown"),
+        "{}",
+        stdout_of(&output)
+    );
+
+    // Code no hint explains: a statement rule is not told to fall back to tokens (it has, and
+    // that cannot find a statement's end); a block's rule is, and its label is the directive.
+    fs::write(
+        dir.path().join("a.c"),
+        "static void g(char *b)\n{\n\tfchown(3, 0, 0);\n\tFOO BAR BAZ(b) {;\n}\n\
+         void h(void)\n{\n#if SQLITE_OS_UNIX\n\n\tfchmod(1);\n\tQUUX a b c d(;\n#endif\n}\n",
+    )
+    .unwrap();
+    let output = run_with_rules(dir.path(), &rules, &["a.c"]);
+    let stderr = assert_stderr(
+        &output,
+        2,
+        &[
+            "rule `no-fchown` needs a C parse here",
+            "fallback = \"tokens\" does not help here",
+            "or edit this code by hand",
+        ],
+    );
+    assert!(!stderr.contains("or set fallback"), "{stderr}");
+    let rules = write_rules(
+        dir.path(),
+        &one_rule(
+            "k",
+            "drop",
+            "",
+            "condition = \"SQLITE_OS_UNIX\"\ncalls = [\"fchmod\"]",
+        ),
+    );
+    let output = run_with_rules(dir.path(), &rules, &["a.c"]);
+    assert_stderr(
+        &output,
+        2,
+        &[
+            "8 │ #if SQLITE_OS_UNIX\n   │ ------------------ in the block the rule asks about",
+            "or set fallback = \"tokens\" on the rule",
+        ],
+    );
+}

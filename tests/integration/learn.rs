@@ -252,6 +252,67 @@ fn learns_keep_when_no_assumption_explains_the_kept_branch() {
 }
 
 #[test]
+fn learns_one_resolve_for_every_conditional_an_unifdef_patch_changes() {
+    // `unifdef -UHAVE_ARC`: the #else body of the first conditional stays; the second is true
+    // under -UHAVE_ARC (and under -DHAVE_ADD, which the patch does not mean) and keeps its
+    // body; the third is false and goes whole (alone, a `drop`). One rule, as one unifdef.
+    let original = "#ifdef HAVE_ARC\nint a;\n#else\nint b;\n#endif\nint m;\n\
+                    #if !defined(HAVE_ARC) || defined(HAVE_ADD)\nint c;\n#endif\n\
+                    #if defined(HAVE_ARC) && defined(HAVE_ADD)\nint d;\n#endif\n";
+    let (work, source, output) = learn_one(
+        "a.c",
+        original,
+        "--- a.c\n+++ a.c\n@@ -1,12 +1,3 @@\n-#ifdef HAVE_ARC\n-int a;\n-#else\n int b;\n-#endif\n int m;\n\
+         -#if !defined(HAVE_ARC) || defined(HAVE_ADD)\n int c;\n-#endif\n\
+         -#if defined(HAVE_ARC) && defined(HAVE_ADD)\n-int d;\n-#endif\n",
+    );
+    assert_exit(&output, 0);
+    let toml = String::from_utf8(output.stdout).unwrap();
+    assert_contains(
+        &toml,
+        &[
+            "\naction = \"resolve\"\nundef = [\"HAVE_ARC\"]\n",
+            "\nexpect = 3\n",
+            "\nuses = [\"HAVE_ARC\"]\n",
+        ],
+    );
+    assert_eq!(toml.matches("[[rule]]").count(), 1, "{toml}");
+    let rules = write_rules(work.path(), &toml);
+    assert_exit(&run_with_rules(&source, &rules, &["a.c"]), 0);
+    assert_file(&source.join("a.c"), b"int b;\nint m;\nint c;\n");
+    assert_exit(&run_with_rules(&source, &rules, &["--check", "a.c"]), 0);
+}
+
+#[test]
+fn resolves_that_assume_a_symbol_both_ways_are_told_apart() {
+    // A hand-made patch takes the #else of one `#ifdef B` (-UB) and the body of another (-DB):
+    // two rules, and neither selects the other's conditional (each by its condition and a call).
+    let (work, source, output) = learn_one(
+        "b.c",
+        "void f(void)\n{\n#ifdef B\n\tx();\n#else\n\ty();\n#endif\n\tm();\n#ifdef B\n\tw();\n#endif\n}\n",
+        "--- b.c\n+++ b.c\n@@ -1,12 +1,6 @@\n void f(void)\n {\n-#ifdef B\n-\tx();\n-#else\n \ty();\n-#endif\n \tm();\n\
+         -#ifdef B\n \tw();\n-#endif\n }\n",
+    );
+    assert_exit(&output, 0);
+    let toml = String::from_utf8(output.stdout).unwrap();
+    assert_contains(
+        &toml,
+        &[
+            "undef = [\"B\"]",
+            "define = [\"B\"]",
+            "calls = [\"x\"]",
+            "calls = [\"w\"]",
+        ],
+    );
+    let rules = write_rules(work.path(), &toml);
+    assert_exit(&run_with_rules(&source, &rules, &["b.c"]), 0);
+    assert_file(
+        &source.join("b.c"),
+        b"void f(void)\n{\n\ty();\n\tm();\n\tw();\n}\n",
+    );
+}
+
+#[test]
 fn learns_the_drop_of_an_else_by_the_condition_it_is_taken_under() {
     // The `#else` of `#ifdef HAVE_ACCEPT4` removed whole: `drop` on `!defined(HAVE_ACCEPT4)`;
     // after an `#elif`, the negation of both conditions. Verified by learn itself (the rules
