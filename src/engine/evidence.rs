@@ -318,9 +318,11 @@ pub fn kept_evidence(rule: &Rule, facts: &FileFacts) -> Evidence {
         let symbols: Vec<String> = symbols.into_iter().map(str::to_string).collect();
         for conditional in facts.tree.all() {
             for (index, branch) in conditional.branches.iter().enumerate() {
+                // The plain complement of the condition (`#ifndef STDC` beside a kept
+                // `defined(STDC)`) is code the rule never selects, there before it ran.
                 let tests = facts
                     .taken_under(conditional, index)
-                    .is_some_and(|taken| taken.uses_any(&symbols));
+                    .is_some_and(|taken| taken.uses_any(&symbols) && taken.negated() != *condition);
                 if in_scope(branch.body.start) && tests {
                     let directive = &facts.scan.directives[branch.directive];
                     let text = String::from_utf8_lossy(&facts.source[directive.text_span()]);

@@ -72,15 +72,7 @@ impl<'a> FileFacts<'a> {
     /// `#else` the negation of every condition before it (`#ifdef X … #else` is `!defined(X)`;
     /// `#if A … #elif B … #else` is `!A && !B`).
     pub fn taken_under(&self, conditional: &Conditional, index: usize) -> Option<Norm> {
-        let branch = conditional.branches.get(index)?;
-        if let Some(condition) = &self.conditions[branch.directive] {
-            return Some(Norm::of(condition));
-        }
-        conditional.branches[..index]
-            .iter()
-            .map(|branch| Some(Norm::of(self.conditions[branch.directive].as_ref()?).negated()))
-            .collect::<Option<Vec<Norm>>>()
-            .map(Norm::all)
+        taken_under(self.conditions, conditional, index)
     }
 
     fn parser(&self) -> &CParser {
@@ -288,6 +280,23 @@ impl<'a> FileFacts<'a> {
         let focused = self.focused(body.clone());
         c::enclosing(&focused.functions, body.start).cloned()
     }
+}
+
+/// See [`FileFacts::taken_under`]; `conditions`: the parsed condition of each directive.
+pub(super) fn taken_under(
+    conditions: &[Option<cond::Expr>],
+    conditional: &Conditional,
+    index: usize,
+) -> Option<Norm> {
+    let branch = conditional.branches.get(index)?;
+    if let Some(condition) = &conditions[branch.directive] {
+        return Some(Norm::of(condition));
+    }
+    conditional.branches[..index]
+        .iter()
+        .map(|branch| Some(Norm::of(conditions[branch.directive].as_ref()?).negated()))
+        .collect::<Option<Vec<Norm>>>()
+        .map(Norm::all)
 }
 
 /// Does `text` hold one of `names` as a whole word (a cheap test before a parse)?

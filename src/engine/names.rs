@@ -6,6 +6,7 @@
 
 use std::collections::HashSet;
 
+use super::matcher;
 use crate::c::{self, TokenKind};
 use crate::rules::{NameKind, Rule};
 use crate::source::ParsedFile;
@@ -17,6 +18,11 @@ pub struct NameLookup {
     /// When not found and the rule applies to the file: the closest name the file has, and its
     /// edit distance.
     pub closest: Option<(String, usize)>,
+    /// A name near it (as near as `closest` may be) stands where the rule looks: in a branch
+    /// its `condition` or `uses` selects (anywhere, for a rule that gives neither). A misspelt
+    /// name's right spelling does; the older call left beside the one a rule removed (`pipe`
+    /// for `pipe2`) does not.
+    pub closest_where_selected: bool,
 }
 
 /// Per rule, per name of its [`crate::rules::Match::names`]: the lookup in `parsed`.
@@ -56,11 +62,58 @@ pub fn look_up(rules: &[Rule], applies: &[bool], parsed: &ParsedFile) -> Vec<Vec
                     } else {
                         closest(&named.name, known, limit(named.kind, &named.name))
                     };
-                    NameLookup { found, closest }
+                    let closest_where_selected = closest.is_some()
+                        && near_names(&named.name, known, limit(named.kind, &named.name))
+                            .any(|near| stands_where_selected(rule, parsed, named.kind, near));
+                    NameLookup {
+                        found,
+                        closest,
+                        closest_where_selected,
+                    }
                 })
                 .collect()
         })
         .collect()
+}
+
+/// Does `name` (of `kind`) stand in a branch the rule's `condition` or `uses` selects (anywhere
+/// in the file, for a rule that gives neither)?
+fn stands_where_selected(rule: &Rule, parsed: &ParsedFile, kind: NameKind, name: &str) -> bool {
+    let matcher = &rule.matcher;
+    let occurs_in = |range: std::ops::Range<usize>| {
+        if kind == NameKind::Includes {
+            parsed
+                .scan
+                .includes(range)
+                .any(|include| include.header() == name.as_bytes())
+        } else {
+            let clean = &parsed.scan.clean;
+            c::Tokens::new(clean, range).any(|token| {
+                token.kind == TokenKind::Ident && &clean[token.span] == name.as_bytes()
+            })
+        }
+    };
+    if matcher.condition.is_none() && matcher.uses.is_empty() {
+        return occurs_in(0..parsed.source.len());
+    }
+    let Ok(conditions) = parsed.conditions() else {
+        return true;
+    };
+    parsed.tree.all().into_iter().any(|conditional| {
+        conditional
+            .branches
+            .iter()
+            .enumerate()
+            .any(|(index, branch)| {
+                let own = conditions[branch.directive].is_some();
+                let selected =
+                    matcher::taken_under(conditions, conditional, index).is_some_and(|taken| {
+                        matcher.condition.as_ref() == Some(&taken)
+                            || (own && taken.uses_any(&matcher.uses))
+                    });
+                selected && occurs_in(branch.body.clone())
+            })
+    })
 }
 
 /// How far a name may be from one of the file's to be taken for a typo of it: a third of its
@@ -74,6 +127,21 @@ fn limit(kind: NameKind, name: &str) -> usize {
         name
     };
     measured.len().max(3) / 3
+}
+
+/// The names of `known` within `limit` edits of `name` (or the same but for case).
+fn near_names<'k>(
+    name: &'k str,
+    known: &'k HashSet<&[u8]>,
+    limit: usize,
+) -> impl Iterator<Item = &'k str> + 'k {
+    known.iter().filter_map(move |candidate| {
+        let candidate = std::str::from_utf8(candidate).ok()?;
+        (candidate.eq_ignore_ascii_case(name)
+            || (candidate.len().abs_diff(name.len()) <= limit
+                && strsim::levenshtein(name, candidate) <= limit))
+            .then_some(candidate)
+    })
 }
 
 /// The name of `known` closest to `name`, rustc's way: same but for case first, else the

@@ -80,12 +80,30 @@ fn is_slip(name: &str, candidate: &str, distance: usize) -> bool {
 
 /// Is `name` another version of `candidate`, a stem and its number (`pipe2` and `pipe`,
 /// `accept4` and `accept`, `dup3` and `dup2`, `epoll_create1` and `epoll_create`)? The calls
-/// an old-platform port removes are such, with the older call beside them.
-fn is_version_of(name: &str, candidate: &str) -> bool {
+/// an old-platform port removes are such, with the older call beside them. `bare`: one of them
+/// must be the stem alone (`pipe2` and `pipe`, not `pipe3` and `pipe2`).
+fn is_version_of(name: &str, candidate: &str, bare: bool) -> bool {
     let stem = |text: &str| text.trim_end_matches(|c: char| c.is_ascii_digit()).len();
     name != candidate
         && stem(name) == stem(candidate)
         && name[..stem(name)] == candidate[..stem(candidate)]
+        && (!bare || stem(name) == name.len() || stem(candidate) == candidate.len())
+}
+
+/// Is `candidate`, near the rule's `name` that no file has, the older version of a call left
+/// where the rule removed `name` (not a slip)? For a rule with a `condition` or `uses`: a
+/// version that stands outside every branch they select (`epoll_create` beside the
+/// `#ifdef HAVE_EPOLL_CREATE1` block the rule emptied; while `pipe2` stands in the
+/// `#ifdef HAVE_PIPE2` the rule selects, `pipe3` is a slip of it). For a rule without: the
+/// stem and the stem with a number only (`epoll_create1` and `epoll_create`; `pipe3` is a slip
+/// of `pipe2`, `crc31` of `crc32`).
+fn left_version(rule: &Rule, name: &str, candidate: &str, near_where_selected: bool) -> bool {
+    let selects = rule.matcher.condition.is_some() || !rule.matcher.uses.is_empty();
+    if selects {
+        is_version_of(name, candidate, false) && !near_where_selected
+    } else {
+        is_version_of(name, candidate, true)
+    }
 }
 
 /// Does the rule itself write `name` (the header a `replace` puts in, a name in the new
@@ -342,8 +360,10 @@ fn unknown_names(index: usize, rule: &Rule, files: &[&FileResult]) -> Vec<Unknow
             .filter_map(|file| file.names.get(index).and_then(|names| names.get(position)));
         let mut found = false;
         let mut best: Option<(usize, String)> = None;
+        let mut near_where_selected = false;
         for lookup in lookups {
             found |= lookup.found;
+            near_where_selected |= lookup.closest_where_selected;
             if let Some((candidate, distance)) = &lookup.closest
                 && best
                     .as_ref()
@@ -357,48 +377,12 @@ fn unknown_names(index: usize, rule: &Rule, files: &[&FileResult]) -> Vec<Unknow
                 name: name.clone(),
                 typo: !shows_what_it_wrote(rule)
                     && best.as_ref().is_some_and(|(distance, candidate)| {
-                        is_slip(&name.name, candidate, *distance) && !writes(rule, candidate)
+                        is_slip(&name.name, candidate, *distance)
+                            && !writes(rule, candidate)
+                            && !left_version(rule, &name.name, candidate, near_where_selected)
                     }),
                 suggestion: best.map(|(_, name)| name),
             });
-        }
-    }
-    // A version of a call beside the one the rule names (`pipe` for `pipe2`) is the call left
-    // when the rule's block went: when the rule has no `condition`/`uses` or a name of them is
-    // gone too. While every name of its selection is still there (`HAVE_PIPE2`), `pipe3` is a
-    // slip of the `pipe2` in that block.
-    let selecting = |kind: NameKind| matches!(kind, NameKind::Condition | NameKind::Uses);
-    let has_selection = rule.matcher.names.iter().any(|named| selecting(named.kind));
-    let selection_lost = unknown.iter().any(|gone| selecting(gone.name.kind));
-    if !has_selection || selection_lost {
-        for gone in &mut unknown {
-            if gone
-                .suggestion
-                .as_deref()
-                .is_some_and(|near| is_version_of(&gone.name.name, near))
-            {
-                gone.typo = false;
-            }
-        }
-    }
-    // Names that went together are what the edit removed, not slips: when every name the
-    // rule's edit can remove (all but `inside` and `not_inside`, which name functions that
-    // stay), two or more of them, is gone, `pipe2` beside `pipe` is the call the rule dropped
-    // with its `HAVE_PIPE2` block. A slip among names the files still have is a typo.
-    let removable = |kind: NameKind| !matches!(kind, NameKind::Inside | NameKind::NotInside);
-    let removable_names = rule
-        .matcher
-        .names
-        .iter()
-        .filter(|named| removable(named.kind))
-        .count();
-    let removable_gone = unknown
-        .iter()
-        .filter(|unknown| removable(unknown.name.kind))
-        .count();
-    if removable_names >= 2 && removable_gone == removable_names {
-        for unknown in &mut unknown {
-            unknown.typo = false;
         }
     }
     unknown
@@ -418,11 +402,14 @@ mod tests {
         assert!(!is_slip("AB", "AC", 1));
         assert!(is_slip("ABC", "ABD", 1));
         assert!(!is_slip("unshare", "unsha", 2 + 1));
-        assert!(is_version_of("pipe2", "pipe"));
-        assert!(is_version_of("accept4", "accept"));
-        assert!(is_version_of("dup3", "dup2"));
-        assert!(is_version_of("epoll_create1", "epoll_create"));
-        assert!(!is_version_of("epol_create1", "epoll_create1"));
-        assert!(!is_version_of("unshre", "unshare"));
+        assert!(is_version_of("pipe2", "pipe", true));
+        assert!(is_version_of("accept4", "accept", true));
+        assert!(is_version_of("dup3", "dup2", false));
+        assert!(!is_version_of("dup3", "dup2", true));
+        assert!(!is_version_of("pipe3", "pipe2", true));
+        assert!(!is_version_of("crc3", "crc32", true));
+        assert!(is_version_of("epoll_create1", "epoll_create", true));
+        assert!(!is_version_of("epol_create1", "epoll_create1", false));
+        assert!(!is_version_of("unshre", "unshare", false));
     }
 }

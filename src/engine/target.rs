@@ -245,10 +245,21 @@ fn edit(rule: &Rule, facts: &FileFacts, candidate: &Candidate) -> Option<(Range<
 pub(super) fn guard_text(facts: &FileFacts, lines: &Range<usize>, guard: &Guard) -> Vec<u8> {
     let source = facts.source;
     let wrapped = &source[lines.clone()];
-    let eol: &[u8] = match wrapped.iter().position(|&byte| byte == b'\n') {
-        Some(at) if at > 0 && wrapped[at - 1] == b'\r' => b"\r\n",
-        _ => b"\n",
+    // The lines' own ending; for a last line without one, the ending of the line before it.
+    let ending_at = |text: &[u8]| match text.iter().position(|&byte| byte == b'\n') {
+        Some(at) if at > 0 && text[at - 1] == b'\r' => Some(&b"\r\n"[..]),
+        Some(_) => Some(&b"\n"[..]),
+        None => None,
     };
+    let before = &source[..lines.start];
+    let previous_line = before.strip_suffix(b"\n").map_or(0, |rest| {
+        rest.iter()
+            .rposition(|&byte| byte == b'\n')
+            .map_or(0, |at| at + 1)
+    });
+    let eol: &[u8] = ending_at(wrapped)
+        .or_else(|| ending_at(&before[previous_line..]))
+        .unwrap_or(b"\n");
     let indent: &[u8] = facts
         .scan
         .directives
@@ -494,12 +505,14 @@ pub(super) fn scope_evidence(rule: &Rule, facts: &FileFacts) -> Option<Evidence>
     }
     if rule.matcher.condition.is_some() || !rule.matcher.uses.is_empty() {
         let branch = facts.tree.all().into_iter().find_map(|conditional| {
-            conditional.branches.iter().find_map(|branch| {
-                let condition = facts.conditions[branch.directive].as_ref()?;
-                let mut ignored = Vec::new();
-                matcher::condition_matches(rule, condition, facts.source, &mut ignored)
-                    .then(|| facts.scan.directives[branch.directive].text_span())
-            })
+            conditional
+                .branches
+                .iter()
+                .enumerate()
+                .find_map(|(index, branch)| {
+                    matcher::branch_matches(rule, facts, conditional, index, &mut Vec::new())
+                        .then(|| facts.scan.directives[branch.directive].text_span())
+                })
         })?;
         return Some(vec![(
             branch,

@@ -708,11 +708,11 @@ fn parse_guard(
         .map_or((text, ""), |(keyword, rest)| (keyword, rest.trim()));
     // A comment after the condition (`#ifdef X /* EL4 */`) is written as given.
     let rest = without_trailing_comment(rest);
-    if written.contains('\n') {
+    if written.contains('\n') || written.ends_with('\\') {
         return Err(RulesError::new(
-            format!("`{written}` is more than one line"),
+            format!("`{written}` is more than one line (a final backslash continues it)"),
             guard.span(),
-            "write guard = \"#ifdef NAME\", \"#ifndef NAME\" or \"#if CONDITION\" on one line",
+            "write guard = \"#ifdef NAME\", \"#ifndef NAME\" or \"#if CONDITION\" on one line, without a backslash at its end",
         ));
     }
     let bad = |message: String| {
@@ -766,7 +766,8 @@ fn parse_guard_end(end: &Spanned<String>) -> Result<String, RulesError> {
             (rest.is_empty() || rest.starts_with([' ', '\t', '/']))
                 && without_trailing_comment(rest).is_empty()
         });
-    if !closes || written.contains('\n') {
+    // A backslash at the end would continue the line (and a `//` comment) onto the code.
+    if !closes || written.contains('\n') || written.ends_with('\\') {
         return Err(RulesError::new(
             format!("`{written}` is not an #endif line"),
             end.span(),

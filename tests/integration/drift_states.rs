@@ -1224,3 +1224,103 @@ fn second_runs_of_port_rules_are_quiet() {
         );
     }
 }
+
+/// Typos and versions of a call, by where the near name stands: a statement drop of
+/// `epoll_create1` under its own `#ifdef HAVE_EPOLL_CREATE1` (which stays) is quiet on its
+/// second run, `epoll_create` standing outside that branch; a digit slip (`pipe3`, `crc31`) in a
+/// rule without a condition is a typo, only the stem and the stem with a number are versions;
+/// a typo stays loud when the condition's macro went upstream (`unshre` where `HAVE_UNSHARE`
+/// is gone and `unshare()` stands unguarded).
+#[test]
+fn versions_of_a_call_and_slips_are_told_by_where_the_near_name_stands() {
+    let dir = scratch();
+    let tree = dir.path().join("own");
+    fs::create_dir_all(&tree).unwrap();
+    let rule = |keys: &str| {
+        format!(
+            "[[rule]]\nid = \"r\"\nmessage = \"m\"\nfiles = [\"*.c\"]\ntarget = \"statement\"\n\
+             action = \"drop\"\nexpect = 1\n[rule.match]\n{keys}\n"
+        )
+    };
+    fs::write(
+        tree.join("a.c"),
+        "int mk(void)\n{\n\tint fd = -1;\n#ifdef HAVE_EPOLL_CREATE1\n\tfd = epoll_create1(0);\n\tlog_it(fd);\n#endif\n\tif (fd == -1)\n\t\tfd = epoll_create(32);\n\treturn fd;\n}\n",
+    )
+    .unwrap();
+    let rules = write(
+        dir.path(),
+        "r.toml",
+        &rule("condition = \"defined(HAVE_EPOLL_CREATE1)\"\ncalls = [\"epoll_create1\"]"),
+    );
+    assert_exit(&run_with_rules(dir.path(), &rules, &["own"]), 0);
+    let again = run_with_rules(dir.path(), &rules, &["--check", "own"]);
+    assert_exit(&again, 0);
+    assert!(
+        stderr_of(&again).contains("already-applied"),
+        "{}",
+        stderr_of(&again)
+    );
+
+    fs::write(
+        tree.join("a.c"),
+        "int f(int p[2])\n{\n\tpipe2(p, 0);\n\treturn crc32(0);\n}\n",
+    )
+    .unwrap();
+    for typo in ["pipe3", "pipe22", "crc31", "crc3"] {
+        let rules = write(
+            dir.path(),
+            "t.toml",
+            &rule(&format!("calls = [\"{typo}\"]")),
+        );
+        let output = run_with_rules(dir.path(), &rules, &["--check", "own"]);
+        assert_exit(&output, 2);
+        assert!(
+            stderr_of(&output).contains("did you mean"),
+            "{typo}: {}",
+            stderr_of(&output)
+        );
+    }
+
+    fs::write(tree.join("a.c"), "void jail(void)\n{\n\tunshare(0);\n}\n").unwrap();
+    let typo = write(
+        dir.path(),
+        "u.toml",
+        "[[rule]]\nid = \"u\"\nmessage = \"m\"\nfiles = [\"*.c\"]\naction = \"drop\"\nexpect = 1\n\
+         [rule.match]\ncondition = \"defined(HAVE_UNSHARE)\"\ncalls = [\"unshre\"]\n",
+    );
+    let output = run_with_rules(dir.path(), &typo, &["--check", "own"]);
+    assert_exit(&output, 2);
+    assert!(
+        stderr_of(&output).contains("did you mean `unshare`?"),
+        "{}",
+        stderr_of(&output)
+    );
+}
+
+/// A `keep` of `defined(STDC)` leaves the plain complement `#ifndef STDC … #endif` it never
+/// selects: that is no sign of code the rule no longer fits, the second run is quiet.
+#[test]
+fn a_keep_beside_the_complement_of_its_condition_is_quiet_on_its_second_run() {
+    let dir = scratch();
+    let tree = dir.path().join("own");
+    fs::create_dir_all(&tree).unwrap();
+    fs::write(
+        tree.join("a.h"),
+        "#ifdef STDC\n#  include <string.h>\n#endif\n#ifndef STDC\nextern void *memcpy();\n#endif\n",
+    )
+    .unwrap();
+    let rules = write(
+        dir.path(),
+        "r.toml",
+        "[[rule]]\nid = \"stdc\"\nmessage = \"m\"\nfiles = [\"*.h\"]\naction = \"keep\"\nexpect = 1\n\
+         [rule.match]\ncondition = \"defined(STDC)\"\nincludes = [\"string.h\"]\n",
+    );
+    assert_exit(&run_with_rules(dir.path(), &rules, &["own"]), 0);
+    let again = run_with_rules(dir.path(), &rules, &["--check", "own"]);
+    assert_exit(&again, 0);
+    assert!(
+        stderr_of(&again).contains("already-applied"),
+        "{}",
+        stderr_of(&again)
+    );
+}

@@ -114,8 +114,11 @@ fn include_guard_takes_the_line_ending_and_a_last_line_without_one() {
     let (output, _) = apply_twice(&rules, source);
     assert_eq!(
         output,
-        "int a;\r\n#ifdef HAVE_EPOLL\n#include <sys/epoll.h>\n#endif"
+        // The last line has no ending: the one before it says the file's, CRLF.
+        "int a;\r\n#ifdef HAVE_EPOLL\r\n#include <sys/epoll.h>\r\n#endif"
     );
+    let (output, _) = apply_twice(&rules, "#include <sys/epoll.h>");
+    assert_eq!(output, "#ifdef HAVE_EPOLL\n#include <sys/epoll.h>\n#endif");
     let source = "#if A\r\n#endif\r\n#include <sys/epoll.h>\r\nint a;\r\n";
     let (output, _) = apply_twice(&rules, source);
     assert_eq!(
@@ -760,4 +763,33 @@ fn a_define_whose_keyword_is_split_by_a_continuation_is_a_define() {
     let (output, matches) = apply_twice(&rules, source);
     assert_eq!(matches, 1);
     assert_eq!(output, "#def\\\nine USE_EPOLL 0\nint x;\n");
+}
+
+/// A line or statement drop whose `condition` selects an `#else` shows its work done on the
+/// second run, as under `#ifndef`: the scope is the `#else` taken under that condition.
+#[test]
+fn a_drop_in_an_else_is_already_applied_on_its_second_run() {
+    let source = "#ifdef _WIN32\n#include <winsock2.h>\n#else\n#include <sys/socket.h>\n#include <netdb.h>\n#endif\nvoid f(void)\n{\n#ifdef HAVE_PIPE2\n\tpipe2(p, 0);\n#else\n\tpipe(p);\n\tset_cloexec(p);\n#endif\n}\n";
+    let include = target_rule(
+        "include",
+        "drop",
+        "",
+        "includes = [\"netdb.h\"]\ncondition = \"!defined(_WIN32)\"",
+    );
+    let (output, matches) = apply_twice(&include, source);
+    assert_eq!(
+        (output, matches),
+        (source.replace("#include <netdb.h>\n", ""), 1)
+    );
+    let statement = target_rule(
+        "statement",
+        "drop",
+        "",
+        "calls = [\"set_cloexec\"]\ncondition = \"!defined(HAVE_PIPE2)\"",
+    );
+    let (output, matches) = apply_twice(&statement, source);
+    assert_eq!(
+        (output, matches),
+        (source.replace("\tset_cloexec(p);\n", ""), 1)
+    );
 }

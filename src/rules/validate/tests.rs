@@ -62,6 +62,20 @@ fn errors_point_into_the_toml() {
         "{message}"
     );
 
+    // A guard whose line would continue onto the code (a final backslash) is refused.
+    let guard_rule = |keys: &str| {
+        format!(
+            "[[rule]]\nid = \"g\"\nmessage = \"m\"\ntarget = \"statement\"\naction = \"guard\"\n{keys}\n[rule.match]\ncalls = [\"f\"]\n"
+        )
+    };
+    let (message, _) = error_at(&guard_rule("guard = '#ifdef X // EL4 \\'"));
+    assert!(message.contains("more than one line"), "{message}");
+    let (message, _) = error_at(&guard_rule(
+        "guard = \"#ifdef X\"\nguard_end = '#endif // X \\'",
+    ));
+    assert!(message.contains("is not an #endif line"), "{message}");
+    assert!(load(&guard_rule("guard = \"#ifdef X // EL4\""), 0).is_ok());
+
     // A shell's brace list is refused, with the list to write instead.
     let text = GOOD.replacen(
         "files = [\"core/utils.c\"]",
