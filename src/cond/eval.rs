@@ -189,6 +189,13 @@ fn tests_symbol(expr: &Expr) -> bool {
 pub fn simplify(expr: &Expr, assumptions: &Assumptions) -> Value {
     match evaluate(expr, assumptions, Use::Truth) {
         Typed::Known(number) => Value::Known(number.as_i64()),
+        // The whole line needs no parentheses around a name left alone (`#if M`).
+        Typed::Unknown(Expr {
+            kind: ExprKind::Paren(inner),
+            span: None,
+        }) if matches!(inner.kind, ExprKind::Ident(_) | ExprKind::Call(..)) => {
+            Value::Unknown(*inner)
+        }
         Typed::Unknown(rest) => Value::Unknown(rest),
         // gcc refuses the line: it stays as it is.
         Typed::NoValue => Value::Unknown(expr.clone()),
@@ -238,10 +245,10 @@ fn evaluate(expr: &Expr, assumptions: &Assumptions, used: Use) -> Typed {
             Value::Known(value) => known(value),
             Value::Unknown(simplified) if simplified == **inner => Value::Unknown(expr.clone()),
             Value::Unknown(simplified) => Value::Unknown(match simplified.kind {
-                // What is left is a single operand: its parentheses are no longer needed.
-                ExprKind::Ident(_)
-                | ExprKind::Defined(_)
-                | ExprKind::Call(..)
+                // What is left is a single operand: its parentheses are no longer needed, but
+                // around a name (or a macro call): a macro may expand to an expression
+                // (`#define M X+1`), and `!(M)` is not `!M`.
+                ExprKind::Defined(_)
                 | ExprKind::Opaque(_)
                 | ExprKind::Paren(_)
                 | ExprKind::Int(_) => simplified,

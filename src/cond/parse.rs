@@ -138,7 +138,8 @@ fn pp_number_len(text: &[u8]) -> usize {
 /// unsigned in `#if` (`u'a' - 'b' > 0` is true), as cpplib makes it. A prefixed constant of
 /// several characters is its last one (gcc warns that it is too long for its type), except
 /// `u8'…'`, which gcc refuses. Escapes: the simple ones, octal (up to three digits) and
-/// hexadecimal.
+/// hexadecimal. A character outside ASCII in a prefixed constant is its code point (the
+/// source is read as UTF-8, as gcc reads it); in a plain one, its bytes.
 fn parse_char(text: &[u8], prefix: &str) -> Option<(Number, usize)> {
     if text.first() != Some(&b'\'') {
         return None;
@@ -195,6 +196,27 @@ fn parse_char(text: &[u8], prefix: &str) -> Option<(Number, usize)> {
                     _ => return None,
                 };
                 values.push(value);
+            }
+            // A wide or Unicode constant holds characters, not bytes: `L'é'` is 233, as gcc
+            // reads the UTF-8 source (a plain `'é'` is its two bytes packed, 0xC3A9).
+            byte if byte >= 0x80 && !prefix.is_empty() => {
+                let length = match byte {
+                    0xc0..=0xdf => 2,
+                    0xe0..=0xef => 3,
+                    0xf0..=0xf7 => 4,
+                    _ => return None,
+                };
+                let character = std::str::from_utf8(text.get(i..i + length)?)
+                    .ok()?
+                    .chars()
+                    .next()?;
+                let code = i64::from(u32::from(character));
+                // One UTF-16 unit or one byte is all `u'…'` and `u8'…'` hold.
+                if (prefix == "u" && code > 0xffff) || prefix == "u8" {
+                    return None;
+                }
+                values.push(code);
+                i += length;
             }
             byte => {
                 values.push(i64::from(byte));

@@ -284,6 +284,35 @@ fn unicode_character_constants_are_unsigned() {
         decide("A && u8'ab'", &["-DA"]),
         "#if A && u8'ab'\nyes\n#else\nno\n#endif\n"
     );
+    // A character outside ASCII: its code point in a prefixed constant, its bytes in a plain
+    // one (gcc reads the source as UTF-8).
+    for condition in [
+        "A && L'\u{e9}' == 233",
+        "A && u'\u{e9}' == 233",
+        "A && U'\u{20ac}' == 0x20ac",
+        "A && '\u{e9}' == 0xC3A9",
+    ] {
+        assert_eq!(decide(condition, &["-DA"]), "yes\n", "#if {condition}");
+    }
+}
+
+/// A known operand of `&&`, `||` or `?:` dropped leaves a name in its parentheses: the name may
+/// be a macro whose text is an expression (`-DM=X+1`, `#define M X+1`), and `!(M)` is not `!M`.
+/// A name left alone as the whole line needs none.
+#[test]
+fn a_name_left_by_a_simplification_keeps_its_parentheses() {
+    assert_eq!(
+        decide("!(A && M)", &["-DA"]),
+        "#if !(M)\nyes\n#else\nno\n#endif\n"
+    );
+    assert_eq!(
+        decide("!(Z ? 7 : M)", &["-UZ"]),
+        "#if !(M)\nyes\n#else\nno\n#endif\n"
+    );
+    assert_eq!(
+        decide("(A && M)", &["-DA"]),
+        "#if M\nyes\n#else\nno\n#endif\n"
+    );
 }
 
 /// An integer is read as the preprocessor reads it, one whole pp-number, then checked: `0x1e+1`
@@ -397,9 +426,10 @@ fn and_or_keep_their_value_where_it_is_used() {
     }
     for (condition, args, simplified) in [
         ("A && B", &["-DA"][..], "B"),
-        ("!(A && B)", &["-DA"], "!B"),
-        ("(A || B) && (C || B)", &["-UA", "-UC"], "B && B"),
-        ("~(A && (C && B))", &["-DA", "-DC"], "~(A && B)"),
+        // A name left in parentheses keeps them (a macro may stand for an expression).
+        ("!(A && B)", &["-DA"], "!(B)"),
+        ("(A || B) && (C || B)", &["-UA", "-UC"], "(B) && (B)"),
+        ("~(A && (C && B))", &["-DA", "-DC"], "~(A && (B))"),
         ("A ? (C && B) : 2", &["-DA", "-DC"], "B"),
     ] {
         assert_eq!(
@@ -436,7 +466,7 @@ fn a_conditional_operator_is_decided_only_when_its_type_is_known() {
         ("A ? -1 : B", &["-DA"], "yes\n"),
         ("!(A ? 0 : B)", &["-DA"], "yes\n"),
         ("(A ? 0 : B) || (A ? -1 : B)", &["-DA"], "yes\n"),
-        ("~(A ? B : -1)", &["-DA"], &kept("~B")),
+        ("~(A ? B : -1)", &["-DA"], &kept("~(B)")),
         ("~(A ? B : 0u) == 0", &["-DA"], &kept("~(A ? B : 0u) == 0")),
         ("~(A ? B : 0u)", &["-DA"], &kept("~(A ? B : 0u)")),
     ] {
