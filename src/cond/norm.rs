@@ -37,6 +37,12 @@ impl Norm {
             ExprKind::Call(name, arguments) => {
                 Norm::Call(name.clone(), arguments.iter().map(Norm::of).collect())
             }
+            // `!(A || B)` is `!A && !B`, and `!(A && B)` is `!A || !B` (De Morgan), so that
+            // either spelling compares equal.
+            ExprKind::Unary(UnaryOp::Not, operand) => match Norm::of(operand) {
+                inner @ (Norm::And(_) | Norm::Or(_)) => inner.negated(),
+                inner => Norm::Unary(UnaryOp::Not, Box::new(inner)),
+            },
             ExprKind::Unary(op, operand) => Norm::Unary(*op, Box::new(Norm::of(operand))),
             ExprKind::Binary(op @ (BinaryOp::And | BinaryOp::Or), left, right) => {
                 let mut operands = Vec::new();
@@ -68,11 +74,33 @@ impl Norm {
     }
 
     /// The condition's negation: `!C`, or `C` when the condition is `!C` (the `#else` of an
-    /// `#ifndef X` is `defined(X)`).
+    /// `#ifndef X` is `defined(X)`); over `&&` and `||`, by De Morgan (`!(A && B)` is
+    /// `!A || !B`).
     pub fn negated(self) -> Norm {
         match self {
             Norm::Unary(UnaryOp::Not, operand) => *operand,
+            Norm::And(operands) => Norm::any(operands.into_iter().map(Norm::negated)),
+            Norm::Or(operands) => Norm::all(operands.into_iter().map(Norm::negated)),
             other => Norm::Unary(UnaryOp::Not, Box::new(other)),
+        }
+    }
+
+    /// The disjunction of `conditions` in normal form (one condition is itself; none is `0`).
+    pub fn any(conditions: impl IntoIterator<Item = Norm>) -> Norm {
+        let mut operands = Vec::new();
+        for condition in conditions {
+            match condition {
+                Norm::Or(inner) => operands.extend(inner),
+                other => operands.push(other),
+            }
+        }
+        match operands.len() {
+            0 => Norm::Int(Number::signed(0)),
+            1 => operands.remove(0),
+            _ => {
+                operands.sort();
+                Norm::Or(operands)
+            }
         }
     }
 

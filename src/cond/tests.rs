@@ -73,6 +73,13 @@ fn structural_equality_ignores_spelling() {
     assert_eq!(norm("(A || B) || C"), norm("C || (B || A)"));
     assert_ne!(norm("A && B || C"), norm("A && (B || C)"));
     assert_ne!(norm("A < B"), norm("B < A"));
+    // De Morgan: a negated `&&`/`||` equals its operands negated under the other operator.
+    assert_eq!(
+        norm("!(defined(A) || defined(B))"),
+        norm("!defined(B) && !defined(A)")
+    );
+    assert_eq!(norm("!(P && !Q)"), norm("!P || Q"));
+    assert_ne!(norm("!(A && B)"), norm("!A && !B"));
 }
 
 #[test]
