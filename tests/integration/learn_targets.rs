@@ -289,3 +289,41 @@ fn learns_a_guard_whose_endif_carries_a_comment() {
         stderr_of(&again)
     );
 }
+
+/// A statement removed from an `#else` that another branch elsewhere also has is told apart
+/// by the condition the `#else` is taken under: the learned rule says
+/// `condition = "!defined(HAVE_PIPE2)"`, reproduces the patch, and is quiet on a second run.
+#[test]
+fn learns_a_statement_in_an_else_by_the_condition_it_is_taken_under() {
+    let work = tempfile::tempdir().unwrap();
+    let source = work.path().join("src");
+    fs::create_dir_all(&source).unwrap();
+    let original = "void f(void) {\n#ifdef HAVE_PIPE2\n\tpipe2(fds, 0);\n#else\n\tpipe(fds);\n#endif\n#ifdef HAVE_FOO\n\tpipe(fds);\n#endif\n}\n";
+    fs::write(source.join("a.c"), original).unwrap();
+    let patch = "--- a/a.c\n+++ b/a.c\n@@ -2,7 +2,6 @@\n #ifdef HAVE_PIPE2\n \tpipe2(fds, 0);\n #else\n-\tpipe(fds);\n #endif\n #ifdef HAVE_FOO\n \tpipe(fds);\n";
+    let patch_path = work.path().join("p.patch");
+    fs::write(&patch_path, patch).unwrap();
+    let learned = work.path().join("learned.toml");
+    let output = cdefang(&root())
+        .args(["learn", "-q"])
+        .arg(&patch_path)
+        .arg("--source")
+        .arg(&source)
+        .arg("-o")
+        .arg(&learned)
+        .output()
+        .unwrap();
+    assert_exit(&output, 0);
+    let toml = fs::read_to_string(&learned).unwrap();
+    assert!(
+        toml.contains("condition = \"!defined(HAVE_PIPE2)\""),
+        "{toml}"
+    );
+    assert_exit(&run_with_rules(work.path(), &learned, &["src"]), 0);
+    assert_eq!(
+        fs::read_to_string(source.join("a.c")).unwrap(),
+        original.replacen("#else\n\tpipe(fds);\n", "#else\n", 1)
+    );
+    let again = run_with_rules(work.path(), &learned, &["--check", "src"]);
+    assert_exit(&again, 0);
+}

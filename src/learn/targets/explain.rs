@@ -4,7 +4,6 @@
 
 use std::ops::Range;
 
-use crate::cond::Norm;
 use crate::diag::Problem;
 use crate::engine::{self, FileFacts};
 use crate::rules::{self, Action, Guard, Target};
@@ -429,7 +428,8 @@ fn statement_what(facts: &FileFacts, lines: &Range<usize>) -> Result<What, Strin
         })
 }
 
-/// The condition of the innermost branch around `offset`, in normal form.
+/// The condition the innermost branch around `offset` is taken under, in normal form (an
+/// `#else` by the negation of the conditions before it, as a rule's `condition` selects it).
 fn innermost_condition(facts: &FileFacts, offset: usize) -> Option<String> {
     let mut level = &facts.tree.roots;
     let mut found = None;
@@ -438,14 +438,15 @@ fn innermost_condition(facts: &FileFacts, offset: usize) -> Option<String> {
             conditional
                 .branches
                 .iter()
-                .find(|branch| branch.body.start <= offset && offset < branch.body.end)
+                .position(|branch| branch.body.start <= offset && offset < branch.body.end)
+                .map(|index| (conditional, index))
         });
-        let Some(branch) = holding else {
+        let Some((conditional, index)) = holding else {
             return found;
         };
-        found = facts.conditions[branch.directive]
-            .as_ref()
-            .map(|condition| Norm::of(condition).to_string());
-        level = &branch.children;
+        found = facts
+            .taken_under(conditional, index)
+            .map(|condition| condition.to_string());
+        level = &conditional.branches[index].children;
     }
 }
