@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use crate::cond::{Assumptions, Norm};
 use crate::diag::Problem;
 use crate::output::{and_list, plural};
-use crate::rules::{Action, ExpectToml, MatchToml, RuleToml, StringList, unspanned};
+use crate::rules::{Action, BodyScope, ExpectToml, MatchToml, RuleToml, StringList, unspanned};
 use crate::source::{Branch, Conditional};
 
 use super::predicates::{self, Predicates};
@@ -431,10 +431,19 @@ fn spec(
             })
         })
         .unwrap_or_default();
+    // The patch removed the blocks whole, nested conditionals and their alternatives with
+    // them: that is `scope = "nested"`, which a drop needs when what names it stands in a nested
+    // conditional that has other branches (else the run refuses it).
+    let has_alternatives =
+        |branch: &Branch| branch.children.iter().any(|child| child.branches.len() > 1);
+    let scope = (draft.action == Action::Drop
+        && positives.iter().any(|(_, branch)| has_alternatives(branch)))
+    .then(|| unspanned(BodyScope::Nested));
     let mut matcher = MatchToml {
         condition: condition.map(unspanned),
         uses: draft.uses.iter().cloned().map(unspanned).collect(),
         inside: inside.map(|name| unspanned(StringList::of(vec![name]))),
+        scope,
         ..MatchToml::default()
     };
     for (kind, name) in predicates.iter() {

@@ -726,3 +726,28 @@ fn a_crlf_copy_of_a_patch_and_a_path_out_of_the_source_are_refused_saying_why() 
         ],
     );
 }
+
+/// A block removed whole whose only name sits in a nested conditional that has an `#else`:
+/// the patch took the alternatives with it, so the learned drop says `scope = "nested"` (the
+/// run would refuse it otherwise), reproduces the patch and is quiet on a second run.
+#[test]
+fn learns_scope_nested_for_a_block_removed_with_its_nested_alternatives() {
+    let (work, source, output) = learn_one(
+        "a.c",
+        "void f(void) {\n#ifdef A\n#ifdef B\n\tb();\n#else\n\tc();\n#endif\n#endif\n\tz();\n}\n",
+        "--- a.c\n+++ a.c\n@@ -1,10 +1,3 @@\n void f(void) {\n-#ifdef A\n-#ifdef B\n-\tb();\n-#else\n-\tc();\n-#endif\n-#endif\n \tz();\n }\n",
+    );
+    assert_exit(&output, 0);
+    let toml = String::from_utf8(output.stdout).unwrap();
+    assert_contains(
+        &toml,
+        &["\nscope = \"nested\"\n", "\ncondition = \"defined(A)\"\n"],
+    );
+    let rules = write_rules(work.path(), &toml);
+    assert_exit(&run_with_rules(&source, &rules, &["a.c"]), 0);
+    assert_eq!(
+        fs::read_to_string(source.join("a.c")).unwrap(),
+        "void f(void) {\n\tz();\n}\n"
+    );
+    assert_exit(&run_with_rules(&source, &rules, &["--check", "a.c"]), 0);
+}
