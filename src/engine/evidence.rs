@@ -290,51 +290,32 @@ pub fn kept_evidence(rule: &Rule, facts: &FileFacts) -> Evidence {
         && matcher.uses.is_empty()
     {
         let symbols = assumptions.symbols();
-        for conditional in facts.tree.all() {
-            for branch in &conditional.branches {
-                let Some(condition) = &facts.conditions[branch.directive] else {
-                    continue;
-                };
-                if in_scope(branch.body.start) && Norm::of(condition).uses_any(&symbols) {
-                    let directive = &facts.scan.directives[branch.directive];
-                    let text = String::from_utf8_lossy(&facts.source[directive.text_span()]);
-                    return Evidence::Unknown {
-                        why: format!(
-                            "`{}` tests {} but has no value under the assumptions, so it stays as it is",
-                            text.trim(),
-                            and_list(&quoted(&symbols))
-                        ),
-                    };
-                }
-            }
+        if let Some(text) = still_tested(facts, &in_scope, &symbols, |_| true) {
+            return Evidence::Unknown {
+                why: format!(
+                    "`{text}` tests {} but has no value under the assumptions, so it stays as it is",
+                    and_list(&quoted(&symbols))
+                ),
+            };
         }
     }
     // A `keep` on a condition leaves no conditional that tests its symbols where it looks
     // (each selected branch went without its directives): one that still does is code the
-    // rule no longer fits (`#if HAVE_X && !defined(NO_X)` where the rule keeps `!HAVE_X`).
+    // rule no longer fits (`#if HAVE_X && !defined(NO_X)` where the rule keeps `!HAVE_X`). The
+    // plain complement of the condition (`#ifndef STDC` beside a kept `defined(STDC)`) is code
+    // the rule never selects, there before it ran.
     if let (Action::Keep, Some(condition)) = (&rule.action, &matcher.condition) {
         let mut symbols = Vec::new();
         condition.symbols(&mut symbols);
         let symbols: Vec<String> = symbols.into_iter().map(str::to_string).collect();
-        for conditional in facts.tree.all() {
-            for (index, branch) in conditional.branches.iter().enumerate() {
-                // The plain complement of the condition (`#ifndef STDC` beside a kept
-                // `defined(STDC)`) is code the rule never selects, there before it ran.
-                let tests = facts
-                    .taken_under(conditional, index)
-                    .is_some_and(|taken| taken.uses_any(&symbols) && taken.negated() != *condition);
-                if in_scope(branch.body.start) && tests {
-                    let directive = &facts.scan.directives[branch.directive];
-                    let text = String::from_utf8_lossy(&facts.source[directive.text_span()]);
-                    return Evidence::Unknown {
-                        why: format!(
-                            "`{}` still tests {}, under another condition than `{condition}`",
-                            text.trim(),
-                            and_list(&quoted(&symbols))
-                        ),
-                    };
-                }
-            }
+        let other = |taken: &Norm| taken.clone().negated() != *condition;
+        if let Some(text) = still_tested(facts, &in_scope, &symbols, other) {
+            return Evidence::Unknown {
+                why: format!(
+                    "`{text}` still tests {}, under another condition than `{condition}`",
+                    and_list(&quoted(&symbols))
+                ),
+            };
         }
     }
     let selection = selection(rule);
@@ -358,6 +339,33 @@ pub fn kept_evidence(rule: &Rule, facts: &FileFacts) -> Evidence {
             ),
         },
     }
+}
+
+/// The first branch in scope whose condition (an `#else`: the one it is taken under) tests one
+/// of `symbols` and passes `also`: its directive's text.
+fn still_tested(
+    facts: &FileFacts,
+    in_scope: &dyn Fn(usize) -> bool,
+    symbols: &[String],
+    also: impl Fn(&Norm) -> bool,
+) -> Option<String> {
+    facts.tree.all().into_iter().find_map(|conditional| {
+        conditional
+            .branches
+            .iter()
+            .enumerate()
+            .find_map(|(index, branch)| {
+                let taken = facts.taken_under(conditional, index)?;
+                (in_scope(branch.body.start) && taken.uses_any(symbols) && also(&taken)).then(
+                    || {
+                        let directive = &facts.scan.directives[branch.directive];
+                        String::from_utf8_lossy(&facts.source[directive.text_span()])
+                            .trim()
+                            .to_string()
+                    },
+                )
+            })
+    })
 }
 
 /// The rule's selection, said after "no conditional in SCOPE".
