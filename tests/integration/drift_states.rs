@@ -42,6 +42,14 @@ fn rule<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
         .unwrap_or_else(|| panic!("no rule {id} in {report}"))
 }
 
+/// A scratch directory holding an empty tree `own/` to fill: both.
+fn own_tree() -> (tempfile::TempDir, PathBuf) {
+    let dir = scratch();
+    let tree = dir.path().join("own");
+    fs::create_dir_all(&tree).unwrap();
+    (dir, tree)
+}
+
 /// A copy of uWSGI 2.0.17 in a scratch directory, or `None` (skipped).
 fn uwsgi_2_0_17() -> Option<(tempfile::TempDir, PathBuf)> {
     let release = uwsgi_releases(&["2.0.17"])?.remove(0);
@@ -723,9 +731,7 @@ fn every_missing_and_unknown_key_is_told_in_one_diagnostic() {
 /// planned file fails is still drift.
 #[test]
 fn a_rule_whose_file_failed_is_undecided_not_no_match_nor_drift() {
-    let dir = scratch();
-    let tree = dir.path().join("own");
-    fs::create_dir_all(&tree).unwrap();
+    let (dir, tree) = own_tree();
     fs::write(tree.join("good.c"), "#include <stdio.h>\nint g;\n").unwrap();
     let broken = "#ifdef HAVE_NEW\nint f(void) { return unshare(1); }\n#endif\n#if\n";
     fs::write(tree.join("broken.c"), broken).unwrap();
@@ -784,9 +790,7 @@ fn a_rule_whose_file_failed_is_undecided_not_no_match_nor_drift() {
 /// `already-applied`; a call outside it that comes back is still drift.
 #[test]
 fn code_kept_by_not_inside_is_not_drift_on_the_second_run() {
-    let dir = scratch();
-    let tree = dir.path().join("own");
-    fs::create_dir_all(&tree).unwrap();
+    let (dir, tree) = own_tree();
     let source = "#include <sched.h>\nint keep(void)\n{\n#ifdef __linux__\n\treturn unshare(1);\n#endif\n\treturn 0;\n}\nint go(void)\n{\n#ifdef __linux__\n\treturn unshare(2);\n#endif\n\treturn 0;\n}\n";
     fs::write(tree.join("a.c"), source).unwrap();
     let rules = write(
@@ -839,9 +843,7 @@ fn code_kept_by_not_inside_is_not_drift_on_the_second_run() {
 /// name in small letters (`FEATURE_ON`, `feature_on`). A real slip (`unshre`) stays drift.
 #[test]
 fn near_names_the_rule_wrote_or_c_habits_explain_are_not_typos() {
-    let dir = scratch();
-    let tree = dir.path().join("own");
-    fs::create_dir_all(&tree).unwrap();
+    let (dir, tree) = own_tree();
     fs::write(
         tree.join("i.c"),
         "#ifdef __linux__\n#include <sys/epoll.h>\n#endif\n",
@@ -890,9 +892,7 @@ fn near_names_the_rule_wrote_or_c_habits_explain_are_not_typos() {
 /// shows its work done; it has nothing to do (`no-match`), exit 0.
 #[test]
 fn a_name_removed_by_another_rule_is_not_drift_on_the_second_run() {
-    let dir = scratch();
-    let tree = dir.path().join("own");
-    fs::create_dir_all(&tree).unwrap();
+    let (dir, tree) = own_tree();
     fs::write(
         tree.join("c.c"),
         "void f(void)\n{\n#ifdef __linux__\n\tprctl(PR_SET_PDEATHSIG, 9);\n#endif\n}\n",
@@ -932,9 +932,7 @@ fn a_name_removed_by_another_rule_is_not_drift_on_the_second_run() {
 /// near name is no slip. A slip among names the file still has stays a typo.
 #[test]
 fn names_that_went_together_with_the_rules_edit_are_not_typos() {
-    let dir = scratch();
-    let tree = dir.path().join("own");
-    fs::create_dir_all(&tree).unwrap();
+    let (dir, tree) = own_tree();
     let source = "int mkpipe(int fds[2])\n{\n#ifdef HAVE_PIPE2\n\tif (pipe2(fds, 1) == 0)\n\t\treturn 0;\n#endif\n\treturn pipe(fds);\n}\n";
     fs::write(tree.join("a.c"), source).unwrap();
     let rule_text = |calls: &str| {
@@ -968,9 +966,7 @@ fn names_that_went_together_with_the_rules_edit_are_not_typos() {
 /// finds the rule applied in it, not drift.
 #[test]
 fn inside_a_function_under_ifndef_the_second_run_is_already_applied() {
-    let dir = scratch();
-    let tree = dir.path().join("own");
-    fs::create_dir_all(&tree).unwrap();
+    let (dir, tree) = own_tree();
     fs::write(
         tree.join("a.c"),
         "#ifndef DISABLE_MK\nint mk(int domain, int type)\n{\n#ifdef SOCK_NONBLOCK\n\ttype |= SOCK_NONBLOCK;\n#endif\n\treturn socket(domain, type, 0);\n}\n#endif\n",
@@ -1001,9 +997,7 @@ fn inside_a_function_under_ifndef_the_second_run_is_already_applied() {
 /// and drops the block; without `scope`, a drop for what only that `#else` holds is refused.
 #[test]
 fn a_call_in_a_nested_else_is_in_the_whole_body() {
-    let dir = scratch();
-    let tree = dir.path().join("own");
-    fs::create_dir_all(&tree).unwrap();
+    let (dir, tree) = own_tree();
     let source = "void ka(int fd)\n{\n#if defined(SIO_KEEPALIVE_VALS)\n#if defined(KEEP_SSO)\n\tsetsockopt(fd, 1, 2, 0, 0);\n#else\n\tWSAIoctl(fd, SIO_KEEPALIVE_VALS, 0);\n#endif\n#else\n\tsetsockopt(fd, 3, 4, 0, 0);\n#endif\n}\n";
     fs::write(tree.join("a.c"), source).unwrap();
     let rule_text = |scope: &str| {
@@ -1039,9 +1033,7 @@ fn a_call_in_a_nested_else_is_in_the_whole_body() {
 /// behind (drift), not a sign that the rule was applied.
 #[test]
 fn calls_in_a_define_body_are_seen() {
-    let dir = scratch();
-    let tree = dir.path().join("own");
-    fs::create_dir_all(&tree).unwrap();
+    let (dir, tree) = own_tree();
     let source = "#include <time.h>\n#if defined(USE_POSIX)\n#define my_gmtime(t, r) gmtime_r(t, r)\n#else\n#define my_gmtime(t, r) gmtime(t)\n#endif\n#ifdef APPLY\n#define CALL(gmtime_r, x) gmtime_r(x)\n#endif\n";
     fs::write(tree.join("a.c"), source).unwrap();
     let rules = write(
@@ -1084,9 +1076,7 @@ fn calls_in_a_define_body_are_seen() {
 /// base) is read once: no "rule id used twice" against itself.
 #[test]
 fn a_rules_file_given_twice_is_read_once() {
-    let dir = scratch();
-    let tree = dir.path().join("own");
-    fs::create_dir_all(&tree).unwrap();
+    let (dir, tree) = own_tree();
     fs::write(tree.join("a.c"), "#ifdef X\nint x;\n#endif\n").unwrap();
     let rules = write(
         dir.path(),
@@ -1114,9 +1104,7 @@ fn a_rules_file_given_twice_is_read_once() {
 /// (`#if HAVE_X && !defined(NO_X)` for a rule keeping `!HAVE_X`) is not its work done.
 #[test]
 fn a_keep_is_not_told_applied_on_absence_alone() {
-    let dir = scratch();
-    let tree = dir.path().join("own");
-    fs::create_dir_all(&tree).unwrap();
+    let (dir, tree) = own_tree();
     let source = |condition: &str| {
         format!(
             "void fmt(const char *s)\n{{\n#if {condition}\n\ts = strchrnul(s, '%');\n#else\n\twhile (*s && *s != '%') s++;\n#endif\n}}\n"
@@ -1171,9 +1159,7 @@ fn a_keep_is_not_told_applied_on_absence_alone() {
 /// is not left behind.
 #[test]
 fn second_runs_of_port_rules_are_quiet() {
-    let dir = scratch();
-    let tree = dir.path().join("own");
-    fs::create_dir_all(&tree).unwrap();
+    let (dir, tree) = own_tree();
     fs::write(
         tree.join("a.c"),
         "#include <sys/poll.h>\n#include <sys/epoll.h>\n\
@@ -1233,9 +1219,7 @@ fn second_runs_of_port_rules_are_quiet() {
 /// is gone and `unshare()` stands unguarded).
 #[test]
 fn versions_of_a_call_and_slips_are_told_by_where_the_near_name_stands() {
-    let dir = scratch();
-    let tree = dir.path().join("own");
-    fs::create_dir_all(&tree).unwrap();
+    let (dir, tree) = own_tree();
     let rule = |keys: &str| {
         format!(
             "[[rule]]\nid = \"r\"\nmessage = \"m\"\nfiles = [\"*.c\"]\ntarget = \"statement\"\n\
@@ -1301,9 +1285,7 @@ fn versions_of_a_call_and_slips_are_told_by_where_the_near_name_stands() {
 /// selects: that is no sign of code the rule no longer fits, the second run is quiet.
 #[test]
 fn a_keep_beside_the_complement_of_its_condition_is_quiet_on_its_second_run() {
-    let dir = scratch();
-    let tree = dir.path().join("own");
-    fs::create_dir_all(&tree).unwrap();
+    let (dir, tree) = own_tree();
     fs::write(
         tree.join("a.h"),
         "#ifdef STDC\n#  include <string.h>\n#endif\n#ifndef STDC\nextern void *memcpy();\n#endif\n",
