@@ -28,7 +28,9 @@ pub struct CFacts {
 }
 
 impl CFacts {
-    /// Add `other`'s facts, each list kept in the order of the file.
+    /// Add `other`'s facts, each list kept in the order of the file, each fact once (a nested
+    /// branch read with its own view brings again the `#define`s, or with the token fallback
+    /// the code, its enclosing body's facts already hold).
     pub fn extend(&mut self, other: CFacts) {
         for (list, more) in [
             (&mut self.calls, other.calls),
@@ -36,7 +38,10 @@ impl CFacts {
             (&mut self.structs, other.structs),
         ] {
             list.extend(more);
-            list.sort_by_key(|(_, span)| (span.start, span.end));
+            list.sort_by(|(a, span_a), (b, span_b)| {
+                (span_a.start, span_a.end, a).cmp(&(span_b.start, span_b.end, b))
+            });
+            list.dedup();
         }
     }
 
@@ -535,6 +540,20 @@ impl Collector<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extended_facts_are_in_file_order_and_once() {
+        let fact = |name: &str, at: usize| (name.to_string(), at..at + name.len());
+        let mut facts = CFacts {
+            calls: vec![fact("b", 20), fact("a", 2)],
+            ..CFacts::default()
+        };
+        facts.extend(CFacts {
+            calls: vec![fact("a", 2), fact("c", 9)],
+            ..CFacts::default()
+        });
+        assert_eq!(facts.calls, [fact("a", 2), fact("c", 9), fact("b", 20)]);
+    }
 
     #[test]
     fn depth_limits_count_code_not_literals() {
