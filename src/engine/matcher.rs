@@ -537,17 +537,12 @@ fn else_matches(
     index: usize,
     evidence: &mut Vec<(Range<usize>, String)>,
 ) -> bool {
-    let Some(wanted) = &rule.matcher.condition else {
+    let (Some(wanted), true) = (&rule.matcher.condition, rule.action.selects_else()) else {
         return false;
     };
-    if !rule.action.selects_else() {
-        return false;
-    }
-    let Some(taken_under) = facts.taken_under(conditional, index) else {
-        return false;
-    };
-    if *wanted != taken_under
-        || !(rule.matcher.uses.is_empty() || taken_under.uses_any(&rule.matcher.uses))
+    if !facts
+        .taken_under(conditional, index)
+        .is_some_and(|taken| rule.matcher.selects(&taken, false))
     {
         return false;
     }

@@ -106,12 +106,9 @@ fn stands_where_selected(rule: &Rule, parsed: &ParsedFile, kind: NameKind, name:
             .enumerate()
             .any(|(index, branch)| {
                 let own = conditions[branch.directive].is_some();
-                let selected =
-                    matcher::taken_under(conditions, conditional, index).is_some_and(|taken| {
-                        matcher.condition.as_ref() == Some(&taken)
-                            || (own && taken.uses_any(&matcher.uses))
-                    });
-                selected && occurs_in(branch.body.clone())
+                matcher::taken_under(conditions, conditional, index)
+                    .is_some_and(|taken| matcher.selects(&taken, own))
+                    && occurs_in(branch.body.clone())
             })
     })
 }

@@ -409,6 +409,16 @@ impl Match {
         !self.calls.is_empty() || !self.mentions.is_empty() || !self.structs.is_empty()
     }
 
+    /// Does the selection (`condition`, then `uses`) take a branch taken under `taken`? `own`:
+    /// the branch has a condition of its own (`#if`, `#elif`); an `#else` is taken only by a
+    /// `condition`, which must then be the one it is taken under. With neither key, every
+    /// branch with a condition of its own.
+    pub fn selects(&self, taken: &Norm, own: bool) -> bool {
+        (own || self.condition.is_some())
+            && self.condition.as_ref().is_none_or(|wanted| wanted == taken)
+            && (self.uses.is_empty() || taken.uses_any(&self.uses))
+    }
+
     /// Does the match have body predicates (what a branch's body must hold)?
     pub fn has_body_predicates(&self) -> bool {
         self.needs_parse() || !self.includes.is_empty()
