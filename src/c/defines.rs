@@ -202,7 +202,10 @@ pub fn define_facts(scan: &Scan, range: std::ops::Range<usize>) -> CFacts {
         {
             continue;
         }
-        let Some((body, parameters)) = body_of(code, directive.rest.clone()) else {
+        let Some(Parts {
+            parameters, body, ..
+        }) = parts(code, directive.rest.clone())
+        else {
             continue;
         };
         let tokens = tokens(code, body);
@@ -243,64 +246,62 @@ pub fn define_facts(scan: &Scan, range: std::ops::Range<usize>) -> CFacts {
     facts
 }
 
-/// The body of a `#define` (`rest`: what follows `define`, in `scan.clean`) as a range of the
-/// file, and the macro's parameters.
-fn body_of(
-    code: &[u8],
-    rest: std::ops::Range<usize>,
-) -> Option<(std::ops::Range<usize>, Vec<&[u8]>)> {
+/// The parts of a `#define` (`rest`: what follows `define`, in `code`, which is `scan.clean`):
+/// the macro's name, whether it takes arguments, its parameters, and its body as a range of the
+/// file. The one reading of a definition that [`definition`] and [`define_facts`] share.
+struct Parts<'c> {
+    name: &'c [u8],
+    function_like: bool,
+    parameters: Vec<&'c [u8]>,
+    body: std::ops::Range<usize>,
+}
+
+fn parts(code: &[u8], rest: std::ops::Range<usize>) -> Option<Parts<'_>> {
     let text = &code[rest.clone()];
-    let start = text.iter().position(|byte| !byte.is_ascii_whitespace())?;
+    let start = text.iter().position(|byte| !cond::is_c_space(byte))?;
     let name_end = start
         + text[start..]
             .iter()
             .position(|&byte| !(byte.is_ascii_alphanumeric() || byte == b'_'))
             .unwrap_or(text.len() - start);
-    if name_end == start {
+    let name = &text[start..name_end];
+    if name.is_empty() {
         return None;
     }
     if text.get(name_end) != Some(&b'(') {
-        return Some((rest.start + name_end..rest.end, Vec::new()));
+        return Some(Parts {
+            name,
+            function_like: false,
+            parameters: Vec::new(),
+            body: rest.start + name_end..rest.end,
+        });
     }
     let close = name_end + text[name_end..].iter().position(|&byte| byte == b')')?;
     let parameters = text[name_end + 1..close]
         .split(|&byte| byte == b',')
-        .map(<[u8]>::trim_ascii)
+        .map(cond::trim_c_space)
         .collect();
-    Some((rest.start + close + 1..rest.end, parameters))
+    Some(Parts {
+        name,
+        function_like: true,
+        parameters,
+        body: rest.start + close + 1..rest.end,
+    })
 }
 
 /// The name and definition of a `#define` (`rest`: what follows `define`, in `scan.clean`).
 fn definition(scan: &Scan, rest: std::ops::Range<usize>) -> Option<(Vec<u8>, Definition)> {
-    let text = &scan.clean[rest];
-    let start = text.iter().position(|byte| !cond::is_c_space(byte))?;
-    let text = &text[start..];
-    let name_end = text
-        .iter()
-        .position(|&byte| !(byte.is_ascii_alphanumeric() || byte == b'_'))
-        .unwrap_or(text.len());
-    let name = &text[..name_end];
-    if name.is_empty() || name[0].is_ascii_digit() || keywords::is_keyword(name) {
+    let parts = parts(&scan.clean, rest)?;
+    let name = parts.name;
+    if name[0].is_ascii_digit() || keywords::is_keyword(name) {
         return None;
     }
-    let function_like = text.get(name_end) == Some(&b'(');
-    let mut parameters = Vec::new();
-    let body = if function_like {
-        let close = text[name_end..].iter().position(|&byte| byte == b')')?;
-        parameters = text[name_end + 1..name_end + close]
-            .split(|&byte| byte == b',')
-            .map(|parameter| cond::trim_c_space(parameter).to_vec())
-            .collect();
-        &text[name_end + close + 1..]
-    } else {
-        &text[name_end..]
-    };
     Some((
         name.to_vec(),
         Definition {
-            function_like,
-            parameters,
-            body: cond::trim_c_space(body).to_vec(),
+            function_like: parts.function_like,
+            parameters: parts.parameters.iter().map(|one| one.to_vec()).collect(),
+            body: cond::trim_c_space(&scan.clean[parts.body]).to_vec(),
         },
     ))
 }
