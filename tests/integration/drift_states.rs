@@ -50,6 +50,15 @@ fn own_tree() -> (tempfile::TempDir, PathBuf) {
     (dir, tree)
 }
 
+/// Run `rules` over `dir/own` (exit 0), then again with `--check`, which must have nothing to
+/// do (exit 0): the second run, whose summary says why.
+fn applied_then_quiet(dir: &Path, rules: &Path) -> std::process::Output {
+    assert_exit(&run_with_rules(dir, rules, &["own"]), 0);
+    let again = run_with_rules(dir, rules, &["--check", "own"]);
+    assert_exit(&again, 0);
+    again
+}
+
 /// A copy of uWSGI 2.0.17 in a scratch directory, or `None` (skipped).
 fn uwsgi_2_0_17() -> Option<(tempfile::TempDir, PathBuf)> {
     let release = uwsgi_releases(&["2.0.17"])?.remove(0);
@@ -943,9 +952,7 @@ fn names_that_went_together_with_the_rules_edit_are_not_typos() {
         )
     };
     let rules = write(dir.path(), "r.toml", &rule_text("pipe2"));
-    assert_exit(&run_with_rules(dir.path(), &rules, &["own"]), 0);
-    let again = run_with_rules(dir.path(), &rules, &["--check", "own"]);
-    assert_exit(&again, 0);
+    let again = applied_then_quiet(dir.path(), &rules);
     assert!(
         stderr_of(&again)
             .contains("already-applied (own/a.c: no call to `pipe2` left in `mkpipe`)"),
@@ -981,9 +988,7 @@ fn inside_a_function_under_ifndef_the_second_run_is_already_applied() {
          [[rule]]\nid = \"no-socket\"\nmessage = \"m\"\nfiles = [\"*.c\"]\ntarget = \"statement\"\n\
          action = \"drop\"\nexpect = 1\n[rule.match]\ncalls = [\"socket\"]\ninside = \"mk\"\n",
     );
-    assert_exit(&run_with_rules(dir.path(), &rules, &["own"]), 0);
-    let again = run_with_rules(dir.path(), &rules, &["--check", "own"]);
-    assert_exit(&again, 0);
+    let again = applied_then_quiet(dir.path(), &rules);
     let stderr = stderr_of(&again);
     assert!(
         stderr.contains("no-nonblock: 0 files, 0 matches, 0 edits: already-applied")
@@ -1142,9 +1147,7 @@ fn a_keep_is_not_told_applied_on_absence_alone() {
     // With a body predicate, the kept loop is the sign of the work done: a second run is quiet.
     fs::write(tree.join("a.c"), source("HAVE_STRCHRNUL")).unwrap();
     let rules = write(dir.path(), "r.toml", &rule_text("mentions = [\"s\"]"));
-    assert_exit(&run_with_rules(dir.path(), &rules, &["own"]), 0);
-    let again = run_with_rules(dir.path(), &rules, &["--check", "own"]);
-    assert_exit(&again, 0);
+    let again = applied_then_quiet(dir.path(), &rules);
     assert!(
         stderr_of(&again).contains("already-applied"),
         "{}",
@@ -1236,9 +1239,7 @@ fn versions_of_a_call_and_slips_are_told_by_where_the_near_name_stands() {
         "r.toml",
         &rule("condition = \"defined(HAVE_EPOLL_CREATE1)\"\ncalls = [\"epoll_create1\"]"),
     );
-    assert_exit(&run_with_rules(dir.path(), &rules, &["own"]), 0);
-    let again = run_with_rules(dir.path(), &rules, &["--check", "own"]);
-    assert_exit(&again, 0);
+    let again = applied_then_quiet(dir.path(), &rules);
     assert!(
         stderr_of(&again).contains("already-applied"),
         "{}",
@@ -1297,9 +1298,7 @@ fn a_keep_beside_the_complement_of_its_condition_is_quiet_on_its_second_run() {
         "[[rule]]\nid = \"stdc\"\nmessage = \"m\"\nfiles = [\"*.h\"]\naction = \"keep\"\nexpect = 1\n\
          [rule.match]\ncondition = \"defined(STDC)\"\nincludes = [\"string.h\"]\n",
     );
-    assert_exit(&run_with_rules(dir.path(), &rules, &["own"]), 0);
-    let again = run_with_rules(dir.path(), &rules, &["--check", "own"]);
-    assert_exit(&again, 0);
+    let again = applied_then_quiet(dir.path(), &rules);
     assert!(
         stderr_of(&again).contains("already-applied"),
         "{}",

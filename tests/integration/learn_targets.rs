@@ -15,6 +15,21 @@ use crate::util::{
     run_at_root, run_with_rules, stderr_of, stdout_of, testdata, uwsgi_releases,
 };
 
+/// `cdefang learn -q PATCH --source SOURCE -o LEARNED`, which must succeed: the learned text.
+fn learn_to(patch: &Path, source: &Path, learned: &Path) -> String {
+    let output = cdefang(&root())
+        .args(["learn", "-q"])
+        .arg(patch)
+        .arg("--source")
+        .arg(source)
+        .arg("-o")
+        .arg(learned)
+        .output()
+        .unwrap();
+    assert_exit(&output, 0);
+    fs::read_to_string(learned).unwrap()
+}
+
 /// `cdefang learn testdata/learn/targets/NAME.patch --source testdata/learn/targets/src`.
 fn learn(name: &str) -> Output {
     run_at_root(&[
@@ -256,17 +271,7 @@ fn learns_a_guard_whose_endif_carries_a_comment() {
     apply_patch(&patched, patch.as_bytes(), &[]);
 
     let learned = work.path().join("learned.toml");
-    let output = cdefang(&root())
-        .args(["learn", "-q"])
-        .arg(&patch_path)
-        .arg("--source")
-        .arg(testdata("learn/targets/src"))
-        .arg("-o")
-        .arg(&learned)
-        .output()
-        .unwrap();
-    assert_exit(&output, 0);
-    let toml = fs::read_to_string(&learned).unwrap();
+    let toml = learn_to(&patch_path, &testdata("learn/targets/src"), &learned);
     assert!(toml.contains("action = \"guard\""), "{toml}");
     assert!(
         toml.contains("guard = \"#ifdef PR_SET_PDEATHSIG\""),
@@ -304,17 +309,7 @@ fn learns_a_statement_in_an_else_by_the_condition_it_is_taken_under() {
     let patch_path = work.path().join("p.patch");
     fs::write(&patch_path, patch).unwrap();
     let learned = work.path().join("learned.toml");
-    let output = cdefang(&root())
-        .args(["learn", "-q"])
-        .arg(&patch_path)
-        .arg("--source")
-        .arg(&source)
-        .arg("-o")
-        .arg(&learned)
-        .output()
-        .unwrap();
-    assert_exit(&output, 0);
-    let toml = fs::read_to_string(&learned).unwrap();
+    let toml = learn_to(&patch_path, &source, &learned);
     assert!(
         toml.contains("condition = \"!defined(HAVE_PIPE2)\""),
         "{toml}"
