@@ -731,6 +731,7 @@ fn every_missing_and_unknown_key_is_told_in_one_diagnostic() {
         assert!(stderr.contains(wanted), "no `{wanted}` in:\n{stderr}");
     }
     assert_eq!(stderr.matches("error:").count(), 1, "{stderr}");
+    assert!(stderr.contains("= note: no file was changed"), "{stderr}");
 }
 
 /// A file the rule selects fails (its conditionals do not balance): the rule's code and names
@@ -766,7 +767,7 @@ fn a_rule_whose_file_failed_is_undecided_not_no_match_nor_drift() {
     assert!(stderr.contains("#if without #endif"), "{stderr}");
     assert!(!stderr.contains("is in none of the files"), "{stderr}");
     assert!(
-        stderr.contains("in-c: 0 files, 0 matches, 0 edits: undecided (a file it selects failed"),
+        stderr.contains("in-c: 0 files, 0 matches, 0 edits: undecided (a file it selects failed: see the error above)"),
         "{stderr}"
     );
     assert!(
